@@ -1,0 +1,325 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sluicehq/sluice/engine"
+	"github.com/sluicehq/sluice/executor/local"
+	"github.com/sluicehq/sluice/launcher"
+	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/pyruntime"
+	"github.com/sluicehq/sluice/spec"
+)
+
+type runOpts struct {
+	params       []string
+	pipelineRoot string
+	noCache      bool
+	json         bool
+	parallelism  int
+}
+
+func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
+	o := &runOpts{}
+	cmd := &cobra.Command{
+		Use:   "run FILE",
+		Short: "Run a pipeline locally, without a server",
+		Long: `Run a compiled pipeline (IR YAML or JSON, zip, tar.gz) or a v1 component
+file on this machine. Each step runs as a local process; artifacts go under
+the pipeline root. Exit status is 0 only when the run succeeded.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runLocal(cmd.Context(), args[0], o, stdout, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&o.params, "param", "p", nil, "run parameter `name=value` (repeatable); parsed by the parameter's declared type")
+	f.StringVar(&o.pipelineRoot, "pipeline-root", "", "directory for artifacts (default $SLUICE_HOME/artifacts)")
+	f.BoolVar(&o.noCache, "no-cache", false, "do not use or fill the step cache")
+	f.BoolVar(&o.json, "json", false, "print one JSON object with the result instead of progress lines")
+	f.IntVar(&o.parallelism, "parallelism", 0, "steps run at once (default: number of CPUs)")
+	return cmd
+}
+
+func loadFile(path string) (*spec.Pipeline, error) {
+	data, err := readInput(path)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	p, err := spec.Load(data)
+	if err != nil {
+		return nil, usagef("%s: %v", path, err)
+	}
+	return p, nil
+}
+
+func readInput(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, spec.MaxPackageSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > spec.MaxPackageSize {
+		return nil, fmt.Errorf("%s is larger than %d MiB", path, spec.MaxPackageSize>>20)
+	}
+	return b, nil
+}
+
+// parseParams turns -p name=value flags into typed values.
+func parseParams(ps *spec.PipelineSpec, flags []string) (map[string]any, error) {
+	defs := map[string]*spec.ParameterSpec{}
+	if ps.Root.InputDefinitions != nil {
+		defs = ps.Root.InputDefinitions.Parameters
+	}
+	out := map[string]any{}
+	for _, kv := range flags {
+		name, val, ok := strings.Cut(kv, "=")
+		if !ok || name == "" {
+			return nil, usagef("-p %q: expected name=value", kv)
+		}
+		d := defs[name]
+		if d == nil {
+			known := make([]string, 0, len(defs))
+			for k := range defs {
+				known = append(known, k)
+			}
+			sort.Strings(known)
+			if len(known) == 0 {
+				return nil, usagef("unknown parameter %q: the pipeline takes no parameters", name)
+			}
+			return nil, usagef("unknown parameter %q (known: %s)", name, strings.Join(known, ", "))
+		}
+		v, err := plan.ParseParam(val, d.ParameterType)
+		if err != nil {
+			return nil, usagef("parameter %q: %v", name, err)
+		}
+		out[name] = v
+	}
+	if _, err := engine.RootParams(ps, out); err != nil {
+		return nil, usagef("%v", err)
+	}
+	return out, nil
+}
+
+// newEngine builds an engine with the local executor under the data dir.
+func newEngine(parallelism int) (*engine.Engine, error) {
+	h := home()
+	pp, err := pyruntime.Install(filepath.Join(h, "pyruntime"))
+	if err != nil {
+		return nil, fmt.Errorf("install the Python runtime: %w", err)
+	}
+	return &engine.Engine{
+		Launcher:    &launcher.Launcher{Executor: &local.Executor{}, PythonPath: pp},
+		Parallelism: parallelism,
+		DefaultRoot: filepath.Join(h, "artifacts"),
+		Cache:       &engine.FileCache{Dir: filepath.Join(h, "cache")},
+	}, nil
+}
+
+func runLocal(ctx context.Context, path string, o *runOpts, stdout, stderr io.Writer) error {
+	p, err := loadFile(path)
+	if err != nil {
+		return err
+	}
+	params, err := parseParams(p.Spec, o.params)
+	if err != nil {
+		return err
+	}
+	e, err := newEngine(o.parallelism)
+	if err != nil {
+		return err
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var pr *progress
+	if !o.json {
+		pr = &progress{w: stdout}
+		e.Observer = pr
+		fmt.Fprintf(stdout, "Running %s\n", p.Spec.PipelineInfo.Name)
+	}
+	res, err := e.Run(ctx, &engine.Request{Pipeline: p, Params: params, PipelineRoot: o.pipelineRoot, NoCache: o.noCache})
+	if err != nil {
+		var pe *engine.ParamError
+		if errors.As(err, &pe) {
+			return usagef("%v", err)
+		}
+		return &exitError{code: ExitFailed, msg: err.Error()}
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintln(stderr, "sluice: warning: "+w)
+	}
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(jsonResult(res)); err != nil {
+			return err
+		}
+	} else {
+		printSummary(stdout, res)
+	}
+	switch res.State {
+	case plan.Succeeded:
+		return nil
+	case plan.Canceled:
+		return &exitError{code: ExitCanceled}
+	}
+	return &exitError{code: ExitFailed}
+}
+
+// progress prints one line per task state change.
+type progress struct {
+	mu   sync.Mutex
+	w    io.Writer
+	last map[string]string
+}
+
+func (p *progress) TaskChanged(t engine.Task) {
+	if t.State == plan.Pending {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	mark := fmt.Sprint(t.State, t.Attempts)
+	if p.last == nil {
+		p.last = map[string]string{}
+	}
+	if p.last[t.ID] == mark {
+		return
+	}
+	p.last[t.ID] = mark
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-9s  %s", t.State, t.ID)
+	if t.Kind != engine.KindContainer && t.Kind != "" {
+		fmt.Fprintf(&b, " [%s]", t.Kind)
+	}
+	if t.State.Terminal() {
+		if !t.Started.IsZero() && !t.Cached {
+			fmt.Fprintf(&b, "  %s", fmtDuration(t.Duration()))
+		}
+		if t.Cached {
+			b.WriteString("  (cached)")
+		}
+		if t.Error != "" && t.State != plan.Succeeded {
+			fmt.Fprintf(&b, "  %s", t.Error)
+		}
+	} else if t.Attempts > 1 {
+		fmt.Fprintf(&b, "  (attempt %d)", t.Attempts)
+	}
+	fmt.Fprintln(p.w, b.String())
+}
+
+func fmtDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return d.Round(time.Microsecond).String()
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(10 * time.Millisecond).String()
+}
+
+func printSummary(w io.Writer, res *engine.Result) {
+	fmt.Fprintf(w, "Run %s %s in %s\n", res.RunID, res.State, fmtDuration(res.Finished.Sub(res.Started)))
+	if res.Error != "" {
+		fmt.Fprintf(w, "  %s\n", res.Error)
+	}
+	outs := outputValues(&res.Outputs)
+	if len(outs) > 0 {
+		fmt.Fprintln(w, "Outputs:")
+		keys := make([]string, 0, len(outs))
+		for k := range outs {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			b, _ := json.Marshal(outs[k])
+			fmt.Fprintf(w, "  %s = %s\n", k, b)
+		}
+	}
+	fmt.Fprintf(w, "Artifacts and logs: %s\n", res.RunRoot)
+}
+
+// outputValues flattens outputs for display: parameters as values,
+// artifacts as their URI (or list of URIs).
+func outputValues(o *plan.Outputs) map[string]any {
+	out := map[string]any{}
+	if o == nil {
+		return out
+	}
+	for k, v := range o.Parameters {
+		out[k] = v
+	}
+	for k, arts := range o.Artifacts {
+		if len(arts) == 1 {
+			out[k] = arts[0].URI
+			continue
+		}
+		uris := make([]string, len(arts))
+		for i, a := range arts {
+			uris[i] = a.URI
+		}
+		out[k] = uris
+	}
+	return out
+}
+
+type jsonTask struct {
+	Name     string         `json:"name"`
+	Kind     string         `json:"kind"`
+	State    plan.State     `json:"state"`
+	Cached   bool           `json:"cached"`
+	Started  *time.Time     `json:"started"`
+	Finished *time.Time     `json:"finished"`
+	Attempts int            `json:"attempts,omitempty"`
+	Error    string         `json:"error,omitempty"`
+	Outputs  map[string]any `json:"outputs"`
+	Log      string         `json:"log,omitempty"`
+}
+
+func jsonResult(res *engine.Result) any {
+	tasks := make([]jsonTask, 0, len(res.Tasks))
+	for _, t := range res.Tasks {
+		jt := jsonTask{Name: t.ID, Kind: t.Kind, State: t.State, Cached: t.Cached, Attempts: t.Attempts,
+			Error: t.Error, Outputs: outputValues(t.Outputs), Log: t.LogPath}
+		if !t.Started.IsZero() {
+			s := t.Started.UTC()
+			jt.Started = &s
+		}
+		if !t.Finished.IsZero() {
+			f := t.Finished.UTC()
+			jt.Finished = &f
+		}
+		tasks = append(tasks, jt)
+	}
+	return map[string]any{
+		"runId":        res.RunID,
+		"state":        res.State,
+		"error":        res.Error,
+		"outputs":      outputValues(&res.Outputs),
+		"tasks":        tasks,
+		"pipelineRoot": res.PipelineRoot,
+		"runRoot":      res.RunRoot,
+		"warnings":     res.Warnings,
+	}
+}

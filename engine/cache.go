@@ -1,0 +1,191 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/spec"
+)
+
+// Cache stores step outputs by cache key.
+type Cache interface {
+	// Get returns the outputs stored under key, if they are still usable.
+	Get(ctx context.Context, key string) (*plan.Outputs, bool)
+	// Put stores outputs under key.
+	Put(ctx context.Context, key string, out *plan.Outputs) error
+}
+
+// FileCache is a Cache in a local directory, one JSON file per key. An
+// entry whose local artifacts have disappeared is a miss.
+type FileCache struct {
+	Dir string
+}
+
+var _ Cache = (*FileCache)(nil)
+
+// Get reads an entry.
+func (c *FileCache) Get(_ context.Context, key string) (*plan.Outputs, bool) {
+	b, err := os.ReadFile(filepath.Join(c.Dir, key+".json"))
+	if err != nil {
+		return nil, false
+	}
+	var out plan.Outputs
+	if json.Unmarshal(b, &out) != nil {
+		return nil, false
+	}
+	for _, arts := range out.Artifacts {
+		for _, a := range arts {
+			if p := spec.LocalPath(a.URI); filepath.IsAbs(p) && a.CustomPath == "" {
+				if _, err := os.Stat(p); err != nil && isUnderLocalRoot(a.URI) {
+					return nil, false
+				}
+			}
+		}
+	}
+	if out.Parameters == nil {
+		out.Parameters = map[string]any{}
+	}
+	return &out, true
+}
+
+// isUnderLocalRoot reports whether a URI is a plain local path (not a
+// remote object whose local path is only a mount point).
+func isUnderLocalRoot(uri string) bool {
+	return spec.LocalPath(uri) == uri || len(uri) > 7 && uri[:7] == "file://"
+}
+
+// Put writes an entry atomically.
+func (c *FileCache) Put(_ context.Context, key string, out *plan.Outputs) error {
+	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+		return err
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(c.Dir, key+".*.tmp")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(c.Dir, key+".json"))
+}
+
+// CacheKey fingerprints a step: the pipeline name, the component's
+// interface, the executor, the resolved input parameters and the content
+// digest of every input artifact. A task's explicit cacheKey replaces the
+// fingerprint.
+func CacheKey(pipeline string, t *spec.TaskSpec, comp *spec.ComponentSpec, ex *spec.ExecutorSpec, in *plan.Inputs) (string, error) {
+	h := sha256.New()
+	if t.CachingOptions != nil && t.CachingOptions.CacheKey != "" {
+		fmt.Fprintf(h, "%s\x00%s\x00%s", pipeline, t.ComponentRef.Name, t.CachingOptions.CacheKey)
+		return hex.EncodeToString(h.Sum(nil)), nil
+	}
+	arts := map[string][]string{}
+	for name, list := range in.Artifacts {
+		for _, a := range list {
+			d, err := ArtifactDigest(a)
+			if err != nil {
+				return "", fmt.Errorf("input artifact %q: %w", name, err)
+			}
+			arts[name] = append(arts[name], d)
+		}
+	}
+	key := struct {
+		Pipeline  string              `json:"pipeline"`
+		Inputs    *spec.Interface     `json:"inputs,omitempty"`
+		Outputs   *spec.Interface     `json:"outputs,omitempty"`
+		Executor  *spec.ExecutorSpec  `json:"executor"`
+		Params    map[string]any      `json:"params"`
+		Artifacts map[string][]string `json:"artifacts"`
+	}{pipeline, comp.InputDefinitions, comp.OutputDefinitions, ex, in.Params, arts}
+	b, err := json.Marshal(key)
+	if err != nil {
+		return "", err
+	}
+	h.Write(b)
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// ArtifactDigest is a content digest of a local artifact (file or
+// directory tree) plus its metadata; for an artifact that is not on local
+// disk, its URI and metadata.
+func ArtifactDigest(a *spec.RuntimeArtifact) (string, error) {
+	h := sha256.New()
+	md, _ := json.Marshal(a.Metadata)
+	fmt.Fprintf(h, "%s\x00%s\x00", a.Type.SchemaTitle, md)
+	p := a.CustomPath
+	if p == "" {
+		p = spec.LocalPath(a.URI)
+	}
+	info, err := os.Stat(p)
+	if err != nil || !filepath.IsAbs(p) {
+		fmt.Fprintf(h, "uri:%s", a.URI)
+		return hex.EncodeToString(h.Sum(nil)), nil
+	}
+	if !info.IsDir() {
+		if err := hashFile(h, p); err != nil {
+			return "", err
+		}
+		return hex.EncodeToString(h.Sum(nil)), nil
+	}
+	var files []string
+	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			files = append(files, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		rel, _ := filepath.Rel(p, f)
+		fmt.Fprintf(h, "\x00%s\x00", filepath.ToSlash(rel))
+		if err := hashFile(h, f); err != nil {
+			return "", err
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func hashFile(w io.Writer, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(w, f)
+	return err
+}
+
+// NewID returns a random run id in UUID form.
+func NewID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

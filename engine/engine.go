@@ -1,0 +1,540 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sluicehq/sluice/launcher"
+	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/spec"
+)
+
+// Engine runs pipelines. Its zero value is not usable: set Launcher.
+type Engine struct {
+	Launcher *launcher.Launcher
+	// Parallelism bounds how many steps run at once (default: CPUs).
+	Parallelism int
+	// DefaultRoot is the pipeline root used when neither the request nor
+	// the spec names a local one.
+	DefaultRoot string
+	// Cache, when set, serves and stores cached step outputs.
+	Cache Cache
+	// Observer, when set, hears every task state change.
+	Observer Observer
+	// Logger receives warnings; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Sleep waits between retries (default: a timer honouring ctx).
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// run is the state of one run in progress.
+type run struct {
+	e       *Engine
+	req     *Request
+	ps      *spec.PipelineSpec
+	root    string // run root directory
+	system  map[string]string
+	slots   chan struct{}
+	noCache bool
+
+	mu       sync.Mutex
+	tasks    map[string]*Task
+	order    []string
+	warnings []string
+	obsMu    sync.Mutex
+}
+
+// Run executes a pipeline to the end and returns its result. It returns an
+// error only when the run could not start (bad parameters, unusable
+// pipeline root); a run that starts always yields a Result, whose State says
+// how it ended. Canceling ctx cancels the run: processes are killed and the
+// run ends CANCELED.
+func (e *Engine) Run(ctx context.Context, req *Request) (*Result, error) {
+	if e.Launcher == nil {
+		return nil, errors.New("engine: no launcher")
+	}
+	ps := req.Pipeline.Spec
+	params, err := RootParams(ps, req.Params)
+	if err != nil {
+		return nil, err
+	}
+	now := e.now()
+	if req.RunID == "" {
+		req.RunID = NewID()
+	}
+	if req.RunName == "" {
+		req.RunName = ps.PipelineInfo.Name + "-" + now.UTC().Format("20060102-150405")
+	}
+	if req.Created.IsZero() {
+		req.Created = now
+	}
+	pipelineRoot := req.PipelineRoot
+	if pipelineRoot == "" && filepath.IsAbs(ps.DefaultPipelineRoot) {
+		pipelineRoot = ps.DefaultPipelineRoot
+	}
+	if pipelineRoot == "" {
+		pipelineRoot = e.DefaultRoot
+	}
+	if pipelineRoot == "" {
+		return nil, errors.New("no pipeline root: set one with --pipeline-root")
+	}
+	pipelineRoot, err = filepath.Abs(strings.TrimPrefix(pipelineRoot, "file://"))
+	if err != nil {
+		return nil, err
+	}
+	r := &run{
+		e: e, req: req, ps: ps, noCache: req.NoCache,
+		root:  filepath.Join(pipelineRoot, ps.PipelineInfo.Name, req.RunID),
+		tasks: map[string]*Task{},
+	}
+	workspace := filepath.Join(r.root, ".sluice", "workspace")
+	if err := os.MkdirAll(workspace, 0o755); err != nil {
+		return nil, fmt.Errorf("pipeline root: %w", err)
+	}
+	sched := req.Scheduled
+	if sched.IsZero() {
+		sched = req.Created
+	}
+	r.system = map[string]string{
+		"pipeline_job_name":              req.RunName,
+		"pipeline_job_resource_name":     req.RunName,
+		"pipeline_job_uuid":              req.RunID,
+		"pipeline_root":                  pipelineRoot,
+		"pipeline_job_create_time_utc":   req.Created.UTC().Format(time.RFC3339),
+		"pipeline_job_schedule_time_utc": sched.UTC().Format(time.RFC3339),
+		"workspace_path":                 workspace,
+	}
+	par := e.Parallelism
+	if par <= 0 {
+		par = runtime.NumCPU()
+	}
+	r.slots = make(chan struct{}, par)
+	r.warnPlatform(req.Pipeline.Platform)
+
+	res := &Result{RunID: req.RunID, PipelineRoot: pipelineRoot, RunRoot: r.root, Started: now}
+	out, state, msg := r.dag(ctx, "", ps.Root, &plan.Scope{Params: params, Artifacts: map[string][]*spec.RuntimeArtifact{}})
+	res.State, res.Error, res.Outputs = state, msg, out
+	res.Finished = e.now()
+	r.mu.Lock()
+	for _, id := range r.order {
+		t := *r.tasks[id]
+		res.Tasks = append(res.Tasks, &t)
+	}
+	res.Warnings = r.warnings
+	r.mu.Unlock()
+	return res, nil
+}
+
+// RootParams checks run parameters against the pipeline's inputs: unknown
+// names and values of the wrong type are refused, defaults fill the rest,
+// and a required parameter without a value is an error.
+func RootParams(ps *spec.PipelineSpec, given map[string]any) (map[string]any, error) {
+	defs := map[string]*spec.ParameterSpec{}
+	if ps.Root.InputDefinitions != nil {
+		defs = ps.Root.InputDefinitions.Parameters
+	}
+	out := map[string]any{}
+	for _, name := range sortedKeys(given) {
+		d := defs[name]
+		if d == nil {
+			return nil, &ParamError{Name: name, Msg: "unknown parameter" + knownParams(defs)}
+		}
+		v, err := plan.Coerce(given[name], d.ParameterType)
+		if err != nil {
+			return nil, &ParamError{Name: name, Msg: err.Error()}
+		}
+		out[name] = v
+	}
+	for _, name := range sortedKeys(defs) {
+		if _, ok := out[name]; ok {
+			continue
+		}
+		d := defs[name]
+		switch {
+		case d.DefaultValue != nil:
+			v, err := plan.Coerce(d.DefaultValue, d.ParameterType)
+			if err != nil {
+				return nil, &ParamError{Name: name, Msg: "default value: " + err.Error()}
+			}
+			out[name] = v
+		case d.IsOptional:
+		default:
+			return nil, &ParamError{Name: name, Msg: "required parameter has no value (pass -p " + name + "=...)"}
+		}
+	}
+	return out, nil
+}
+
+func knownParams(defs map[string]*spec.ParameterSpec) string {
+	if len(defs) == 0 {
+		return " (the pipeline takes no parameters)"
+	}
+	return " (known: " + strings.Join(sortedKeys(defs), ", ") + ")"
+}
+
+// ParamError is a run parameter that cannot be used.
+type ParamError struct {
+	Name string
+	Msg  string
+}
+
+func (e *ParamError) Error() string { return fmt.Sprintf("parameter %q: %s", e.Name, e.Msg) }
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func (r *run) warn(msg string) {
+	r.mu.Lock()
+	r.warnings = append(r.warnings, msg)
+	r.mu.Unlock()
+	if r.e.Logger != nil {
+		r.e.Logger.Warn(msg)
+	}
+}
+
+func (r *run) warnPlatform(p *spec.PlatformSpec) {
+	if p == nil {
+		return
+	}
+	for name, sp := range p.Platforms {
+		if sp == nil {
+			continue
+		}
+		for _, label := range sortedKeys(sp.DeploymentSpec.Executors) {
+			keys := sortedKeys(sp.DeploymentSpec.Executors[label])
+			r.warn(fmt.Sprintf("%s settings of %s are not applied by the local executor: %s", name, label, strings.Join(keys, ", ")))
+		}
+	}
+}
+
+// record creates a task record and reports it.
+func (r *run) record(t *Task) {
+	r.mu.Lock()
+	r.tasks[t.ID] = t
+	r.order = append(r.order, t.ID)
+	r.mu.Unlock()
+	r.notify(t)
+}
+
+// update changes a task record under the lock and reports it.
+func (r *run) update(t *Task, f func(t *Task)) {
+	r.mu.Lock()
+	f(t)
+	r.mu.Unlock()
+	r.notify(t)
+}
+
+func (r *run) notify(t *Task) {
+	if r.e.Observer == nil {
+		return
+	}
+	r.mu.Lock()
+	cp := *t
+	r.mu.Unlock()
+	r.obsMu.Lock()
+	r.e.Observer.TaskChanged(cp)
+	r.obsMu.Unlock()
+}
+
+func joinID(parent, key string) string {
+	if parent == "" {
+		return key
+	}
+	return parent + "/" + key
+}
+
+// finished is a task outcome sent back to its DAG's scheduler.
+type finished struct {
+	key string
+	res *plan.Result
+}
+
+// dag runs the tasks of one DAG instance to the end and returns its outputs,
+// its state and, when it failed, why.
+func (r *run) dag(ctx context.Context, id string, comp *spec.ComponentSpec, sc *plan.Scope) (plan.Outputs, plan.State, string) {
+	d := comp.DAG
+	states := map[string]plan.Status{}
+	results := map[string]*plan.Result{}
+	done := make(chan finished)
+	running := 0
+	var firstErr string
+	for {
+		canceled := ctx.Err() != nil
+		for _, dec := range plan.Decide(d, states) {
+			t := d.Tasks[dec.Task]
+			switch {
+			case canceled || dec.Action == plan.Cancel:
+				res := &plan.Result{Status: plan.Status{State: plan.Canceled}}
+				states[dec.Task], results[dec.Task] = res.Status, res
+				r.record(r.newTask(id, dec.Task, t, plan.Canceled, ""))
+			case dec.Action == plan.SkipUpstream:
+				res := &plan.Result{Status: plan.Status{State: plan.Skipped, UpstreamFailed: true}}
+				states[dec.Task], results[dec.Task] = res.Status, res
+				r.record(r.newTask(id, dec.Task, t, plan.Skipped, "not run: an upstream task failed"))
+			case dec.Action == plan.Start:
+				states[dec.Task] = plan.Status{State: plan.Running}
+				sib := make(map[string]*plan.Result, len(results))
+				for k, v := range results {
+					sib[k] = v
+				}
+				scope := *sc
+				scope.Siblings = sib
+				running++
+				go func(key string) {
+					done <- finished{key, r.task(ctx, id, key, t, &scope)}
+				}(dec.Task)
+			}
+		}
+		if running == 0 {
+			break
+		}
+		f := <-done
+		running--
+		states[f.key], results[f.key] = f.res.Status, f.res
+		if f.res.State == plan.Failed && firstErr == "" {
+			firstErr = fmt.Sprintf("task %s failed: %s", joinID(id, f.key), f.res.Error)
+			if strings.HasPrefix(f.res.Error, "task ") {
+				firstErr = f.res.Error
+			}
+		}
+	}
+	state := plan.Outcome(states)
+	if state == plan.Canceled || (ctx.Err() != nil && state != plan.Failed) {
+		state = plan.Canceled
+	}
+	out := plan.DAGOutputs(d, results)
+	if state != plan.Failed {
+		firstErr = ""
+	}
+	return out, state, firstErr
+}
+
+func (r *run) newTask(parent, key string, t *spec.TaskSpec, state plan.State, msg string) *Task {
+	name := t.TaskInfo.Name
+	if name == "" {
+		name = key
+	}
+	kind := KindContainer
+	if c := r.ps.Components[t.ComponentRef.Name]; c != nil {
+		switch {
+		case t.ParameterIterator != nil || t.ArtifactIterator != nil:
+			kind = KindLoop
+		case c.DAG != nil:
+			kind = KindDAG
+		default:
+			if ex := r.ps.DeploymentSpec.Executors[c.ExecutorLabel]; ex != nil && ex.Importer != nil {
+				kind = KindImporter
+			}
+		}
+	}
+	return &Task{ID: joinID(parent, key), ParentID: parent, Key: key, Name: name, Kind: kind,
+		Component: t.ComponentRef.Name, State: state, Error: msg}
+}
+
+// task runs one task of a DAG (resolving inputs and its condition first) and
+// returns its outcome.
+func (r *run) task(ctx context.Context, parent, key string, t *spec.TaskSpec, sc *plan.Scope) *plan.Result {
+	comp := r.ps.Components[t.ComponentRef.Name]
+	rec := r.newTask(parent, key, t, plan.Pending, "")
+	r.record(rec)
+	fail := func(msg string) *plan.Result {
+		r.update(rec, func(x *Task) {
+			x.State, x.Error = plan.Failed, msg
+			if x.Started.IsZero() {
+				x.Started = r.e.now()
+			}
+			x.Finished = r.e.now()
+		})
+		return &plan.Result{Status: plan.Status{State: plan.Failed}, Error: msg}
+	}
+	scope := *sc
+	scope.System = r.taskSystem(rec)
+	scope.RunName = r.req.RunName
+	in, err := plan.ResolveInputs(t, comp, &scope)
+	if err != nil {
+		return fail(err.Error())
+	}
+	rec.Inputs = &plan.Outputs{Parameters: in.Params, Artifacts: in.Artifacts}
+	if t.TriggerPolicy != nil && t.TriggerPolicy.Condition != "" {
+		ok, err := plan.EvalCondition(t.TriggerPolicy.Condition, in.Params)
+		if err != nil {
+			return fail(err.Error())
+		}
+		if !ok {
+			r.update(rec, func(x *Task) { x.State, x.Error = plan.Skipped, "condition is false" })
+			return &plan.Result{Status: plan.Status{State: plan.Skipped}}
+		}
+	}
+	if ctx.Err() != nil {
+		r.update(rec, func(x *Task) { x.State = plan.Canceled })
+		return &plan.Result{Status: plan.Status{State: plan.Canceled}}
+	}
+	var (
+		out   plan.Outputs
+		state plan.State
+		msg   string
+	)
+	switch {
+	case t.ParameterIterator != nil || t.ArtifactIterator != nil:
+		r.update(rec, func(x *Task) { x.State, x.Started = plan.Running, r.e.now() })
+		out, state, msg = r.loop(ctx, rec, t, comp, in)
+	case comp.DAG != nil:
+		r.update(rec, func(x *Task) { x.State, x.Started = plan.Running, r.e.now() })
+		out, state, msg = r.dag(ctx, rec.ID, comp, &plan.Scope{Params: in.Params, Artifacts: in.Artifacts})
+	default:
+		out, state, msg = r.step(ctx, rec, t, comp, in, scope.System)
+	}
+	r.update(rec, func(x *Task) {
+		x.State, x.Error, x.Finished = state, msg, r.e.now()
+		if x.Started.IsZero() {
+			x.Started = x.Finished
+		}
+		if state == plan.Succeeded {
+			o := out
+			x.Outputs = &o
+		}
+	})
+	return &plan.Result{Status: plan.Status{State: state}, Outputs: out, Error: msg}
+}
+
+func (r *run) taskSystem(rec *Task) map[string]string {
+	sys := make(map[string]string, len(r.system)+2)
+	for k, v := range r.system {
+		sys[k] = v
+	}
+	sys["pipeline_task_name"] = rec.Key
+	sys["pipeline_task_uuid"] = r.req.RunID + "/" + rec.ID
+	return sys
+}
+
+// loop runs a ParallelFor: one DAG instance per item, at most
+// parallelismLimit at once, outputs collected in iteration order.
+func (r *run) loop(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.ComponentSpec, in *plan.Inputs) (plan.Outputs, plan.State, string) {
+	type item struct {
+		param any
+		art   *spec.RuntimeArtifact
+	}
+	var items []item
+	var itemInput string
+	if it := t.ParameterIterator; it != nil {
+		itemInput = it.ItemInput
+		vals, err := plan.ParameterItems(it, in.Params)
+		if err != nil {
+			return plan.Outputs{}, plan.Failed, err.Error()
+		}
+		for _, v := range vals {
+			items = append(items, item{param: v})
+		}
+	} else {
+		itemInput = t.ArtifactIterator.ItemInput
+		for _, a := range in.Artifacts[t.ArtifactIterator.Items.InputArtifact] {
+			items = append(items, item{art: a})
+		}
+	}
+	limit := len(items)
+	if t.IteratorPolicy != nil && t.IteratorPolicy.ParallelismLimit > 0 {
+		limit = t.IteratorPolicy.ParallelismLimit
+	}
+	sem := make(chan struct{}, max(limit, 1))
+	outs := make([]plan.Outputs, len(items))
+	states := make([]plan.State, len(items))
+	msgs := make([]string, len(items))
+	var itemType string
+	if comp.InputDefinitions != nil && comp.InputDefinitions.Parameters[itemInput] != nil {
+		itemType = comp.InputDefinitions.Parameters[itemInput].ParameterType
+	}
+	var wg sync.WaitGroup
+	for i, it := range items {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		idx := i
+		iter := &Task{ID: joinID(rec.ID, fmt.Sprint(i)), ParentID: rec.ID, Key: fmt.Sprint(i),
+			Name: fmt.Sprintf("%s-%d", rec.Name, i), Kind: KindIteration, Component: rec.Component,
+			IterationIndex: &idx, State: plan.Pending}
+		r.record(iter)
+		if ctx.Err() != nil {
+			states[i] = plan.Canceled
+			r.update(iter, func(x *Task) { x.State = plan.Canceled })
+			continue
+		}
+		params := make(map[string]any, len(in.Params)+1)
+		for k, v := range in.Params {
+			params[k] = v
+		}
+		arts := make(map[string][]*spec.RuntimeArtifact, len(in.Artifacts)+1)
+		for k, v := range in.Artifacts {
+			arts[k] = v
+		}
+		if it.art != nil {
+			arts[itemInput] = []*spec.RuntimeArtifact{it.art}
+		} else {
+			v := it.param
+			if itemType != "" {
+				if c, err := plan.Coerce(v, itemType); err == nil {
+					v = c
+				}
+			}
+			params[itemInput] = v
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			r.update(iter, func(x *Task) {
+				x.State, x.Started = plan.Running, r.e.now()
+				x.Inputs = &plan.Outputs{Parameters: map[string]any{itemInput: params[itemInput]}}
+			})
+			o, st, msg := r.dag(ctx, iter.ID, comp, &plan.Scope{Params: params, Artifacts: arts})
+			outs[idx], states[idx], msgs[idx] = o, st, msg
+			r.update(iter, func(x *Task) {
+				x.State, x.Error, x.Finished = st, msg, r.e.now()
+				if st == plan.Succeeded {
+					x.Outputs = &o
+				}
+			})
+		}()
+	}
+	wg.Wait()
+	state, msg := plan.Succeeded, ""
+	for i, st := range states {
+		switch {
+		case st == plan.Failed && state != plan.Failed:
+			state, msg = plan.Failed, msgs[i]
+		case st == plan.Canceled && state == plan.Succeeded:
+			state = plan.Canceled
+		}
+	}
+	var present []plan.Outputs
+	for i, o := range outs {
+		if states[i] == plan.Succeeded {
+			present = append(present, o)
+		}
+	}
+	return plan.Collect(present, comp.OutputDefinitions), state, msg
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,158 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/sluicehq/sluice/executor"
+	"github.com/sluicehq/sluice/launcher"
+	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/spec"
+)
+
+// step runs a container or importer task: cache lookup, then attempts with
+// retries and backoff, then cache store.
+func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.ComponentSpec, in *plan.Inputs, sys map[string]string) (plan.Outputs, plan.State, string) {
+	ex := r.ps.DeploymentSpec.Executors[comp.ExecutorLabel]
+	lt := &launcher.Task{
+		RunID: r.req.RunID, TaskID: rec.ID, TaskName: rec.Key, Comp: comp, Exec: ex, Inputs: in,
+		Root:   filepath.Join(r.root, filepath.FromSlash(rec.ID)),
+		Meta:   filepath.Join(r.root, ".sluice", "tasks", filepath.FromSlash(rec.ID)),
+		System: sys,
+	}
+	if ex.Importer != nil {
+		r.update(rec, func(x *Task) { x.State, x.Started = plan.Running, r.e.now() })
+		out, err := launcher.Import(lt)
+		if err != nil {
+			return plan.Outputs{}, plan.Failed, err.Error()
+		}
+		return *out, plan.Succeeded, ""
+	}
+	prep, err := r.e.Launcher.Prepare(lt)
+	if err != nil {
+		return plan.Outputs{}, plan.Failed, err.Error()
+	}
+	rec.Image, rec.Argv = prep.Image, prep.Argv
+	if ctr := ex.Container; ctr.Resources != nil && ctr.Resources.Accelerator != nil && (ctr.Resources.Accelerator.Type != "" || ctr.Resources.Accelerator.ResourceType != "") {
+		r.warn(fmt.Sprintf("task %s asks for an accelerator; the local executor runs it without one", rec.ID))
+	}
+
+	var key string
+	useCache := r.e.Cache != nil && !r.noCache && t.CachingOptions != nil && t.CachingOptions.EnableCache
+	if useCache {
+		key, err = CacheKey(r.ps.PipelineInfo.Name, t, comp, ex, in)
+		if err != nil {
+			r.warn(fmt.Sprintf("task %s: cache disabled: %v", rec.ID, err))
+			useCache = false
+		} else if out, ok := r.e.Cache.Get(ctx, key); ok && plan.CoerceOutputs(out, comp.OutputDefinitions) == nil {
+			now := r.e.now()
+			r.update(rec, func(x *Task) { x.Cached, x.Started, x.Finished = true, now, now })
+			return *out, plan.Succeeded, ""
+		}
+	}
+
+	if err := os.MkdirAll(lt.Meta, 0o755); err != nil {
+		return plan.Outputs{}, plan.Failed, err.Error()
+	}
+	logPath := filepath.Join(lt.Meta, "log.txt")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return plan.Outputs{}, plan.Failed, err.Error()
+	}
+	defer logf.Close()
+
+	maxRetries := 0
+	if t.RetryPolicy != nil {
+		maxRetries = t.RetryPolicy.MaxRetryCount
+	}
+	for attempt := 0; ; attempt++ {
+		r.slots <- struct{}{}
+		r.update(rec, func(x *Task) {
+			x.State, x.Attempts, x.LogPath = plan.Running, attempt+1, logPath
+			if x.Started.IsZero() {
+				x.Started = r.e.now()
+			}
+		})
+		if attempt > 0 {
+			fmt.Fprintf(logf, "\n--- attempt %d of %d ---\n", attempt+1, maxRetries+1)
+		}
+		out, att, err := r.e.Launcher.Run(ctx, lt, prep, logf)
+		<-r.slots
+		if att != nil && att.ExitCode >= 0 {
+			code := att.ExitCode
+			r.update(rec, func(x *Task) { x.ExitCode = &code })
+		}
+		if err == nil {
+			if useCache {
+				if perr := r.e.Cache.Put(ctx, key, out); perr != nil {
+					r.warn(fmt.Sprintf("task %s: cache store: %v", rec.ID, perr))
+				}
+			}
+			return *out, plan.Succeeded, ""
+		}
+		if errors.Is(err, executor.ErrCanceled) || ctx.Err() != nil {
+			return plan.Outputs{}, plan.Canceled, "canceled"
+		}
+		var ee *launcher.ExitError
+		msg := err.Error()
+		if !errors.As(err, &ee) {
+			fmt.Fprintf(logf, "sluice: %s\n", msg)
+		}
+		if attempt >= maxRetries {
+			if maxRetries > 0 {
+				msg = fmt.Sprintf("%s (after %d attempts)", msg, attempt+1)
+			}
+			return plan.Outputs{}, plan.Failed, msg
+		}
+		delay := Backoff(t.RetryPolicy, attempt)
+		fmt.Fprintf(logf, "sluice: attempt %d failed: %s; retrying in %s\n", attempt+1, msg, delay)
+		if err := r.sleep(ctx, delay); err != nil {
+			return plan.Outputs{}, plan.Canceled, "canceled"
+		}
+	}
+}
+
+func (r *run) sleep(ctx context.Context, d time.Duration) error {
+	if r.e.Sleep != nil {
+		return r.e.Sleep(ctx, d)
+	}
+	if d <= 0 {
+		return ctx.Err()
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Backoff is the delay before retry number attempt+1 (attempt counts from
+// 0): backoffDuration × backoffFactor^attempt, capped by backoffMaxDuration
+// (default one hour). The factor defaults to 2.
+func Backoff(p *spec.RetryPolicy, attempt int) time.Duration {
+	if p == nil {
+		return 0
+	}
+	base, _ := time.ParseDuration(p.BackoffDuration)
+	maxD, err := time.ParseDuration(p.BackoffMaxDuration)
+	if err != nil || p.BackoffMaxDuration == "" {
+		maxD = time.Hour
+	}
+	factor := p.BackoffFactor
+	if factor <= 0 {
+		factor = 2
+	}
+	d := float64(base) * math.Pow(factor, float64(attempt))
+	if d > float64(maxD) || math.IsInf(d, 0) {
+		return maxD
+	}
+	return time.Duration(d)
+}

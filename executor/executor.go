@@ -1,0 +1,43 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"io"
+)
+
+// Job is one attempt of one step: a command line to run with its
+// environment, working directory and log.
+type Job struct {
+	// RunID and TaskID identify the job (labels, process names).
+	RunID  string
+	TaskID string
+	// Image is the container image the step asks for. Executors that do not
+	// run containers record it and ignore it.
+	Image string
+	// Argv is the fully expanded command line (command + args).
+	Argv []string
+	// Env holds extra environment variables, "NAME=value".
+	Env []string
+	// Dir is the working directory; it exists before Run is called.
+	Dir string
+	// Log receives the process's stdout and stderr, interleaved.
+	Log io.Writer
+}
+
+// Result is how a job ended.
+type Result struct {
+	// ExitCode is the process's exit status; -1 when it was killed.
+	ExitCode int
+}
+
+// ErrCanceled is returned (wrapped) by Run when ctx ended before the job did.
+var ErrCanceled = errors.New("canceled")
+
+// Executor runs jobs. Run blocks until the job's process has ended, and when
+// ctx is canceled it stops the process and everything it started before
+// returning an error wrapping ErrCanceled. A non-zero exit is not an error:
+// it is reported in Result.
+type Executor interface {
+	Run(ctx context.Context, job *Job) (*Result, error)
+}

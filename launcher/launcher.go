@@ -1,0 +1,363 @@
+package launcher
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/sluicehq/sluice/executor"
+	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/pyruntime"
+	"github.com/sluicehq/sluice/spec"
+)
+
+// Launcher runs container and importer tasks.
+type Launcher struct {
+	Executor executor.Executor
+	// PythonPath is the directory holding Sluice's kfp runtime package; it is
+	// put first on PYTHONPATH for every step.
+	PythonPath string
+	// Python is the interpreter used to check packages (default "python3").
+	Python string
+
+	mu      sync.Mutex
+	checked map[string]error // requirement set -> result
+}
+
+// Task is one container or importer task, with its inputs resolved.
+type Task struct {
+	RunID    string
+	TaskID   string // unique path of the task in the run, e.g. "for-loop-2/0/train"
+	TaskName string // the task key
+	Comp     *spec.ComponentSpec
+	Exec     *spec.ExecutorSpec
+	Inputs   *plan.Inputs
+	// Root is the task root: output artifacts are provisioned under it and
+	// its URI prefix is what dsl.get_uri() builds on. A local directory.
+	Root string
+	// Meta is a private directory for the log, output parameter files and
+	// the working directory.
+	Meta string
+	// System holds the system placeholder values.
+	System map[string]string
+}
+
+// Attempt is what one run of the process did, for the record.
+type Attempt struct {
+	Argv     []string
+	Image    string
+	ExitCode int
+}
+
+// ExitError is a step that ran and exited non-zero.
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("the step exited with code %d", e.Code) }
+
+// Prepared is a task ready to run: its ExecutorInput and command line.
+type Prepared struct {
+	Input *spec.ExecutorInput
+	Argv  []string
+	Image string
+	Env   []string
+	Reqs  []pyruntime.Requirement
+}
+
+// Prepare provisions the task's outputs and expands its command line.
+func (l *Launcher) Prepare(t *Task) (*Prepared, error) {
+	c := t.Exec.Container
+	if c == nil {
+		return nil, errors.New("not a container task")
+	}
+	params := make(map[string]any, len(t.Inputs.Params))
+	for k, v := range t.Inputs.Params {
+		if f, ok := v.(float64); ok && t.Comp.InputDefinitions != nil {
+			if d := t.Comp.InputDefinitions.Parameters[k]; d != nil && d.ParameterType == spec.TypeDouble {
+				v = spec.Double(f)
+			}
+		}
+		params[k] = v
+	}
+	in := &spec.ExecutorInput{
+		Inputs: spec.ExecutorInputs{ParameterValues: params, Artifacts: map[string]*spec.ArtifactList{}},
+		Outputs: spec.ExecutorOutputs{
+			Parameters: map[string]*spec.OutputParameter{},
+			Artifacts:  map[string]*spec.ArtifactList{},
+			OutputFile: filepath.Join(t.Root, "executor_output.json"),
+		},
+	}
+	for name, arts := range t.Inputs.Artifacts {
+		in.Inputs.Artifacts[name] = &spec.ArtifactList{Artifacts: arts}
+	}
+	if od := t.Comp.OutputDefinitions; od != nil {
+		for name := range od.Parameters {
+			in.Outputs.Parameters[name] = &spec.OutputParameter{OutputFile: filepath.Join(t.Meta, "outputs", name)}
+		}
+		for name, a := range od.Artifacts {
+			in.Outputs.Artifacts[name] = &spec.ArtifactList{Artifacts: []*spec.RuntimeArtifact{{
+				Name: name, URI: filepath.Join(t.Root, name), Type: a.ArtifactType, Metadata: map[string]any{},
+			}}}
+		}
+	}
+	pc := &spec.PlaceholderContext{Input: in, Present: t.Inputs.Present, System: t.System}
+	command := slices.Clone(c.Command)
+	rest, reqs, found := pyruntime.SplitPipInstall(command)
+	if found {
+		command = rest
+	}
+	argv, err := spec.ExpandCommand(append(command, c.Args...), pc)
+	if err != nil {
+		return nil, err
+	}
+	if len(argv) == 0 {
+		return nil, fmt.Errorf("the container has no command: image %q's entrypoint cannot be used by a local executor", c.Image)
+	}
+	image, err := spec.Substitute(c.Image, pc)
+	if err != nil {
+		return nil, fmt.Errorf("image: %w", err)
+	}
+	env := make([]string, 0, len(c.Env)+1)
+	for _, e := range c.Env {
+		env = append(env, e.Name+"="+e.Value)
+	}
+	pp := l.PythonPath
+	if old := os.Getenv("PYTHONPATH"); old != "" {
+		pp += string(os.PathListSeparator) + old
+	}
+	env = append(env, "PYTHONPATH="+pp)
+	return &Prepared{Input: in, Argv: argv, Image: image, Env: env, Reqs: reqs}, nil
+}
+
+// Run runs one attempt of a container task and returns its outputs. The
+// task root and output files are cleared first, so that a retry starts
+// clean. A non-zero exit is an *ExitError.
+func (l *Launcher) Run(ctx context.Context, t *Task, p *Prepared, log io.Writer) (*plan.Outputs, *Attempt, error) {
+	att := &Attempt{Argv: p.Argv, Image: p.Image, ExitCode: -1}
+	if err := l.checkRequirements(ctx, p.Reqs); err != nil {
+		return nil, att, err
+	}
+	if err := os.RemoveAll(t.Root); err != nil {
+		return nil, att, err
+	}
+	work := filepath.Join(t.Meta, "work")
+	for _, d := range []string{t.Root, work, filepath.Join(t.Meta, "outputs")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, att, err
+		}
+	}
+	_ = os.RemoveAll(filepath.Join(t.Meta, "outputs"))
+	_ = os.MkdirAll(filepath.Join(t.Meta, "outputs"), 0o755)
+	res, err := l.Executor.Run(ctx, &executor.Job{
+		RunID: t.RunID, TaskID: t.TaskID, Image: p.Image, Argv: p.Argv, Env: p.Env, Dir: work, Log: log,
+	})
+	if err != nil {
+		return nil, att, err
+	}
+	att.ExitCode = res.ExitCode
+	if res.ExitCode != 0 {
+		return nil, att, &ExitError{Code: res.ExitCode}
+	}
+	out, err := ReadOutputs(t.Comp, p.Input)
+	return out, att, err
+}
+
+func (l *Launcher) checkRequirements(ctx context.Context, reqs []pyruntime.Requirement) error {
+	if len(reqs) == 0 {
+		return nil
+	}
+	names := make([]string, len(reqs))
+	for i, r := range reqs {
+		names[i] = r.Name + r.Spec + ";" + r.Marker
+	}
+	key := strings.Join(names, "\x00")
+	l.mu.Lock()
+	err, ok := l.checked[key]
+	l.mu.Unlock()
+	if ok {
+		return err
+	}
+	py := l.Python
+	if py == "" {
+		py = "python3"
+	}
+	err = pyruntime.CheckInstalled(ctx, py, reqs)
+	if ctx.Err() != nil {
+		return err
+	}
+	l.mu.Lock()
+	if l.checked == nil {
+		l.checked = map[string]error{}
+	}
+	l.checked[key] = err
+	l.mu.Unlock()
+	return err
+}
+
+// ReadOutputs collects a finished step's outputs: parameters from the
+// ExecutorOutput file, else from their output files (converted by declared
+// type); artifacts as provisioned, updated by the ExecutorOutput.
+func ReadOutputs(comp *spec.ComponentSpec, in *spec.ExecutorInput) (*plan.Outputs, error) {
+	out := &plan.Outputs{Parameters: map[string]any{}, Artifacts: map[string][]*spec.RuntimeArtifact{}}
+	var eo spec.ExecutorOutput
+	if b, err := os.ReadFile(in.Outputs.OutputFile); err == nil {
+		if err := json.Unmarshal(b, &eo); err != nil {
+			return nil, fmt.Errorf("read executor output %s: %v", in.Outputs.OutputFile, err)
+		}
+	}
+	var defs *spec.Interface
+	if comp.OutputDefinitions != nil {
+		defs = comp.OutputDefinitions
+	} else {
+		defs = &spec.Interface{}
+	}
+	for name, pd := range defs.Parameters {
+		v, ok := eo.ParameterValues[name]
+		if !ok {
+			if tv, okOld := eo.Parameters[name]; okOld {
+				v, ok = tv.Value(), true
+			}
+		}
+		if !ok {
+			op := in.Outputs.Parameters[name]
+			b, err := os.ReadFile(op.OutputFile)
+			if err != nil {
+				continue // absent: an error only if a consumer needs it
+			}
+			pv, err := ParseOutputParam(string(b), pd.ParameterType)
+			if err != nil {
+				return nil, fmt.Errorf("output parameter %q: %v", name, err)
+			}
+			v, ok = pv, true
+		}
+		cv, err := plan.Coerce(v, pd.ParameterType)
+		if err != nil {
+			return nil, fmt.Errorf("output parameter %q: %v", name, err)
+		}
+		out.Parameters[name] = cv
+	}
+	for name, list := range in.Outputs.Artifacts {
+		arts := make([]*spec.RuntimeArtifact, 0, len(list.Artifacts))
+		for i, a := range list.Artifacts {
+			cp := *a
+			cp.Metadata = cloneMap(a.Metadata)
+			if upd := eo.Artifacts[name]; upd != nil && i < len(upd.Artifacts) && upd.Artifacts[i] != nil {
+				u := upd.Artifacts[i]
+				if u.URI != "" {
+					cp.URI = u.URI
+				}
+				for k, v := range u.Metadata {
+					cp.Metadata[k] = v
+				}
+				if u.CustomPath != "" {
+					cp.CustomPath = u.CustomPath
+				}
+			}
+			arts = append(arts, &cp)
+		}
+		out.Artifacts[name] = arts
+	}
+	return out, nil
+}
+
+// ParseOutputParam converts the text a step wrote to an output parameter
+// file: STRING raw (not trimmed), other types trimmed and parsed.
+func ParseOutputParam(text, typ string) (any, error) {
+	if typ == spec.TypeString {
+		return text, nil
+	}
+	t := strings.TrimSpace(text)
+	switch typ {
+	case spec.TypeBoolean:
+		switch strings.ToLower(t) {
+		case "true", "1", "t":
+			return true, nil
+		case "false", "0", "f":
+			return false, nil
+		}
+		return nil, fmt.Errorf("expected a boolean, got %q", t)
+	case spec.TypeList, spec.TypeStruct:
+		var v any
+		if err := json.Unmarshal([]byte(t), &v); err != nil {
+			return nil, fmt.Errorf("expected JSON, got %q", t)
+		}
+		return v, nil
+	}
+	return plan.Coerce(t, typ)
+}
+
+func cloneMap(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// Import runs an importer task: one output artifact "artifact" from the
+// resolved URI, with metadata templated from the task's parameters.
+func Import(t *Task) (*plan.Outputs, error) {
+	imp := t.Exec.Importer
+	var uri any
+	if imp.ArtifactURI.RuntimeParameter != "" {
+		v, ok := t.Inputs.Params[imp.ArtifactURI.RuntimeParameter]
+		if !ok {
+			return nil, fmt.Errorf("importer: input %q (the artifact URI) has no value", imp.ArtifactURI.RuntimeParameter)
+		}
+		uri = v
+	} else {
+		uri = imp.ArtifactURI.Constant
+	}
+	s, ok := uri.(string)
+	if !ok || s == "" {
+		return nil, fmt.Errorf("importer: the artifact URI must be a non-empty string, got %v", uri)
+	}
+	s = plan.SubstituteSystem(s, t.System)
+	md := map[string]any{}
+	for k, v := range imp.Metadata {
+		md[spec.SubstituteInputParams(k, t.Inputs.Params)] = templateValue(v, t.Inputs.Params)
+	}
+	if imp.DownloadToWorkspace {
+		md["_kfp_workspace"] = true
+	}
+	return &plan.Outputs{
+		Parameters: map[string]any{},
+		Artifacts: map[string][]*spec.RuntimeArtifact{"artifact": {{
+			Name: "artifact", URI: s, Type: imp.TypeSchema, Metadata: md,
+		}}},
+	}, nil
+}
+
+func templateValue(v any, params map[string]any) any {
+	switch x := v.(type) {
+	case string:
+		// A value that is exactly one placeholder takes the parameter's value
+		// with its type; otherwise it is text.
+		if strings.HasPrefix(x, "{{$.inputs.parameters['") && strings.HasSuffix(x, "']}}") && strings.Count(x, "{{") == 1 {
+			name := strings.TrimSuffix(strings.TrimPrefix(x, "{{$.inputs.parameters['"), "']}}")
+			if pv, ok := params[name]; ok {
+				return pv
+			}
+		}
+		return spec.SubstituteInputParams(x, params)
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[spec.SubstituteInputParams(k, params)] = templateValue(e, params)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = templateValue(e, params)
+		}
+		return out
+	}
+	return v
+}

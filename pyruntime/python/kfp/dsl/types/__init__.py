@@ -1,0 +1,1 @@
+"""Artifact classes and type annotations (``kfp.dsl.types``)."""
