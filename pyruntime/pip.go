@@ -44,6 +44,9 @@ func normalizeName(n string) string {
 	return nameRunRE.ReplaceAllString(strings.ToLower(strings.TrimSpace(n)), "-")
 }
 
+// directRefRE matches the start of a PEP 508 "name[extras] @ url".
+var directRefRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@`)
+
 var reqNameRE = regexp.MustCompile(`^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[([^\]]*)\])?\s*(.*)$`)
 
 // ParseRequirement parses a PEP 508 requirement string as pip accepts it on
@@ -53,7 +56,7 @@ var reqNameRE = regexp.MustCompile(`^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?
 func ParseRequirement(s string) Requirement {
 	r := Requirement{Raw: s}
 	s = strings.TrimSpace(s)
-	if looksLikeURLOrPath(s) {
+	if !directRefRE.MatchString(s) && looksLikeURLOrPath(s) {
 		if i := strings.Index(s, " ;"); i >= 0 {
 			r.Marker = strings.TrimSpace(s[i+2:])
 			s = strings.TrimSpace(s[:i])

@@ -35,11 +35,15 @@ func executorCommands(file string) (map[string][]string, error) {
 		l := lines[i]
 		ind := indentOf(l)
 		t := strings.TrimSpace(l)
+		if t != "" && ind < 4 {
+			label = "" // left deploymentSpec.executors
+		}
 		if ind == 4 && strings.HasPrefix(t, "exec-") && strings.HasSuffix(t, ":") {
 			label = strings.TrimSuffix(t, ":")
 			continue
 		}
-		if t != "command:" || label == "" {
+		// deploymentSpec.executors.<label>.container.command
+		if t != "command:" || ind != 8 || label == "" {
 			continue
 		}
 		var items []string
@@ -56,7 +60,10 @@ func executorCommands(file string) (map[string][]string, error) {
 			}
 			raw := []string{strings.TrimSpace(li)[2:]}
 			j++
-			for j < len(lines) && (strings.TrimSpace(lines[j]) == "" || indentOf(lines[j]) > itemInd) {
+			// Continuation lines are indented past the key; hand-written
+			// files put them at the item's own indentation.
+			for j < len(lines) && (strings.TrimSpace(lines[j]) == "" || indentOf(lines[j]) > itemInd ||
+				(indentOf(lines[j]) == itemInd && itemInd > ind && !strings.HasPrefix(strings.TrimSpace(lines[j]), "- "))) {
 				raw = append(raw, lines[j])
 				j++
 			}

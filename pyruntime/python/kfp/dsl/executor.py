@@ -173,6 +173,9 @@ class Executor(object):
     def _input_artifacts(self, name, annotated_cls, as_list):
         entries = (self.input_artifacts.get(name) or {}).get('artifacts')
         if not entries:
+            # An explicitly empty list (e.g. nothing collected) is passed on.
+            if as_list and entries is not None:
+                return []
             return None
         arts = [_artifact_from_runtime(e, annotated_cls) for e in entries]
         return arts if as_list else arts[0]
