@@ -143,6 +143,9 @@ func runLocal(ctx context.Context, path string, o *runOpts, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
+	if strings.Contains(o.pipelineRoot, "://") && !strings.HasPrefix(o.pipelineRoot, "file://") {
+		return usagef("--pipeline-root %q: a local run needs a local directory (or a file:// URI)", o.pipelineRoot)
+	}
 	e, err := newEngine(o.parallelism)
 	if err != nil {
 		return err
@@ -152,6 +155,11 @@ func runLocal(ctx context.Context, path string, o *runOpts, stdout, stderr io.Wr
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// After the first Ctrl-C the run winds down; a second one exits at once.
+		<-ctx.Done()
+		stop()
+	}()
 	var pr *progress
 	if !o.json {
 		pr = &progress{w: stdout}
@@ -221,7 +229,7 @@ func (p *progress) TaskChanged(t engine.Task) {
 			b.WriteString("  (cached)")
 		}
 		if t.Error != "" && t.State != plan.Succeeded {
-			fmt.Fprintf(&b, "  %s", t.Error)
+			fmt.Fprintf(&b, "  %s", oneLine(t.Error))
 		}
 	} else if t.Attempts > 1 {
 		fmt.Fprintf(&b, "  (attempt %d)", t.Attempts)
@@ -242,7 +250,7 @@ func fmtDuration(d time.Duration) string {
 func printSummary(w io.Writer, res *engine.Result) {
 	fmt.Fprintf(w, "Run %s %s in %s\n", res.RunID, res.State, fmtDuration(res.Finished.Sub(res.Started)))
 	if res.Error != "" {
-		fmt.Fprintf(w, "  %s\n", res.Error)
+		fmt.Fprintf(w, "  %s\n", oneLine(res.Error))
 	}
 	outs := outputValues(&res.Outputs)
 	if len(outs) > 0 {
@@ -320,6 +328,6 @@ func jsonResult(res *engine.Result) any {
 		"tasks":        tasks,
 		"pipelineRoot": res.PipelineRoot,
 		"runRoot":      res.RunRoot,
-		"warnings":     res.Warnings,
+		"warnings":     append([]string{}, res.Warnings...),
 	}
 }

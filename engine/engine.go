@@ -80,8 +80,8 @@ func (e *Engine) Run(ctx context.Context, req *Request) (*Result, error) {
 		req.Created = now
 	}
 	pipelineRoot := req.PipelineRoot
-	if pipelineRoot == "" && filepath.IsAbs(ps.DefaultPipelineRoot) {
-		pipelineRoot = ps.DefaultPipelineRoot
+	if def := strings.TrimPrefix(ps.DefaultPipelineRoot, "file://"); pipelineRoot == "" && filepath.IsAbs(def) {
+		pipelineRoot = def
 	}
 	if pipelineRoot == "" {
 		pipelineRoot = e.DefaultRoot
@@ -122,8 +122,12 @@ func (e *Engine) Run(ctx context.Context, req *Request) (*Result, error) {
 	r.slots = make(chan struct{}, par)
 	r.warnPlatform(req.Pipeline.Platform)
 
+	arts, err := rootArtifacts(ps, req.Artifacts)
+	if err != nil {
+		return nil, err
+	}
 	res := &Result{RunID: req.RunID, PipelineRoot: pipelineRoot, RunRoot: r.root, Started: now}
-	out, state, msg := r.dag(ctx, "", ps.Root, &plan.Scope{Params: params, Artifacts: map[string][]*spec.RuntimeArtifact{}})
+	out, state, msg := r.dag(ctx, "", ps.Root, &plan.Scope{Params: params, Artifacts: arts})
 	res.State, res.Error, res.Outputs = state, msg, out
 	res.Finished = e.now()
 	r.mu.Lock()
@@ -171,6 +175,33 @@ func RootParams(ps *spec.PipelineSpec, given map[string]any) (map[string]any, er
 		case d.IsOptional:
 		default:
 			return nil, &ParamError{Name: name, Msg: "required parameter has no value (pass -p " + name + "=...)"}
+		}
+	}
+	return out, nil
+}
+
+// rootArtifacts checks input artifacts given to a run against the
+// pipeline's declared input artifacts.
+func rootArtifacts(ps *spec.PipelineSpec, given map[string][]*spec.RuntimeArtifact) (map[string][]*spec.RuntimeArtifact, error) {
+	defs := map[string]*spec.ArtifactSpec{}
+	if ps.Root.InputDefinitions != nil {
+		defs = ps.Root.InputDefinitions.Artifacts
+	}
+	out := map[string][]*spec.RuntimeArtifact{}
+	for _, name := range sortedKeys(given) {
+		d := defs[name]
+		if d == nil {
+			return nil, &ParamError{Name: name, Msg: "unknown input artifact"}
+		}
+		for _, a := range given[name] {
+			cp := *a
+			if cp.Type.SchemaTitle == "" {
+				cp.Type = d.ArtifactType
+			}
+			if cp.Metadata == nil {
+				cp.Metadata = map[string]any{}
+			}
+			out[name] = append(out[name], &cp)
 		}
 	}
 	return out, nil

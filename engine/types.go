@@ -63,6 +63,8 @@ type Request struct {
 	// Params are the run parameters, already typed (see plan.ParseParam).
 	// Parameters not given take their defaults.
 	Params map[string]any
+	// Artifacts are the pipeline's input artifacts, if it declares any.
+	Artifacts map[string][]*spec.RuntimeArtifact
 	// PipelineRoot is where artifacts go (a local directory); empty means
 	// the spec's defaultPipelineRoot if it is local, else the engine's.
 	PipelineRoot string

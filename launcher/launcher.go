@@ -76,6 +76,9 @@ func (l *Launcher) Prepare(t *Task) (*Prepared, error) {
 	if c == nil {
 		return nil, errors.New("not a container task")
 	}
+	if strings.HasPrefix(c.Image, "argostub/") {
+		return nil, fmt.Errorf("%s is a Kubernetes operation (creating or deleting a PersistentVolumeClaim): it needs the kubernetes executor", strings.TrimPrefix(c.Image, "argostub/"))
+	}
 	params := make(map[string]any, len(t.Inputs.Params))
 	for k, v := range t.Inputs.Params {
 		if f, ok := v.(float64); ok && t.Comp.InputDefinitions != nil {
@@ -107,6 +110,9 @@ func (l *Launcher) Prepare(t *Task) (*Prepared, error) {
 		}
 	}
 	pc := &spec.PlaceholderContext{Input: in, Present: t.Inputs.Present, System: t.System}
+	if len(c.Command) == 0 {
+		return nil, fmt.Errorf("the container has no command: the local executor cannot run image %q's entrypoint (give the component a command)", c.Image)
+	}
 	command := slices.Clone(c.Command)
 	rest, reqs, found := pyruntime.SplitPipInstall(command)
 	if found {
@@ -132,6 +138,9 @@ func (l *Launcher) Prepare(t *Task) (*Prepared, error) {
 		pp += string(os.PathListSeparator) + old
 	}
 	env = append(env, "PYTHONPATH="+pp)
+	if ws := t.System["workspace_path"]; ws != "" {
+		env = append(env, "SLUICE_WORKSPACE_PATH="+ws)
+	}
 	return &Prepared{Input: in, Argv: argv, Image: image, Env: env, Reqs: reqs}, nil
 }
 
@@ -165,7 +174,38 @@ func (l *Launcher) Run(ctx context.Context, t *Task, p *Prepared, log io.Writer)
 		return nil, att, &ExitError{Code: res.ExitCode}
 	}
 	out, err := ReadOutputs(t.Comp, p.Input)
-	return out, att, err
+	if err != nil {
+		return nil, att, err
+	}
+	if err := uploadCustomPaths(out); err != nil {
+		return nil, att, err
+	}
+	return out, att, nil
+}
+
+// uploadCustomPaths copies output artifacts that a step wrote to a path of
+// its choosing (Artifact.set_path / custom_path) to their URI's location, as
+// the KFP launcher uploads them, so that consumers find them there.
+func uploadCustomPaths(out *plan.Outputs) error {
+	for name, arts := range out.Artifacts {
+		for _, a := range arts {
+			if a.CustomPath == "" {
+				continue
+			}
+			dst := spec.LocalPath(a.URI)
+			if !filepath.IsAbs(dst) || filepath.Clean(dst) == filepath.Clean(a.CustomPath) {
+				continue
+			}
+			if _, err := os.Stat(a.CustomPath); err != nil {
+				continue // nothing written: registered empty, like any output
+			}
+			if err := copyTree(a.CustomPath, dst); err != nil {
+				return fmt.Errorf("output artifact %q: copy from custom path: %w", name, err)
+			}
+			a.CustomPath = ""
+		}
+	}
+	return nil
 }
 
 func (l *Launcher) checkRequirements(ctx context.Context, reqs []pyruntime.Requirement) error {
@@ -324,6 +364,19 @@ func Import(t *Task) (*plan.Outputs, error) {
 		md[spec.SubstituteInputParams(k, t.Inputs.Params)] = templateValue(v, t.Inputs.Params)
 	}
 	if imp.DownloadToWorkspace {
+		ws := t.System["workspace_path"]
+		if ws == "" {
+			return nil, errors.New("importer: download_to_workspace needs a workspace")
+		}
+		a := &spec.RuntimeArtifact{URI: s, Metadata: map[string]any{"_kfp_workspace": true}}
+		dst := spec.ArtifactLocalPath(a, ws, nil)
+		src := spec.LocalPath(s)
+		if _, err := os.Stat(src); err != nil {
+			return nil, fmt.Errorf("importer: download %s to the workspace: %v", s, err)
+		}
+		if err := copyTree(src, dst); err != nil {
+			return nil, fmt.Errorf("importer: download %s to the workspace: %w", s, err)
+		}
 		md["_kfp_workspace"] = true
 	}
 	return &plan.Outputs{

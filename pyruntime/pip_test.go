@@ -2,12 +2,15 @@ package pyruntime
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/sluicehq/sluice/spec"
 )
 
 // conformanceDir finds the shared conformance corpus, or skips the test.
@@ -23,6 +26,28 @@ func conformanceDir(t *testing.T) string {
 	}
 	t.Skip("conformance corpus not found (looked in ../shared/conformance, ../../shared/conformance, $SLUICE_CONFORMANCE_DIR)")
 	return ""
+}
+
+// executorCommands loads a compiled pipeline file with spec.Load and
+// returns executor label -> container command, for the executors that have
+// one. A missing file yields the os.ReadFile error itself, so that
+// os.IsNotExist works on it.
+func executorCommands(file string) (map[string][]string, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	p, err := spec.Load(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	out := map[string][]string{}
+	for label, e := range p.Spec.DeploymentSpec.Executors {
+		if e != nil && e.Container != nil && e.Container.Command != nil {
+			out[label] = e.Container.Command
+		}
+	}
+	return out, nil
 }
 
 func reqStrings(reqs []Requirement) []string {
@@ -232,9 +257,10 @@ func TestParseRequirement(t *testing.T) {
 	}
 }
 
-// TestYAMLMiniReader checks the test-only YAML reader against PyYAML, when
-// python3 with PyYAML is available.
-func TestYAMLMiniReader(t *testing.T) {
+// TestExecutorCommandsMatchPyYAML checks the commands the tests take from
+// spec.Load against PyYAML's reading of the same files, when python3 with
+// PyYAML is available: every executor command must be byte-identical.
+func TestExecutorCommandsMatchPyYAML(t *testing.T) {
 	dir := filepath.Join(conformanceDir(t), "kfp-compiled")
 	py := pythonOrSkip(t)
 	const script = `
@@ -268,6 +294,10 @@ json.dump(res, sys.stdout)
 	if err := json.Unmarshal(out, &all); err != nil {
 		t.Fatal(err)
 	}
+	if len(all) == 0 {
+		t.Fatal("PyYAML read no file")
+	}
+	n := 0
 	for f, want := range all {
 		got, err := executorCommands(f)
 		if err != nil {
@@ -275,9 +305,16 @@ json.dump(res, sys.stdout)
 			continue
 		}
 		for k, w := range want {
+			n++
 			if !reflect.DeepEqual(got[k], w) {
 				t.Errorf("%s %s:\n got %q\nwant %q", f, k, got[k], w)
 			}
 		}
+		for k := range got {
+			if _, ok := want[k]; !ok {
+				t.Errorf("%s: executor %s has a command PyYAML does not see: %q", f, k, got[k])
+			}
+		}
 	}
+	t.Logf("compared %d commands in %d files", n, len(all))
 }

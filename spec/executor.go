@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -69,4 +70,22 @@ func (d Double) MarshalJSON() ([]byte, error) {
 		b = append(b, '.', '0')
 	}
 	return b, nil
+}
+
+// UnmarshalJSON reads a runtime artifact, accepting the snake_case
+// custom_path the Python executor writes as well as customPath.
+func (a *RuntimeArtifact) UnmarshalJSON(b []byte) error {
+	type plain RuntimeArtifact
+	var x struct {
+		plain
+		CustomPathSnake string `json:"custom_path,omitempty"`
+	}
+	if err := json.Unmarshal(b, &x); err != nil {
+		return err
+	}
+	*a = RuntimeArtifact(x.plain)
+	if a.CustomPath == "" {
+		a.CustomPath = x.CustomPathSnake
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path"
 	"strconv"
 	"strings"
@@ -138,7 +139,9 @@ func unpack(data []byte) ([]byte, error) {
 		if err != nil {
 			return nil, errorf("", "invalid tar.gz package: %v", err)
 		}
-		tr := tar.NewReader(gz)
+		// Skipping members decompresses them: bound the whole stream so
+		// that a small gzip bomb cannot keep Load busy for long.
+		tr := tar.NewReader(&boundedReader{r: gz, n: maxTarStream})
 		for {
 			h, err := tr.Next()
 			if err == io.EOF {
@@ -158,6 +161,29 @@ func unpack(data []byte) ([]byte, error) {
 		}
 	}
 	return data, nil
+}
+
+// maxTarStream bounds the decompressed size of a tar.gz package.
+const maxTarStream = 4 * MaxPackageSize
+
+var errTarTooLarge = fmt.Errorf("it is larger than %d bytes when decompressed", maxTarStream)
+
+// boundedReader reads at most n bytes from r, then fails with errTarTooLarge.
+type boundedReader struct {
+	r io.Reader
+	n int64
+}
+
+func (b *boundedReader) Read(p []byte) (int, error) {
+	if b.n <= 0 {
+		return 0, errTarTooLarge
+	}
+	if int64(len(p)) > b.n {
+		p = p[:b.n]
+	}
+	n, err := b.r.Read(p)
+	b.n -= int64(n)
+	return n, err
 }
 
 func isSpecFileName(name string) bool {
@@ -188,6 +214,14 @@ func readLimited(r io.Reader, name string) ([]byte, error) {
 func decodeDocuments(data []byte) ([]any, error) {
 	if !isText(data) {
 		return nil, errorf("", "the file is not a pipeline spec: it is binary, not YAML or JSON text")
+	}
+	// JSON is read as JSON first: YAML refuses the \uD83D\uDE00 surrogate
+	// pairs that Python's json.dump writes for characters outside the BMP.
+	if v, ok := decodeJSON(data); ok {
+		if err := checkDepth(v, 0); err != nil {
+			return nil, errorf("", "invalid JSON: %v", err)
+		}
+		return []any{v}, nil
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var docs []any
@@ -220,6 +254,41 @@ func decodeDocuments(data []byte) ([]any, error) {
 		docs = nil
 	}
 	return docs, nil
+}
+
+// decodeJSON decodes data when it is one JSON object; ok is false otherwise
+// (the caller then reads it as YAML).
+func decodeJSON(data []byte) (v any, ok bool) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return nil, false
+	}
+	if json.Unmarshal(data, &v) != nil {
+		return nil, false
+	}
+	return v, true
+}
+
+// checkDepth applies nodeValue's nesting limit to a decoded JSON value.
+func checkDepth(v any, depth int) error {
+	if depth > maxDepth {
+		return fmt.Errorf("nesting deeper than %d levels", maxDepth)
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			if err := checkDepth(e, depth+1); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if err := checkDepth(e, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func isText(data []byte) bool {
@@ -285,6 +354,9 @@ func nodeValue(n *yaml.Node, depth int) (any, error) {
 			var f float64
 			if err := n.Decode(&f); err != nil {
 				return nil, fmt.Errorf("line %d: %v", n.Line, err)
+			}
+			if math.IsNaN(f) || math.IsInf(f, 0) {
+				return nil, fmt.Errorf("line %d: %s: NaN and infinities cannot be represented in a pipeline spec (JSON numbers)", n.Line, n.Value)
 			}
 			return f, nil
 		default:

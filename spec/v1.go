@@ -3,6 +3,7 @@ package spec
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -203,6 +204,28 @@ func (c *v1conv) ports(field string, v any, inputs bool) error {
 func parseV1Default(pt string, def any) (any, error) {
 	s, isStr := def.(string)
 	if !isStr {
+		// Non-string YAML defaults are cast like kfp does (int(), float(),
+		// str()), so that the default has the parameter's type.
+		switch x := def.(type) {
+		case float64:
+			switch pt {
+			case TypeInteger:
+				return math.Trunc(x), nil
+			case TypeString:
+				return scalarString(x), nil
+			}
+		case bool:
+			n, py := 0.0, "False"
+			if x {
+				n, py = 1, "True"
+			}
+			switch pt {
+			case TypeInteger, TypeDouble:
+				return n, nil
+			case TypeString:
+				return py, nil
+			}
+		}
 		return def, nil
 	}
 	switch pt {
@@ -214,8 +237,8 @@ func parseV1Default(pt string, def any) (any, error) {
 		return float64(n), nil
 	case TypeDouble:
 		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a number", s)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("%q is not a (finite) number", s)
 		}
 		return f, nil
 	case TypeBoolean:
@@ -292,6 +315,9 @@ func (c *v1conv) convert(f string, item any, top bool) (any, error) {
 			switch k {
 			case "inputValue":
 				if c.params[ref] == nil {
+					if c.arts[ref] != nil {
+						return nil, errorf(f, "%s %q: the input has an artifact type (%s); use inputPath or inputUri for artifact inputs", k, ref, c.arts[ref].ArtifactType.SchemaTitle)
+					}
 					return nil, c.unknown(f, k, ref, "input parameter")
 				}
 				return "{{$.inputs.parameters['" + ref + "']}}", nil

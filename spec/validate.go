@@ -43,7 +43,14 @@ type validator struct {
 	ps       *PipelineSpec
 	visiting map[string]bool
 	done     map[string]bool
+	depth    int // DAG components being visited
 }
+
+// maxComponentNesting bounds how deeply DAG components may nest. Real
+// pipelines nest a few levels; the bound keeps the recursion here (and in
+// whatever walks the spec later) far from Go's stack limit, which a
+// MaxPackageSize file could otherwise exceed (a fatal, unrecoverable error).
+const maxComponentNesting = 1000
 
 func (v *validator) component(field string, c *ComponentSpec) error {
 	if err := checkInterface(field+".inputDefinitions", c.InputDefinitions); err != nil {
@@ -93,6 +100,9 @@ func checkInterface(field string, itf *Interface) error {
 			return errorf(field+".parameters."+name, "empty parameter definition")
 		}
 		if !validParamTypes[p.ParameterType] {
+			if p.ParameterType == "" && p.Type != "" {
+				return errorf(field+".parameters."+name+".parameterType", "missing, and the deprecated type %q is not INT, DOUBLE or STRING", p.Type)
+			}
 			if p.ParameterType == "" {
 				return errorf(field+".parameters."+name+".parameterType", "missing")
 			}
@@ -125,6 +135,9 @@ func (v *validator) dag(field string, owner *ComponentSpec, d *DAGSpec) error {
 		}
 		c := v.ps.Components[t.ComponentRef.Name]
 		if c == nil {
+			if len(v.ps.Components) == 0 {
+				return errorf(tf+".componentRef.name", "component %q is not in components: the spec has no \"components\" section", t.ComponentRef.Name)
+			}
 			return errorf(tf+".componentRef.name", "component %q is not in components", t.ComponentRef.Name)
 		}
 		for _, dep := range t.DependentTasks {
@@ -260,8 +273,13 @@ func (v *validator) componentOnce(field, name string, c *ComponentSpec) error {
 	if v.visiting[name] {
 		return errorf(field, "component %q contains itself", name)
 	}
+	if v.depth >= maxComponentNesting {
+		return errorf(field, "components nest more than %d levels deep", maxComponentNesting)
+	}
 	v.visiting[name] = true
+	v.depth++
 	err := v.component("components."+name, c)
+	v.depth--
 	v.visiting[name] = false
 	v.done[name] = true
 	return err

@@ -1,0 +1,253 @@
+package conformance
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice/engine"
+	"github.com/sluicehq/sluice/executor/local"
+	"github.com/sluicehq/sluice/launcher"
+	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/pyruntime"
+	"github.com/sluicehq/sluice/spec"
+)
+
+var update = flag.Bool("update", false, "rewrite docs/CONFORMANCE.md")
+
+const corpus = "../../shared/conformance/kfp-compiled"
+
+func corpusFiles(t *testing.T) []string {
+	t.Helper()
+	if _, err := os.Stat(corpus); err != nil {
+		t.Skipf("conformance corpus not found at %s", corpus)
+	}
+	var files []string
+	err := filepath.WalkDir(corpus, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".yaml") {
+			rel, _ := filepath.Rel(corpus, p)
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(files)
+	return files
+}
+
+func TestConformance(t *testing.T) {
+	files := corpusFiles(t)
+	if _, err := os.Stat("/usr/bin/python3"); err != nil && os.Getenv("SLUICE_REQUIRE_TOOLS") == "" {
+		if _, err := exec.LookPath("python3"); err != nil {
+			t.Skip("python3 not found: lightweight components cannot run")
+		}
+	}
+	for _, f := range files {
+		if _, ok := Cases[f]; !ok {
+			t.Errorf("%s: no entry in cases.go", f)
+		}
+	}
+	for f := range Cases {
+		if _, err := os.Stat(filepath.Join(corpus, f)); err != nil {
+			t.Errorf("cases.go names %s, which is not in the corpus", f)
+		}
+	}
+	home := t.TempDir()
+	pp, err := pyruntime.Install(filepath.Join(home, "pyruntime"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &launcher.Launcher{Executor: &local.Executor{KillGrace: 500 * time.Millisecond}, PythonPath: pp}
+	results := map[string]string{}
+	var mu sync.Mutex
+	// The group returns only when all its parallel subtests are done.
+	t.Run("corpus", func(t *testing.T) {
+		for _, f := range files {
+			c, ok := Cases[f]
+			if !ok {
+				continue
+			}
+			t.Run(f, func(t *testing.T) {
+				r := runCase(t, l, home, f, c)
+				mu.Lock()
+				results[f] = r
+				mu.Unlock()
+			})
+		}
+	})
+	if *update {
+		writeDoc(t, files, results)
+	}
+}
+
+// runCase runs one corpus file and checks it; it returns the outcome as
+// it goes in the doc.
+func runCase(t *testing.T, l *launcher.Launcher, home, file string, c Case) string {
+	if c.NotRun {
+		return "not run: " + c.Reason
+	}
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join(corpus, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := spec.Load(b)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	e := &engine.Engine{
+		Launcher:    l,
+		Parallelism: 4,
+		DefaultRoot: filepath.Join(home, "artifacts"),
+		Sleep:       func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if c.CancelWhenRunning != "" {
+		e.Observer = engine.ObserverFunc(func(tk engine.Task) {
+			if tk.Key == c.CancelWhenRunning && tk.State == plan.Running {
+				cancel()
+			}
+		})
+	}
+	params := map[string]any{}
+	for k, v := range c.Params {
+		params[k] = v
+	}
+	arts := map[string][]*spec.RuntimeArtifact{}
+	for name, content := range c.Artifacts {
+		path := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		arts[name] = []*spec.RuntimeArtifact{{Name: name, URI: path}}
+	}
+	res, err := e.Run(ctx, &engine.Request{Pipeline: p, Params: params, Artifacts: arts})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	want := c.State
+	if want == "" {
+		want = plan.Succeeded
+	}
+	if res.State != want {
+		t.Fatalf("state %s, want %s; error: %s%s", res.State, want, res.Error, failedLogs(res))
+	}
+	if c.ErrorContains != "" && !strings.Contains(res.Error, c.ErrorContains) {
+		t.Fatalf("error %q does not contain %q", res.Error, c.ErrorContains)
+	}
+	for name, wantV := range c.Outputs {
+		got, ok := res.Outputs.Parameters[name]
+		if !ok {
+			t.Errorf("no pipeline output %q (have %v)", name, keys(res.Outputs.Parameters))
+			continue
+		}
+		if !sameJSON(got, wantV) {
+			t.Errorf("output %q = %#v, want %#v", name, got, wantV)
+		}
+	}
+	for id, wantState := range c.Tasks {
+		found := false
+		for _, tk := range res.Tasks {
+			if tk.ID == id {
+				found = true
+				if tk.State != wantState {
+					t.Errorf("task %s = %s, want %s", id, tk.State, wantState)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no task %s", id)
+		}
+	}
+	if c.Check != nil {
+		if err := c.Check(res); err != nil {
+			t.Error(err)
+		}
+	}
+	if c.Reason != "" {
+		return "not runnable here: " + c.Reason
+	}
+	if c.Note != "" {
+		return string(want) + " (" + c.Note + ")"
+	}
+	return string(want)
+}
+
+func failedLogs(res *engine.Result) string {
+	var b strings.Builder
+	for _, tk := range res.Tasks {
+		if tk.State == plan.Failed && tk.LogPath != "" {
+			log, _ := os.ReadFile(tk.LogPath)
+			if len(log) > 1500 {
+				log = log[len(log)-1500:]
+			}
+			fmt.Fprintf(&b, "\n--- %s log:\n%s", tk.ID, log)
+		}
+	}
+	return b.String()
+}
+
+func sameJSON(a, b any) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	var va, vb any
+	_ = json.Unmarshal(ja, &va)
+	_ = json.Unmarshal(jb, &vb)
+	return reflect.DeepEqual(va, vb)
+}
+
+func keys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func writeDoc(t *testing.T, files []string, results map[string]string) {
+	var b strings.Builder
+	b.WriteString("# Conformance\n\n")
+	b.WriteString("Every pipeline in the shared corpus of KFP-compiled pipelines (`kfp-compiled/`, compiled by the real KFP SDK)\n")
+	b.WriteString("is run by `go test ./conformance` with the local executor. This file is generated from `conformance/cases_test.go`\n")
+	b.WriteString("by `go test ./conformance -update`; the test fails when a pipeline's end state or checked outputs differ.\n\n")
+	runnable, passed := 0, 0
+	for _, f := range files {
+		c := Cases[f]
+		if c.Reason == "" {
+			runnable++
+			if strings.HasPrefix(results[f], string(plan.Succeeded)) || strings.HasPrefix(results[f], string(plan.Failed)) || strings.HasPrefix(results[f], string(plan.Canceled)) {
+				passed++
+			}
+		}
+	}
+	fmt.Fprintf(&b, "**%d files; %d runnable here, %d of them end as KFP says they should; %d need something this machine does not have (reason given).**\n\n", len(files), runnable, passed, len(files)-runnable)
+	b.WriteString("| file | result | checked |\n|---|---|---|\n")
+	for _, f := range files {
+		c := Cases[f]
+		res := results[f]
+		if res == "" {
+			res = "not run"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", f, res, c.checked())
+	}
+	b.WriteString("\nStates: SUCCEEDED / FAILED are the run's end state; pipelines under `failing/` and the ones marked\n")
+	b.WriteString("\"fails by design\" are expected to end FAILED. \"not runnable here\" files are still run: the test checks that they\n")
+	b.WriteString("fail for the stated reason, so the table cannot go stale.\n")
+	if err := os.WriteFile("../docs/CONFORMANCE.md", []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
