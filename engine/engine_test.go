@@ -442,3 +442,26 @@ func TestUpstreamFailureSkipsDownstream(t *testing.T) {
 		t.Fatalf("after = %s", a.State)
 	}
 }
+
+func TestResumeSkipsCompletedSteps(t *testing.T) {
+	e := newEngine(t)
+	p := load(t, twoStep)
+	first := run(t, e, p, map[string]any{"n": int64(2)})
+	prod := task(t, first, "producer")
+	// Resume with the producer done: only the consumer runs, reading the
+	// producer's artifact from the first attempt.
+	res, err := e.Run(context.Background(), &engine.Request{Pipeline: p, Params: map[string]any{"n": int64(2)}, NoCache: true,
+		Completed: map[string]*plan.Outputs{"producer": prod.Outputs}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.State != plan.Succeeded || res.Outputs.Parameters["Output"] != int64(2) {
+		t.Fatalf("resumed run: %s %v", res.State, res.Outputs.Parameters)
+	}
+	if p := task(t, res, "producer"); p.Attempts != 0 || p.LogPath != "" {
+		t.Fatalf("producer ran again: %+v", p)
+	}
+	if c := task(t, res, "consumer"); c.Attempts != 1 {
+		t.Fatalf("consumer attempts %d", c.Attempts)
+	}
+}

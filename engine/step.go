@@ -25,6 +25,18 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		Meta:   filepath.Join(r.root, ".sluice", "tasks", filepath.FromSlash(rec.ID)),
 		System: sys,
 	}
+	if out, ok := r.req.Completed[rec.ID]; ok && out != nil {
+		now := r.e.now()
+		r.update(rec, func(x *Task) { x.Started, x.Finished = now, now })
+		o := *out
+		if o.Parameters == nil {
+			o.Parameters = map[string]any{}
+		}
+		if err := plan.CoerceOutputs(&o, comp.OutputDefinitions); err != nil {
+			return plan.Outputs{}, plan.Failed, err.Error()
+		}
+		return o, plan.Succeeded, ""
+	}
 	if ex.Importer != nil {
 		r.update(rec, func(x *Task) { x.State, x.Started = plan.Running, r.e.now() })
 		out, err := launcher.Import(lt)

@@ -70,6 +70,10 @@ type Request struct {
 	PipelineRoot string
 	RunID        string
 	RunName      string
+	// Completed holds the outputs of steps that already succeeded in an
+	// earlier attempt of this run, by task id: they are not run again.
+	// This is how a run resumes after a restart or a retry.
+	Completed map[string]*plan.Outputs
 	// NoCache turns caching off for this run.
 	NoCache bool
 	// Created and Scheduled feed the create/schedule time placeholders.
