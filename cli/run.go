@@ -126,8 +126,12 @@ func newEngine(parallelism int) (*engine.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("install the Python runtime: %w", err)
 	}
+	bin, err := pyruntime.LinkInterpreter(context.Background(), filepath.Join(h, "pyruntime"))
+	if err != nil {
+		return nil, err
+	}
 	return &engine.Engine{
-		Launcher:    &launcher.Launcher{Executor: &local.Executor{}, PythonPath: pp},
+		Launcher:    &launcher.Launcher{Executor: &local.Executor{}, PythonPath: pp, BinDir: bin},
 		Parallelism: parallelism,
 		DefaultRoot: filepath.Join(h, "artifacts"),
 		Cache:       &engine.FileCache{Dir: filepath.Join(h, "cache")},

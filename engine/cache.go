@@ -43,19 +43,29 @@ func (c *FileCache) Get(_ context.Context, key string) (*plan.Outputs, bool) {
 	if json.Unmarshal(b, &out) != nil {
 		return nil, false
 	}
-	for _, arts := range out.Artifacts {
-		for _, a := range arts {
-			if p := spec.LocalPath(a.URI); filepath.IsAbs(p) && a.CustomPath == "" {
-				if _, err := os.Stat(p); err != nil && isUnderLocalRoot(a.URI) {
-					return nil, false
-				}
-			}
-		}
+	if !ArtifactsPresent(&out) {
+		return nil, false
 	}
 	if out.Parameters == nil {
 		out.Parameters = map[string]any{}
 	}
 	return &out, true
+}
+
+// ArtifactsPresent reports whether every local artifact of cached outputs
+// still exists (remote ones are assumed to).
+func ArtifactsPresent(out *plan.Outputs) bool {
+	for _, arts := range out.Artifacts {
+		for _, a := range arts {
+			if a.CustomPath != "" || !isUnderLocalRoot(a.URI) {
+				continue
+			}
+			if _, err := os.Stat(spec.LocalPath(a.URI)); err != nil {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // isUnderLocalRoot reports whether a URI is a plain local path (not a

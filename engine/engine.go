@@ -271,14 +271,18 @@ func (r *run) update(t *Task, f func(t *Task)) {
 }
 
 func (r *run) notify(t *Task) {
-	if r.e.Observer == nil {
+	obs := r.req.Observer
+	if obs == nil {
+		obs = r.e.Observer
+	}
+	if obs == nil {
 		return
 	}
 	r.mu.Lock()
 	cp := *t
 	r.mu.Unlock()
 	r.obsMu.Lock()
-	r.e.Observer.TaskChanged(cp)
+	obs.TaskChanged(cp)
 	r.obsMu.Unlock()
 }
 

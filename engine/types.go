@@ -76,6 +76,9 @@ type Request struct {
 	Completed map[string]*plan.Outputs
 	// NoCache turns caching off for this run.
 	NoCache bool
+	// Observer, when set, hears this run's task changes (instead of the
+	// engine's Observer).
+	Observer Observer
 	// Created and Scheduled feed the create/schedule time placeholders.
 	Created   time.Time
 	Scheduled time.Time

@@ -26,6 +26,9 @@ type Launcher struct {
 	PythonPath string
 	// Python is the interpreter used to check packages (default "python3").
 	Python string
+	// BinDir, when set, is put first on the steps' PATH (see
+	// pyruntime.LinkInterpreter).
+	BinDir string
 
 	mu      sync.Mutex
 	checked map[string]error // requirement set -> result
@@ -138,6 +141,9 @@ func (l *Launcher) Prepare(t *Task) (*Prepared, error) {
 		pp += string(os.PathListSeparator) + old
 	}
 	env = append(env, "PYTHONPATH="+pp)
+	if l.BinDir != "" {
+		env = append(env, "PATH="+l.BinDir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	}
 	if ws := t.System["workspace_path"]; ws != "" {
 		env = append(env, "SLUICE_WORKSPACE_PATH="+ws)
 	}
