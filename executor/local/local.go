@@ -33,6 +33,7 @@ func (e *Executor) Run(ctx context.Context, job *executor.Job) (*executor.Result
 	cmd := exec.Command(job.Argv[0], job.Argv[1:]...)
 	cmd.Dir = job.Dir
 	cmd.Env = append(os.Environ(), job.Env...)
+	cmd.Env = append(cmd.Env, EnvRunID+"="+job.RunID, EnvTaskID+"="+job.TaskID)
 	cmd.Stdout = job.Log
 	cmd.Stderr = job.Log
 	cmd.Stdin = nil

@@ -1,0 +1,108 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice/executor"
+)
+
+func TestRunExitCodeAndLog(t *testing.T) {
+	var log bytes.Buffer
+	e := &Executor{}
+	res, err := e.Run(context.Background(), &executor.Job{RunID: "r", TaskID: "t", Dir: t.TempDir(), Log: &log,
+		Argv: []string{"sh", "-c", `echo "out $SLUICE_RUN_ID/$SLUICE_TASK_ID $X"; echo err >&2; exit 7`}, Env: []string{"X=y"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ExitCode != 7 {
+		t.Fatalf("exit code %d", res.ExitCode)
+	}
+	if got := log.String(); !strings.Contains(got, "out r/t y") || !strings.Contains(got, "err") {
+		t.Fatalf("log %q", got)
+	}
+	if _, err := e.Run(context.Background(), &executor.Job{Dir: t.TempDir(), Log: &log, Argv: []string{"/no/such/program"}}); err == nil {
+		t.Fatal("missing program: no error")
+	}
+}
+
+// TestCancelKillsProcessGroup cancels a step whose shell started a
+// background child and checks both are gone.
+func TestCancelKillsProcessGroup(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "pid")
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for i := 0; i < 200; i++ {
+			if _, err := os.Stat(pidFile); err == nil {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+	}()
+	e := &Executor{KillGrace: 100 * time.Millisecond}
+	_, err := e.Run(ctx, &executor.Job{Dir: dir, Log: &bytes.Buffer{},
+		Argv: []string{"sh", "-c", `trap "" TERM; sleep 60 & echo $! > "$0"; wait`, pidFile}})
+	if !errors.Is(err, executor.ErrCanceled) {
+		t.Fatalf("err = %v, want ErrCanceled", err)
+	}
+	b, _ := os.ReadFile(pidFile)
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if pid == 0 {
+		t.Fatal("no pid written")
+	}
+	for i := 0; i < 100; i++ {
+		if !alive(pid) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("background child %d still running after cancel", pid)
+}
+
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	return err == nil && !strings.Contains(string(b), ") Z ")
+}
+
+func TestKillOrphans(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "pid")
+	// A process that outlives the step, as one would after its server died.
+	e := &Executor{}
+	_, err := e.Run(context.Background(), &executor.Job{RunID: "run-orphan-test", TaskID: "t", Dir: dir, Log: &bytes.Buffer{},
+		Argv: []string{"sh", "-c", `setsid sleep 60 > /dev/null 2>&1 < /dev/null & echo $! > "$0"`, pidFile}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(pidFile)
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	time.Sleep(50 * time.Millisecond)
+	if !alive(pid) {
+		t.Skip("setsid child did not survive the step; nothing to test")
+	}
+	if n := KillOrphans([]string{"other-run"}); n != 0 {
+		t.Fatalf("killed %d processes of another run", n)
+	}
+	if n := KillOrphans([]string{"run-orphan-test"}); n < 1 {
+		t.Fatalf("killed %d", n)
+	}
+	for i := 0; i < 100 && alive(pid); i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if alive(pid) {
+		t.Fatalf("orphan %d still alive", pid)
+	}
+}
