@@ -1,0 +1,186 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"unicode"
+)
+
+// verbatim names the fields whose values are user data (or a pipeline
+// spec, whose keys are camelCase by definition): their keys are kept as
+// they are when request keys are normalized to snake_case.
+var verbatim = map[string]bool{
+	"pipeline_spec":  true,
+	"platform_spec":  true,
+	"parameters":     true,
+	"tags":           true,
+	"plugins_input":  true,
+	"plugins_output": true,
+}
+
+// readBody reads a request body of at most limit bytes.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, err
+		}
+		return nil, invalidf("read request body: %v", err)
+	}
+	return b, nil
+}
+
+// decodeBody reads a JSON object into out the lenient way: unknown fields
+// are ignored, lowerCamelCase keys are read as their snake_case names,
+// int64 fields take strings or numbers and enums names or numbers.
+func (s *server) decodeBody(r *http.Request, what string, out any) error {
+	b, err := readBody(r, s.cfg.MaxUploadBytes)
+	if err != nil {
+		return err
+	}
+	return decodeJSON(b, what, out)
+}
+
+func decodeJSON(b []byte, what string, out any) error {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return invalidf("empty request body: expected a JSON %s", what)
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return invalidf("malformed JSON body: %v", jsonErrText(err))
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return invalidf("the request body must be a JSON object (%s), not %s", what, jsonKind(v))
+	}
+	nb, err := json.Marshal(normalizeKeys(m))
+	if err != nil {
+		return fmt.Errorf("re-encode request: %w", err)
+	}
+	if err := json.Unmarshal(nb, out); err != nil {
+		return invalidf("invalid %s: %v", what, jsonErrText(err))
+	}
+	return nil
+}
+
+// jsonErrText makes encoding/json errors read well: type errors name the
+// field with the wire (snake_case) name.
+func jsonErrText(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		want := te.Type.String()
+		switch te.Type {
+		case int64sType:
+			want = "an integer (a number or a string)"
+		case timestampType:
+			want = "an RFC 3339 timestamp"
+		case enumType:
+			want = "an enum name or number"
+		}
+		got := te.Value
+		switch got {
+		case "number", "string", "bool", "array", "object":
+			got = "a JSON " + got
+		}
+		if te.Field == "" {
+			return fmt.Sprintf("expected %s, got %s", want, got)
+		}
+		return fmt.Sprintf("field %s: expected %s, got %s", te.Field, want, got)
+	}
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "json: ")
+	if i := strings.Index(msg, "json: cannot unmarshal"); i > 0 {
+		msg = msg[i:]
+	}
+	return msg
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case []any:
+		return "an array"
+	case string:
+		return "a string"
+	case float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	}
+	return "an object"
+}
+
+// normalizeKeys rewrites lowerCamelCase keys to snake_case, recursively,
+// leaving the values of verbatim fields alone.
+func normalizeKeys(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, val := range x {
+			nk := snake(k)
+			if verbatim[nk] {
+				out[nk] = val
+				continue
+			}
+			out[nk] = normalizeKeys(val)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = normalizeKeys(e)
+		}
+		return out
+	}
+	return v
+}
+
+// snake converts lowerCamelCase to snake_case ("pipelineVersionId" →
+// "pipeline_version_id"); snake_case passes through.
+func snake(s string) string {
+	hasUpper := false
+	for _, r := range s {
+		if unicode.IsUpper(r) {
+			hasUpper = true
+			break
+		}
+	}
+	if !hasUpper {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if unicode.IsUpper(r) {
+			if i > 0 && s[i-1] != '_' {
+				b.WriteByte('_')
+			}
+			b.WriteRune(unicode.ToLower(r))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// writeJSON writes v with the status. HTML characters are not escaped, as
+// protojson does not escape them either.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		buf.Reset()
+		status = http.StatusInternalServerError
+		fmt.Fprintf(&buf, `{"code":%d,"message":%q}`+"\n", codeInternal, "encode response: "+err.Error())
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}

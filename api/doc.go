@@ -1,0 +1,39 @@
+// Package api serves the Kubeflow Pipelines v2beta1 REST API
+// (/apis/v2beta1/...) over the store and the run executor, wire-compatible
+// with the kfp 2.x Python client (kfp.Client) and the KFP UI's API calls.
+//
+// Handlers decode a request, call the store or the executor (Runs), and
+// encode the result. Wire types (KFP JSON) are converted to store types
+// here and nowhere else, and errors become HTTP statuses in one place
+// (classify in errors.go).
+//
+// Output follows grpc-gateway's protojson conventions: snake_case field
+// names, enums as names, int64 as JSON strings, RFC 3339 UTC timestamps,
+// unset fields left out; the one camelCase key is ListRecurringRuns'
+// "recurringRuns". Input is more lenient than KFP's: unknown fields are
+// ignored, lowerCamelCase keys are accepted, int64 fields take strings or
+// numbers and enums names or numbers.
+//
+// List filters accept every quirk of KFP's Filter JSON: numeric or named
+// operations, camelCase value keys (the SDK's "stringValue"), a filter
+// URL-encoded twice (the UI's), "name" as an alias of display_name for
+// runs, experiments and recurring runs, "id" for the resource id,
+// timestamp_value as RFC 3339 (or Unix seconds), and the *_values arrays
+// for IN.
+//
+// Errors are google.rpc.Status bodies ({code, message, details}) with gRPC
+// codes: InvalidArgument 3 (400), NotFound 5 (404), AlreadyExists 6 (409),
+// FailedPrecondition 9 (400; 409 for a state conflict such as deleting a
+// pipeline that still has versions), Unauthenticated 16 (401), Internal 13
+// (500). The multipart uploads (/pipelines/upload, /pipelines/upload_version)
+// answer with KFP's v1 shape {error_message, error_details}. A body over
+// Config.MaxUploadBytes is 413. Unknown routes are 404 and known routes
+// called with the wrong method 405, both as JSON.
+//
+// Sluice differences from KFP: single-user only (namespace inputs are
+// ignored); pipeline_version.package_url is refused (no URL fetching — the
+// spec must be uploaded or given inline in pipeline_version.pipeline_spec);
+// a run or recurring run given pipeline_version_reference without a version
+// is pinned to the latest version when it is created; a recurring run
+// without max_concurrency gets 1 instead of an error.
+package api

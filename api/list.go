@@ -1,0 +1,261 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sluicehq/sluice/store"
+)
+
+// List paging limits (KFP's).
+const (
+	defaultPageSize = 20
+	maxPageSize     = 200
+)
+
+// aliases maps the key names a list accepts besides the canonical ones
+// (v1 names and KFP's `name` alias) for one resource.
+type aliases map[string]string
+
+var (
+	pipelineKeys   = aliases{"id": "pipeline_id"}
+	versionKeys    = aliases{"id": "pipeline_version_id"}
+	experimentKeys = aliases{"id": "experiment_id", "name": "display_name"}
+	runKeys        = aliases{"id": "run_id", "name": "display_name"}
+	recurringKeys  = aliases{"id": "recurring_run_id", "name": "display_name"}
+)
+
+func (a aliases) key(k string) string {
+	k = strings.TrimSpace(k)
+	if c, ok := a[k]; ok {
+		return c
+	}
+	return k
+}
+
+// listOptions reads page_token, page_size, sort_by and filter. Keys are
+// checked by the store, which answers ErrInvalid for unknown ones.
+func listOptions(q url.Values, keys aliases) (store.ListOptions, error) {
+	opts := store.ListOptions{PageSize: defaultPageSize, PageToken: q.Get("page_token")}
+	if s := strings.TrimSpace(q.Get("page_size")); s != "" {
+		n, err := strconv.Atoi(s)
+		switch {
+		case err != nil:
+			return opts, invalidf("page_size: expected an integer, got %q", s)
+		case n < 0:
+			return opts, invalidf("page_size must not be negative, got %d", n)
+		case n == 0:
+			n = defaultPageSize
+		case n > maxPageSize:
+			n = maxPageSize
+		}
+		opts.PageSize = n
+	}
+	if s := strings.TrimSpace(q.Get("sort_by")); s != "" {
+		f := strings.Fields(s)
+		if len(f) > 2 {
+			return opts, invalidf("sort_by %q: expected \"field\", \"field asc\" or \"field desc\"", s)
+		}
+		opts.SortBy = keys.key(f[0])
+		if len(f) == 2 {
+			switch strings.ToLower(f[1]) {
+			case "asc":
+			case "desc":
+				opts.Desc = true
+			default:
+				return opts, invalidf("sort_by %q: the direction must be asc or desc, not %q", s, f[1])
+			}
+		}
+	}
+	if s := q.Get("filter"); strings.TrimSpace(s) != "" {
+		preds, err := parseFilter(s, keys)
+		if err != nil {
+			return opts, err
+		}
+		opts.Filter = preds
+	}
+	return opts, nil
+}
+
+// Filter operations by number (there is no 4).
+var opNames = []string{"UNKNOWN", store.OpEquals, store.OpNotEquals, store.OpGreater, "",
+	store.OpGreaterEquals, store.OpLess, store.OpLessEquals, store.OpIn, store.OpSubstring}
+
+type filterJSON struct {
+	Predicates []predicateJSON `json:"predicates"`
+}
+
+type listValues struct {
+	Values []json.RawMessage `json:"values"`
+}
+
+type predicateJSON struct {
+	Operation      enum            `json:"operation"`
+	Op             enum            `json:"op"` // v1 spelling
+	Key            string          `json:"key"`
+	IntValue       json.RawMessage `json:"int_value"`
+	LongValue      json.RawMessage `json:"long_value"`
+	StringValue    json.RawMessage `json:"string_value"`
+	TimestampValue json.RawMessage `json:"timestamp_value"`
+	IntValues      *listValues     `json:"int_values"`
+	LongValues     *listValues     `json:"long_values"`
+	StringValues   *listValues     `json:"string_values"`
+}
+
+// parseFilter reads a Filter as the SDK and the UI send it: numeric or
+// named operations, camelCase or snake_case value keys, and JSON that was
+// URL-encoded once more than needed.
+func parseFilter(raw string, keys aliases) ([]store.Predicate, error) {
+	s := strings.TrimSpace(raw)
+	if !strings.HasPrefix(s, "{") {
+		if u, err := url.QueryUnescape(s); err == nil {
+			s = strings.TrimSpace(u)
+		}
+	}
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return nil, invalidf("filter: malformed JSON: %v", jsonErrText(err))
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, invalidf("filter: expected a JSON object {\"predicates\": [...]}, got %s", jsonKind(v))
+	}
+	b, _ := json.Marshal(normalizeKeys(m))
+	var f filterJSON
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, invalidf("filter: %v", jsonErrText(err))
+	}
+	var out []store.Predicate
+	for i, p := range f.Predicates {
+		pred, err := p.predicate(keys)
+		if err != nil {
+			return nil, invalidf("filter: predicate %d: %v", i, err)
+		}
+		out = append(out, pred)
+	}
+	return out, nil
+}
+
+func (p predicateJSON) predicate(keys aliases) (store.Predicate, error) {
+	opv := p.Operation
+	if opv == "" {
+		opv = p.Op
+	}
+	op, err := opv.name("operation", opNames)
+	if err != nil {
+		return store.Predicate{}, err
+	}
+	if op == "" {
+		return store.Predicate{}, fmt.Errorf("operation is missing")
+	}
+	key := keys.key(p.Key)
+	if key == "" {
+		return store.Predicate{}, fmt.Errorf("key is missing")
+	}
+	pred := store.Predicate{Key: key, Op: op}
+	set := 0
+	scalar := func(raw json.RawMessage, conv func(json.RawMessage) (any, error), name string) error {
+		if raw == nil || string(raw) == "null" {
+			return nil
+		}
+		set++
+		v, err := conv(raw)
+		if err != nil {
+			return fmt.Errorf("%s: %v", name, err)
+		}
+		pred.Value = v
+		return nil
+	}
+	list := func(lv *listValues, conv func(json.RawMessage) (any, error), name string) error {
+		if lv == nil {
+			return nil
+		}
+		set++
+		switch name {
+		case "string_values":
+			vals := make([]string, 0, len(lv.Values))
+			for _, r := range lv.Values {
+				v, err := conv(r)
+				if err != nil {
+					return fmt.Errorf("%s: %v", name, err)
+				}
+				vals = append(vals, v.(string))
+			}
+			pred.Value = vals
+		default:
+			vals := make([]int64, 0, len(lv.Values))
+			for _, r := range lv.Values {
+				v, err := conv(r)
+				if err != nil {
+					return fmt.Errorf("%s: %v", name, err)
+				}
+				vals = append(vals, v.(int64))
+			}
+			pred.Value = vals
+		}
+		return nil
+	}
+	for _, e := range []error{
+		scalar(p.IntValue, intValue, "int_value"),
+		scalar(p.LongValue, intValue, "long_value"),
+		scalar(p.StringValue, stringValue, "string_value"),
+		scalar(p.TimestampValue, timeValue, "timestamp_value"),
+		list(p.IntValues, intValue, "int_values"),
+		list(p.LongValues, intValue, "long_values"),
+		list(p.StringValues, stringValue, "string_values"),
+	} {
+		if e != nil {
+			return store.Predicate{}, e
+		}
+	}
+	switch {
+	case set == 0:
+		return pred, fmt.Errorf("key %q has no value (set one of string_value, int_value, long_value, timestamp_value, or string_values/int_values/long_values for IN)", key)
+	case set > 1:
+		return pred, fmt.Errorf("key %q has more than one value", key)
+	}
+	_, isList := pred.Value.([]string)
+	if _, ok := pred.Value.([]int64); ok {
+		isList = true
+	}
+	if op == store.OpIn && !isList {
+		return pred, fmt.Errorf("key %q: IN needs string_values, int_values or long_values", key)
+	}
+	if op != store.OpIn && isList {
+		return pred, fmt.Errorf("key %q: %s takes a single value, not a list", key, op)
+	}
+	return pred, nil
+}
+
+func stringValue(raw json.RawMessage) (any, error) {
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, fmt.Errorf("expected a string, got %s", raw)
+	}
+	return s, nil
+}
+
+func intValue(raw json.RawMessage) (any, error) {
+	var n int64s
+	if err := n.UnmarshalJSON(raw); err != nil {
+		return nil, fmt.Errorf("expected an integer, got %s", abbrev(raw))
+	}
+	return int64(n), nil
+}
+
+func timeValue(raw json.RawMessage) (any, error) {
+	var t timestamp
+	if err := t.UnmarshalJSON(raw); err != nil {
+		// KFP also takes Unix seconds.
+		n, nerr := intValue(raw)
+		if nerr != nil {
+			return nil, fmt.Errorf("expected an RFC 3339 timestamp, got %s", abbrev(raw))
+		}
+		return time.Unix(n.(int64), 0).UTC(), nil
+	}
+	return time.Time(t), nil
+}

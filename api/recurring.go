@@ -1,0 +1,219 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sluicehq/sluice/store"
+)
+
+// Recurring-run limits (KFP's).
+const (
+	defaultMaxConcurrency = 1
+	maxMaxConcurrency     = 10
+)
+
+func toWireRecurringRun(rr *store.RecurringRun) wireRecurringRun {
+	w := wireRecurringRun{
+		RecurringRunID: rr.ID,
+		DisplayName:    rr.DisplayName,
+		Description:    rr.Description,
+		ServiceAccount: rr.ServiceAccount,
+		MaxConcurrency: int64s(rr.MaxConcurrency),
+		CreatedAt:      ts(rr.CreatedAt),
+		UpdatedAt:      ts(rr.UpdatedAt),
+		NoCatchup:      rr.NoCatchup,
+		ExperimentID:   rr.ExperimentID,
+		Status:         "DISABLED",
+		Mode:           "DISABLE",
+	}
+	if rr.Enabled {
+		w.Status, w.Mode = "ENABLED", "ENABLE"
+	}
+	if rr.PipelineVersionID != "" || rr.PipelineID != "" {
+		w.PipelineVersionReference = &versionRef{PipelineID: rr.PipelineID, PipelineVersionID: rr.PipelineVersionID}
+	} else {
+		w.PipelineSpec = rawOrNil(rr.Spec)
+	}
+	if rawOrNil(rr.Params) != nil || rr.PipelineRoot != "" {
+		w.RuntimeConfig = &runtimeConfig{Parameters: rawOrNil(rr.Params), PipelineRoot: rr.PipelineRoot}
+	}
+	switch {
+	case rr.Cron != "":
+		w.Trigger = &trigger{CronSchedule: &cronSchedule{StartTime: ts(rr.StartTime), EndTime: ts(rr.EndTime), Cron: rr.Cron}}
+	case rr.IntervalSecond != 0:
+		w.Trigger = &trigger{PeriodicSchedule: &periodicSchedule{StartTime: ts(rr.StartTime), EndTime: ts(rr.EndTime), IntervalSecond: int64s(rr.IntervalSecond)}}
+	}
+	return w
+}
+
+type listRecurringRunsResponse struct {
+	// The proto field is camelCase, and so is the key the SDK reads.
+	RecurringRuns []wireRecurringRun `json:"recurringRuns,omitempty"`
+	TotalSize     int                `json:"total_size,omitempty"`
+	NextPageToken string             `json:"next_page_token,omitempty"`
+}
+
+// checkTrigger validates a trigger and fills the schedule of rr.
+func checkTrigger(t *trigger, rr *store.RecurringRun) error {
+	if t == nil || (t.CronSchedule == nil && t.PeriodicSchedule == nil) {
+		return invalidf("trigger is required: set trigger.cron_schedule or trigger.periodic_schedule")
+	}
+	if t.CronSchedule != nil && t.PeriodicSchedule != nil {
+		return invalidf("trigger: set only one of cron_schedule and periodic_schedule")
+	}
+	var start, end timestamp
+	if c := t.CronSchedule; c != nil {
+		cron := strings.TrimSpace(c.Cron)
+		if err := checkCron(cron); err != nil {
+			return err
+		}
+		rr.Cron, start, end = cron, c.StartTime, c.EndTime
+	} else {
+		p := t.PeriodicSchedule
+		if p.IntervalSecond < 1 {
+			return invalidf("trigger.periodic_schedule.interval_second must be at least 1, got %d", p.IntervalSecond)
+		}
+		rr.IntervalSecond, start, end = int64(p.IntervalSecond), p.StartTime, p.EndTime
+	}
+	if !start.IsZero() && !end.IsZero() && !time.Time(end).After(time.Time(start)) {
+		return invalidf("trigger: end_time must be after start_time")
+	}
+	rr.StartTime, rr.EndTime = time.Time(start), time.Time(end)
+	return nil
+}
+
+// checkCron accepts what robfig/cron takes: 5 fields, 6 fields (seconds
+// first, as the KFP SDK documents) or a descriptor such as "@hourly" or
+// "@every 1h30m". The scheduler parses it fully.
+func checkCron(cron string) error {
+	if cron == "" {
+		return invalidf("trigger.cron_schedule.cron is required")
+	}
+	if strings.HasPrefix(cron, "@") {
+		return nil
+	}
+	if n := len(strings.Fields(cron)); n < 5 || n > 6 {
+		return invalidf("trigger.cron_schedule.cron %q: expected 6 fields (second minute hour day-of-month month day-of-week), 5 fields, or a descriptor such as @hourly; got %d fields", cron, n)
+	}
+	return nil
+}
+
+func (s *server) createRecurringRun(r *http.Request) (any, error) {
+	var in wireRecurringRun
+	if err := s.decodeBody(r, "RecurringRun", &in); err != nil {
+		return nil, err
+	}
+	ctx := r.Context()
+	mode, err := in.Mode.name("mode", modeNames)
+	if err != nil {
+		return nil, err
+	}
+	mc := int64(in.MaxConcurrency)
+	if mc == 0 {
+		mc = defaultMaxConcurrency
+	}
+	if mc < 1 || mc > maxMaxConcurrency {
+		return nil, invalidf("max_concurrency must be between 1 and %d, got %d", maxMaxConcurrency, mc)
+	}
+	now := s.now()
+	rr := &store.RecurringRun{
+		Description:    in.Description,
+		ServiceAccount: in.ServiceAccount,
+		MaxConcurrency: mc,
+		Enabled:        mode == "ENABLE",
+		NoCatchup:      in.NoCatchup,
+		CreatedAt:      now,
+		UpdatedAt:      now,
+	}
+	if err := checkTrigger(in.Trigger, rr); err != nil {
+		return nil, err
+	}
+	src, err := s.resolveSource(ctx, "recurring run", in.PipelineSpec, in.PipelineVersionReference, in.PipelineVersionID)
+	if err != nil {
+		return nil, err
+	}
+	rc := in.RuntimeConfig
+	if rc == nil {
+		rc = &runtimeConfig{}
+	}
+	if rr.Params, err = checkParams(src.pipeline, rc.Parameters); err != nil {
+		return nil, err
+	}
+	exp, err := s.experimentFor(ctx, in.ExperimentID)
+	if err != nil {
+		return nil, err
+	}
+	rr.ExperimentID = exp.ID
+	rr.PipelineID, rr.PipelineVersionID, rr.Spec = src.pipelineID, src.versionID, src.spec
+	rr.PipelineRoot = strings.TrimSpace(rc.PipelineRoot)
+	rr.DisplayName = strings.TrimSpace(in.DisplayName)
+	if rr.DisplayName == "" {
+		rr.DisplayName = src.pipeline.Spec.PipelineInfo.Name
+	}
+	if err := s.st.CreateRecurringRun(ctx, rr); err != nil {
+		return nil, err
+	}
+	return toWireRecurringRun(rr), nil
+}
+
+func (s *server) getRecurringRun(r *http.Request) (any, error) {
+	id := r.PathValue("recurring_run_id")
+	rr, err := s.st.GetRecurringRun(r.Context(), id)
+	if err != nil {
+		return nil, notFound(err, "recurring run", id)
+	}
+	return toWireRecurringRun(rr), nil
+}
+
+func (s *server) listRecurringRuns(r *http.Request) (any, error) {
+	q := r.URL.Query()
+	opts, err := listOptions(q, recurringKeys)
+	if err != nil {
+		return nil, err
+	}
+	if e := q.Get("experiment_id"); e != "" {
+		opts.Filter = append(opts.Filter, store.Predicate{Key: "experiment_id", Op: store.OpEquals, Value: e})
+	}
+	page, err := s.st.ListRecurringRuns(r.Context(), opts)
+	if err != nil {
+		return nil, err
+	}
+	out := listRecurringRunsResponse{TotalSize: page.TotalSize, NextPageToken: page.NextPageToken}
+	for _, rr := range page.Items {
+		out.RecurringRuns = append(out.RecurringRuns, toWireRecurringRun(rr))
+	}
+	return out, nil
+}
+
+func (s *server) deleteRecurringRun(r *http.Request) (any, error) {
+	id := r.PathValue("recurring_run_id")
+	if err := s.st.DeleteRecurringRun(r.Context(), id); err != nil {
+		return nil, notFound(err, "recurring run", id)
+	}
+	return empty{}, nil
+}
+
+// recurringRunAction serves POST /recurringruns/{id}:enable and :disable.
+func (s *server) recurringRunAction(r *http.Request) (any, error) {
+	id, verb := splitAction(r)
+	var enabled bool
+	switch verb {
+	case "enable":
+		enabled = true
+	case "disable":
+	default:
+		return nil, methodNotAllowed(r, "GET, DELETE")
+	}
+	now := s.now()
+	_, err := s.st.UpdateRecurringRun(r.Context(), id, func(rr *store.RecurringRun) error {
+		rr.Enabled = enabled
+		rr.UpdatedAt = now
+		return nil
+	})
+	if err != nil {
+		return nil, notFound(err, "recurring run", id)
+	}
+	return empty{}, nil
+}

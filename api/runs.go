@@ -1,0 +1,233 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/store"
+)
+
+// runIn is the body of POST /runs. runtime_config.parameters stays raw so
+// that it can be checked against the pipeline's inputs.
+type runIn struct {
+	ExperimentID             string          `json:"experiment_id"`
+	DisplayName              string          `json:"display_name"`
+	Description              string          `json:"description"`
+	PipelineVersionID        string          `json:"pipeline_version_id"`
+	PipelineSpec             json.RawMessage `json:"pipeline_spec"`
+	PipelineVersionReference *versionRef     `json:"pipeline_version_reference"`
+	RuntimeConfig            *runtimeConfig  `json:"runtime_config"`
+	ServiceAccount           string          `json:"service_account"`
+}
+
+func toWireRun(r *store.Run) wireRun {
+	w := wireRun{
+		ExperimentID:   r.ExperimentID,
+		RunID:          r.ID,
+		DisplayName:    r.DisplayName,
+		StorageState:   r.StorageState,
+		Description:    r.Description,
+		ServiceAccount: r.ServiceAccount,
+		CreatedAt:      ts(r.CreatedAt),
+		ScheduledAt:    ts(r.ScheduledAt),
+		FinishedAt:     ts(r.FinishedAt),
+		State:          r.State,
+		Error:          errStatus(r.Error),
+		RecurringRunID: r.RecurringRunID,
+	}
+	if r.PipelineVersionID != "" {
+		w.PipelineVersionReference = &versionRef{PipelineID: r.PipelineID, PipelineVersionID: r.PipelineVersionID}
+	} else {
+		w.PipelineSpec = rawOrNil(r.Spec)
+	}
+	if rawOrNil(r.Params) != nil || r.PipelineRoot != "" {
+		w.RuntimeConfig = &runtimeConfig{Parameters: rawOrNil(r.Params), PipelineRoot: r.PipelineRoot}
+	}
+	for _, h := range r.StateHistory {
+		w.StateHistory = append(w.StateHistory, runtimeStatus{UpdateTime: ts(h.Time), State: h.State, Error: errStatus(h.Error)})
+	}
+	return w
+}
+
+// taskDetails converts a run's tasks to run_details.task_details.
+func taskDetails(runID string, tasks []*store.Task) []taskDetail {
+	children := map[string][]childTask{}
+	for _, t := range tasks {
+		if t.ParentID != "" {
+			children[t.ParentID] = append(children[t.ParentID], childTask{TaskID: t.ID})
+		}
+	}
+	out := make([]taskDetail, 0, len(tasks))
+	for _, t := range tasks {
+		name := t.Name
+		if name == "" {
+			name = t.Key
+		}
+		out = append(out, taskDetail{
+			RunID:        runID,
+			TaskID:       t.ID,
+			DisplayName:  name,
+			CreateTime:   ts(t.Created),
+			StartTime:    ts(t.Started),
+			EndTime:      ts(t.Finished),
+			State:        t.State,
+			Error:        errStatus(t.Error),
+			ParentTaskID: t.ParentID,
+			ChildTasks:   children[t.ID],
+		})
+	}
+	return out
+}
+
+type listRunsResponse struct {
+	Runs          []wireRun `json:"runs,omitempty"`
+	TotalSize     int       `json:"total_size,omitempty"`
+	NextPageToken string    `json:"next_page_token,omitempty"`
+}
+
+func (s *server) createRun(r *http.Request) (any, error) {
+	var in runIn
+	if err := s.decodeBody(r, "Run", &in); err != nil {
+		return nil, err
+	}
+	ctx := r.Context()
+	src, err := s.resolveSource(ctx, "run", in.PipelineSpec, in.PipelineVersionReference, in.PipelineVersionID)
+	if err != nil {
+		return nil, err
+	}
+	rc := in.RuntimeConfig
+	if rc == nil {
+		rc = &runtimeConfig{}
+	}
+	params, err := checkParams(src.pipeline, rc.Parameters)
+	if err != nil {
+		return nil, err
+	}
+	exp, err := s.experimentFor(ctx, in.ExperimentID)
+	if err != nil {
+		return nil, err
+	}
+	name := strings.TrimSpace(in.DisplayName)
+	if name == "" {
+		name = src.pipeline.Spec.PipelineInfo.DisplayName
+	}
+	if name == "" {
+		name = src.pipeline.Spec.PipelineInfo.Name
+	}
+	now := s.now()
+	run := &store.Run{
+		ExperimentID:      exp.ID,
+		DisplayName:       name,
+		Description:       in.Description,
+		StorageState:      store.Available,
+		PipelineID:        src.pipelineID,
+		PipelineVersionID: src.versionID,
+		Spec:              src.spec,
+		Params:            params,
+		PipelineRoot:      strings.TrimSpace(rc.PipelineRoot),
+		ServiceAccount:    in.ServiceAccount,
+		CreatedAt:         now,
+		ScheduledAt:       now,
+	}
+	if err := s.cfg.Runs.Submit(ctx, run); err != nil {
+		return nil, err
+	}
+	if stored, err := s.st.GetRun(ctx, run.ID); err == nil {
+		run = stored
+	}
+	return toWireRun(run), nil
+}
+
+func (s *server) getRun(r *http.Request) (any, error) {
+	id := r.PathValue("run_id")
+	run, err := s.st.GetRun(r.Context(), id)
+	if err != nil {
+		return nil, notFound(err, "run", id)
+	}
+	tasks, err := s.st.ListTasks(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	w := toWireRun(run)
+	if len(tasks) > 0 {
+		w.RunDetails = &runDetails{TaskDetails: taskDetails(id, tasks)}
+	}
+	return w, nil
+}
+
+func (s *server) listRuns(r *http.Request) (any, error) {
+	q := r.URL.Query()
+	opts, err := listOptions(q, runKeys)
+	if err != nil {
+		return nil, err
+	}
+	if e := q.Get("experiment_id"); e != "" {
+		opts.Filter = append(opts.Filter, store.Predicate{Key: "experiment_id", Op: store.OpEquals, Value: e})
+	}
+	page, err := s.st.ListRuns(r.Context(), opts)
+	if err != nil {
+		return nil, err
+	}
+	out := listRunsResponse{TotalSize: page.TotalSize, NextPageToken: page.NextPageToken}
+	for _, run := range page.Items {
+		out.Runs = append(out.Runs, toWireRun(run))
+	}
+	return out, nil
+}
+
+// deleteRun deletes a run, terminating it first when it has not ended.
+func (s *server) deleteRun(r *http.Request) (any, error) {
+	id := r.PathValue("run_id")
+	ctx := r.Context()
+	run, err := s.st.GetRun(ctx, id)
+	if err != nil {
+		return nil, notFound(err, "run", id)
+	}
+	if st := plan.State(run.State); st != plan.Canceling && !st.Terminal() {
+		if err := s.cfg.Runs.Terminate(ctx, id); err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	if err := s.st.DeleteRun(ctx, id); err != nil {
+		return nil, notFound(err, "run", id)
+	}
+	return empty{}, nil
+}
+
+// runAction serves POST /runs/{id}:archive, :unarchive, :terminate and
+// :retry.
+func (s *server) runAction(r *http.Request) (any, error) {
+	id, verb := splitAction(r)
+	ctx := r.Context()
+	switch verb {
+	case "archive", "unarchive":
+		state := store.Archived
+		if verb == "unarchive" {
+			state = store.Available
+		}
+		_, err := s.st.UpdateRun(ctx, id, func(run *store.Run) error {
+			run.StorageState = state
+			return nil
+		})
+		if err != nil {
+			return nil, notFound(err, "run", id)
+		}
+	case "terminate", "retry":
+		if _, err := s.st.GetRun(ctx, id); err != nil {
+			return nil, notFound(err, "run", id)
+		}
+		f := s.cfg.Runs.Terminate
+		if verb == "retry" {
+			f = s.cfg.Runs.Retry
+		}
+		if err := f(ctx, id); err != nil {
+			return nil, notFound(err, "run", id)
+		}
+	default:
+		return nil, methodNotAllowed(r, "GET, DELETE")
+	}
+	return empty{}, nil
+}

@@ -1,0 +1,287 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/sluicehq/sluice/store"
+)
+
+// Runs is what the API needs from the run executor.
+type Runs interface {
+	// Submit stores the run (already validated) and queues it; it fills
+	// r.ID and r.State.
+	Submit(ctx context.Context, r *store.Run) error
+	// Terminate cancels a run.
+	Terminate(ctx context.Context, runID string) error
+	// Retry starts a failed or canceled run again, in place.
+	Retry(ctx context.Context, runID string) error
+}
+
+// DefaultMaxUploadBytes bounds uploads and JSON request bodies (KFP's
+// 32 MiB).
+const DefaultMaxUploadBytes = 32 << 20
+
+// Config configures the API handler.
+type Config struct {
+	Store store.Store
+	Runs  Runs
+	// Token, when set, is required on every request except healthz as
+	// "Authorization: Bearer <Token>".
+	Token string
+	// MaxUploadBytes bounds uploaded pipeline files and JSON bodies
+	// (default DefaultMaxUploadBytes).
+	MaxUploadBytes int64
+	Logger         *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Commit and Version are reported by healthz as commit_sha and
+	// tag_name (default: from the binary's build information).
+	Commit  string
+	Version string
+}
+
+// Validate checks the configuration and fills in defaults.
+func (c *Config) Validate() error {
+	if c.Store == nil {
+		return errors.New("api: Config.Store is required")
+	}
+	if c.Runs == nil {
+		return errors.New("api: Config.Runs is required")
+	}
+	if c.MaxUploadBytes < 0 {
+		return fmt.Errorf("api: Config.MaxUploadBytes must not be negative, got %d", c.MaxUploadBytes)
+	}
+	if c.MaxUploadBytes == 0 {
+		c.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Commit == "" || c.Version == "" {
+		commit, version := buildInfo()
+		if c.Commit == "" {
+			c.Commit = commit
+		}
+		if c.Version == "" {
+			c.Version = version
+		}
+	}
+	return nil
+}
+
+func buildInfo() (commit, version string) {
+	commit, version = "unknown", "dev"
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		version = v
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && s.Value != "" {
+			commit = s.Value
+		}
+	}
+	return
+}
+
+type server struct {
+	cfg Config
+	st  store.Store
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// New returns the handler serving the KFP v2beta1 REST API under
+// /apis/v2beta1/.
+func New(cfg Config) (http.Handler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &server{cfg: cfg, st: cfg.Store, log: cfg.Logger, mux: http.NewServeMux()}
+	s.routes()
+	return s, nil
+}
+
+const prefix = "/apis/v2beta1"
+
+func (s *server) routes() {
+	rpc := func(pattern string, h func(*http.Request) (any, error)) {
+		s.mux.Handle(strings.Replace(pattern, " /", " "+prefix+"/", 1), s.rpc(h))
+	}
+	s.mux.HandleFunc("GET "+prefix+"/healthz", s.healthz)
+
+	rpc("POST /pipelines", s.createPipeline)
+	rpc("POST /pipelines/create", s.createPipelineAndVersion)
+	rpc("GET /pipelines", s.listPipelines)
+	rpc("GET /pipelines/{pipeline_id}", s.getPipeline)
+	rpc("PATCH /pipelines/{pipeline_id}", s.updatePipeline)
+	rpc("DELETE /pipelines/{pipeline_id}", s.deletePipeline)
+	s.mux.HandleFunc("POST "+prefix+"/pipelines/upload", s.uploadPipeline)
+	s.mux.HandleFunc("POST "+prefix+"/pipelines/upload_version", s.uploadPipelineVersion)
+	rpc("POST /pipelines/{pipeline_id}/versions", s.createVersion)
+	// "/pipelines/names/{name}" and "/pipelines/{pipeline_id}/versions"
+	// overlap; pipelineSub tells them apart.
+	rpc("GET /pipelines/{pipeline_id}/{sub}", s.pipelineSub)
+	rpc("GET /pipelines/{pipeline_id}/versions/{version_id}", s.getVersion)
+	rpc("PATCH /pipelines/{pipeline_id}/versions/{version_id}", s.updateVersion)
+	rpc("DELETE /pipelines/{pipeline_id}/versions/{version_id}", s.deleteVersion)
+
+	rpc("POST /experiments", s.createExperiment)
+	rpc("GET /experiments", s.listExperiments)
+	rpc("GET /experiments/{experiment_id}", s.getExperiment)
+	rpc("DELETE /experiments/{experiment_id}", s.deleteExperiment)
+	rpc("POST /experiments/{action}", s.experimentAction)
+
+	rpc("POST /runs", s.createRun)
+	rpc("GET /runs", s.listRuns)
+	rpc("GET /runs/{run_id}", s.getRun)
+	rpc("DELETE /runs/{run_id}", s.deleteRun)
+	rpc("POST /runs/{action}", s.runAction)
+
+	rpc("POST /recurringruns", s.createRecurringRun)
+	rpc("GET /recurringruns", s.listRecurringRuns)
+	rpc("GET /recurringruns/{recurring_run_id}", s.getRecurringRun)
+	rpc("DELETE /recurringruns/{recurring_run_id}", s.deleteRecurringRun)
+	rpc("POST /recurringruns/{action}", s.recurringRunAction)
+}
+
+// ServeHTTP recovers from panics, checks the token, and answers unknown
+// routes and methods with JSON errors.
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	tw := &trackingWriter{ResponseWriter: w}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			if !tw.wrote {
+				s.writeRPCError(tw, r, errorf(codeInternal, "internal error: %v", v))
+			}
+		}
+	}()
+	if s.cfg.Token != "" && r.URL.Path != prefix+"/healthz" && !s.authorized(r) {
+		err := errorf(codeUnauthenticated, "unauthenticated: this server needs \"Authorization: Bearer <token>\" with its token")
+		if isUpload(r.URL.Path) {
+			s.writeV1Error(tw, r, "authentication failed", err)
+		} else {
+			s.writeRPCError(tw, r, err)
+		}
+		return
+	}
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.noRoute(tw, r)
+		return
+	}
+	s.mux.ServeHTTP(tw, r)
+}
+
+func isUpload(path string) bool {
+	return path == prefix+"/pipelines/upload" || path == prefix+"/pipelines/upload_version"
+}
+
+func (s *server) authorized(r *http.Request) bool {
+	h := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok {
+		tok, ok = strings.CutPrefix(h, "bearer ")
+	}
+	return ok && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.cfg.Token)) == 1
+}
+
+// noRoute answers 405 when the path exists for other methods, else 404.
+func (s *server) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete, http.MethodPut} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, p := s.mux.Handler(probe); p != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		s.writeRPCError(w, r, errorf(codeNotFound, "no such API route: %s %s", r.Method, r.URL.Path))
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	s.writeRPCError(w, r, &apiError{code: codeUnimplemented, status: http.StatusMethodNotAllowed,
+		msg: fmt.Sprintf("method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, strings.Join(allow, ", "))})
+}
+
+// methodNotAllowed is the error of an action route given an unknown
+// action ("POST /runs/{id}" without ":archive" etc.).
+func methodNotAllowed(r *http.Request, allowed string) error {
+	return &apiError{code: codeUnimplemented, status: http.StatusMethodNotAllowed,
+		msg: fmt.Sprintf("method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allowed)}
+}
+
+// rpc adapts a gateway-style handler: its result is written as JSON, its
+// error as a google.rpc.Status.
+func (s *server) rpc(h func(*http.Request) (any, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, err := h(r)
+		if err != nil {
+			var ae *apiError
+			if errors.As(err, &ae) && ae.status == http.StatusMethodNotAllowed {
+				w.Header().Set("Allow", "GET, DELETE")
+			}
+			s.writeRPCError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
+	})
+}
+
+type empty struct{}
+
+type trackingWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (t *trackingWriter) WriteHeader(code int) {
+	t.wrote = true
+	t.ResponseWriter.WriteHeader(code)
+}
+
+func (t *trackingWriter) Write(b []byte) (int, error) {
+	t.wrote = true
+	return t.ResponseWriter.Write(b)
+}
+
+func (t *trackingWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
+
+type healthz struct {
+	CommitSHA     string `json:"commit_sha"`
+	TagName       string `json:"tag_name"`
+	MultiUser     bool   `json:"multi_user"`
+	PipelineStore string `json:"pipeline_store"`
+}
+
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, healthz{CommitSHA: s.cfg.Commit, TagName: s.cfg.Version, PipelineStore: "database"})
+}
+
+func (s *server) now() time.Time { return s.cfg.Now().UTC() }
+
+// splitAction splits "{id}:{verb}" from an action route.
+func splitAction(r *http.Request) (id, verb string) {
+	a := r.PathValue("action")
+	if i := strings.LastIndexByte(a, ':'); i >= 0 {
+		return a[:i], a[i+1:]
+	}
+	return a, ""
+}

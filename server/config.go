@@ -1,0 +1,142 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+)
+
+// Config is everything `sluice server` can be told. Each field has a flag
+// and a SLUICE_* environment variable (see FromEnv).
+type Config struct {
+	// Addr is the listen address (SLUICE_ADDR, default 127.0.0.1:8888).
+	Addr string
+	// Data is the data directory: SQLite file, artifacts, logs, cache
+	// (SLUICE_DATA, default ~/.sluice).
+	Data string
+	// DB is the database: empty for <Data>/sluice.db, a file path, or a
+	// postgres:// URL (SLUICE_DB).
+	DB string
+	// Artifacts is the default pipeline root (SLUICE_ARTIFACTS, default
+	// <Data>/artifacts). Only local directories are supported so far.
+	Artifacts string
+	// Executor runs steps (SLUICE_EXECUTOR): "local".
+	Executor string
+	// Token, when set, is required as "Authorization: Bearer <token>"
+	// (SLUICE_TOKEN). Binding a non-loopback address requires one.
+	Token string
+	// MaxConcurrentRuns bounds the runs executing at once
+	// (SLUICE_MAX_CONCURRENT_RUNS, default 4).
+	MaxConcurrentRuns int
+	// Parallelism bounds the steps running at once across all runs
+	// (SLUICE_PARALLELISM, default: CPUs).
+	Parallelism int
+	// NoExamples skips registering the example pipelines on first start
+	// (SLUICE_NO_EXAMPLES).
+	NoExamples bool
+}
+
+// Defaults returns the default configuration.
+func Defaults() Config {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		home = "."
+	}
+	data := filepath.Join(home, ".sluice")
+	if h := os.Getenv("SLUICE_HOME"); h != "" {
+		data = h
+	}
+	return Config{
+		Addr:              "127.0.0.1:8888",
+		Data:              data,
+		Executor:          "local",
+		MaxConcurrentRuns: 4,
+		Parallelism:       runtime.NumCPU(),
+	}
+}
+
+// FromEnv overrides c with the SLUICE_* variables that are set.
+func (c *Config) FromEnv(getenv func(string) string) error {
+	str := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	num := func(name string, dst *int) error {
+		if v := getenv(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%s=%q: not a number", name, v)
+			}
+			*dst = n
+		}
+		return nil
+	}
+	str("SLUICE_ADDR", &c.Addr)
+	str("SLUICE_DATA", &c.Data)
+	str("SLUICE_DB", &c.DB)
+	str("SLUICE_ARTIFACTS", &c.Artifacts)
+	str("SLUICE_EXECUTOR", &c.Executor)
+	str("SLUICE_TOKEN", &c.Token)
+	if err := num("SLUICE_MAX_CONCURRENT_RUNS", &c.MaxConcurrentRuns); err != nil {
+		return err
+	}
+	if err := num("SLUICE_PARALLELISM", &c.Parallelism); err != nil {
+		return err
+	}
+	if v := getenv("SLUICE_NO_EXAMPLES"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("SLUICE_NO_EXAMPLES=%q: not a boolean", v)
+		}
+		c.NoExamples = b
+	}
+	return nil
+}
+
+// Validate checks the configuration and fills derived defaults.
+func (c *Config) Validate() error {
+	if c.Data == "" {
+		return errors.New("--data: empty")
+	}
+	if c.Artifacts == "" {
+		c.Artifacts = filepath.Join(c.Data, "artifacts")
+	}
+	if strings.Contains(c.Artifacts, "://") && !strings.HasPrefix(c.Artifacts, "file://") {
+		return fmt.Errorf("--artifacts %q: only local directories are supported so far", c.Artifacts)
+	}
+	c.Artifacts = strings.TrimPrefix(c.Artifacts, "file://")
+	if c.DB == "" {
+		c.DB = filepath.Join(c.Data, "sluice.db")
+	}
+	if c.Executor != "local" {
+		return fmt.Errorf("--executor %q: only \"local\" is available", c.Executor)
+	}
+	if c.MaxConcurrentRuns < 1 {
+		return fmt.Errorf("--max-concurrent-runs %d: must be at least 1", c.MaxConcurrentRuns)
+	}
+	if c.Parallelism < 1 {
+		return fmt.Errorf("--parallelism %d: must be at least 1", c.Parallelism)
+	}
+	host, _, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: %v", c.Addr, err)
+	}
+	if !isLoopback(host) && c.Token == "" {
+		return fmt.Errorf("--addr %q is not a loopback address: set --token (or SLUICE_TOKEN) so that the API is not open to the network", c.Addr)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,166 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"time"
+
+	"github.com/sluicehq/sluice/api"
+	"github.com/sluicehq/sluice/engine"
+	"github.com/sluicehq/sluice/examples"
+	"github.com/sluicehq/sluice/executor/local"
+	"github.com/sluicehq/sluice/launcher"
+	"github.com/sluicehq/sluice/pyruntime"
+	"github.com/sluicehq/sluice/spec"
+	"github.com/sluicehq/sluice/store"
+)
+
+// Server is a running Sluice server.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	store  store.Store
+	runner *Runner
+	http   *http.Server
+	ln     net.Listener
+}
+
+// New opens the store, prepares the engine and binds the listen address.
+// Call Serve to start; Close to stop.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(cfg.Data, 0o755); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	st, err := store.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	s := &Server{cfg: cfg, log: log, store: st}
+	ok := false
+	defer func() {
+		if !ok {
+			st.Close()
+		}
+	}()
+	pp, err := pyruntime.Install(filepath.Join(cfg.Data, "pyruntime"))
+	if err != nil {
+		return nil, fmt.Errorf("install the Python runtime: %w", err)
+	}
+	bin, err := pyruntime.LinkInterpreter(ctx, filepath.Join(cfg.Data, "pyruntime"))
+	if err != nil {
+		return nil, err
+	}
+	eng := &engine.Engine{
+		Launcher:    &launcher.Launcher{Executor: &local.Executor{}, PythonPath: pp, BinDir: bin},
+		Parallelism: cfg.Parallelism,
+		DefaultRoot: cfg.Artifacts,
+		Cache:       storeCache{st},
+		Logger:      log,
+	}
+	s.runner = &Runner{Store: st, Engine: eng, MaxConcurrent: cfg.MaxConcurrentRuns, Logger: log}
+	h, err := api.New(api.Config{Store: st, Runs: s.runner, Token: cfg.Token, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.NoExamples {
+		if err := registerExamples(ctx, st); err != nil {
+			return nil, fmt.Errorf("register example pipelines: %w", err)
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
+	s.ln = ln
+	s.http = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	ok = true
+	return s, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Serve recovers unfinished runs and serves until ctx is done, then shuts
+// down gracefully.
+func (s *Server) Serve(ctx context.Context) error {
+	if err := s.runner.Start(ctx); err != nil {
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.ln) }()
+	s.log.Info("sluice server listening", "addr", "http://"+s.Addr(), "data", s.cfg.Data, "db", redactDSN(s.cfg.DB))
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = s.http.Shutdown(shut)
+	s.runner.Stop()
+	cerr := s.store.Close()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return cerr
+}
+
+func redactDSN(dsn string) string {
+	if u, err := urlParse(dsn); err == nil && u.User != nil {
+		u.User = nil
+		return u.String()
+	}
+	return dsn
+}
+
+// registerExamples uploads the embedded example pipelines the first time
+// the server starts with an empty pipeline list.
+func registerExamples(ctx context.Context, st store.Store) error {
+	page, err := st.ListPipelines(ctx, store.ListOptions{PageSize: 1})
+	if err != nil {
+		return err
+	}
+	if len(page.Items) > 0 {
+		return nil
+	}
+	files, err := fs.Glob(examples.FS, "*/pipeline.yaml")
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		b, err := examples.FS.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		p, err := spec.Load(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		js, err := SpecJSON(p)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		name := p.Spec.PipelineInfo.Name
+		pl := &store.Pipeline{Name: name, DisplayName: name, Description: p.Spec.PipelineInfo.Description, CreatedAt: now}
+		v := &store.PipelineVersion{Name: name + "-v1", DisplayName: name + "-v1", Description: "example: " + path.Dir(f), Spec: js, CreatedAt: now}
+		if err := st.CreatePipeline(ctx, pl, v); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+			return err
+		}
+	}
+	return nil
+}

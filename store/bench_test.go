@@ -1,0 +1,111 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const (
+	benchRuns        = 100_000
+	benchExperiments = 100
+	benchPage        = 100
+)
+
+// BenchmarkListRuns100k lists pages of 100 of 100,000 runs, newest first:
+// the first page, the first page of one experiment (1,000 runs), and the
+// second page through its token. Each page includes TotalSize (a COUNT).
+func BenchmarkListRuns100k(b *testing.B) {
+	engines := []struct {
+		name string
+		dsn  func(testing.TB) string
+	}{
+		{"sqlite", func(tb testing.TB) string { return filepath.Join(tb.TempDir(), "bench.db") }},
+		{"postgres", newPostgresDSN},
+	}
+	for _, e := range engines {
+		b.Run(e.name, func(b *testing.B) {
+			ctx := context.Background()
+			s := openStore(b, e.dsn(b))
+			exps := seedRuns(b, s.(*sqlStore))
+
+			newest := ListOptions{PageSize: benchPage, SortBy: "created_at", Desc: true}
+			first, err := s.ListRuns(ctx, newest)
+			check(b, err)
+			if len(first.Items) != benchPage || first.TotalSize != benchRuns || first.NextPageToken == "" {
+				b.Fatalf("first page: %d items, total %d", len(first.Items), first.TotalSize)
+			}
+			byExperiment := newest
+			byExperiment.Filter = []Predicate{{Key: "experiment_id", Op: OpEquals, Value: exps[7]}}
+			second := ListOptions{PageSize: benchPage, PageToken: first.NextPageToken}
+
+			for _, v := range []struct {
+				name      string
+				opts      ListOptions
+				wantTotal int
+			}{
+				{"first-page", newest, benchRuns},
+				{"experiment-filter", byExperiment, benchRuns / benchExperiments},
+				{"second-page", second, benchRuns},
+			} {
+				b.Run(v.name, func(b *testing.B) {
+					b.ReportAllocs()
+					for b.Loop() {
+						page, err := s.ListRuns(ctx, v.opts)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if len(page.Items) != benchPage || page.TotalSize != v.wantTotal {
+							b.Fatalf("%d items, total %d", len(page.Items), page.TotalSize)
+						}
+					}
+					b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/page")
+				})
+			}
+		})
+	}
+}
+
+// seedRuns inserts benchRuns runs with 1 KB specs spread over
+// benchExperiments experiments, in one transaction, and returns the
+// experiment ids.
+func seedRuns(b *testing.B, s *sqlStore) []string {
+	ctx := context.Background()
+	start := time.Now()
+	var exps []string
+	for i := range benchExperiments {
+		e := &Experiment{DisplayName: fmt.Sprintf("exp-%d", i)}
+		check(b, s.CreateExperiment(ctx, e))
+		exps = append(exps, e.ID)
+	}
+	spec := []byte(`{"pipelineInfo":{"name":"bench"},"pad":"` + strings.Repeat("x", 1000) + `"}`)
+	states := []string{"SUCCEEDED", "FAILED", "RUNNING", "PENDING"}
+	check(b, s.inTx(ctx, func(tx *sql.Tx) error {
+		for i := range benchRuns {
+			r := &Run{
+				ExperimentID: exps[i%benchExperiments],
+				DisplayName:  fmt.Sprintf("run-%d", i),
+				State:        states[i%len(states)],
+				Spec:         spec,
+				Params:       []byte(`{"lr":0.1}`),
+				CreatedAt:    t0.Add(time.Duration(i) * time.Second),
+				StateHistory: []StateChange{{State: "PENDING", Time: t0}},
+			}
+			normRun(r)
+			if err := s.insertRunRow(ctx, tx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	if s.d.pg {
+		_, err := s.db.ExecContext(ctx, "ANALYZE runs")
+		check(b, err)
+	}
+	b.Logf("%s: inserted %d runs in %v", s.d.name, benchRuns, time.Since(start).Round(time.Millisecond))
+	return exps
+}

@@ -1,0 +1,483 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Page sizes (KFP's).
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 200
+)
+
+type fieldKind int
+
+const (
+	kindString fieldKind = iota
+	kindTime
+)
+
+// field is one sort and filter key of a list: the API name, the SQL
+// expression it reads and how to get its value from an item (for the page
+// token's cursor).
+type field[T any] struct {
+	name string
+	col  string
+	kind fieldKind
+	get  func(T) any // string or time.Time
+}
+
+func strField[T any](name, col string, get func(T) string) *field[T] {
+	return &field[T]{name: name, col: col, kind: kindString, get: func(x T) any { return get(x) }}
+}
+
+func timeField[T any](name, col string, get func(T) time.Time) *field[T] {
+	return &field[T]{name: name, col: col, kind: kindTime, get: func(x T) any { return get(x) }}
+}
+
+// lister describes how to list one table.
+type lister[T any] struct {
+	kind   string // "runs", …: named in errors and page tokens
+	table  string
+	cols   string // the SELECT list scan reads
+	scan   func(rowScanner) (T, error)
+	id     func(T) string
+	fields map[string]*field[T] // by API name and alias
+	tags   string               // the JSON tags column filterable as tags.<k>, or ""
+}
+
+// fieldsOf indexes fields by name, plus aliases (alias → name).
+func fieldsOf[T any](fs []*field[T], aliases map[string]string) map[string]*field[T] {
+	m := make(map[string]*field[T], len(fs)+len(aliases))
+	for _, f := range fs {
+		m[f.name] = f
+	}
+	for alias, name := range aliases {
+		m[alias] = m[name]
+	}
+	return m
+}
+
+// filterValue is a predicate's value, normalized and JSON-encodable for
+// page tokens. Type is "s" (strings in S), "i" (Unix seconds in I) or "t"
+// (times as Unix microseconds in I); List says whether IN's list form.
+type filterValue struct {
+	Key  string   `json:"k"`
+	Op   string   `json:"o"`
+	Type string   `json:"t"`
+	List bool     `json:"l,omitempty"`
+	S    []string `json:"s,omitempty"`
+	I    []int64  `json:"i,omitempty"`
+}
+
+// pageToken is the opaque next_page_token: the list's sort and filter and
+// the cursor, the sort value and id of the previous page's last item.
+type pageToken struct {
+	Kind   string        `json:"kind"`
+	Sort   string        `json:"sort"`
+	Desc   bool          `json:"desc,omitempty"`
+	Filter []filterValue `json:"filter,omitempty"`
+	// Value is the sort value: a string, or a time as Unix microseconds.
+	Value json.RawMessage `json:"value,omitempty"`
+	ID    string          `json:"id"`
+}
+
+func encodeToken(t *pageToken) string {
+	b, _ := json.Marshal(t)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeToken(kind, s string) (*pageToken, error) {
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+	if err != nil {
+		return nil, fmt.Errorf("bad page token: %w", ErrInvalid)
+	}
+	var t pageToken
+	if err := json.Unmarshal(b, &t); err != nil || t.ID == "" {
+		return nil, fmt.Errorf("bad page token: %w", ErrInvalid)
+	}
+	if t.Kind != kind {
+		return nil, fmt.Errorf("bad page token: a token of %s, not %s: %w", t.Kind, kind, ErrInvalid)
+	}
+	return &t, nil
+}
+
+// normalizeFilter validates the shape of each predicate's value and
+// converts it to a filterValue.
+func normalizeFilter(ps []Predicate) ([]filterValue, error) {
+	out := make([]filterValue, 0, len(ps))
+	for _, p := range ps {
+		fv := filterValue{Key: p.Key, Op: p.Op}
+		switch p.Op {
+		case OpEquals, OpNotEquals, OpGreater, OpGreaterEquals, OpLess, OpLessEquals, OpSubstring, OpIn:
+		default:
+			return nil, fmt.Errorf("filter key %q: unknown operation %q: %w", p.Key, p.Op, ErrInvalid)
+		}
+		var vals []any
+		switch v := p.Value.(type) {
+		case []string:
+			fv.List = true
+			for _, x := range v {
+				vals = append(vals, x)
+			}
+		case []int64:
+			fv.List = true
+			for _, x := range v {
+				vals = append(vals, x)
+			}
+		case []int:
+			fv.List = true
+			for _, x := range v {
+				vals = append(vals, x)
+			}
+		case []time.Time:
+			fv.List = true
+			for _, x := range v {
+				vals = append(vals, x)
+			}
+		case []any:
+			fv.List = true
+			vals = v
+		default:
+			vals = []any{v}
+		}
+		if fv.List != (p.Op == OpIn) {
+			if fv.List {
+				return nil, fmt.Errorf("filter key %q: %s takes one value, not a list: %w", p.Key, p.Op, ErrInvalid)
+			}
+			return nil, fmt.Errorf("filter key %q: IN takes a list of values: %w", p.Key, ErrInvalid)
+		}
+		for _, v := range vals {
+			var typ string
+			switch x := v.(type) {
+			case string:
+				typ = "s"
+				fv.S = append(fv.S, x)
+			case int64:
+				typ = "i"
+				fv.I = append(fv.I, x)
+			case int:
+				typ = "i"
+				fv.I = append(fv.I, int64(x))
+			case int32:
+				typ = "i"
+				fv.I = append(fv.I, int64(x))
+			case time.Time:
+				typ = "t"
+				fv.I = append(fv.I, normTime(x).UnixMicro())
+			default:
+				return nil, fmt.Errorf("filter key %q: unsupported value type %T: %w", p.Key, v, ErrInvalid)
+			}
+			if fv.Type != "" && fv.Type != typ {
+				return nil, fmt.Errorf("filter key %q: mixed value types: %w", p.Key, ErrInvalid)
+			}
+			fv.Type = typ
+		}
+		if fv.Type == "" { // an empty IN list: matches nothing, whatever the field
+			fv.Type = "s"
+		}
+		out = append(out, fv)
+	}
+	return out, nil
+}
+
+// where accumulates AND-ed conditions and their arguments.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+func (w *where) String() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// filterField resolves a filter key: a field, or tags.<k>.
+func (l *lister[T]) filterField(d dialect, key string) (expr string, args []any, kind fieldKind, err error) {
+	if f, ok := l.fields[key]; ok {
+		return f.col, nil, f.kind, nil
+	}
+	if k, ok := strings.CutPrefix(key, "tags."); ok && l.tags != "" {
+		if k == "" || strings.ContainsAny(k, `"\`) {
+			return "", nil, 0, fmt.Errorf("bad tag key %q: %w", key, ErrInvalid)
+		}
+		e, arg := d.tagExpr(l.tags, k)
+		return e, []any{arg}, kindString, nil
+	}
+	return "", nil, 0, fmt.Errorf("unknown filter key %q: %w", key, ErrInvalid)
+}
+
+// addFilter adds one predicate's condition to w.
+func (l *lister[T]) addFilter(d dialect, w *where, fv filterValue) error {
+	expr, exprArgs, kind, err := l.filterField(d, fv.Key)
+	if err != nil {
+		return err
+	}
+	bad := func(why string) error {
+		return fmt.Errorf("filter key %q: %s: %w", fv.Key, why, ErrInvalid)
+	}
+	// Filters of page tokens arrive here unchecked: check the shape too.
+	n := len(fv.I)
+	if fv.Type == "s" {
+		n = len(fv.S)
+	}
+	switch {
+	case fv.Type != "s" && fv.Type != "i" && fv.Type != "t",
+		fv.Type == "s" && len(fv.I) > 0, fv.Type != "s" && len(fv.S) > 0,
+		fv.List != (fv.Op == OpIn), !fv.List && n != 1:
+		return bad("malformed filter")
+	case fv.Op == OpIn && n == 0:
+		w.add("1 = 0")
+		return nil
+	case kind == kindString && fv.Type != "s":
+		return bad("want a string value")
+	case kind == kindTime && fv.Type == "s":
+		return bad("want a timestamp or Unix seconds")
+	case fv.Op == OpSubstring && kind != kindString:
+		return bad("IS_SUBSTRING needs a string field")
+	}
+	// with repeats expr's own arguments before each use of expr.
+	with := func(args ...any) []any { return append(append([]any{}, exprArgs...), args...) }
+	var cmp string
+	switch fv.Op {
+	case OpEquals:
+		cmp = "="
+	case OpNotEquals:
+		cmp = "<>"
+	case OpGreater:
+		cmp = ">"
+	case OpGreaterEquals:
+		cmp = ">="
+	case OpLess:
+		cmp = "<"
+	case OpLessEquals:
+		cmp = "<="
+	case OpSubstring:
+		w.add(d.substring(expr), with(fv.S[0])...)
+		return nil
+	case OpIn:
+	default:
+		return bad("unknown operation " + fv.Op)
+	}
+	switch {
+	case kind == kindString && fv.Op == OpIn:
+		ph := strings.TrimSuffix(strings.Repeat("?, ", len(fv.S)), ", ")
+		args := with()
+		for _, s := range fv.S {
+			args = append(args, s)
+		}
+		w.add(expr+" IN ("+ph+")", args...)
+	case kind == kindString:
+		w.add(expr+" "+cmp+" ?", with(fv.S[0])...)
+	case fv.Type == "t" && fv.Op == OpIn:
+		ph := strings.TrimSuffix(strings.Repeat("?, ", len(fv.I)), ", ")
+		args := with()
+		for _, us := range fv.I {
+			args = append(args, d.timeArg(time.UnixMicro(us)))
+		}
+		w.add(expr+" IN ("+ph+")", args...)
+	case fv.Type == "t":
+		w.add(expr+" "+cmp+" ?", with(d.timeArg(time.UnixMicro(fv.I[0])))...)
+	default:
+		// Unix seconds compare as KFP's second-precision columns do: the
+		// stored time truncated to its second, that is against the
+		// half-open second [lo, hi).
+		var ors []string
+		var args []any
+		for _, sec := range fv.I {
+			lo, hi := d.timeArg(time.Unix(sec, 0)), d.timeArg(time.Unix(sec+1, 0))
+			switch fv.Op {
+			case OpEquals, OpIn:
+				ors = append(ors, "("+expr+" >= ? AND "+expr+" < ?)")
+				args = append(args, with(lo)...)
+				args = append(args, with(hi)...)
+			case OpNotEquals:
+				ors = append(ors, "("+expr+" < ? OR "+expr+" >= ?)")
+				args = append(args, with(lo)...)
+				args = append(args, with(hi)...)
+			case OpGreater:
+				ors, args = append(ors, expr+" >= ?"), with(hi)
+			case OpGreaterEquals:
+				ors, args = append(ors, expr+" >= ?"), with(lo)
+			case OpLess:
+				ors, args = append(ors, expr+" < ?"), with(lo)
+			case OpLessEquals:
+				ors, args = append(ors, expr+" < ?"), with(hi)
+			}
+		}
+		w.add("("+strings.Join(ors, " OR ")+")", args...)
+	}
+	return nil
+}
+
+// parseSort reads ListOptions' sort: "field", "field asc" or "field desc"
+// (the suffix wins over desc).
+func parseSort(sortBy string, desc bool) (string, bool, error) {
+	f := strings.Fields(sortBy)
+	switch len(f) {
+	case 0:
+		return "created_at", desc, nil
+	case 1:
+		return f[0], desc, nil
+	case 2:
+		switch strings.ToLower(f[1]) {
+		case "asc":
+			return f[0], false, nil
+		case "desc":
+			return f[0], true, nil
+		}
+	}
+	return "", false, fmt.Errorf("bad sort %q: %w", sortBy, ErrInvalid)
+}
+
+// listQuery is a list request turned into SQL.
+type listQuery[T any] struct {
+	tok       *pageToken
+	sort      *field[T]
+	size      int
+	count     string // SELECT COUNT(*) of the filtered rows
+	countArgs []any
+	page      string // SELECT of one page and one row more
+	pageArgs  []any
+}
+
+// build turns opts into the SQL of a page; base holds conditions that
+// apply before the filter (ListPipelineVersions' pipeline).
+func (l *lister[T]) build(d dialect, opts ListOptions, base where) (*listQuery[T], error) {
+	q := &listQuery[T]{tok: &pageToken{Kind: l.kind}}
+	if opts.PageToken != "" {
+		t, err := decodeToken(l.kind, opts.PageToken)
+		if err != nil {
+			return nil, err
+		}
+		q.tok = t
+	} else {
+		sortKey, desc, err := parseSort(opts.SortBy, opts.Desc)
+		if err != nil {
+			return nil, err
+		}
+		fvs, err := normalizeFilter(opts.Filter)
+		if err != nil {
+			return nil, err
+		}
+		q.tok.Sort, q.tok.Desc, q.tok.Filter = sortKey, desc, fvs
+	}
+	tok := q.tok
+	sf, ok := l.fields[tok.Sort]
+	if !ok {
+		return nil, fmt.Errorf("unknown sort key %q: %w", tok.Sort, ErrInvalid)
+	}
+	q.sort = sf
+	w := where{conds: append([]string(nil), base.conds...), args: append([]any(nil), base.args...)}
+	for _, fv := range tok.Filter {
+		if err := l.addFilter(d, &w, fv); err != nil {
+			return nil, err
+		}
+	}
+	q.count, q.countArgs = "SELECT COUNT(*) FROM "+l.table+w.String(), append([]any(nil), w.args...)
+
+	// Keyset: the rows after the cursor in (sort column, id) order.
+	dir, cmp := "ASC", ">"
+	if tok.Desc {
+		dir, cmp = "DESC", "<"
+	}
+	byID := sf.col == "id"
+	if opts.PageToken != "" {
+		if byID {
+			w.add("id "+cmp+" ?", tok.ID)
+		} else {
+			v, err := cursorArg(d, sf.kind, tok.Value)
+			if err != nil {
+				return nil, err
+			}
+			w.add("("+sf.col+", id) "+cmp+" (?, ?)", v, tok.ID)
+		}
+	}
+	order := " ORDER BY id " + dir
+	if !byID {
+		order = " ORDER BY " + sf.col + " " + dir + ", id " + dir
+	}
+	q.size = opts.PageSize
+	if q.size <= 0 {
+		q.size = DefaultPageSize
+	}
+	q.size = min(q.size, MaxPageSize)
+	q.page = "SELECT " + l.cols + " FROM " + l.table + w.String() + order + fmt.Sprintf(" LIMIT %d", q.size+1)
+	q.pageArgs = w.args
+	return q, nil
+}
+
+// list returns one page of l's table.
+func list[T any](ctx context.Context, s *sqlStore, l *lister[T], opts ListOptions, base where) (*Page[T], error) {
+	q, err := l.build(s.d, opts, base)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", l.kind, err)
+	}
+	page := &Page[T]{Items: make([]T, 0, q.size)}
+	if err := s.queryRow(ctx, s.db, q.count, q.countArgs...).Scan(&page.TotalSize); err != nil {
+		return nil, fmt.Errorf("list %s: count: %w", l.kind, err)
+	}
+	rows, err := s.query(ctx, s.db, q.page, q.pageArgs...)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", l.kind, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		x, err := l.scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", l.kind, err)
+		}
+		page.Items = append(page.Items, x)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list %s: %w", l.kind, err)
+	}
+	if len(page.Items) > q.size {
+		page.Items = page.Items[:q.size]
+		last := page.Items[q.size-1]
+		next := *q.tok
+		next.ID, next.Value = l.id(last), nil
+		if q.sort.col != "id" {
+			next.Value = cursorValue(q.sort.get(last))
+		}
+		page.NextPageToken = encodeToken(&next)
+	}
+	return page, nil
+}
+
+// cursorValue encodes a sort value for a page token.
+func cursorValue(v any) json.RawMessage {
+	if t, ok := v.(time.Time); ok {
+		v = normTime(t).UnixMicro()
+	}
+	b, _ := json.Marshal(v)
+	return b
+}
+
+// cursorArg decodes a page token's sort value into a query argument.
+func cursorArg(d dialect, kind fieldKind, raw json.RawMessage) (any, error) {
+	if kind == kindTime {
+		var us int64
+		if err := json.Unmarshal(raw, &us); err != nil {
+			return nil, fmt.Errorf("bad page token: %w", ErrInvalid)
+		}
+		return d.timeArg(time.UnixMicro(us)), nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, fmt.Errorf("bad page token: %w", ErrInvalid)
+	}
+	return s, nil
+}

@@ -1,0 +1,8 @@
+//go:build !unix
+
+package store
+
+import "os/exec"
+
+// runAs is never needed where there is no root.
+func runAs(cmd *exec.Cmd, uid, gid int) {}
