@@ -19,6 +19,7 @@ import (
 	"github.com/sluicehq/sluice/executor/local"
 	"github.com/sluicehq/sluice/launcher"
 	"github.com/sluicehq/sluice/pyruntime"
+	"github.com/sluicehq/sluice/schedule"
 	"github.com/sluicehq/sluice/spec"
 	"github.com/sluicehq/sluice/store"
 )
@@ -29,6 +30,7 @@ type Server struct {
 	log    *slog.Logger
 	store  store.Store
 	runner *Runner
+	sched  *schedule.Scheduler
 	http   *http.Server
 	ln     net.Listener
 }
@@ -72,6 +74,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		Logger:      log,
 	}
 	s.runner = &Runner{Store: st, Engine: eng, MaxConcurrent: cfg.MaxConcurrentRuns, Logger: log}
+	s.sched = &schedule.Scheduler{Store: st, Runs: s.runner, Logger: log}
 	h, err := api.New(api.Config{Store: st, Runs: s.runner, Token: cfg.Token, Logger: log})
 	if err != nil {
 		return nil, err
@@ -100,6 +103,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	if err := s.runner.Start(ctx); err != nil {
 		return err
 	}
+	s.sched.Start(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
 	s.log.Info("sluice server listening", "addr", "http://"+s.Addr(), "data", s.cfg.Data, "db", redactDSN(s.cfg.DB))
@@ -111,6 +115,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = s.http.Shutdown(shut)
+	s.sched.Stop()
 	s.runner.Stop()
 	cerr := s.store.Close()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
