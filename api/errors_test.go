@@ -81,7 +81,7 @@ func badCases(t *testing.T, f fixture) []badCase {
 		{"bad sort key", request{Method: "GET", Path: "/apis/v2beta1/runs?sort_by=bogus"}, 400, "bogus", false},
 		{"bad sort direction", request{Method: "GET", Path: "/apis/v2beta1/runs?sort_by=" + q("created_at sideways")}, 400, "the direction must be asc or desc", false},
 		{"bad page token", request{Method: "GET", Path: "/apis/v2beta1/runs?page_token=garbage"}, 400, "page token", false},
-		{"page token of another list", request{Method: "GET", Path: "/apis/v2beta1/experiments?page_token=" + experimentToken(t)}, 400, "page token", false},
+		{"page token of another list", request{Method: "GET", Path: "/apis/v2beta1/experiments?page_token=" + runsPageToken}, 400, "page token", false},
 		{"negative page_size", request{Method: "GET", Path: "/apis/v2beta1/runs?page_size=-1"}, 400, "page_size must not be negative", false},
 		{"page_size not a number", request{Method: "GET", Path: "/apis/v2beta1/pipelines?page_size=ten"}, 400, "page_size: expected an integer", false},
 		{"oversized upload", request{Method: "POST", Path: "/apis/v2beta1/pipelines/upload?name=big", File: big, FileName: "big.yaml"}, 413, "larger than the 65536-byte limit", true},
@@ -112,7 +112,7 @@ func badCases(t *testing.T, f fixture) []badCase {
 		{"run with unknown pipeline", request{Method: "POST", Path: "/apis/v2beta1/runs", Body: run(map[string]any{"pipeline_version_reference": map[string]any{"pipeline_id": "nope"}})}, 404, `pipeline "nope" not found`, false},
 		{"run with unknown version", request{Method: "POST", Path: "/apis/v2beta1/runs", Body: run(map[string]any{"pipeline_version_id": "nope"})}, 404, `pipeline version "nope" not found`, false},
 		{"run with invalid spec", request{Method: "POST", Path: "/apis/v2beta1/runs", Body: run(map[string]any{"pipeline_spec": map[string]any{"pipelineInfo": map[string]any{"name": "x"}}})}, 400, "invalid pipeline_spec", false},
-		{"run with unknown experiment", request{Method: "POST", Path: "/apis/v2beta1/runs", Body: params(map[string]any{"count": 1}) /* experiment replaced below */}, 404, `experiment "nope" not found`, false},
+		{"run with unknown experiment", request{Method: "POST", Path: "/apis/v2beta1/runs", Body: map[string]any{"experiment_id": "nope", "pipeline_spec": f.spec, "runtime_config": map[string]any{"parameters": map[string]any{"count": 1}}}}, 404, `experiment "nope" not found`, false},
 		{"recurring run without trigger", request{Method: "POST", Path: "/apis/v2beta1/recurringruns", Body: run(map[string]any{"pipeline_version_reference": map[string]any{"pipeline_id": f.pipelineID}, "runtime_config": map[string]any{"parameters": map[string]any{"count": 1}}})}, 400, "trigger is required", false},
 		{"recurring run bad cron", request{Method: "POST", Path: "/apis/v2beta1/recurringruns", Body: run(map[string]any{"pipeline_version_reference": map[string]any{"pipeline_id": f.pipelineID}, "trigger": map[string]any{"cron_schedule": map[string]any{"cron": "every day"}}})}, 400, "expected 6 fields", false},
 		{"recurring run bad interval", request{Method: "POST", Path: "/apis/v2beta1/recurringruns", Body: run(map[string]any{"pipeline_version_reference": map[string]any{"pipeline_id": f.pipelineID}, "trigger": map[string]any{"periodic_schedule": map[string]any{"interval_second": "0"}}})}, 400, "interval_second must be at least 1", false},
@@ -125,13 +125,6 @@ func badCases(t *testing.T, f fixture) []badCase {
 		{"unknown action", request{Method: "POST", Path: "/apis/v2beta1/runs/x:explode"}, 405, "method POST is not allowed", false},
 		{"unknown route", request{Method: "GET", Path: "/apis/v2beta1/nothing"}, 404, "no such API route", false},
 		{"v1 route", request{Method: "GET", Path: "/apis/v1beta1/runs"}, 404, "no such API route", false},
-	}
-	// A run in an experiment that does not exist.
-	for i := range cases {
-		if cases[i].name == "run with unknown experiment" {
-			b := cases[i].req.Body.(map[string]any)
-			b["experiment_id"] = "nope"
-		}
 	}
 	// Every upload KFP itself refuses is refused, naming the problem.
 	dir := filepath.Join(conformanceDir, "kfp-invalid")
@@ -151,12 +144,9 @@ func badCases(t *testing.T, f fixture) []badCase {
 	return cases
 }
 
-// experimentToken is a valid page token of the runs list, refused by
-// the experiments list.
-func experimentToken(t *testing.T) string {
-	t.Helper()
-	return "eyJraW5kIjoicnVucyIsInNvcnQiOiJjcmVhdGVkX2F0IiwiaWQiOiJ4In0"
-}
+// runsPageToken is a well-formed page token of the runs list, which the
+// experiments list refuses.
+const runsPageToken = "eyJraW5kIjoicnVucyIsInNvcnQiOiJjcmVhdGVkX2F0IiwiaWQiOiJ4In0"
 
 func TestBadRequests(t *testing.T) {
 	ts := newTestServer(t, func(c *Config) { c.MaxUploadBytes = 64 << 10 })

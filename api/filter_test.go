@@ -119,6 +119,18 @@ func TestWireValues(t *testing.T) {
 		}
 	}
 	for in, want := range map[string]string{
+		`"2026-08-01T10:00:00Z"`:       "2026-08-01T10:00:00Z",
+		`"2026-08-01T12:00:00+02:00"`:  "2026-08-01T10:00:00Z",
+		`"2026-08-01T10:00:00"`:        "2026-08-01T10:00:00Z",
+		`"2026-08-01T10:00:00.250000"`: "2026-08-01T10:00:00.25Z",
+		`"2026-08-01 10:00:00"`:        "2026-08-01T10:00:00Z",
+	} {
+		var ts timestamp
+		if err := ts.UnmarshalJSON([]byte(in)); err != nil || time.Time(ts).UTC().Format(time.RFC3339Nano) != want {
+			t.Errorf("timestamp(%s) = %v, %v; want %s", in, time.Time(ts), err, want)
+		}
+	}
+	for in, want := range map[string]string{
 		"pipelineVersionId": "pipeline_version_id",
 		"display_name":      "display_name",
 		"recurringRuns":     "recurring_runs",
@@ -141,4 +153,55 @@ func TestWireValues(t *testing.T) {
 			t.Errorf("int64s(%s) accepted", in)
 		}
 	}
+}
+
+// FuzzParseFilter: any filter text either parses or is refused as
+// InvalidArgument; it never panics.
+func FuzzParseFilter(f *testing.F) {
+	for _, s := range []string{
+		`{"predicates": [{"operation": 1, "key": "display_name", "stringValue": "Default"}]}`,
+		url.QueryEscape(`{"predicates":[{"key":"name","operation":"IS_SUBSTRING","string_value":"a"}]}`),
+		`{"predicates":[{"key":"n","operation":"IN","intValues":{"values":[1,"2"]}}]}`,
+		`{"predicates":[{"key":"created_at","operation":5,"timestamp_value":"2026-08-01T00:00:00Z"}]}`,
+		`{"predicates":[{"key":"a","operation":99,"long_value":"x"}]}`,
+		`%7B`, `{}`, `null`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		preds, err := parseFilter(raw, runKeys)
+		if err != nil {
+			if code, _, _ := classify(err); code != codeInvalidArgument {
+				t.Fatalf("parseFilter(%q): code %d for %v", raw, code, err)
+			}
+			return
+		}
+		for _, p := range preds {
+			if p.Key == "" || p.Op == "" || p.Value == nil {
+				t.Fatalf("parseFilter(%q): incomplete predicate %+v", raw, p)
+			}
+		}
+	})
+}
+
+// FuzzDecodeBody: any request body decodes or is refused as
+// InvalidArgument.
+func FuzzDecodeBody(f *testing.F) {
+	for _, s := range []string{
+		`{"displayName":"x","mode":1,"maxConcurrency":"3","trigger":{"cronSchedule":{"cron":"@hourly","startTime":"2026-08-01T00:00:00"}}}`,
+		`{"pipeline_version_reference":{"pipeline_id":"p"},"runtime_config":{"parameters":{"a":1}}}`,
+		`[1]`, `{"max_concurrency": 1e400}`, `{"mode": "x"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var rr wireRecurringRun
+		if err := decodeJSON(b, "RecurringRun", &rr); err != nil {
+			if code, _, _ := classify(err); code != codeInvalidArgument {
+				t.Fatalf("decodeJSON(%q): code %d for %v", b, code, err)
+			}
+			return
+		}
+		_, _ = rr.Mode.name("mode", modeNames)
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluicehq/sluice/schedule"
 	"github.com/sluicehq/sluice/store"
 )
 
@@ -84,18 +85,15 @@ func checkTrigger(t *trigger, rr *store.RecurringRun) error {
 	return nil
 }
 
-// checkCron accepts what robfig/cron takes: 5 fields, 6 fields (seconds
+// checkCron accepts what the scheduler runs: 5 fields, 6 fields (seconds
 // first, as the KFP SDK documents) or a descriptor such as "@hourly" or
-// "@every 1h30m". The scheduler parses it fully.
+// "@every 1h30m".
 func checkCron(cron string) error {
 	if cron == "" {
 		return invalidf("trigger.cron_schedule.cron is required")
 	}
-	if strings.HasPrefix(cron, "@") {
-		return nil
-	}
-	if n := len(strings.Fields(cron)); n < 5 || n > 6 {
-		return invalidf("trigger.cron_schedule.cron %q: expected 6 fields (second minute hour day-of-month month day-of-week), 5 fields, or a descriptor such as @hourly; got %d fields", cron, n)
+	if _, err := schedule.ParseCron(cron); err != nil {
+		return invalidf("trigger.cron_schedule.%v (expected 6 fields: second minute hour day-of-month month day-of-week, 5 fields, or a descriptor such as @hourly)", err)
 	}
 	return nil
 }

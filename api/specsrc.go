@@ -86,7 +86,6 @@ type source struct {
 	spec       []byte
 	pipelineID string
 	versionID  string
-	fromSpec   bool // given inline rather than by reference
 }
 
 // resolveSource finds the pipeline a run asks for: an inline spec, a
@@ -115,7 +114,7 @@ func (s *server) resolveSource(ctx context.Context, what string, inline json.Raw
 		if err != nil {
 			return nil, err
 		}
-		return &source{pipeline: p, spec: b, fromSpec: true}, nil
+		return &source{pipeline: p, spec: b}, nil
 	}
 	if !hasRef {
 		ref = &versionRef{PipelineVersionID: versionID}

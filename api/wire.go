@@ -48,12 +48,28 @@ func (t *timestamp) UnmarshalJSON(b []byte) error {
 		*t = timestamp{}
 		return nil
 	}
-	v, err := time.Parse(time.RFC3339Nano, s)
+	v, err := parseTime(s)
 	if err != nil {
 		return typeError(b, timestampType)
 	}
 	*t = timestamp(v)
 	return nil
+}
+
+// parseTime reads RFC 3339, and also the zone-less ISO form Python's
+// naive datetime.isoformat() writes, taken as UTC.
+func parseTime(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	v, err := time.Parse(time.RFC3339Nano, s)
+	if err == nil {
+		return v, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999", "2006-01-02 15:04:05Z07:00"} {
+		if v, lerr := time.ParseInLocation(layout, s, time.UTC); lerr == nil {
+			return v, nil
+		}
+	}
+	return time.Time{}, err
 }
 
 func ts(t time.Time) timestamp { return timestamp(t) }
