@@ -21,6 +21,7 @@ const (
 	codeAlreadyExists      = 6
 	codeResourceExhausted  = 8
 	codeFailedPrecondition = 9
+	codePermissionDenied   = 7
 	codeUnimplemented      = 12
 	codeInternal           = 13
 	codeUnauthenticated    = 16
@@ -75,6 +76,8 @@ func httpStatus(code int) int {
 		return http.StatusNotImplemented
 	case codeUnauthenticated:
 		return http.StatusUnauthorized
+	case codePermissionDenied:
+		return http.StatusForbidden
 	}
 	return http.StatusInternalServerError
 }

@@ -36,6 +36,9 @@ type Config struct {
 	// Token, when set, is required on every request except healthz as
 	// "Authorization: Bearer <Token>".
 	Token string
+	// ArtifactRoot is the local directory under which logs and artifacts
+	// may be served by the Sluice routes; nothing outside it is.
+	ArtifactRoot string
 	// MaxUploadBytes bounds uploaded pipeline files and JSON bodies
 	// (default DefaultMaxUploadBytes).
 	MaxUploadBytes int64
@@ -156,6 +159,8 @@ func (s *server) routes() {
 	rpc("GET /recurringruns/{recurring_run_id}", s.getRecurringRun)
 	rpc("DELETE /recurringruns/{recurring_run_id}", s.deleteRecurringRun)
 	rpc("POST /recurringruns/{action}", s.recurringRunAction)
+
+	s.sluiceRoutes()
 }
 
 // ServeHTTP recovers from panics, checks the token, and answers unknown

@@ -22,6 +22,7 @@ type Runner struct {
 	MaxConcurrent int
 	Logger        *slog.Logger
 	Now           func() time.Time
+	metrics       *metrics
 
 	sem     chan struct{}
 	wg      sync.WaitGroup
@@ -61,6 +62,13 @@ func (r *Runner) Start(ctx context.Context) error {
 		r.enqueue(id)
 	}
 	return nil
+}
+
+// executing counts the runs executing now.
+func (r *Runner) executing() float64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return float64(len(r.cancels))
 }
 
 // Stop cancels the runs in progress and waits for them to wind down. Their
@@ -234,7 +242,7 @@ func (r *Runner) execute(id string) {
 		log.Info("not starting run", "err", err)
 		return
 	}
-	obs := &taskWriter{store: r.Store, runID: id, log: log}
+	obs := &taskWriter{store: r.Store, runID: id, log: log, metrics: r.metrics}
 	res, err := r.Engine.Run(ctx, &engine.Request{
 		Pipeline: p, Params: params, PipelineRoot: run.PipelineRoot, RunID: id, RunName: run.DisplayName,
 		NoCache: run.NoCache, Created: run.CreatedAt, Scheduled: run.ScheduledAt, Completed: completed, Observer: obs,
@@ -286,15 +294,20 @@ func (r *Runner) finish(ctx context.Context, id string, state plan.State, msg st
 	})
 	if err != nil {
 		r.logger().Error("record run end", "run", id, "err", err)
+		return
+	}
+	if r.metrics != nil {
+		r.metrics.runEnded(state)
 	}
 }
 
 // taskWriter persists task changes as the engine reports them; the engine
 // reports a step RUNNING before it starts its process.
 type taskWriter struct {
-	store store.Store
-	runID string
-	log   *slog.Logger
+	store   store.Store
+	runID   string
+	log     *slog.Logger
+	metrics *metrics
 }
 
 func (w *taskWriter) TaskChanged(t engine.Task) {
@@ -312,6 +325,9 @@ func (w *taskWriter) TaskChanged(t engine.Task) {
 	// The write must not be abandoned when the run is canceled.
 	if err := w.store.PutTask(context.Background(), st); err != nil {
 		w.log.Error("record task", "task", t.ID, "err", err)
+	}
+	if w.metrics != nil && t.State.Terminal() {
+		w.metrics.taskEnded(t)
 	}
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -74,11 +75,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		Logger:      log,
 	}
 	s.runner = &Runner{Store: st, Engine: eng, MaxConcurrent: cfg.MaxConcurrentRuns, Logger: log}
+	s.runner.metrics = newMetrics(s.runner.executing)
 	s.sched = &schedule.Scheduler{Store: st, Runs: s.runner, Logger: log}
-	h, err := api.New(api.Config{Store: st, Runs: s.runner, Token: cfg.Token, Logger: log})
+	apiHandler, err := api.New(api.Config{Store: st, Runs: s.runner, Token: cfg.Token, ArtifactRoot: cfg.Artifacts, Logger: log})
 	if err != nil {
 		return nil, err
 	}
+	mux := http.NewServeMux()
+	mux.Handle("/", s.runner.metrics.instrument(apiHandler))
+	mux.Handle("GET /metrics", requireToken(cfg.Token, s.runner.metrics.handler()))
 	if !cfg.NoExamples {
 		if err := registerExamples(ctx, st); err != nil {
 			return nil, fmt.Errorf("register example pipelines: %w", err)
@@ -89,7 +94,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.ln = ln
-	s.http = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	ok = true
 	return s, nil
 }
@@ -168,4 +173,18 @@ func registerExamples(ctx context.Context, st store.Store) error {
 		}
 	}
 	return nil
+}
+
+// requireToken guards a handler with the API token, when there is one.
+func requireToken(token string, h http.Handler) http.Handler {
+	if token == "" {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+token)) != 1 {
+			http.Error(w, "unauthenticated: this server needs \"Authorization: Bearer <token>\"", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

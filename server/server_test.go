@@ -168,6 +168,67 @@ func TestServerRunsAPipelineInProcess(t *testing.T) {
 	if n := len(r.RunDetails.TaskDetails); n != 12 {
 		t.Fatalf("%d task details: %+v", n, r.RunDetails.TaskDetails)
 	}
+
+	// Sluice's own routes: full task records, logs (plain and followed),
+	// the event stream, artifacts, metrics.
+	var tasks struct {
+		Tasks []struct {
+			TaskID  string          `json:"task_id"`
+			State   string          `json:"state"`
+			Outputs json.RawMessage `json:"outputs"`
+			HasLog  bool            `json:"has_log"`
+		} `json:"tasks"`
+	}
+	if code := c.do("GET", "/apis/sluice/v1/runs/"+id+"/tasks", nil, &tasks); code != 200 {
+		t.Fatalf("tasks: %d", code)
+	}
+	var sumOut string
+	for _, tk := range tasks.Tasks {
+		if tk.TaskID == "sum" {
+			sumOut = string(tk.Outputs)
+		}
+	}
+	if !strings.Contains(sumOut, `"total":55`) {
+		t.Fatalf("sum outputs %q, want total 55", sumOut)
+	}
+	body := get(t, c.base+"/apis/sluice/v1/runs/"+id+"/logs/for-loop-1/2/square")
+	if body != "" {
+		t.Fatalf("square writes nothing to its log, got %q", body)
+	}
+	stream := get(t, c.base+"/apis/sluice/v1/runs/"+id+"/logs/sum?follow=true")
+	if !strings.HasSuffix(stream, "event: end\ndata: SUCCEEDED\n\n") {
+		t.Fatalf("followed log %q", stream)
+	}
+	events := get(t, c.base+"/apis/sluice/v1/runs/"+id+"/events")
+	if strings.Count(events, "event: task\n") != 12 || !strings.Contains(events, "event: end\ndata: SUCCEEDED") {
+		t.Fatalf("event stream:\n%s", events)
+	}
+	if code := c.do("GET", "/apis/sluice/v1/artifacts?uri=/etc/passwd", nil, nil); code != 403 {
+		t.Fatalf("artifact outside the root: %d, want 403", code)
+	}
+	if code := c.do("GET", "/apis/sluice/v1/runs/"+id+"/logs/nope", nil, nil); code != 404 {
+		t.Fatalf("log of an unknown task: %d, want 404", code)
+	}
+	m := get(t, c.base+"/metrics")
+	for _, want := range []string{`sluice_runs_finished_total{state="SUCCEEDED"} 1`, `sluice_tasks_finished_total{cached="false",kind="container",state="SUCCEEDED"} 6`, "sluice_step_duration_seconds_bucket"} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+	}
+	return string(b)
 }
 
 func freeAddr(t *testing.T) string {

@@ -1,0 +1,330 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sluicehq/sluice/spec"
+	"github.com/sluicehq/sluice/store"
+)
+
+// Sluice's own routes, for live UIs and the CLI: what the KFP API has no
+// place for.
+const sluicePrefix = "/apis/sluice/v1"
+
+// pollEvery is how often streams look for news.
+var pollEvery = 200 * time.Millisecond
+
+func (s *server) sluiceRoutes() {
+	rpc := func(pattern string, h func(*http.Request) (any, error)) {
+		s.mux.Handle(strings.Replace(pattern, " /", " "+sluicePrefix+"/", 1), s.rpc(h))
+	}
+	rpc("GET /runs/{run_id}/tasks", s.sluiceTasks)
+	s.mux.HandleFunc("GET "+sluicePrefix+"/runs/{run_id}/logs/{task_id...}", s.taskLog)
+	s.mux.HandleFunc("GET "+sluicePrefix+"/runs/{run_id}/events", s.runEvents)
+	s.mux.HandleFunc("GET "+sluicePrefix+"/artifacts", s.artifact)
+}
+
+// wireTask is a task with everything Sluice records about it.
+type wireTask struct {
+	TaskID      string          `json:"task_id"`
+	ParentID    string          `json:"parent_task_id,omitempty"`
+	Key         string          `json:"key"`
+	DisplayName string          `json:"display_name"`
+	Kind        string          `json:"kind"`
+	State       string          `json:"state"`
+	Cached      bool            `json:"cached,omitempty"`
+	Attempts    int             `json:"attempts,omitempty"`
+	Image       string          `json:"image,omitempty"`
+	Command     []string        `json:"command,omitempty"`
+	ExitCode    *int            `json:"exit_code,omitempty"`
+	Error       string          `json:"error,omitempty"`
+	Inputs      json.RawMessage `json:"inputs,omitempty"`
+	Outputs     json.RawMessage `json:"outputs,omitempty"`
+	HasLog      bool            `json:"has_log,omitempty"`
+	StartTime   *time.Time      `json:"start_time,omitempty"`
+	EndTime     *time.Time      `json:"end_time,omitempty"`
+}
+
+func toWireTask(t *store.Task) wireTask {
+	w := wireTask{TaskID: t.ID, ParentID: t.ParentID, Key: t.Key, DisplayName: t.Name, Kind: t.Kind, State: t.State,
+		Cached: t.Cached, Attempts: t.Attempts, Image: t.Image, Command: t.Argv, ExitCode: t.ExitCode, Error: t.Error,
+		Inputs: t.Inputs, Outputs: t.Outputs, HasLog: t.LogURI != ""}
+	if !t.Started.IsZero() {
+		st := t.Started.UTC()
+		w.StartTime = &st
+	}
+	if !t.Finished.IsZero() {
+		et := t.Finished.UTC()
+		w.EndTime = &et
+	}
+	return w
+}
+
+func (s *server) sluiceTasks(r *http.Request) (any, error) {
+	id := r.PathValue("run_id")
+	if _, err := s.st.GetRun(r.Context(), id); err != nil {
+		return nil, notFound(err, "run", id)
+	}
+	tasks, err := s.st.ListTasks(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	out := struct {
+		Tasks []wireTask `json:"tasks"`
+	}{Tasks: []wireTask{}}
+	for _, t := range tasks {
+		out.Tasks = append(out.Tasks, toWireTask(t))
+	}
+	return out, nil
+}
+
+func terminal(state string) bool {
+	switch state {
+	case "SUCCEEDED", "FAILED", "SKIPPED", "CANCELED":
+		return true
+	}
+	return false
+}
+
+// findTask returns a task of a run.
+func (s *server) findTask(r *http.Request) (*store.Task, error) {
+	runID, taskID := r.PathValue("run_id"), r.PathValue("task_id")
+	if _, err := s.st.GetRun(r.Context(), runID); err != nil {
+		return nil, notFound(err, "run", runID)
+	}
+	tasks, err := s.st.ListTasks(r.Context(), runID)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tasks {
+		if t.ID == taskID {
+			return t, nil
+		}
+	}
+	return nil, errorf(codeNotFound, "run %q has no task %q", runID, taskID)
+}
+
+// insideRoot resolves path and checks it lies under the artifact root, so
+// that no request reads outside it.
+func (s *server) insideRoot(path string) (string, error) {
+	if s.cfg.ArtifactRoot == "" {
+		return "", errorf(codeFailedPrecondition, "this server has no local artifact root")
+	}
+	root, err := filepath.EvalSymlinks(s.cfg.ArtifactRoot)
+	if err != nil {
+		return "", errorf(codeNotFound, "artifact root: %v", err)
+	}
+	p, err := filepath.EvalSymlinks(filepath.Clean(path))
+	if err != nil {
+		return "", errorf(codeNotFound, "%s: no such file", path)
+	}
+	rel, err := filepath.Rel(root, p)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return "", errorf(codePermissionDenied, "%s is outside the artifact root", path)
+	}
+	return p, nil
+}
+
+// taskLog serves a task's log; with ?follow=true it streams it as
+// Server-Sent Events ("data:" lines, then "event: end" with the task's
+// final state) while the task runs.
+func (s *server) taskLog(w http.ResponseWriter, r *http.Request) {
+	t, err := s.findTask(r)
+	if err != nil {
+		s.writeRPCError(w, r, err)
+		return
+	}
+	follow := r.URL.Query().Get("follow") == "true"
+	if t.LogURI == "" && !follow {
+		s.writeRPCError(w, r, errorf(codeNotFound, "task %q has no log (it has not run a process)", t.ID))
+		return
+	}
+	if !follow {
+		p, err := s.insideRoot(t.LogURI)
+		if err != nil {
+			s.writeRPCError(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		http.ServeFile(w, r, p)
+		return
+	}
+	sse := newSSE(w)
+	var f *os.File
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+	}()
+	var partial []byte
+	for {
+		if f == nil && t.LogURI != "" {
+			if p, err := s.insideRoot(t.LogURI); err == nil {
+				f, _ = os.Open(p)
+			}
+		}
+		if f != nil {
+			b, _ := io.ReadAll(f)
+			partial = append(partial, b...)
+			for {
+				i := bytes.IndexByte(partial, '\n')
+				if i < 0 {
+					break
+				}
+				sse.send("", string(partial[:i]))
+				partial = partial[i+1:]
+			}
+		}
+		if terminal(t.State) {
+			if len(partial) > 0 {
+				sse.send("", string(partial))
+			}
+			sse.send("end", t.State)
+			return
+		}
+		sse.flush()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(pollEvery):
+		}
+		nt, err := s.findTask(r)
+		if err != nil {
+			sse.send("error", err.Error())
+			return
+		}
+		t = nt
+	}
+}
+
+// runEvents streams a run's changes as Server-Sent Events: "run" events
+// with the run's state, "task" events with each task whose state changed
+// (the wireTask JSON), and "end" when the run is over.
+func (s *server) runEvents(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("run_id")
+	if _, err := s.st.GetRun(r.Context(), id); err != nil {
+		s.writeRPCError(w, r, notFound(err, "run", id))
+		return
+	}
+	sse := newSSE(w)
+	seen := map[string]string{}
+	lastRun := ""
+	for {
+		run, err := s.st.GetRun(r.Context(), id)
+		if err != nil {
+			sse.send("error", err.Error())
+			return
+		}
+		tasks, err := s.st.ListTasks(r.Context(), id)
+		if err != nil {
+			sse.send("error", err.Error())
+			return
+		}
+		for _, t := range tasks {
+			mark := fmt.Sprint(t.State, t.Attempts, t.Cached)
+			if seen[t.ID] == mark {
+				continue
+			}
+			seen[t.ID] = mark
+			b, _ := json.Marshal(toWireTask(t))
+			sse.send("task", string(b))
+		}
+		if run.State != lastRun {
+			lastRun = run.State
+			b, _ := json.Marshal(map[string]string{"run_id": run.ID, "state": run.State, "error": run.Error})
+			sse.send("run", string(b))
+		}
+		if terminal(run.State) {
+			sse.send("end", run.State)
+			return
+		}
+		sse.flush()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(pollEvery):
+		}
+	}
+}
+
+// artifact serves the file behind an artifact URI (?uri=); for a directory
+// artifact, ?path= names a file inside it, and without it the files are
+// listed.
+func (s *server) artifact(w http.ResponseWriter, r *http.Request) {
+	uri := r.URL.Query().Get("uri")
+	if uri == "" {
+		s.writeRPCError(w, r, invalidf("uri is required"))
+		return
+	}
+	local := spec.LocalPath(uri)
+	if !filepath.IsAbs(local) {
+		s.writeRPCError(w, r, invalidf("artifact %q is not stored on this server", uri))
+		return
+	}
+	if sub := r.URL.Query().Get("path"); sub != "" {
+		local = filepath.Join(local, filepath.FromSlash(sub))
+	}
+	p, err := s.insideRoot(local)
+	if err != nil {
+		s.writeRPCError(w, r, err)
+		return
+	}
+	info, err := os.Stat(p)
+	if err != nil {
+		s.writeRPCError(w, r, errorf(codeNotFound, "artifact %q: %v", uri, err))
+		return
+	}
+	if !info.IsDir() {
+		w.Header().Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", filepath.Base(p)))
+		http.ServeFile(w, r, p)
+		return
+	}
+	var files []string
+	_ = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			rel, _ := filepath.Rel(p, path)
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	writeJSON(w, http.StatusOK, map[string]any{"uri": uri, "directory": true, "files": files})
+}
+
+// sse writes Server-Sent Events.
+type sse struct {
+	w  http.ResponseWriter
+	rc *http.ResponseController
+}
+
+func newSSE(w http.ResponseWriter) *sse {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	return &sse{w: w, rc: http.NewResponseController(w)}
+}
+
+func (e *sse) send(event, data string) {
+	if event != "" {
+		fmt.Fprintf(e.w, "event: %s\n", event)
+	}
+	for _, line := range strings.Split(data, "\n") {
+		fmt.Fprintf(e.w, "data: %s\n", strings.TrimSuffix(line, "\r"))
+	}
+	fmt.Fprint(e.w, "\n")
+}
+
+func (e *sse) flush() {
+	if err := e.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return
+	}
+}

@@ -1,0 +1,67 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sluicehq/sluice/engine"
+	"github.com/sluicehq/sluice/plan"
+)
+
+// metrics are the server's Prometheus metrics, served at /metrics.
+type metrics struct {
+	reg          *prometheus.Registry
+	runsFinished *prometheus.CounterVec
+	tasks        *prometheus.CounterVec
+	stepSeconds  *prometheus.HistogramVec
+	requests     *prometheus.CounterVec
+}
+
+func newMetrics(active func() float64) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		runsFinished: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sluice_runs_finished_total", Help: "Runs that ended, by end state.",
+		}, []string{"state"}),
+		tasks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sluice_tasks_finished_total", Help: "Tasks that ended, by kind, end state and whether they were served from the cache.",
+		}, []string{"kind", "state", "cached"}),
+		stepSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "sluice_step_duration_seconds", Help: "How long container steps ran, by end state.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 4, 10),
+		}, []string{"state"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sluice_http_requests_total", Help: "API requests by method and status code.",
+		}, []string{"method", "code"}),
+	}
+	m.reg.MustRegister(m.runsFinished, m.tasks, m.stepSeconds, m.requests,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sluice_runs_executing", Help: "Runs executing now."}, active),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+func (m *metrics) instrument(h http.Handler) http.Handler {
+	return promhttp.InstrumentHandlerCounter(m.requests, h)
+}
+
+func (m *metrics) taskEnded(t engine.Task) {
+	cached := "false"
+	if t.Cached {
+		cached = "true"
+	}
+	m.tasks.WithLabelValues(t.Kind, string(t.State), cached).Inc()
+	if t.Kind == engine.KindContainer && !t.Cached && !t.Started.IsZero() && !t.Finished.IsZero() {
+		m.stepSeconds.WithLabelValues(string(t.State)).Observe(t.Finished.Sub(t.Started).Seconds())
+	}
+}
+
+func (m *metrics) runEnded(state plan.State) {
+	m.runsFinished.WithLabelValues(string(state)).Inc()
+}
