@@ -87,6 +87,23 @@ func (d dialect) jsonArg(b []byte) any {
 	return string(b)
 }
 
+// jsonField is a JSON column's value, named for checkJSON's error.
+type jsonField struct {
+	name  string
+	value []byte
+}
+
+// checkJSON refuses values that are not JSON with ErrInvalid, on both
+// engines alike (PostgreSQL's JSON columns would refuse them anyway).
+func checkJSON(fs ...jsonField) error {
+	for _, f := range fs {
+		if len(f.value) > 0 && !json.Valid(f.value) {
+			return fmt.Errorf("%s is not valid JSON: %w", f.name, ErrInvalid)
+		}
+	}
+	return nil
+}
+
 // marshalArg is jsonArg of v encoded; nil, empty maps and empty slices
 // are NULL.
 func (d dialect) marshalArg(v any) (any, error) {
@@ -141,7 +158,7 @@ func (d dialect) forUpdate() string {
 
 // mapErr maps engine errors to the package's sentinel errors, keeping the
 // original message.
-func (d dialect) mapErr(err error) error {
+func mapErr(err error) error {
 	if err == nil {
 		return nil
 	}

@@ -57,7 +57,7 @@ func (s *sqlStore) CreateExperiment(ctx context.Context, e *Experiment) error {
 		_, err := s.exec(ctx, tx, insertExperiment, e.ID, e.DisplayName, e.Description, e.Namespace, e.StorageState,
 			s.d.timeArg(e.CreatedAt), s.d.timeArg(e.LastRunCreatedAt))
 		if err != nil {
-			return fmt.Errorf("create experiment %q: %w", e.DisplayName, s.d.mapErr(err))
+			return fmt.Errorf("create experiment %q: %w", e.DisplayName, mapErr(err))
 		}
 		return nil
 	})

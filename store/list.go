@@ -121,28 +121,15 @@ func normalizeFilter(ps []Predicate) ([]filterValue, error) {
 		var vals []any
 		switch v := p.Value.(type) {
 		case []string:
-			fv.List = true
-			for _, x := range v {
-				vals = append(vals, x)
-			}
+			fv.List, vals = true, anys(v)
 		case []int64:
-			fv.List = true
-			for _, x := range v {
-				vals = append(vals, x)
-			}
+			fv.List, vals = true, anys(v)
 		case []int:
-			fv.List = true
-			for _, x := range v {
-				vals = append(vals, x)
-			}
+			fv.List, vals = true, anys(v)
 		case []time.Time:
-			fv.List = true
-			for _, x := range v {
-				vals = append(vals, x)
-			}
+			fv.List, vals = true, anys(v)
 		case []any:
-			fv.List = true
-			vals = v
+			fv.List, vals = true, v
 		default:
 			vals = []any{v}
 		}
@@ -184,6 +171,14 @@ func normalizeFilter(ps []Predicate) ([]filterValue, error) {
 		out = append(out, fv)
 	}
 	return out, nil
+}
+
+func anys[E any](xs []E) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
 }
 
 // where accumulates AND-ed conditions and their arguments.
@@ -271,26 +266,7 @@ func (l *lister[T]) addFilter(d dialect, w *where, fv filterValue) error {
 	default:
 		return bad("unknown operation " + fv.Op)
 	}
-	switch {
-	case kind == kindString && fv.Op == OpIn:
-		ph := strings.TrimSuffix(strings.Repeat("?, ", len(fv.S)), ", ")
-		args := with()
-		for _, s := range fv.S {
-			args = append(args, s)
-		}
-		w.add(expr+" IN ("+ph+")", args...)
-	case kind == kindString:
-		w.add(expr+" "+cmp+" ?", with(fv.S[0])...)
-	case fv.Type == "t" && fv.Op == OpIn:
-		ph := strings.TrimSuffix(strings.Repeat("?, ", len(fv.I)), ", ")
-		args := with()
-		for _, us := range fv.I {
-			args = append(args, d.timeArg(time.UnixMicro(us)))
-		}
-		w.add(expr+" IN ("+ph+")", args...)
-	case fv.Type == "t":
-		w.add(expr+" "+cmp+" ?", with(d.timeArg(time.UnixMicro(fv.I[0])))...)
-	default:
+	if fv.Type == "i" {
 		// Unix seconds compare as KFP's second-precision columns do: the
 		// stored time truncated to its second, that is against the
 		// half-open second [lo, hi).
@@ -301,12 +277,10 @@ func (l *lister[T]) addFilter(d dialect, w *where, fv filterValue) error {
 			switch fv.Op {
 			case OpEquals, OpIn:
 				ors = append(ors, "("+expr+" >= ? AND "+expr+" < ?)")
-				args = append(args, with(lo)...)
-				args = append(args, with(hi)...)
+				args = append(append(args, with(lo)...), with(hi)...)
 			case OpNotEquals:
 				ors = append(ors, "("+expr+" < ? OR "+expr+" >= ?)")
-				args = append(args, with(lo)...)
-				args = append(args, with(hi)...)
+				args = append(append(args, with(lo)...), with(hi)...)
 			case OpGreater:
 				ors, args = append(ors, expr+" >= ?"), with(hi)
 			case OpGreaterEquals:
@@ -318,7 +292,21 @@ func (l *lister[T]) addFilter(d dialect, w *where, fv filterValue) error {
 			}
 		}
 		w.add("("+strings.Join(ors, " OR ")+")", args...)
+		return nil
 	}
+	vals := anys(fv.S)
+	if fv.Type == "t" {
+		vals = vals[:0]
+		for _, us := range fv.I {
+			vals = append(vals, d.timeArg(time.UnixMicro(us)))
+		}
+	}
+	if fv.Op == OpIn {
+		ph := strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ")
+		w.add(expr+" IN ("+ph+")", with(vals...)...)
+		return nil
+	}
+	w.add(expr+" "+cmp+" ?", with(vals[0])...)
 	return nil
 }
 

@@ -112,6 +112,9 @@ func openSQLite(dsn string) (*sqlStore, error) {
 	params.Add("_pragma", "busy_timeout(10000)")
 	params.Add("_pragma", "foreign_keys(1)")
 	params.Add("_pragma", "synchronous(NORMAL)")
+	// A 16 MB page cache per connection keeps the indexes a list walks
+	// (COUNT included) in memory at 100,000 runs; the default 2 MB does not.
+	params.Add("_pragma", "cache_size(-16000)")
 	if !memory {
 		params.Add("_pragma", "journal_mode(WAL)")
 	}
@@ -127,7 +130,7 @@ func openSQLite(dsn string) (*sqlStore, error) {
 		db.SetConnMaxIdleTime(0)
 	} else {
 		// Readers run in parallel under WAL; writers queue on wmu.
-		n := max(4, runtime.GOMAXPROCS(0))
+		n := min(max(4, runtime.GOMAXPROCS(0)), 16)
 		db.SetMaxOpenConns(n)
 		db.SetMaxIdleConns(n)
 	}
@@ -176,7 +179,7 @@ func (s *sqlStore) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", s.d.mapErr(err))
+		return fmt.Errorf("commit: %w", mapErr(err))
 	}
 	return nil
 }

@@ -56,7 +56,7 @@ func (s *sqlStore) CreatePipeline(ctx context.Context, p *Pipeline, v *PipelineV
 		}
 		if _, err := s.exec(ctx, tx, insertPipeline, p.ID, p.Name, p.DisplayName, p.Description, p.Namespace,
 			tags, s.d.timeArg(p.CreatedAt)); err != nil {
-			return s.d.mapErr(err)
+			return mapErr(err)
 		}
 		if v != nil {
 			return s.insertPipelineVersion(ctx, tx, v)
@@ -98,7 +98,7 @@ func (s *sqlStore) UpdatePipeline(ctx context.Context, p *Pipeline) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := s.exec(ctx, tx, updatePipeline, p.Name, p.DisplayName, p.Description, p.Namespace, tags, p.ID)
 		if err != nil {
-			return fmt.Errorf("update pipeline %q: %w", p.ID, s.d.mapErr(err))
+			return fmt.Errorf("update pipeline %q: %w", p.ID, mapErr(err))
 		}
 		return affectedOne(res, "update pipeline", p.ID)
 	})
@@ -160,6 +160,9 @@ func (s *sqlStore) insertPipelineVersion(ctx context.Context, tx *sql.Tx, v *Pip
 		v.ID = newID()
 	}
 	v.CreatedAt = orNow(v.CreatedAt)
+	if err := checkJSON(jsonField{"spec", v.Spec}); err != nil {
+		return fmt.Errorf("version %q: %w", v.Name, err)
+	}
 	tags, err := s.d.marshalArg(v.Tags)
 	if err != nil {
 		return err
@@ -167,7 +170,7 @@ func (s *sqlStore) insertPipelineVersion(ctx context.Context, tx *sql.Tx, v *Pip
 	_, err = s.exec(ctx, tx, insertPipelineVersion, v.ID, v.PipelineID, v.Name, v.DisplayName, v.Description,
 		v.CodeSourceURL, v.PackageURL, s.d.jsonArg(v.Spec), tags, s.d.timeArg(v.CreatedAt))
 	if err != nil {
-		return fmt.Errorf("version %q: %w", v.Name, s.d.mapErr(err))
+		return fmt.Errorf("version %q: %w", v.Name, mapErr(err))
 	}
 	return nil
 }
@@ -205,6 +208,9 @@ func (s *sqlStore) ListPipelineVersions(ctx context.Context, pipelineID string, 
 }
 
 func (s *sqlStore) UpdatePipelineVersion(ctx context.Context, v *PipelineVersion) error {
+	if err := checkJSON(jsonField{"spec", v.Spec}); err != nil {
+		return fmt.Errorf("update pipeline version %q: %w", v.ID, err)
+	}
 	tags, err := s.d.marshalArg(v.Tags)
 	if err != nil {
 		return fmt.Errorf("update pipeline version %q: %w", v.ID, err)
@@ -213,7 +219,7 @@ func (s *sqlStore) UpdatePipelineVersion(ctx context.Context, v *PipelineVersion
 		res, err := s.exec(ctx, tx, updatePipelineVersion, v.Name, v.DisplayName, v.Description,
 			v.CodeSourceURL, v.PackageURL, s.d.jsonArg(v.Spec), tags, v.ID)
 		if err != nil {
-			return fmt.Errorf("update pipeline version %q: %w", v.ID, s.d.mapErr(err))
+			return fmt.Errorf("update pipeline version %q: %w", v.ID, mapErr(err))
 		}
 		return affectedOne(res, "update pipeline version", v.ID)
 	})

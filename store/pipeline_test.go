@@ -77,6 +77,7 @@ func TestPipelines(t *testing.T) {
 		wantErr(t, s.CreatePipelineVersion(ctx, &PipelineVersion{PipelineID: p.ID, Name: "v2"}), ErrAlreadyExists)
 		check(t, s.CreatePipelineVersion(ctx, &PipelineVersion{PipelineID: other.ID, Name: "v2"}))
 		wantErr(t, s.CreatePipelineVersion(ctx, &PipelineVersion{PipelineID: "nope", Name: "v"}), ErrNotFound)
+		wantErr(t, s.CreatePipelineVersion(ctx, &PipelineVersion{PipelineID: p.ID, Name: "bad", Spec: []byte("a: b")}), ErrInvalid, "spec")
 		latest, err := s.LatestPipelineVersion(ctx, p.ID)
 		check(t, err)
 		if latest.ID != v2.ID {

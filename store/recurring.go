@@ -51,12 +51,15 @@ var recurringRunLister = &lister[*RecurringRun]{
 
 // recurringRunArgs are the arguments of updateRecurringRun without the
 // trailing id, or of insertRecurringRun without the leading one.
-func (s *sqlStore) recurringRunArgs(x *RecurringRun) []any {
+func (s *sqlStore) recurringRunArgs(x *RecurringRun) ([]any, error) {
+	if err := checkJSON(jsonField{"spec", x.Spec}, jsonField{"params", x.Params}); err != nil {
+		return nil, err
+	}
 	d := s.d
 	return []any{x.DisplayName, x.Description, x.ExperimentID, x.PipelineID, x.PipelineVersionID,
 		d.jsonArg(x.Spec), d.jsonArg(x.Params), x.PipelineRoot, x.ServiceAccount, x.MaxConcurrency, x.Cron,
 		x.IntervalSecond, d.timeArg(x.StartTime), d.timeArg(x.EndTime), x.Enabled, x.NoCatchup,
-		d.timeArg(x.LastScheduled), d.timeArg(x.CreatedAt), d.timeArg(x.UpdatedAt)}
+		d.timeArg(x.LastScheduled), d.timeArg(x.CreatedAt), d.timeArg(x.UpdatedAt)}, nil
 }
 
 func normRecurringRun(x *RecurringRun) {
@@ -83,8 +86,12 @@ func (s *sqlStore) CreateRecurringRun(ctx context.Context, x *RecurringRun) erro
 				return err
 			}
 		}
-		_, err := s.exec(ctx, tx, insertRecurringRun, append([]any{x.ID}, s.recurringRunArgs(x)...)...)
-		return s.d.mapErr(err)
+		args, err := s.recurringRunArgs(x)
+		if err != nil {
+			return err
+		}
+		_, err = s.exec(ctx, tx, insertRecurringRun, append([]any{x.ID}, args...)...)
+		return mapErr(err)
 	})
 	if err != nil {
 		return fmt.Errorf("create recurring run %q: %w", x.ID, err)
@@ -106,7 +113,8 @@ func (s *sqlStore) ListRecurringRuns(ctx context.Context, opts ListOptions) (*Pa
 
 // UpdateRecurringRun reads the recurring run, lets f change it and writes it
 // back in one transaction. UpdatedAt becomes the current time unless f set
-// it. The ID cannot change. An error from f is returned as is.
+// it. The ID cannot change. An error from f is returned as is. f runs
+// inside the transaction: it must not call the store.
 func (s *sqlStore) UpdateRecurringRun(ctx context.Context, id string, f func(rr *RecurringRun) error) (*RecurringRun, error) {
 	var out *RecurringRun
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -129,8 +137,12 @@ func (s *sqlStore) UpdateRecurringRun(ctx context.Context, id string, f func(rr 
 				return fmt.Errorf("update recurring run %q: %w", id, err)
 			}
 		}
-		if _, err := s.exec(ctx, tx, updateRecurringRun, append(s.recurringRunArgs(x), id)...); err != nil {
-			return fmt.Errorf("update recurring run %q: %w", id, s.d.mapErr(err))
+		args, err := s.recurringRunArgs(x)
+		if err != nil {
+			return fmt.Errorf("update recurring run %q: %w", id, err)
+		}
+		if _, err := s.exec(ctx, tx, updateRecurringRun, append(args, id)...); err != nil {
+			return fmt.Errorf("update recurring run %q: %w", id, mapErr(err))
 		}
 		out = x
 		return nil

@@ -71,6 +71,9 @@ var runLister = &lister[*Run]{
 // runArgs are the arguments of insertRun in order, or of updateRun
 // without the trailing id.
 func (s *sqlStore) runArgs(r *Run) ([]any, error) {
+	if err := checkJSON(jsonField{"spec", r.Spec}, jsonField{"params", r.Params}, jsonField{"outputs", r.Outputs}); err != nil {
+		return nil, err
+	}
 	history, err := s.d.marshalArg(r.StateHistory)
 	if err != nil {
 		return nil, err
@@ -113,7 +116,7 @@ func (s *sqlStore) insertRunRow(ctx context.Context, tx *sql.Tx, r *Run) error {
 		return err
 	}
 	if _, err := s.exec(ctx, tx, insertRun, append([]any{r.ID}, args...)...); err != nil {
-		return s.d.mapErr(err)
+		return mapErr(err)
 	}
 	return nil
 }
@@ -141,6 +144,7 @@ func (s *sqlStore) ListRuns(ctx context.Context, opts ListOptions) (*Page[*Run],
 // UpdateRun reads the run, lets f change it and writes it back, in one
 // transaction that holds the row (FOR UPDATE on PostgreSQL, the write lock
 // on SQLite). The run's ID cannot change. An error from f is returned as is.
+// f runs inside the transaction: it must not call the store.
 func (s *sqlStore) UpdateRun(ctx context.Context, id string, f func(r *Run) error) (*Run, error) {
 	var out *Run
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -164,7 +168,7 @@ func (s *sqlStore) UpdateRun(ctx context.Context, id string, f func(r *Run) erro
 			return fmt.Errorf("update run %q: %w", id, err)
 		}
 		if _, err := s.exec(ctx, tx, updateRun, append(args, id)...); err != nil {
-			return fmt.Errorf("update run %q: %w", id, s.d.mapErr(err))
+			return fmt.Errorf("update run %q: %w", id, mapErr(err))
 		}
 		out = r
 		return nil

@@ -57,6 +57,9 @@ func TestRuns(t *testing.T) {
 			t.Fatalf("GetRun =\n%+v\nwant\n%+v", got, r)
 		}
 		wantErr(t, s.CreateRun(ctx, &Run{ID: r.ID}), ErrAlreadyExists)
+		wantErr(t, s.CreateRun(ctx, &Run{Spec: []byte("{")}), ErrInvalid, "spec")
+		_, err = s.UpdateRun(ctx, r.ID, func(x *Run) error { x.Params = []byte("nope"); return nil })
+		wantErr(t, err, ErrInvalid, "params")
 		_, err = s.GetRun(ctx, "nope")
 		wantErr(t, err, ErrNotFound, `"nope"`)
 
@@ -206,6 +209,7 @@ func TestTasks(t *testing.T) {
 		}
 
 		wantErr(t, s.PutTask(ctx, &Task{RunID: "nope", ID: "a"}), ErrNotFound)
+		wantErr(t, s.PutTask(ctx, &Task{RunID: r.ID, ID: "a", Outputs: []byte("{")}), ErrInvalid, "outputs")
 		other := &Run{}
 		check(t, s.CreateRun(ctx, other))
 		check(t, s.PutTask(ctx, &Task{RunID: other.ID, ID: "b"}))
@@ -252,6 +256,7 @@ func TestRecurringRuns(t *testing.T) {
 			t.Fatalf("GetRecurringRun =\n%+v\nwant\n%+v", got, rr)
 		}
 		wantErr(t, s.CreateRecurringRun(ctx, &RecurringRun{ID: rr.ID}), ErrAlreadyExists)
+		wantErr(t, s.CreateRecurringRun(ctx, &RecurringRun{Params: []byte("[")}), ErrInvalid, "params")
 		_, err = s.GetRecurringRun(ctx, "nope")
 		wantErr(t, err, ErrNotFound)
 

@@ -43,6 +43,9 @@ func (s *sqlStore) PutTask(ctx context.Context, t *Task) error {
 	t.Created = orNow(t.Created)
 	t.Started = normTime(t.Started)
 	t.Finished = normTime(t.Finished)
+	if err := checkJSON(jsonField{"inputs", t.Inputs}, jsonField{"outputs", t.Outputs}); err != nil {
+		return fmt.Errorf("put task %q of run %q: %w", t.ID, t.RunID, err)
+	}
 	argv, err := s.d.marshalArg(t.Argv)
 	if err != nil {
 		return fmt.Errorf("put task %q of run %q: %w", t.ID, t.RunID, err)
@@ -54,7 +57,7 @@ func (s *sqlStore) PutTask(ctx context.Context, t *Task) error {
 			d.jsonArg(t.Outputs), t.LogURI, d.timeArg(t.Created), d.timeArg(t.Started), d.timeArg(t.Finished),
 			t.RunID)
 		if err != nil {
-			return fmt.Errorf("put task %q of run %q: %w", t.ID, t.RunID, d.mapErr(err))
+			return fmt.Errorf("put task %q of run %q: %w", t.ID, t.RunID, mapErr(err))
 		}
 		return nil
 	})
