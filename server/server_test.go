@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/cli"
+	"github.com/sluicehq/sluice/internal/pgtest"
 	"github.com/sluicehq/sluice/server"
 	"github.com/sluicehq/sluice/store"
 )
@@ -25,7 +26,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv("SLUICE_TEST_MAIN") == "1" {
 		os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
 }
 
 // fanout: a ParallelFor of n sleeping steps whose outputs a final step sums.
@@ -298,6 +301,9 @@ func runProcesses(ids []string) int {
 func TestKill9ResumesEveryRun(t *testing.T) {
 	for _, db := range databases(t) {
 		t.Run(db.name, func(t *testing.T) {
+			if db.dsn == "postgres" {
+				db.dsn = pgtest.DSN(t)
+			}
 			addr, data := freeAddr(t), t.TempDir()
 			extra := []string{}
 			if db.dsn != "" {
@@ -380,9 +386,5 @@ func TestKill9ResumesEveryRun(t *testing.T) {
 type database struct{ name, dsn string }
 
 func databases(t *testing.T) []database {
-	dbs := []database{{name: "sqlite"}}
-	if dsn := os.Getenv("SLUICE_TEST_POSTGRES_DSN"); dsn != "" {
-		dbs = append(dbs, database{name: "postgres", dsn: dsn})
-	}
-	return dbs
+	return []database{{name: "sqlite"}, {name: "postgres", dsn: "postgres"}}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/sluicehq/sluice/internal/pgtest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,7 +26,7 @@ func BenchmarkListRuns100k(b *testing.B) {
 		dsn  func(testing.TB) string
 	}{
 		{"sqlite", func(tb testing.TB) string { return filepath.Join(tb.TempDir(), "bench.db") }},
-		{"postgres", newPostgresDSN},
+		{"postgres", pgtest.DSN},
 	}
 	for _, e := range engines {
 		b.Run(e.name, func(b *testing.B) {

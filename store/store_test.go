@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sluicehq/sluice/internal/pgtest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,7 @@ import (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	stopPostgres()
+	pgtest.Stop()
 	os.Exit(code)
 }
 
@@ -22,7 +23,7 @@ func TestMain(m *testing.M) {
 // a temporary directory and a PostgreSQL database.
 func forEachDSN(t *testing.T, fn func(t *testing.T, dsn string)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, filepath.Join(t.TempDir(), "sluice.db")) })
-	t.Run("postgres", func(t *testing.T) { fn(t, newPostgresDSN(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, pgtest.DSN(t)) })
 }
 
 // forEachStore runs fn on a fresh store of each engine. Every test of the
@@ -106,7 +107,7 @@ func TestOpenMigratesIdempotently(t *testing.T) {
 func TestOpenConcurrentFreshPostgres(t *testing.T) {
 	// Two processes starting against an empty database both migrate: the
 	// advisory lock makes one wait for the other.
-	dsn := newPostgresDSN(t)
+	dsn := pgtest.DSN(t)
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	errs := make(chan error, 6)

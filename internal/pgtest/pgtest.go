@@ -1,8 +1,14 @@
-package store
+// Package pgtest gives tests a real PostgreSQL: the server at
+// SLUICE_TEST_POSTGRES_DSN, or one started from the machine's binaries in a
+// temporary directory, once per test binary, on first use. Each caller gets
+// a fresh database.
+package pgtest
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/url"
@@ -16,6 +22,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver
 )
 
 // The PostgreSQL the tests use: the server at SLUICE_TEST_POSTGRES_DSN, or
@@ -30,8 +38,8 @@ var pg struct {
 	dbs     atomic.Int64
 }
 
-// stopPostgres stops the server the tests started, if any (from TestMain).
-func stopPostgres() {
+// Stop stops the server the tests started, if any (from TestMain).
+func Stop() {
 	if pg.admin != nil {
 		pg.admin.Close()
 	}
@@ -40,9 +48,9 @@ func stopPostgres() {
 	}
 }
 
-// newPostgresDSN creates a fresh database and returns its DSN; it skips the
+// DSN creates a fresh database and returns its DSN; it skips the
 // test when PostgreSQL is not available (fails with SLUICE_REQUIRE_TOOLS=1).
-func newPostgresDSN(tb testing.TB) string {
+func DSN(tb testing.TB) string {
 	tb.Helper()
 	pg.once.Do(startPostgres)
 	if pg.skip != "" {
@@ -51,7 +59,7 @@ func newPostgresDSN(tb testing.TB) string {
 		}
 		tb.Skipf("skipping PostgreSQL: %s", pg.skip)
 	}
-	name := fmt.Sprintf("sluice_test_%d_%d_%s", os.Getpid(), pg.dbs.Add(1), newID()[:8])
+	name := fmt.Sprintf("sluice_test_%d_%d_%s", os.Getpid(), pg.dbs.Add(1), randHex())
 	ctx := context.Background()
 	if _, err := pg.admin.ExecContext(ctx, `CREATE DATABASE "`+name+`"`); err != nil {
 		tb.Fatalf("create database: %v", err)
@@ -214,4 +222,10 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func randHex() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
