@@ -73,7 +73,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("SLUICE_HOME", filepath.Join(env.WorkDir, ".sluice"))
 			env.Setenv("REPO", repo)
 			env.Setenv("CONFORMANCE", conformance)
-			return nil
+			return setupRemote(env) // remote_*.txtar: an in-process server at $SLUICE_SERVER
 		},
 		Condition: func(cond string) (bool, error) {
 			switch {

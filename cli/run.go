@@ -37,10 +37,13 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	o := &runOpts{}
 	cmd := &cobra.Command{
 		Use:   "run FILE",
-		Short: "Run a pipeline locally, without a server",
+		Short: "Run a pipeline locally, or manage runs on a server (run submit, list, get...)",
 		Long: `Run a compiled pipeline (IR YAML or JSON, zip, tar.gz) or a v1 component
 file on this machine. Each step runs as a local process; artifacts go under
-the pipeline root. Exit status is 0 only when the run succeeded.`,
+the pipeline root. Exit status is 0 only when the run succeeded.
+
+The subcommands (submit, list, get, wait, cancel, retry...) work with runs
+on a Sluice server instead; to run a local file named like one, write ./NAME.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runLocal(cmd.Context(), args[0], o, stdout, stderr)
@@ -52,6 +55,7 @@ the pipeline root. Exit status is 0 only when the run succeeded.`,
 	f.BoolVar(&o.noCache, "no-cache", false, "do not use or fill the step cache")
 	f.BoolVar(&o.json, "json", false, "print one JSON object with the result instead of progress lines")
 	f.IntVar(&o.parallelism, "parallelism", 0, "steps run at once (default: number of CPUs)")
+	addRemoteRunCmds(cmd, stdout, stderr)
 	return cmd
 }
 

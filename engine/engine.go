@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -149,7 +150,7 @@ func RootParams(ps *spec.PipelineSpec, given map[string]any) (map[string]any, er
 		defs = ps.Root.InputDefinitions.Parameters
 	}
 	out := map[string]any{}
-	for _, name := range sortedKeys(given) {
+	for _, name := range slices.Sorted(maps.Keys(given)) {
 		d := defs[name]
 		if d == nil {
 			return nil, &ParamError{Name: name, Msg: "unknown parameter" + knownParams(defs)}
@@ -160,7 +161,7 @@ func RootParams(ps *spec.PipelineSpec, given map[string]any) (map[string]any, er
 		}
 		out[name] = v
 	}
-	for _, name := range sortedKeys(defs) {
+	for _, name := range slices.Sorted(maps.Keys(defs)) {
 		if _, ok := out[name]; ok {
 			continue
 		}
@@ -188,7 +189,7 @@ func rootArtifacts(ps *spec.PipelineSpec, given map[string][]*spec.RuntimeArtifa
 		defs = ps.Root.InputDefinitions.Artifacts
 	}
 	out := map[string][]*spec.RuntimeArtifact{}
-	for _, name := range sortedKeys(given) {
+	for _, name := range slices.Sorted(maps.Keys(given)) {
 		d := defs[name]
 		if d == nil {
 			return nil, &ParamError{Name: name, Msg: "unknown input artifact"}
@@ -211,7 +212,7 @@ func knownParams(defs map[string]*spec.ParameterSpec) string {
 	if len(defs) == 0 {
 		return " (the pipeline takes no parameters)"
 	}
-	return " (known: " + strings.Join(sortedKeys(defs), ", ") + ")"
+	return " (known: " + strings.Join(slices.Sorted(maps.Keys(defs)), ", ") + ")"
 }
 
 // ParamError is a run parameter that cannot be used.
@@ -246,8 +247,8 @@ func (r *run) warnPlatform(p *spec.PlatformSpec) {
 		if sp == nil {
 			continue
 		}
-		for _, label := range sortedKeys(sp.DeploymentSpec.Executors) {
-			keys := sortedKeys(sp.DeploymentSpec.Executors[label])
+		for _, label := range slices.Sorted(maps.Keys(sp.DeploymentSpec.Executors)) {
+			keys := slices.Sorted(maps.Keys(sp.DeploymentSpec.Executors[label]))
 			r.warn(fmt.Sprintf("%s settings of %s are not applied by the local executor: %s", name, label, strings.Join(keys, ", ")))
 		}
 	}
@@ -563,13 +564,4 @@ func (r *run) loop(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		}
 	}
 	return plan.Collect(present, comp.OutputDefinitions), state, msg
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -3,8 +3,9 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/sluicehq/sluice/spec"
@@ -60,7 +61,7 @@ func ResolveInputs(t *spec.TaskSpec, comp *spec.ComponentSpec, sc *Scope) (*Inpu
 	in := &Inputs{Params: map[string]any{}, Artifacts: map[string][]*spec.RuntimeArtifact{}, Present: map[string]bool{}}
 	var constants []string
 	if t.Inputs != nil {
-		for _, name := range sortedKeys(t.Inputs.Parameters) {
+		for _, name := range slices.Sorted(maps.Keys(t.Inputs.Parameters)) {
 			b := t.Inputs.Parameters[name]
 			v, ok, isConst, err := resolveParam(name, b, sc)
 			if err != nil {
@@ -79,7 +80,7 @@ func ResolveInputs(t *spec.TaskSpec, comp *spec.ComponentSpec, sc *Scope) (*Inpu
 				constants = append(constants, name)
 			}
 		}
-		for _, name := range sortedKeys(t.Inputs.Artifacts) {
+		for _, name := range slices.Sorted(maps.Keys(t.Inputs.Artifacts)) {
 			b := t.Inputs.Artifacts[name]
 			var arts []*spec.RuntimeArtifact
 			switch {
@@ -119,7 +120,7 @@ func ResolveInputs(t *spec.TaskSpec, comp *spec.ComponentSpec, sc *Scope) (*Inpu
 	if comp == nil || comp.InputDefinitions == nil {
 		return in, nil
 	}
-	for _, name := range sortedKeys(comp.InputDefinitions.Parameters) {
+	for _, name := range slices.Sorted(maps.Keys(comp.InputDefinitions.Parameters)) {
 		def := comp.InputDefinitions.Parameters[name]
 		if name == itemInput(t) {
 			continue // each iteration supplies it
@@ -143,7 +144,7 @@ func ResolveInputs(t *spec.TaskSpec, comp *spec.ComponentSpec, sc *Scope) (*Inpu
 		}
 		in.Params[name] = c
 	}
-	for _, name := range sortedKeys(comp.InputDefinitions.Artifacts) {
+	for _, name := range slices.Sorted(maps.Keys(comp.InputDefinitions.Artifacts)) {
 		def := comp.InputDefinitions.Artifacts[name]
 		if len(in.Artifacts[name]) == 0 && !def.IsOptional && name != itemInput(t) {
 			return nil, &InputError{name, "required input artifact has no value"}
@@ -362,13 +363,4 @@ func Collect(iters []Outputs, defs *spec.Interface) Outputs {
 		out.Artifacts[name] = list
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

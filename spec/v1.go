@@ -3,7 +3,9 @@ package spec
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -49,7 +51,7 @@ func ConvertV1Component(doc map[string]any) (*PipelineSpec, error) {
 		return nil, err
 	}
 	if env, ok := ctr["env"].(map[string]any); ok {
-		for _, k := range sortedKeys(env) {
+		for _, k := range slices.Sorted(maps.Keys(env)) {
 			cs.Env = append(cs.Env, EnvVar{Name: k, Value: scalarString(env[k])})
 		}
 	}

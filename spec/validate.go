@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -94,7 +95,7 @@ func checkInterface(field string, itf *Interface) error {
 	if itf == nil {
 		return nil
 	}
-	for _, name := range sortedKeys(itf.Parameters) {
+	for _, name := range slices.Sorted(maps.Keys(itf.Parameters)) {
 		p := itf.Parameters[name]
 		if p == nil {
 			return errorf(field+".parameters."+name, "empty parameter definition")
@@ -109,7 +110,7 @@ func checkInterface(field string, itf *Interface) error {
 			return errorf(field+".parameters."+name+".parameterType", "unknown type %q", p.ParameterType)
 		}
 	}
-	for _, name := range sortedKeys(itf.Artifacts) {
+	for _, name := range slices.Sorted(maps.Keys(itf.Artifacts)) {
 		if itf.Artifacts[name] == nil {
 			return errorf(field+".artifacts."+name, "empty artifact definition")
 		}
@@ -124,7 +125,7 @@ func (v *validator) dag(field string, owner *ComponentSpec, d *DAGSpec) error {
 	inputs := owner.InputDefinitions
 	hasParam := func(n string) bool { return inputs != nil && inputs.Parameters[n] != nil }
 	hasArt := func(n string) bool { return inputs != nil && inputs.Artifacts[n] != nil }
-	for _, key := range sortedKeys(d.Tasks) {
+	for _, key := range slices.Sorted(maps.Keys(d.Tasks)) {
 		t := d.Tasks[key]
 		tf := field + ".tasks." + key
 		if t == nil {
@@ -146,7 +147,7 @@ func (v *validator) dag(field string, owner *ComponentSpec, d *DAGSpec) error {
 			}
 		}
 		if t.Inputs != nil {
-			for _, name := range sortedKeys(t.Inputs.Parameters) {
+			for _, name := range slices.Sorted(maps.Keys(t.Inputs.Parameters)) {
 				in := t.Inputs.Parameters[name]
 				pf := tf + ".inputs.parameters." + name
 				if in == nil {
@@ -173,7 +174,7 @@ func (v *validator) dag(field string, owner *ComponentSpec, d *DAGSpec) error {
 					return errorf(pf, "has no value source (componentInputParameter, taskOutputParameter, runtimeValue or taskFinalStatus)")
 				}
 			}
-			for _, name := range sortedKeys(t.Inputs.Artifacts) {
+			for _, name := range slices.Sorted(maps.Keys(t.Inputs.Artifacts)) {
 				in := t.Inputs.Artifacts[name]
 				af := tf + ".inputs.artifacts." + name
 				switch {
@@ -229,7 +230,7 @@ func (v *validator) dag(field string, owner *ComponentSpec, d *DAGSpec) error {
 		return errorf(field+".tasks", "dependency cycle: %s", strings.Join(cyc, " -> "))
 	}
 	if d.Outputs != nil {
-		for _, name := range sortedKeys(d.Outputs.Parameters) {
+		for _, name := range slices.Sorted(maps.Keys(d.Outputs.Parameters)) {
 			o := d.Outputs.Parameters[name]
 			of := field + ".outputs.parameters." + name
 			var sels []ParameterSelector
@@ -250,7 +251,7 @@ func (v *validator) dag(field string, owner *ComponentSpec, d *DAGSpec) error {
 				}
 			}
 		}
-		for _, name := range sortedKeys(d.Outputs.Artifacts) {
+		for _, name := range slices.Sorted(maps.Keys(d.Outputs.Artifacts)) {
 			o := d.Outputs.Artifacts[name]
 			of := field + ".outputs.artifacts." + name
 			if o == nil || len(o.ArtifactSelectors) == 0 {
@@ -356,21 +357,12 @@ func findCycle(d *DAGSpec) []string {
 		color[k] = black
 		return false
 	}
-	for _, k := range sortedKeys(d.Tasks) {
+	for _, k := range slices.Sorted(maps.Keys(d.Tasks)) {
 		if color[k] == white && visit(k) {
 			return cycle
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 var k8sUnsafe = regexp.MustCompile(`[^-0-9a-z]+`)
