@@ -1,0 +1,446 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sluicehq/sluice/client"
+	"github.com/sluicehq/sluice/spec"
+)
+
+// pollInterval is how often a followed run is polled.
+var pollInterval = 500 * time.Millisecond
+
+// addRemoteRunCmds attaches the server-side run commands to `sluice run`
+// (which itself runs a local file).
+func addRemoteRunCmds(run *cobra.Command, stdout, stderr io.Writer) {
+	run.AddCommand(
+		newRunSubmitCmd(stdout, stderr),
+		newRunListCmd(stdout, stderr),
+		newRunGetCmd(stdout, stderr),
+		newRunWaitCmd(stdout, stderr),
+		newRunActionCmd(stdout, stderr, "cancel", "Cancel (terminate) a run on the server", "Canceling", (*client.Client).TerminateRun),
+		newRunActionCmd(stdout, stderr, "retry", "Start a failed or canceled run again, in place", "Retrying", (*client.Client).RetryRun),
+		newRunActionCmd(stdout, stderr, "archive", "Archive a run", "Archived", (*client.Client).ArchiveRun),
+		newRunActionCmd(stdout, stderr, "delete", "Delete a run (canceling it first if it is active)", "Deleted", (*client.Client).DeleteRun),
+	)
+}
+
+// sourceOpts choose the pipeline and the inputs of a run or recurring run.
+type sourceOpts struct {
+	pipeline     string
+	version      string
+	params       []string
+	experiment   string
+	name         string
+	description  string
+	pipelineRoot string
+}
+
+func (o *sourceOpts) flags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.pipeline, "pipeline", "", "a pipeline stored on the server (`ID or name`)")
+	f.StringVar(&o.version, "version", "", "version of --pipeline (`ID`; default the latest)")
+	f.StringArrayVarP(&o.params, "param", "p", nil, "run parameter `name=value` (repeatable); parsed by the parameter's declared type")
+	f.StringVar(&o.experiment, "experiment", "", "experiment (`name or ID`; created when missing; default the server's default experiment)")
+	f.StringVar(&o.description, "description", "", "description")
+	f.StringVar(&o.pipelineRoot, "pipeline-root", "", "where artifacts go (default the server's)")
+}
+
+// source is a resolved pipeline: an inline spec or a stored version.
+type source struct {
+	inline     json.RawMessage
+	pipelineID string
+	versionID  string
+	params     map[string]any
+}
+
+// resolve loads the pipeline (a local file, or the stored version's spec)
+// and checks the -p values against its parameters. A local file is read
+// before the server is contacted.
+func (o *sourceOpts) resolve(ctx context.Context, r *remote, args []string) (*client.Client, *source, error) {
+	if len(args) > 0 && o.pipeline != "" {
+		return nil, nil, usagef("give either FILE or --pipeline, not both")
+	}
+	if len(args) == 0 && o.pipeline == "" {
+		return nil, nil, usagef("give a pipeline FILE or --pipeline ID_OR_NAME")
+	}
+	if o.version != "" && o.pipeline == "" {
+		return nil, nil, usagef("--version needs --pipeline")
+	}
+	src := &source{}
+	var p *spec.Pipeline
+	if len(args) > 0 {
+		var err error
+		if p, err = loadFile(args[0]); err != nil {
+			return nil, nil, err
+		}
+		if src.inline, err = specJSON(p); err != nil {
+			return nil, nil, err
+		}
+	}
+	c, err := r.client()
+	if err != nil {
+		return nil, nil, err
+	}
+	if o.pipeline != "" {
+		pl, err := resolvePipeline(ctx, c, o.pipeline)
+		if err != nil {
+			return nil, nil, r.fail(err)
+		}
+		v, sp, err := storedSpec(ctx, c, pl.PipelineID, o.version)
+		if err != nil {
+			return nil, nil, r.fail(err)
+		}
+		p, src.pipelineID, src.versionID = sp, pl.PipelineID, v.PipelineVersionID
+	}
+	if src.params, err = parseParams(p.Spec, o.params); err != nil {
+		return nil, nil, err
+	}
+	return c, src, nil
+}
+
+func newRunSubmitCmd(stdout, stderr io.Writer) *cobra.Command {
+	r := newRemote(stdout, stderr)
+	o := &sourceOpts{}
+	var wait bool
+	cmd := &cobra.Command{
+		Use:   "submit (FILE | --pipeline ID_OR_NAME [--version ID])",
+		Short: "Submit a run to the server",
+		Long: `Submit a run of a local pipeline file (sent inline) or of a pipeline stored on
+the server (its latest version unless --version). Each -p is checked against
+the pipeline's parameters and parsed by its declared type before the run is
+submitted. With --wait, follow the run and exit 0 only if it succeeded
+(1 failed, 130 canceled).`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			c, src, err := o.resolve(ctx, r, args)
+			if err != nil {
+				return err
+			}
+			exp, err := experimentID(ctx, c, o.experiment, stderr)
+			if err != nil {
+				return r.fail(err)
+			}
+			run, err := c.CreateRun(ctx, client.CreateRunRequest{
+				ExperimentID: exp, DisplayName: o.name, Description: o.description,
+				PipelineSpec: src.inline, PipelineID: src.pipelineID, PipelineVersionID: src.versionID,
+				Parameters: src.params, PipelineRoot: o.pipelineRoot,
+			})
+			if err != nil {
+				return r.fail(err)
+			}
+			if wait {
+				if !r.json {
+					fmt.Fprintf(stdout, "Submitted run %s (%s)\n", run.RunID, run.DisplayName)
+				}
+				return r.follow(ctx, c, run.RunID, nil)
+			}
+			if r.json {
+				return r.printJSON(run)
+			}
+			fmt.Fprintf(stdout, "Submitted run %s (%s)\n", run.RunID, run.DisplayName)
+			return nil
+		},
+	}
+	o.flags(cmd)
+	cmd.Flags().StringVar(&o.name, "name", "", "run name (default the pipeline's name)")
+	cmd.Flags().BoolVar(&wait, "wait", false, "follow the run until it ends; the exit status is the run's")
+	return r.flags(cmd, true)
+}
+
+// follow waits for a run, printing task state changes (or, with --json,
+// the final run), and maps its end state to the exit status.
+// seed, when not nil, is the run as it was before: its tasks' states are
+// not shown again.
+func (r *remote) follow(ctx context.Context, c *client.Client, id string, seed *client.Run) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var onChange func(*client.Run)
+	if !r.json {
+		pr := &remoteProgress{w: r.stdout}
+		if seed != nil {
+			pr.seed(seed)
+		}
+		onChange = pr.update
+	}
+	run, err := c.WaitRun(ctx, id, pollInterval, onChange)
+	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			return &exitError{code: ExitCanceled, msg: fmt.Sprintf(
+				"stopped following run %s; it goes on on the server (`sluice run cancel %s` cancels it)", id, id)}
+		}
+		return r.fail(err)
+	}
+	if r.json {
+		if err := r.printJSON(run); err != nil {
+			return err
+		}
+	} else {
+		line := fmt.Sprintf("Run %s %s", run.RunID, run.State)
+		if d := span(run.CreatedAt, run.FinishedAt); d != "" {
+			line += " in " + d
+		}
+		fmt.Fprintln(r.stdout, line)
+		if run.Error != nil && run.Error.Message != "" && run.State != client.StateSucceeded {
+			fmt.Fprintf(r.stdout, "  %s\n", oneLine(run.Error.Message))
+		}
+	}
+	switch run.State {
+	case client.StateSucceeded:
+		return nil
+	case client.StateCanceled:
+		return &exitError{code: ExitCanceled}
+	}
+	return &exitError{code: ExitFailed}
+}
+
+// remoteProgress prints one line per task state change, like the local
+// run's progress.
+type remoteProgress struct {
+	w    io.Writer
+	last map[string]taskSeen
+}
+
+type taskSeen struct {
+	state string
+	start time.Time
+}
+
+// seed records the tasks of a run as already shown.
+func (p *remoteProgress) seed(r *client.Run) {
+	p.last = map[string]taskSeen{}
+	for _, t := range r.Tasks() {
+		p.last[t.TaskID] = taskSeen{t.State, t.StartTime}
+	}
+}
+
+func (p *remoteProgress) update(r *client.Run) {
+	if p.last == nil {
+		p.last = map[string]taskSeen{}
+	}
+	// Changes seen in one poll are shown in the order they happened.
+	type event struct {
+		at   time.Time
+		line string
+	}
+	var events []event
+	for _, t := range r.Tasks() {
+		prev := p.last[t.TaskID]
+		if t.State == "" || t.State == client.StatePending || (t.State == prev.state && t.StartTime.Equal(prev.start)) {
+			continue
+		}
+		p.last[t.TaskID] = taskSeen{t.State, t.StartTime}
+		at := t.StartTime
+		// A task that started and ended between two polls still gets its
+		// RUNNING line.
+		if client.Terminal(t.State) {
+			if prev.state != client.StateRunning && !t.StartTime.IsZero() && !t.StartTime.Equal(prev.start) {
+				events = append(events, event{t.StartTime, fmt.Sprintf("%-9s  %s", client.StateRunning, t.TaskID)})
+			}
+			if !t.EndTime.IsZero() {
+				at = t.EndTime
+			}
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "%-9s  %s", t.State, t.TaskID)
+		if client.Terminal(t.State) {
+			if d := span(t.StartTime, t.EndTime); d != "" {
+				b.WriteString("  " + d)
+			}
+			if t.Error != nil && t.Error.Message != "" && t.State != client.StateSucceeded {
+				b.WriteString("  " + oneLine(t.Error.Message))
+			}
+		}
+		events = append(events, event{at, b.String()})
+	}
+	sort.SliceStable(events, func(i, j int) bool { return events[i].at.Before(events[j].at) })
+	for _, e := range events {
+		fmt.Fprintln(p.w, e.line)
+	}
+}
+
+func newRunWaitCmd(stdout, stderr io.Writer) *cobra.Command {
+	r := newRemote(stdout, stderr)
+	cmd := &cobra.Command{
+		Use:   "wait RUN_ID",
+		Short: "Follow a run on the server until it ends",
+		Long: `Follow a run, printing one line per task state change. The exit status is
+the run's: 0 succeeded, 1 failed, 130 canceled.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := r.client()
+			if err != nil {
+				return err
+			}
+			return r.follow(cmd.Context(), c, args[0], nil)
+		},
+	}
+	return r.flags(cmd, true)
+}
+
+func newRunListCmd(stdout, stderr io.Writer) *cobra.Command {
+	r := newRemote(stdout, stderr)
+	var opts client.ListOptions
+	var exp, state string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List runs on the server, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := r.client()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			expID := ""
+			if exp != "" {
+				e, err := experimentArg(ctx, c, exp)
+				if err != nil {
+					return r.fail(err)
+				}
+				expID = e.ExperimentID
+			}
+			if state != "" {
+				opts.Filter = client.Equals("state", strings.ToUpper(state))
+			}
+			opts.SortBy = "created_at desc"
+			l, err := c.ListRuns(ctx, expID, opts)
+			if err != nil {
+				return r.fail(err)
+			}
+			if r.json {
+				return r.printJSON(l)
+			}
+			t := newTable(stdout, "RUN ID", "NAME", "STATE", "CREATED", "DURATION")
+			for _, run := range l.Runs {
+				t.row(run.RunID, run.DisplayName, run.State, fmtTime(run.CreatedAt), span(run.CreatedAt, run.FinishedAt))
+			}
+			t.flush()
+			nextPage(stdout, l.NextPageToken)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&exp, "experiment", "", "only runs of this experiment (`ID or name`)")
+	cmd.Flags().StringVar(&state, "state", "", "only runs in this state (PENDING, RUNNING, SUCCEEDED, FAILED, CANCELING, CANCELED)")
+	listFlags(cmd, &opts)
+	return r.flags(cmd, true)
+}
+
+func newRunGetCmd(stdout, stderr io.Writer) *cobra.Command {
+	r := newRemote(stdout, stderr)
+	cmd := &cobra.Command{
+		Use:   "get RUN_ID",
+		Short: "Show a run on the server and its tasks",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := r.client()
+			if err != nil {
+				return err
+			}
+			run, err := c.GetRun(cmd.Context(), args[0])
+			if err != nil {
+				return r.fail(err)
+			}
+			if r.json {
+				return r.printJSON(run)
+			}
+			printRun(stdout, run)
+			return nil
+		},
+	}
+	return r.flags(cmd, true)
+}
+
+func printRun(w io.Writer, run *client.Run) {
+	pipeline := "inline spec"
+	if ref := run.PipelineVersionReference; ref != nil {
+		pipeline = ref.PipelineID
+		if ref.PipelineVersionID != "" {
+			pipeline += " version " + ref.PipelineVersionID
+		}
+	}
+	var params, root, errMsg string
+	if rc := run.RuntimeConfig; rc != nil {
+		params, root = fmtParams(rc.Parameters), rc.PipelineRoot
+	}
+	if run.Error != nil {
+		errMsg = run.Error.Message
+	}
+	finished := fmtTime(run.FinishedAt)
+	if d := span(run.CreatedAt, run.FinishedAt); d != "" {
+		finished += " (" + d + ")"
+	}
+	kv(w, "Run", run.RunID, "Name", run.DisplayName, "State", run.State, "Experiment", run.ExperimentID,
+		"Pipeline", pipeline, "Parameters", params, "Pipeline root", root, "Recurring run", run.RecurringRunID,
+		"Storage", run.StorageState, "Created", fmtTime(run.CreatedAt), "Finished", finished, "Error", errMsg)
+	tasks := run.Tasks()
+	if len(tasks) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	t := newTable(w, "TASK", "STATE", "STARTED", "DURATION", "ERROR")
+	for _, tk := range tasks {
+		msg := ""
+		if tk.Error != nil && tk.State != client.StateSucceeded {
+			msg = tk.Error.Message
+		}
+		t.row(tk.TaskID, tk.State, fmtTime(tk.StartTime), span(tk.StartTime, tk.EndTime), msg)
+	}
+	t.flush()
+}
+
+func newRunActionCmd(stdout, stderr io.Writer, verb, short, done string,
+	do func(*client.Client, context.Context, string) error) *cobra.Command {
+	r := newRemote(stdout, stderr)
+	wait := false
+	cmd := &cobra.Command{
+		Use:   verb + " RUN_ID",
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := r.client()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			var before *client.Run
+			if wait && verb == "retry" {
+				// The retried tasks' old states are not news.
+				if before, err = c.GetRun(ctx, args[0]); err != nil {
+					return r.fail(err)
+				}
+			}
+			if err := do(c, ctx, args[0]); err != nil {
+				return r.fail(err)
+			}
+			if !r.json {
+				fmt.Fprintf(stdout, "%s run %s\n", done, args[0])
+			}
+			if wait {
+				return r.follow(ctx, c, args[0], before)
+			}
+			return nil
+		},
+	}
+	if verb == "cancel" || verb == "retry" {
+		cmd.Flags().BoolVar(&wait, "wait", false, "then follow the run until it ends; the exit status is the run's")
+		return r.flags(cmd, true)
+	}
+	return r.flags(cmd, false)
+}

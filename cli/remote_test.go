@@ -1,0 +1,106 @@
+package cli_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/sluicehq/sluice/cli"
+	"github.com/sluicehq/sluice/server"
+)
+
+// setupRemote gives each remote_*.txtar script its own Sluice server,
+// running in the test process on a free port, with $SLUICE_SERVER set to
+// its URL. Scripts named remote_token* get a server that requires the
+// token "s3cret". Other scripts are left alone.
+func setupRemote(env *testscript.Env) error {
+	name := strings.TrimPrefix(filepath.Base(env.WorkDir), "script-")
+	if !strings.HasPrefix(name, "remote_") {
+		return nil
+	}
+	cfg := server.Defaults()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.Data = filepath.Join(env.WorkDir, ".server")
+	cfg.NoExamples = true
+	cfg.Parallelism = 4
+	if strings.HasPrefix(name, "remote_token") {
+		cfg.Token = "s3cret"
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := server.New(ctx, cfg, nil)
+	if err != nil {
+		cancel()
+		return fmt.Errorf("start the server: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	env.Defer(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				env.T().Log("server: ", err)
+			}
+		case <-time.After(30 * time.Second):
+			env.T().Fatal("the server did not stop within 30s")
+		}
+	})
+	env.Setenv("SLUICE_SERVER", "http://"+srv.Addr())
+	env.Setenv("SLUICE_TOKEN", "")
+	return nil
+}
+
+// TestFollowInterrupt interrupts `sluice run wait` on a run that never
+// ends: it stops following with status 130 and says the run goes on.
+func TestFollowInterrupt(t *testing.T) {
+	polled := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case polled <- struct{}{}:
+		default:
+		}
+		_, _ = io.WriteString(w, `{"run_id":"r1","state":"RUNNING","run_details":{"task_details":[{"task_id":"nap","state":"RUNNING","start_time":"2026-01-01T00:00:00Z"}]}}`)
+	}))
+	defer srv.Close()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr lockedBuffer
+	cmd := &exec.Cmd{Path: exe, Args: []string{"sluice", "run", "wait", "r1", "--server", srv.URL},
+		Stdout: &stdout, Stderr: &stderr, Env: os.Environ()}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-polled:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("sluice run wait never polled")
+	}
+	if !waitFor(10*time.Second, func() bool { return strings.Contains(stdout.String(), "RUNNING    nap") }) {
+		t.Errorf("no RUNNING line: %q", stdout.String())
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != cli.ExitCanceled {
+		t.Errorf("exit: %v, want status %d", err, cli.ExitCanceled)
+	}
+	if want := "sluice: stopped following run r1; it goes on on the server (`sluice run cancel r1` cancels it)\n"; stderr.String() != want {
+		t.Errorf("stderr %q, want %q", stderr.String(), want)
+	}
+}

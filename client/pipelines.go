@@ -1,0 +1,96 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+)
+
+// UploadPipeline creates a pipeline and its first version from a pipeline
+// file (IR YAML or JSON, zip or tar.gz), sent as the multipart field
+// "uploadfile". An empty name lets the server choose one (from the file
+// name); an empty description is left out.
+func (c *Client) UploadPipeline(ctx context.Context, filename string, data []byte, name, description string) (*Pipeline, error) {
+	q := url.Values{}
+	set(q, "name", name)
+	set(q, "description", description)
+	var p Pipeline
+	if err := c.upload(ctx, "/pipelines/upload", q, filename, data, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// UploadPipelineVersion adds a version to a pipeline from a pipeline file.
+func (c *Client) UploadPipelineVersion(ctx context.Context, pipelineID, filename string, data []byte, name, description string) (*PipelineVersion, error) {
+	q := url.Values{}
+	q.Set("pipelineid", pipelineID)
+	set(q, "name", name)
+	set(q, "description", description)
+	var v PipelineVersion
+	if err := c.upload(ctx, "/pipelines/upload_version", q, filename, data, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// ListPipelines lists pipelines.
+func (c *Client) ListPipelines(ctx context.Context, opts ListOptions) (*ListPipelinesResponse, error) {
+	var out ListPipelinesResponse
+	if err := c.do(ctx, http.MethodGet, "/pipelines", opts.query(), nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetPipeline gets a pipeline by id.
+func (c *Client) GetPipeline(ctx context.Context, id string) (*Pipeline, error) {
+	var p Pipeline
+	if err := c.do(ctx, http.MethodGet, "/pipelines/"+esc(id), nil, nil, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// GetPipelineByName gets a pipeline by its name.
+func (c *Client) GetPipelineByName(ctx context.Context, name string) (*Pipeline, error) {
+	var p Pipeline
+	if err := c.do(ctx, http.MethodGet, "/pipelines/names/"+esc(name), nil, nil, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// DeletePipeline deletes a pipeline. Without cascade the server refuses
+// to delete a pipeline that still has versions.
+func (c *Client) DeletePipeline(ctx context.Context, id string, cascade bool) error {
+	var q url.Values
+	if cascade {
+		q = url.Values{"cascade": {strconv.FormatBool(cascade)}}
+	}
+	return c.do(ctx, http.MethodDelete, "/pipelines/"+esc(id), q, nil, nil)
+}
+
+// ListPipelineVersions lists a pipeline's versions.
+func (c *Client) ListPipelineVersions(ctx context.Context, pipelineID string, opts ListOptions) (*ListPipelineVersionsResponse, error) {
+	var out ListPipelineVersionsResponse
+	if err := c.do(ctx, http.MethodGet, "/pipelines/"+esc(pipelineID)+"/versions", opts.query(), nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetPipelineVersion gets one version of a pipeline, with its spec.
+func (c *Client) GetPipelineVersion(ctx context.Context, pipelineID, versionID string) (*PipelineVersion, error) {
+	var v PipelineVersion
+	if err := c.do(ctx, http.MethodGet, "/pipelines/"+esc(pipelineID)+"/versions/"+esc(versionID), nil, nil, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// DeletePipelineVersion deletes one version of a pipeline.
+func (c *Client) DeletePipelineVersion(ctx context.Context, pipelineID, versionID string) error {
+	return c.do(ctx, http.MethodDelete, "/pipelines/"+esc(pipelineID)+"/versions/"+esc(versionID), nil, nil, nil)
+}

@@ -1,0 +1,283 @@
+package client
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Int64 is an int64 that KFP writes as a JSON string ("42"). It reads a
+// string or a number and writes a string.
+type Int64 int64
+
+// MarshalJSON writes the value as a JSON string.
+func (n Int64) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + strconv.FormatInt(int64(n), 10) + `"`), nil
+}
+
+// UnmarshalJSON reads a JSON string or number.
+func (n *Int64) UnmarshalJSON(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	if s == "null" {
+		return nil
+	}
+	if strings.HasPrefix(s, `"`) {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+	}
+	v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil {
+		return fmt.Errorf("expected an int64 (as a string or a number), got %s", b)
+	}
+	*n = Int64(v)
+	return nil
+}
+
+// Runtime states of runs and tasks.
+const (
+	StatePending   = "PENDING"
+	StateRunning   = "RUNNING"
+	StateSucceeded = "SUCCEEDED"
+	StateSkipped   = "SKIPPED"
+	StateFailed    = "FAILED"
+	StateCanceling = "CANCELING"
+	StateCanceled  = "CANCELED"
+	StatePaused    = "PAUSED"
+)
+
+// Terminal reports whether a run in state will not change any more (short
+// of a retry): SUCCEEDED, FAILED, CANCELED or SKIPPED.
+func Terminal(state string) bool {
+	switch state {
+	case StateSucceeded, StateFailed, StateCanceled, StateSkipped:
+		return true
+	}
+	return false
+}
+
+// Status is a google.rpc.Status inside a resource (an error).
+type Status struct {
+	Code    int    `json:"code,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+// Pipeline is a pipeline: a name for a list of versions.
+type Pipeline struct {
+	PipelineID  string            `json:"pipeline_id,omitempty"`
+	DisplayName string            `json:"display_name,omitempty"`
+	Name        string            `json:"name,omitempty"`
+	Description string            `json:"description,omitempty"`
+	CreatedAt   time.Time         `json:"created_at,omitzero"`
+	Namespace   string            `json:"namespace,omitempty"`
+	Error       *Status           `json:"error,omitempty"`
+	Tags        map[string]string `json:"tags,omitempty"`
+}
+
+// PackageURL is where a pipeline version's package was fetched from.
+type PackageURL struct {
+	PipelineURL string `json:"pipeline_url,omitempty"`
+}
+
+// PipelineVersion is one uploaded pipeline spec. PipelineSpec is the bare
+// PipelineSpec object, or {"pipeline_spec": ..., "platform_spec": ...}.
+type PipelineVersion struct {
+	PipelineID        string            `json:"pipeline_id,omitempty"`
+	PipelineVersionID string            `json:"pipeline_version_id,omitempty"`
+	DisplayName       string            `json:"display_name,omitempty"`
+	Name              string            `json:"name,omitempty"`
+	Description       string            `json:"description,omitempty"`
+	CreatedAt         time.Time         `json:"created_at,omitzero"`
+	PackageURL        *PackageURL       `json:"package_url,omitempty"`
+	CodeSourceURL     string            `json:"code_source_url,omitempty"`
+	PipelineSpec      json.RawMessage   `json:"pipeline_spec,omitempty"`
+	Error             *Status           `json:"error,omitempty"`
+	Tags              map[string]string `json:"tags,omitempty"`
+}
+
+// Experiment groups runs.
+type Experiment struct {
+	ExperimentID     string    `json:"experiment_id,omitempty"`
+	DisplayName      string    `json:"display_name,omitempty"`
+	Description      string    `json:"description,omitempty"`
+	CreatedAt        time.Time `json:"created_at,omitzero"`
+	Namespace        string    `json:"namespace,omitempty"`
+	StorageState     string    `json:"storage_state,omitempty"`
+	LastRunCreatedAt time.Time `json:"last_run_created_at,omitzero"`
+}
+
+// PipelineVersionReference names a stored pipeline version (an empty
+// version means the latest).
+type PipelineVersionReference struct {
+	PipelineID        string `json:"pipeline_id,omitempty"`
+	PipelineVersionID string `json:"pipeline_version_id,omitempty"`
+}
+
+// RuntimeConfig holds a run's parameter values and pipeline root.
+type RuntimeConfig struct {
+	Parameters   map[string]any `json:"parameters,omitempty"`
+	PipelineRoot string         `json:"pipeline_root,omitempty"`
+}
+
+// RuntimeStatus is one entry of a state history.
+type RuntimeStatus struct {
+	UpdateTime time.Time `json:"update_time,omitzero"`
+	State      string    `json:"state,omitempty"`
+	Error      *Status   `json:"error,omitempty"`
+}
+
+// ExecutorDetail names the jobs (pods) that ran a task.
+type ExecutorDetail struct {
+	MainJob                   string   `json:"main_job,omitempty"`
+	PreCachingCheckJob        string   `json:"pre_caching_check_job,omitempty"`
+	FailedMainJobs            []string `json:"failed_main_jobs,omitempty"`
+	FailedPreCachingCheckJobs []string `json:"failed_pre_caching_check_jobs,omitempty"`
+}
+
+// ArtifactList lists MLMD artifact ids.
+type ArtifactList struct {
+	ArtifactIDs []Int64 `json:"artifact_ids,omitempty"`
+}
+
+// ChildTask is a task started by another (a DAG's or a loop's).
+type ChildTask struct {
+	TaskID  string `json:"task_id,omitempty"`
+	PodName string `json:"pod_name,omitempty"`
+}
+
+// TaskDetail is one task of a run.
+type TaskDetail struct {
+	RunID          string                  `json:"run_id,omitempty"`
+	TaskID         string                  `json:"task_id,omitempty"`
+	DisplayName    string                  `json:"display_name,omitempty"`
+	CreateTime     time.Time               `json:"create_time,omitzero"`
+	StartTime      time.Time               `json:"start_time,omitzero"`
+	EndTime        time.Time               `json:"end_time,omitzero"`
+	ExecutorDetail *ExecutorDetail         `json:"executor_detail,omitempty"`
+	State          string                  `json:"state,omitempty"`
+	ExecutionID    Int64                   `json:"execution_id,omitzero"`
+	Error          *Status                 `json:"error,omitempty"`
+	Inputs         map[string]ArtifactList `json:"inputs,omitempty"`
+	Outputs        map[string]ArtifactList `json:"outputs,omitempty"`
+	ParentTaskID   string                  `json:"parent_task_id,omitempty"`
+	StateHistory   []RuntimeStatus         `json:"state_history,omitempty"`
+	PodName        string                  `json:"pod_name,omitempty"`
+	ChildTasks     []ChildTask             `json:"child_tasks,omitempty"`
+}
+
+// RunDetails holds a run's tasks.
+type RunDetails struct {
+	PipelineContextID    Int64        `json:"pipeline_context_id,omitzero"`
+	PipelineRunContextID Int64        `json:"pipeline_run_context_id,omitzero"`
+	TaskDetails          []TaskDetail `json:"task_details,omitempty"`
+}
+
+// Run is one execution of a pipeline.
+type Run struct {
+	ExperimentID             string                    `json:"experiment_id,omitempty"`
+	RunID                    string                    `json:"run_id,omitempty"`
+	DisplayName              string                    `json:"display_name,omitempty"`
+	StorageState             string                    `json:"storage_state,omitempty"`
+	Description              string                    `json:"description,omitempty"`
+	PipelineVersionID        string                    `json:"pipeline_version_id,omitempty"`
+	PipelineSpec             json.RawMessage           `json:"pipeline_spec,omitempty"`
+	PipelineVersionReference *PipelineVersionReference `json:"pipeline_version_reference,omitempty"`
+	RuntimeConfig            *RuntimeConfig            `json:"runtime_config,omitempty"`
+	ServiceAccount           string                    `json:"service_account,omitempty"`
+	CreatedAt                time.Time                 `json:"created_at,omitzero"`
+	ScheduledAt              time.Time                 `json:"scheduled_at,omitzero"`
+	FinishedAt               time.Time                 `json:"finished_at,omitzero"`
+	State                    string                    `json:"state,omitempty"`
+	Error                    *Status                   `json:"error,omitempty"`
+	RunDetails               *RunDetails               `json:"run_details,omitempty"`
+	RecurringRunID           string                    `json:"recurring_run_id,omitempty"`
+	StateHistory             []RuntimeStatus           `json:"state_history,omitempty"`
+}
+
+// Tasks returns the run's tasks (nil when it has none yet).
+func (r *Run) Tasks() []TaskDetail {
+	if r.RunDetails == nil {
+		return nil
+	}
+	return r.RunDetails.TaskDetails
+}
+
+// CronSchedule starts runs on a cron expression.
+type CronSchedule struct {
+	StartTime time.Time `json:"start_time,omitzero"`
+	EndTime   time.Time `json:"end_time,omitzero"`
+	Cron      string    `json:"cron,omitempty"`
+}
+
+// PeriodicSchedule starts runs every IntervalSecond seconds.
+type PeriodicSchedule struct {
+	StartTime      time.Time `json:"start_time,omitzero"`
+	EndTime        time.Time `json:"end_time,omitzero"`
+	IntervalSecond Int64     `json:"interval_second,omitzero"`
+}
+
+// Trigger is a recurring run's schedule: one of the two is set.
+type Trigger struct {
+	CronSchedule     *CronSchedule     `json:"cron_schedule,omitempty"`
+	PeriodicSchedule *PeriodicSchedule `json:"periodic_schedule,omitempty"`
+}
+
+// RecurringRun starts runs on a schedule.
+type RecurringRun struct {
+	RecurringRunID           string                    `json:"recurring_run_id,omitempty"`
+	DisplayName              string                    `json:"display_name,omitempty"`
+	Description              string                    `json:"description,omitempty"`
+	PipelineVersionID        string                    `json:"pipeline_version_id,omitempty"`
+	PipelineSpec             json.RawMessage           `json:"pipeline_spec,omitempty"`
+	PipelineVersionReference *PipelineVersionReference `json:"pipeline_version_reference,omitempty"`
+	RuntimeConfig            *RuntimeConfig            `json:"runtime_config,omitempty"`
+	ServiceAccount           string                    `json:"service_account,omitempty"`
+	MaxConcurrency           Int64                     `json:"max_concurrency,omitzero"`
+	Trigger                  *Trigger                  `json:"trigger,omitempty"`
+	Mode                     string                    `json:"mode,omitempty"`
+	CreatedAt                time.Time                 `json:"created_at,omitzero"`
+	UpdatedAt                time.Time                 `json:"updated_at,omitzero"`
+	Status                   string                    `json:"status,omitempty"`
+	Error                    *Status                   `json:"error,omitempty"`
+	NoCatchup                bool                      `json:"no_catchup,omitempty"`
+	Namespace                string                    `json:"namespace,omitempty"`
+	ExperimentID             string                    `json:"experiment_id,omitempty"`
+}
+
+// ListPipelinesResponse is a page of pipelines.
+type ListPipelinesResponse struct {
+	Pipelines     []Pipeline `json:"pipelines,omitempty"`
+	TotalSize     int        `json:"total_size,omitempty"`
+	NextPageToken string     `json:"next_page_token,omitempty"`
+}
+
+// ListPipelineVersionsResponse is a page of pipeline versions.
+type ListPipelineVersionsResponse struct {
+	PipelineVersions []PipelineVersion `json:"pipeline_versions,omitempty"`
+	TotalSize        int               `json:"total_size,omitempty"`
+	NextPageToken    string            `json:"next_page_token,omitempty"`
+}
+
+// ListExperimentsResponse is a page of experiments.
+type ListExperimentsResponse struct {
+	Experiments   []Experiment `json:"experiments,omitempty"`
+	TotalSize     int          `json:"total_size,omitempty"`
+	NextPageToken string       `json:"next_page_token,omitempty"`
+}
+
+// ListRunsResponse is a page of runs.
+type ListRunsResponse struct {
+	Runs          []Run  `json:"runs,omitempty"`
+	TotalSize     int    `json:"total_size,omitempty"`
+	NextPageToken string `json:"next_page_token,omitempty"`
+}
+
+// ListRecurringRunsResponse is a page of recurring runs. The list's key is
+// camelCase on the wire ("recurringRuns"), as in KFP.
+type ListRecurringRunsResponse struct {
+	RecurringRuns []RecurringRun `json:"recurringRuns,omitempty"`
+	TotalSize     int            `json:"total_size,omitempty"`
+	NextPageToken string         `json:"next_page_token,omitempty"`
+}
