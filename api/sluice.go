@@ -113,6 +113,12 @@ func (s *server) findTask(r *http.Request) (*store.Task, error) {
 	return nil, errorf(codeNotFound, "run %q has no task %q", runID, taskID)
 }
 
+// runActive reports whether the request's run exists and has not ended.
+func (s *server) runActive(r *http.Request) bool {
+	run, err := s.st.GetRun(r.Context(), r.PathValue("run_id"))
+	return err == nil && !terminal(run.State)
+}
+
 // insideRoot resolves path and checks it lies under the artifact root, so
 // that no request reads outside it.
 func (s *server) insideRoot(path string) (string, error) {
@@ -138,12 +144,22 @@ func (s *server) insideRoot(path string) (string, error) {
 // Server-Sent Events ("data:" lines, then "event: end" with the task's
 // final state) while the task runs.
 func (s *server) taskLog(w http.ResponseWriter, r *http.Request) {
+	follow := r.URL.Query().Get("follow") == "true"
 	t, err := s.findTask(r)
+	// A followed task may not have started yet: wait for it while its run
+	// is still going.
+	for follow && err != nil && s.runActive(r) {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(pollEvery):
+		}
+		t, err = s.findTask(r)
+	}
 	if err != nil {
 		s.writeRPCError(w, r, err)
 		return
 	}
-	follow := r.URL.Query().Get("follow") == "true"
 	if t.LogURI == "" && !follow {
 		s.writeRPCError(w, r, errorf(codeNotFound, "task %q has no log (it has not run a process)", t.ID))
 		return

@@ -30,6 +30,7 @@ func addRemoteRunCmds(run *cobra.Command, stdout, stderr io.Writer) {
 		newRunListCmd(stdout, stderr),
 		newRunGetCmd(stdout, stderr),
 		newRunWaitCmd(stdout, stderr),
+		newRunLogsCmd(stdout, stderr),
 		newRunActionCmd(stdout, stderr, "cancel", "Cancel (terminate) a run on the server", "Canceling", (*client.Client).TerminateRun),
 		newRunActionCmd(stdout, stderr, "retry", "Start a failed or canceled run again, in place", "Retrying", (*client.Client).RetryRun),
 		newRunActionCmd(stdout, stderr, "archive", "Archive a run", "Archived", (*client.Client).ArchiveRun),
