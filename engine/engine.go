@@ -405,7 +405,9 @@ func (r *run) task(ctx context.Context, parent, key string, t *spec.TaskSpec, sc
 	if err != nil {
 		return fail(err.Error())
 	}
+	r.mu.Lock()
 	rec.Inputs = &plan.Outputs{Parameters: in.Params, Artifacts: in.Artifacts}
+	r.mu.Unlock()
 	if t.TriggerPolicy != nil && t.TriggerPolicy.Condition != "" {
 		ok, err := plan.EvalCondition(t.TriggerPolicy.Condition, in.Params)
 		if err != nil {

@@ -49,7 +49,9 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 	if err != nil {
 		return plan.Outputs{}, plan.Failed, err.Error()
 	}
+	r.mu.Lock()
 	rec.Image, rec.Argv = prep.Image, prep.Argv
+	r.mu.Unlock()
 	if ctr := ex.Container; ctr.Resources != nil && ctr.Resources.Accelerator != nil && (ctr.Resources.Accelerator.Type != "" || ctr.Resources.Accelerator.ResourceType != "") {
 		r.warn(fmt.Sprintf("task %s asks for an accelerator; the local executor runs it without one", rec.ID))
 	}
