@@ -1,0 +1,92 @@
+package artifact
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"path/filepath"
+	"strings"
+)
+
+// Store is where artifacts and logs live. Keys are slash-separated paths
+// under the store's root. The contract is in the package documentation.
+type Store interface {
+	// URI returns the artifact URI of key (an absolute file path for local
+	// stores, s3://bucket/prefix/key etc. for buckets), or "" if key is invalid.
+	URI(key string) string
+	// Put uploads a local file or directory tree (recursively) to key,
+	// replacing whatever was stored at key or under key/.
+	Put(ctx context.Context, localPath, key string) error
+	// Get downloads key (a single object, or every object under key/ as a
+	// tree) to localPath.
+	Get(ctx context.Context, key, localPath string) error
+	// Open reads one object.
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
+	// Create returns a writer whose content becomes the object at Close.
+	Create(ctx context.Context, key string) (io.WriteCloser, error)
+	// List returns the sorted keys of every object equal to prefix or under
+	// prefix/ ("" lists everything).
+	List(ctx context.Context, prefix string) ([]string, error)
+	// Exists reports whether key is an object or a non-empty directory.
+	Exists(ctx context.Context, key string) (bool, error)
+	// Delete removes the object at key and everything under key/.
+	Delete(ctx context.Context, key string) error
+	// Close releases the store.
+	Close() error
+}
+
+// Open opens the store named by rawURL: a local path or file:///dir, or
+// s3://, gs://, azblob:// or mem:// bucket URLs (see the package doc).
+// The empty URL is rejected: callers supply their configured default.
+func Open(ctx context.Context, rawURL string) (Store, error) {
+	if rawURL == "" {
+		return nil, errors.New("open artifact store: empty URL")
+	}
+	if !strings.Contains(rawURL, "://") {
+		return openDir(rawURL)
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		// Do not echo the URL: it may carry secrets in its query.
+		return nil, fmt.Errorf("open artifact store: malformed URL")
+	}
+	switch u.Scheme {
+	case "file":
+		if u.Host != "" && u.Host != "localhost" {
+			return nil, fmt.Errorf("open artifact store: file URL with host %q", u.Host)
+		}
+		if u.Path == "" {
+			return nil, errors.New("open artifact store: file URL without a path")
+		}
+		return openDir(filepath.FromSlash(u.Path))
+	case "s3", "gs", "azblob", "mem":
+		return openBucket(ctx, u)
+	default:
+		return nil, fmt.Errorf("open artifact store: unsupported scheme %q (want a path, file, s3, gs, azblob or mem)", u.Scheme)
+	}
+}
+
+// KeyOf is the inverse of s.URI: it reports whether uri lies inside the store
+// and at which key. For local stores, absolute paths and file:// URLs are
+// both accepted.
+func KeyOf(s Store, uri string) (string, bool) {
+	if k, ok := s.(interface{ KeyOf(string) (string, bool) }); ok {
+		return k.KeyOf(uri)
+	}
+	return keyUnder(s.URI(""), uri)
+}
+
+// keyUnder returns the key of uri relative to base (the URI of the root);
+// the URI of key is base + "/" + key.
+func keyUnder(base, uri string) (string, bool) {
+	if base == "" {
+		return "", false
+	}
+	rest, ok := strings.CutPrefix(uri, base+"/")
+	if !ok || checkKey(rest, false) != nil {
+		return "", false
+	}
+	return rest, true
+}

@@ -1,0 +1,295 @@
+package artifact
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gocloud.dev/blob"
+	"gocloud.dev/gcerrors"
+
+	// Bucket drivers, registered explicitly here and nowhere else. Each
+	// registers its URL opener with gocloud's default URL mux.
+	_ "gocloud.dev/blob/azureblob"
+	_ "gocloud.dev/blob/gcsblob"
+	_ "gocloud.dev/blob/memblob"
+	_ "gocloud.dev/blob/s3blob"
+)
+
+// BucketStore is a Store on a gocloud.dev/blob bucket (S3-compatible, GCS,
+// Azure Blob Storage or in-memory).
+type BucketStore struct {
+	bucket *blob.Bucket // already prefixed
+	base   string       // URI of the root: scheme://bucket[/prefix]
+}
+
+var _ Store = (*BucketStore)(nil)
+
+// NewBucketStore wraps an open bucket. base is the URI of the bucket's root
+// (e.g. "s3://bucket/prefix"), used by URI; the store owns bucket and closes
+// it on Close.
+func NewBucketStore(bucket *blob.Bucket, base string) *BucketStore {
+	if !strings.HasSuffix(base, "://") {
+		base = strings.TrimSuffix(base, "/")
+	}
+	return &BucketStore{bucket: bucket, base: base}
+}
+
+func openBucket(ctx context.Context, u *url.URL) (*BucketStore, error) {
+	prefix := strings.Trim(u.Path, "/")
+	if prefix != "" && checkKey(prefix, false) != nil {
+		return nil, fmt.Errorf("open artifact store %s://%s: bad prefix %q", u.Scheme, u.Host, prefix)
+	}
+	base := u.Scheme + "://" + u.Host
+	if prefix != "" {
+		base += "/" + prefix
+	}
+	bu := *u
+	bu.Path = ""
+	bu.RawPath = ""
+	bu.User = nil
+	b, err := blob.DefaultURLMux().OpenBucketURL(ctx, &bu)
+	if err != nil {
+		return nil, fmt.Errorf("open artifact store %s: %w", base, err)
+	}
+	if prefix != "" {
+		b = blob.PrefixedBucket(b, prefix+"/")
+	}
+	return NewBucketStore(b, base), nil
+}
+
+// URI returns scheme://bucket/prefix/key.
+func (s *BucketStore) URI(key string) string {
+	if checkKey(key, true) != nil {
+		return ""
+	}
+	if key == "" {
+		return s.base
+	}
+	return s.base + "/" + key
+}
+
+// Put uploads localPath (a file or a tree) to key, replacing what was there.
+func (s *BucketStore) Put(ctx context.Context, localPath, key string) error {
+	if err := checkKey(key, false); err != nil {
+		return fmt.Errorf("put artifact: %w", err)
+	}
+	info, err := os.Stat(localPath)
+	if err != nil {
+		return fmt.Errorf("put artifact %q: %w", key, err)
+	}
+	if err := s.Delete(ctx, key); err != nil {
+		return fmt.Errorf("put artifact %q: %w", key, err)
+	}
+	if !info.IsDir() {
+		if err := s.upload(ctx, localPath, key); err != nil {
+			return fmt.Errorf("put artifact %q: %w", key, err)
+		}
+		return nil
+	}
+	err = filepath.WalkDir(localPath, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := os.Stat(path) // follow symlinks to files
+		if err != nil || !fi.Mode().IsRegular() {
+			return err // directories, links to directories, specials
+		}
+		rel, err := filepath.Rel(localPath, path)
+		if err != nil {
+			return err
+		}
+		return s.upload(ctx, path, joinKey(key, filepath.ToSlash(rel)))
+	})
+	if err != nil {
+		return fmt.Errorf("put artifact %q: %w", key, err)
+	}
+	return nil
+}
+
+func (s *BucketStore) upload(ctx context.Context, path, key string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w, err := s.bucket.NewWriter(ctx, key, &blob.WriterOptions{ContentType: "application/octet-stream"})
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(w, f); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
+}
+
+// Get downloads one object, or the tree under key/, to localPath.
+func (s *BucketStore) Get(ctx context.Context, key, localPath string) error {
+	if err := checkKey(key, false); err != nil {
+		return fmt.Errorf("get artifact: %w", err)
+	}
+	err := s.download(ctx, key, localPath)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("get artifact %q: %w", key, err)
+	}
+	keys, err := s.list(ctx, key+"/", 0)
+	if err != nil {
+		return fmt.Errorf("get artifact %q: %w", key, err)
+	}
+	if len(keys) == 0 {
+		return fmt.Errorf("get artifact %q: %w", key, ErrNotFound)
+	}
+	if err := os.MkdirAll(localPath, 0o755); err != nil {
+		return fmt.Errorf("get artifact %q: %w", key, err)
+	}
+	for _, k := range keys {
+		rel := strings.TrimPrefix(k, key+"/")
+		if checkKey(rel, false) != nil {
+			return fmt.Errorf("get artifact %q: object %q: %w", key, k, ErrInvalidKey)
+		}
+		if err := s.download(ctx, k, filepath.Join(localPath, filepath.FromSlash(rel))); err != nil {
+			return fmt.Errorf("get artifact %q: %w", key, err)
+		}
+	}
+	return nil
+}
+
+func (s *BucketStore) download(ctx context.Context, key, path string) error {
+	r, err := s.bucket.NewReader(ctx, key, nil)
+	if err != nil {
+		return notFound(err)
+	}
+	defer r.Close()
+	return writeFileFrom(path, r, 0o644)
+}
+
+// notFound maps gocloud's NotFound to ErrNotFound.
+func notFound(err error) error {
+	if gcerrors.Code(err) == gcerrors.NotFound {
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
+	return err
+}
+
+// Open reads one object.
+func (s *BucketStore) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	if err := checkKey(key, false); err != nil {
+		return nil, fmt.Errorf("open artifact: %w", err)
+	}
+	r, err := s.bucket.NewReader(ctx, key, nil)
+	if err != nil {
+		return nil, fmt.Errorf("open artifact %q: %w", key, notFound(err))
+	}
+	return r, nil
+}
+
+// Create returns a writer that uploads key; the object appears at Close.
+func (s *BucketStore) Create(ctx context.Context, key string) (io.WriteCloser, error) {
+	if err := checkKey(key, false); err != nil {
+		return nil, fmt.Errorf("create artifact: %w", err)
+	}
+	w, err := s.bucket.NewWriter(ctx, key, &blob.WriterOptions{ContentType: "text/plain; charset=utf-8"})
+	if err != nil {
+		return nil, fmt.Errorf("create artifact %q: %w", key, err)
+	}
+	return w, nil
+}
+
+// List returns the object at prefix (if any) and every object under prefix/.
+func (s *BucketStore) List(ctx context.Context, prefix string) ([]string, error) {
+	if err := checkKey(prefix, true); err != nil {
+		return nil, fmt.Errorf("list artifacts: %w", err)
+	}
+	var keys []string
+	p := ""
+	if prefix != "" {
+		ok, err := s.bucket.Exists(ctx, prefix)
+		if err != nil {
+			return nil, fmt.Errorf("list artifacts %q: %w", prefix, err)
+		}
+		if ok {
+			keys = append(keys, prefix)
+		}
+		p = prefix + "/"
+	}
+	under, err := s.list(ctx, p, 0)
+	if err != nil {
+		return nil, fmt.Errorf("list artifacts %q: %w", prefix, err)
+	}
+	keys = append(keys, under...)
+	sort.Strings(keys)
+	return keys, nil
+}
+
+// list returns up to max (0: all) object keys starting with p, skipping
+// "directory marker" objects whose keys end in "/".
+func (s *BucketStore) list(ctx context.Context, p string, max int) ([]string, error) {
+	var keys []string
+	it := s.bucket.List(&blob.ListOptions{Prefix: p})
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			return keys, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if obj.IsDir || strings.HasSuffix(obj.Key, "/") {
+			continue
+		}
+		keys = append(keys, obj.Key)
+		if max > 0 && len(keys) >= max {
+			return keys, nil
+		}
+	}
+}
+
+// Exists reports whether key is an object or has objects under key/.
+func (s *BucketStore) Exists(ctx context.Context, key string) (bool, error) {
+	if err := checkKey(key, false); err != nil {
+		return false, fmt.Errorf("stat artifact: %w", err)
+	}
+	ok, err := s.bucket.Exists(ctx, key)
+	if err != nil {
+		return false, fmt.Errorf("stat artifact %q: %w", key, err)
+	}
+	if ok {
+		return true, nil
+	}
+	keys, err := s.list(ctx, key+"/", 1)
+	if err != nil {
+		return false, fmt.Errorf("stat artifact %q: %w", key, err)
+	}
+	return len(keys) > 0, nil
+}
+
+// Delete removes the object at key and every object under key/.
+func (s *BucketStore) Delete(ctx context.Context, key string) error {
+	if err := checkKey(key, false); err != nil {
+		return fmt.Errorf("delete artifact: %w", err)
+	}
+	keys, err := s.list(ctx, key+"/", 0)
+	if err != nil {
+		return fmt.Errorf("delete artifact %q: %w", key, err)
+	}
+	for _, k := range append(keys, key) {
+		if err := s.bucket.Delete(ctx, k); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+			return fmt.Errorf("delete artifact %q: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// Close closes the bucket.
+func (s *BucketStore) Close() error { return s.bucket.Close() }
