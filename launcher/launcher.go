@@ -158,17 +158,18 @@ func (l *Launcher) Run(ctx context.Context, t *Task, p *Prepared, log io.Writer)
 	if err := l.checkRequirements(ctx, p.Reqs); err != nil {
 		return nil, att, err
 	}
-	if err := os.RemoveAll(t.Root); err != nil {
-		return nil, att, err
+	// A retry starts clean: no outputs of an earlier attempt survive.
+	outputs, work := filepath.Join(t.Meta, "outputs"), filepath.Join(t.Meta, "work")
+	for _, d := range []string{t.Root, outputs} {
+		if err := os.RemoveAll(d); err != nil {
+			return nil, att, err
+		}
 	}
-	work := filepath.Join(t.Meta, "work")
-	for _, d := range []string{t.Root, work, filepath.Join(t.Meta, "outputs")} {
+	for _, d := range []string{t.Root, work, outputs} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, att, err
 		}
 	}
-	_ = os.RemoveAll(filepath.Join(t.Meta, "outputs"))
-	_ = os.MkdirAll(filepath.Join(t.Meta, "outputs"), 0o755)
 	res, err := l.Executor.Run(ctx, &executor.Job{
 		RunID: t.RunID, TaskID: t.TaskID, Image: p.Image, Argv: p.Argv, Env: p.Env, Dir: work, Log: log,
 	})
