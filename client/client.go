@@ -128,6 +128,15 @@ func Equals(key, value string) string {
 	return FilterJSON(Predicate{Operation: "EQUALS", Key: key, StringValue: value})
 }
 
+// call sends a request and decodes the JSON answer as a T.
+func call[T any](ctx context.Context, c *Client, method, p string, q url.Values, body any) (*T, error) {
+	var out T
+	if err := c.do(ctx, method, p, q, body, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // do sends a request and decodes a JSON answer into out (when not nil).
 // body, when not nil, is sent as JSON.
 func (c *Client) do(ctx context.Context, method, p string, q url.Values, body, out any) error {
@@ -255,11 +264,7 @@ type Healthz struct {
 
 // Healthz checks that the server is up.
 func (c *Client) Healthz(ctx context.Context) (*Healthz, error) {
-	var h Healthz
-	if err := c.do(ctx, http.MethodGet, "/healthz", nil, nil, &h); err != nil {
-		return nil, err
-	}
-	return &h, nil
+	return call[Healthz](ctx, c, http.MethodGet, "/healthz", nil, nil)
 }
 
 func esc(s string) string { return url.PathEscape(s) }

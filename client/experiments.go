@@ -17,20 +17,12 @@ func (c *Client) CreateExperiment(ctx context.Context, name, description string)
 
 // GetExperiment gets an experiment by id.
 func (c *Client) GetExperiment(ctx context.Context, id string) (*Experiment, error) {
-	var e Experiment
-	if err := c.do(ctx, http.MethodGet, "/experiments/"+esc(id), nil, nil, &e); err != nil {
-		return nil, err
-	}
-	return &e, nil
+	return call[Experiment](ctx, c, http.MethodGet, "/experiments/"+esc(id), nil, nil)
 }
 
 // ListExperiments lists experiments.
 func (c *Client) ListExperiments(ctx context.Context, opts ListOptions) (*ListExperimentsResponse, error) {
-	var out ListExperimentsResponse
-	if err := c.do(ctx, http.MethodGet, "/experiments", opts.query(), nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[ListExperimentsResponse](ctx, c, http.MethodGet, "/experiments", opts.query(), nil)
 }
 
 // ArchiveExperiment archives an experiment and its runs.

@@ -37,29 +37,17 @@ func (c *Client) UploadPipelineVersion(ctx context.Context, pipelineID, filename
 
 // ListPipelines lists pipelines.
 func (c *Client) ListPipelines(ctx context.Context, opts ListOptions) (*ListPipelinesResponse, error) {
-	var out ListPipelinesResponse
-	if err := c.do(ctx, http.MethodGet, "/pipelines", opts.query(), nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[ListPipelinesResponse](ctx, c, http.MethodGet, "/pipelines", opts.query(), nil)
 }
 
 // GetPipeline gets a pipeline by id.
 func (c *Client) GetPipeline(ctx context.Context, id string) (*Pipeline, error) {
-	var p Pipeline
-	if err := c.do(ctx, http.MethodGet, "/pipelines/"+esc(id), nil, nil, &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
+	return call[Pipeline](ctx, c, http.MethodGet, "/pipelines/"+esc(id), nil, nil)
 }
 
 // GetPipelineByName gets a pipeline by its name.
 func (c *Client) GetPipelineByName(ctx context.Context, name string) (*Pipeline, error) {
-	var p Pipeline
-	if err := c.do(ctx, http.MethodGet, "/pipelines/names/"+esc(name), nil, nil, &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
+	return call[Pipeline](ctx, c, http.MethodGet, "/pipelines/names/"+esc(name), nil, nil)
 }
 
 // DeletePipeline deletes a pipeline. Without cascade the server refuses
@@ -74,20 +62,12 @@ func (c *Client) DeletePipeline(ctx context.Context, id string, cascade bool) er
 
 // ListPipelineVersions lists a pipeline's versions.
 func (c *Client) ListPipelineVersions(ctx context.Context, pipelineID string, opts ListOptions) (*ListPipelineVersionsResponse, error) {
-	var out ListPipelineVersionsResponse
-	if err := c.do(ctx, http.MethodGet, "/pipelines/"+esc(pipelineID)+"/versions", opts.query(), nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[ListPipelineVersionsResponse](ctx, c, http.MethodGet, "/pipelines/"+esc(pipelineID)+"/versions", opts.query(), nil)
 }
 
 // GetPipelineVersion gets one version of a pipeline, with its spec.
 func (c *Client) GetPipelineVersion(ctx context.Context, pipelineID, versionID string) (*PipelineVersion, error) {
-	var v PipelineVersion
-	if err := c.do(ctx, http.MethodGet, "/pipelines/"+esc(pipelineID)+"/versions/"+esc(versionID), nil, nil, &v); err != nil {
-		return nil, err
-	}
-	return &v, nil
+	return call[PipelineVersion](ctx, c, http.MethodGet, "/pipelines/"+esc(pipelineID)+"/versions/"+esc(versionID), nil, nil)
 }
 
 // DeletePipelineVersion deletes one version of a pipeline.

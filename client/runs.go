@@ -55,31 +55,19 @@ func (c *Client) CreateRun(ctx context.Context, req CreateRunRequest) (*Run, err
 		RuntimeConfig:            runtimeConfig(req.Parameters, req.PipelineRoot),
 		ServiceAccount:           req.ServiceAccount,
 	}
-	var r Run
-	if err := c.do(ctx, http.MethodPost, "/runs", nil, in, &r); err != nil {
-		return nil, err
-	}
-	return &r, nil
+	return call[Run](ctx, c, http.MethodPost, "/runs", nil, in)
 }
 
 // GetRun gets a run with its tasks (run_details.task_details).
 func (c *Client) GetRun(ctx context.Context, id string) (*Run, error) {
-	var r Run
-	if err := c.do(ctx, http.MethodGet, "/runs/"+esc(id), nil, nil, &r); err != nil {
-		return nil, err
-	}
-	return &r, nil
+	return call[Run](ctx, c, http.MethodGet, "/runs/"+esc(id), nil, nil)
 }
 
 // ListRuns lists runs, those of one experiment when experimentID is set.
 func (c *Client) ListRuns(ctx context.Context, experimentID string, opts ListOptions) (*ListRunsResponse, error) {
 	q := opts.query()
 	set(q, "experiment_id", experimentID)
-	var out ListRunsResponse
-	if err := c.do(ctx, http.MethodGet, "/runs", q, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[ListRunsResponse](ctx, c, http.MethodGet, "/runs", q, nil)
 }
 
 func (c *Client) runAction(ctx context.Context, id, verb string) error {
@@ -168,20 +156,12 @@ func (c *Client) CreateRecurringRun(ctx context.Context, req CreateRecurringRunR
 		Mode:                     mode,
 		NoCatchup:                req.NoCatchup,
 	}
-	var rr RecurringRun
-	if err := c.do(ctx, http.MethodPost, "/recurringruns", nil, in, &rr); err != nil {
-		return nil, err
-	}
-	return &rr, nil
+	return call[RecurringRun](ctx, c, http.MethodPost, "/recurringruns", nil, in)
 }
 
 // GetRecurringRun gets a recurring run.
 func (c *Client) GetRecurringRun(ctx context.Context, id string) (*RecurringRun, error) {
-	var rr RecurringRun
-	if err := c.do(ctx, http.MethodGet, "/recurringruns/"+esc(id), nil, nil, &rr); err != nil {
-		return nil, err
-	}
-	return &rr, nil
+	return call[RecurringRun](ctx, c, http.MethodGet, "/recurringruns/"+esc(id), nil, nil)
 }
 
 // ListRecurringRuns lists recurring runs, those of one experiment when
@@ -189,11 +169,7 @@ func (c *Client) GetRecurringRun(ctx context.Context, id string) (*RecurringRun,
 func (c *Client) ListRecurringRuns(ctx context.Context, experimentID string, opts ListOptions) (*ListRecurringRunsResponse, error) {
 	q := opts.query()
 	set(q, "experiment_id", experimentID)
-	var out ListRecurringRunsResponse
-	if err := c.do(ctx, http.MethodGet, "/recurringruns", q, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[ListRecurringRunsResponse](ctx, c, http.MethodGet, "/recurringruns", q, nil)
 }
 
 // EnableRecurringRun lets a recurring run start runs again.
