@@ -309,9 +309,10 @@ func (r *run) dag(ctx context.Context, id string, comp *spec.ComponentSpec, sc *
 	done := make(chan finished)
 	running := 0
 	var firstErr string
+	graph := plan.NewGraph(d)
 	for {
 		canceled := ctx.Err() != nil
-		for _, dec := range plan.Decide(d, states) {
+		for _, dec := range graph.Decide(states) {
 			t := d.Tasks[dec.Task]
 			switch {
 			case canceled || dec.Action == plan.Cancel:

@@ -23,26 +23,49 @@ type Decision struct {
 	Action Action
 }
 
+// Graph is a DAG's tasks with their upstream tasks worked out once, so
+// that deciding after each completion does not redo it.
+type Graph struct {
+	keys  []string // sorted
+	tasks map[string]*spec.TaskSpec
+	up    map[string][]string
+}
+
+// NewGraph prepares a DAG for Decide.
+func NewGraph(dag *spec.DAGSpec) *Graph {
+	g := &Graph{tasks: dag.Tasks, up: make(map[string][]string, len(dag.Tasks))}
+	for key, t := range dag.Tasks {
+		g.keys = append(g.keys, key)
+		g.up[key] = spec.Upstream(t)
+	}
+	sort.Strings(g.keys)
+	return g
+}
+
 // Decide returns, for every task of the DAG that is still PENDING, what to do
 // with it given the states of its siblings. Tasks with no status are pending.
 // Results are sorted by task key.
 func Decide(dag *spec.DAGSpec, states map[string]Status) []Decision {
+	return NewGraph(dag).Decide(states)
+}
+
+// Decide is the package-level Decide on a prepared graph.
+func (g *Graph) Decide(states map[string]Status) []Decision {
 	var out []Decision
-	for key, t := range dag.Tasks {
+	for _, key := range g.keys {
 		st := states[key]
 		if st.State != "" && st.State != Pending {
 			continue
 		}
-		out = append(out, Decision{Task: key, Action: decide(t, states)})
+		out = append(out, Decision{Task: key, Action: decide(g.tasks[key], g.up[key], states)})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Task < out[j].Task })
 	return out
 }
 
-func decide(t *spec.TaskSpec, states map[string]Status) Action {
+func decide(t *spec.TaskSpec, upstream []string, states map[string]Status) Action {
 	all := t.TriggerPolicy != nil && t.TriggerPolicy.Strategy == spec.StrategyAllCompleted
 	waiting, failed, canceled := false, false, false
-	for _, u := range spec.Upstream(t) {
+	for _, u := range upstream {
 		st := states[u]
 		switch {
 		case !st.State.Terminal():
