@@ -230,7 +230,9 @@ func decodeJSON(b []byte) (any, error) {
 	if err := dec.Decode(&v); err != nil {
 		return nil, err
 	}
-	if _, err := dec.Token(); err == nil {
+	// Anything but white space after the value (a second value, or the
+	// rest of "5d72..." after the number 5) means b is not one value.
+	if rest := bytes.TrimSpace(b[dec.InputOffset():]); len(rest) > 0 {
 		return nil, errors.New("more than one JSON value")
 	}
 	return v, nil
