@@ -51,18 +51,23 @@ type listVersionsResponse struct {
 	NextPageToken    string        `json:"next_page_token,omitempty"`
 }
 
+// pickName is a pipeline's or version's name: name, else display_name,
+// else fallback.
+func pickName(kind, name, displayName, fallback string) (string, error) {
+	for _, n := range []string{name, displayName, fallback} {
+		if n = strings.TrimSpace(n); n != "" {
+			return n, nil
+		}
+	}
+	return "", invalidf("the %s needs a name: set name or display_name", kind)
+}
+
 // newPipeline checks a Pipeline body and converts it. The name comes from
 // name, else display_name, else fallback.
 func (s *server) newPipeline(in wirePipeline, fallback string) (*store.Pipeline, error) {
-	name := strings.TrimSpace(in.Name)
-	if name == "" {
-		name = strings.TrimSpace(in.DisplayName)
-	}
-	if name == "" {
-		name = fallback
-	}
-	if name == "" {
-		return nil, invalidf("the pipeline needs a name: set name or display_name")
+	name, err := pickName("pipeline", in.Name, in.DisplayName, fallback)
+	if err != nil {
+		return nil, err
 	}
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
@@ -245,15 +250,9 @@ func (s *server) deletePipeline(r *http.Request) (any, error) {
 // newVersion checks a PipelineVersion body and converts it. The name comes
 // from name, else display_name, else fallback.
 func (s *server) newVersion(in wireVersion, fallback string, specJSON []byte) (*store.PipelineVersion, error) {
-	name := strings.TrimSpace(in.Name)
-	if name == "" {
-		name = strings.TrimSpace(in.DisplayName)
-	}
-	if name == "" {
-		name = fallback
-	}
-	if name == "" {
-		return nil, invalidf("the pipeline version needs a name: set name or display_name")
+	name, err := pickName("pipeline version", in.Name, in.DisplayName, fallback)
+	if err != nil {
+		return nil, err
 	}
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
