@@ -161,6 +161,7 @@ func (s *server) routes() {
 	rpc("POST /recurringruns/{action}", s.recurringRunAction)
 
 	s.sluiceRoutes()
+	s.graphRoutes()
 }
 
 // ServeHTTP recovers from panics, checks the token, and answers unknown

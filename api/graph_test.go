@@ -1,0 +1,124 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/sluicehq/sluice/examples"
+	"github.com/sluicehq/sluice/spec"
+)
+
+func exampleSpecJSON(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := examples.FS.ReadFile(name + "/pipeline.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := spec.Load(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := specJSON(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
+func TestGraphLayoutOfNestedGroups(t *testing.T) {
+	g := &grapher{cache: map[[32]byte]*Graph{}}
+	out, err := g.layout(context.Background(), exampleSpecJSON(t, "fanout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]string{}
+	for _, n := range out.Nodes {
+		kinds[n.ID] = n.Kind
+		if n.W <= 0 || n.H <= 0 || n.X < 0 || n.Y < 0 || n.X+n.W > out.Width+1 || n.Y+n.H > out.Height+1 {
+			t.Errorf("node %s box %+v outside %gx%g", n.ID, n, out.Width, out.Height)
+		}
+	}
+	for _, n := range out.Groups {
+		kinds[n.ID] = n.Kind
+	}
+	want := map[string]string{
+		"exit-handler-1":                   "dag",
+		"exit-handler-1/for-loop-2":        "loop",
+		"exit-handler-1/for-loop-2/square": "task",
+		"exit-handler-1/add":               "task",
+		"exit-handler-1/condition-3":       "condition",
+		"report":                           "task",
+	}
+	for id, k := range want {
+		if kinds[id] != k {
+			t.Errorf("%s: kind %q, want %q (all: %v)", id, kinds[id], k, kinds)
+		}
+	}
+	// Groups are listed outer first, and contain their tasks.
+	if out.Groups[0].ID != "exit-handler-1" {
+		t.Errorf("first group %s", out.Groups[0].ID)
+	}
+	box := map[string]GraphNode{}
+	for _, n := range append(out.Nodes, out.Groups...) {
+		box[n.ID] = n
+	}
+	inner, outer := box["exit-handler-1/for-loop-2/square"], box["exit-handler-1/for-loop-2"]
+	if inner.X < outer.X || inner.Y < outer.Y || inner.X+inner.W > outer.X+outer.W || inner.Y+inner.H > outer.Y+outer.H {
+		t.Errorf("square %+v is not inside its loop %+v", inner, outer)
+	}
+	edges := map[string]bool{}
+	for _, e := range out.Edges {
+		edges[e.From+" -> "+e.To] = true
+		if !strings.HasPrefix(e.D, "M") || !strings.Contains(e.D, "C") {
+			t.Errorf("edge path %q", e.D)
+		}
+	}
+	for _, e := range []string{"exit-handler-1/for-loop-2 -> exit-handler-1/add", "exit-handler-1/add -> exit-handler-1/condition-3", "exit-handler-1 -> report"} {
+		if !edges[e] {
+			t.Errorf("no edge %s (have %v)", e, edges)
+		}
+	}
+	if out.Info.Name != "fanout" {
+		t.Errorf("pipeline name %q", out.Info.Name)
+	}
+	again, err := g.layout(context.Background(), exampleSpecJSON(t, "fanout"))
+	if err != nil || again != out {
+		t.Errorf("second layout of the same spec was not served from the cache")
+	}
+}
+
+func TestGraphRoute(t *testing.T) {
+	ts := newTestServer(t, nil)
+	up := ts.do(t, request{Method: "POST", Path: "/apis/v2beta1/pipelines/upload?name=tut", File: readFile(t, "../examples/tutorial/pipeline.yaml"), FileName: "pipeline.yaml"})
+	if up.Status != 200 {
+		t.Fatalf("upload: %d %s", up.Status, up.Body)
+	}
+	pid := up.json(t)["pipeline_id"].(string)
+	res := ts.do(t, request{Method: "GET", Path: "/apis/sluice/v1/graph?pipeline_id=" + pid})
+	if res.Status != 200 {
+		t.Fatalf("graph: %d %s", res.Status, res.Body)
+	}
+	var g Graph
+	if err := json.Unmarshal(res.Body, &g); err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Nodes) != 3 || len(g.Edges) != 2 || len(g.Groups) != 0 {
+		t.Fatalf("graph of the tutorial: %s", res.Body)
+	}
+	run := ts.do(t, request{Method: "POST", Path: "/apis/v2beta1/runs", Body: map[string]any{"pipeline_version_reference": map[string]any{"pipeline_id": pid}}})
+	if run.Status != 200 {
+		t.Fatalf("run: %d %s", run.Status, run.Body)
+	}
+	rid := run.json(t)["run_id"].(string)
+	res = ts.do(t, request{Method: "GET", Path: "/apis/sluice/v1/graph?run_id=" + rid})
+	if res.Status != 200 || !strings.Contains(string(res.Body), `"compute-average"`) {
+		t.Fatalf("graph of a run: %d %s", res.Status, res.Body)
+	}
+	for path, code := range map[string]int{"": 400, "?run_id=nope": 404, "?pipeline_id=nope": 404, "?pipeline_version_id=nope": 404} {
+		if res := ts.do(t, request{Method: "GET", Path: "/apis/sluice/v1/graph" + path}); res.Status != code {
+			t.Errorf("graph%s: %d, want %d: %s", path, res.Status, code, res.Body)
+		}
+	}
+}
