@@ -3,6 +3,11 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -120,5 +125,28 @@ func TestGraphRoute(t *testing.T) {
 		if res := ts.do(t, request{Method: "GET", Path: "/apis/sluice/v1/graph" + path}); res.Status != code {
 			t.Errorf("graph%s: %d, want %d: %s", path, res.Status, code, res.Body)
 		}
+	}
+}
+
+func TestMarkdownIsRenderedAndSanitized(t *testing.T) {
+	root := t.TempDir()
+	ts := newTestServer(t, func(c *Config) { c.ArtifactRoot = root })
+	p := filepath.Join(root, "report.md")
+	os.WriteFile(p, []byte("# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n<script>alert(1)</script><img src=x onerror=alert(1)>\n"), 0o644)
+	resp, err := http.Get(ts.URL + "/apis/sluice/v1/markdown?uri=" + url.QueryEscape(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	body := string(b)
+	if resp.StatusCode != 200 || !strings.Contains(body, "<h1") || !strings.Contains(body, "<table>") {
+		t.Fatalf("markdown: %d %s", resp.StatusCode, body)
+	}
+	if strings.Contains(body, "<script") || strings.Contains(body, "onerror") {
+		t.Fatalf("markdown was not sanitized: %s", body)
+	}
+	if res := ts.do(t, request{Method: "GET", Path: "/apis/sluice/v1/markdown?uri=/etc/passwd"}); res.Status != 403 {
+		t.Fatalf("outside the root: %d", res.Status)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluicehq/sluice/artifact"
 	"github.com/sluicehq/sluice/store"
 )
 
@@ -39,6 +40,9 @@ type Config struct {
 	// ArtifactRoot is the local directory under which logs and artifacts
 	// may be served by the Sluice routes; nothing outside it is.
 	ArtifactRoot string
+	// Artifacts, when set, is the artifact store holding bucket URIs
+	// (s3://, gs://, ...): their logs and artifacts are served from it.
+	Artifacts artifact.Store
 	// MaxUploadBytes bounds uploaded pipeline files and JSON bodies
 	// (default DefaultMaxUploadBytes).
 	MaxUploadBytes int64
@@ -162,6 +166,7 @@ func (s *server) routes() {
 
 	s.sluiceRoutes()
 	s.graphRoutes()
+	s.markdownRoutes()
 }
 
 // ServeHTTP recovers from panics, checks the token, and answers unknown
