@@ -160,7 +160,7 @@ func (e *emitter) str(s string, indent int, simpleKey bool) {
 }
 
 type analysis struct {
-	empty, multiline                     bool
+	empty, multiline                   bool
 	allowBlockPlain, allowSingleQuoted bool
 }
 
