@@ -156,6 +156,15 @@ func (d dialect) forUpdate() string {
 	return ""
 }
 
+// forKeyShare holds the rows a SELECT reads against deletion (and key
+// changes) until the transaction ends, as a foreign key check does.
+func (d dialect) forKeyShare() string {
+	if d.pg {
+		return " FOR KEY SHARE"
+	}
+	return ""
+}
+
 // mapErr maps engine errors to the package's sentinel errors, keeping the
 // original message.
 func mapErr(err error) error {

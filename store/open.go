@@ -22,6 +22,13 @@ type sqlStore struct {
 	// waiting here is cheaper and fairer than SQLite's busy handler. It is
 	// nil on PostgreSQL.
 	wmu chan struct{}
+
+	// tasks is PutTask's group commit; putTaskStmt and runExistsStmt are
+	// its statements, prepared once (parsing the upsert cost as much as
+	// running it).
+	tasks         taskBatcher
+	putTaskStmt   *sql.Stmt
+	runExistsStmt *sql.Stmt
 }
 
 var _ Store = (*sqlStore)(nil)
@@ -52,7 +59,23 @@ func Open(ctx context.Context, dsn string) (Store, error) {
 		s.db.Close()
 		return nil, err
 	}
+	if err := s.prepare(ctx); err != nil {
+		s.db.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// prepare prepares the statements the store keeps.
+func (s *sqlStore) prepare(ctx context.Context) error {
+	var err error
+	if s.putTaskStmt, err = s.db.PrepareContext(ctx, s.d.rebind(putTask)); err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	if s.runExistsStmt, err = s.db.PrepareContext(ctx, s.d.rebind(runExists+s.d.forKeyShare())); err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	return nil
 }
 
 func openPostgres(dsn string) (*sqlStore, error) {
@@ -137,7 +160,14 @@ func openSQLite(dsn string) (*sqlStore, error) {
 	return &sqlStore{db: db, d: sqliteDialect, wmu: make(chan struct{}, 1)}, nil
 }
 
-func (s *sqlStore) Close() error { return s.db.Close() }
+func (s *sqlStore) Close() error {
+	for _, st := range []*sql.Stmt{s.putTaskStmt, s.runExistsStmt} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	return s.db.Close()
+}
 
 // querier is what both *sql.DB and *sql.Tx provide.
 type querier interface {
@@ -158,6 +188,16 @@ func (s *sqlStore) query(ctx context.Context, q querier, query string, args ...a
 
 func (s *sqlStore) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
 	return q.QueryRowContext(ctx, s.d.rebind(query), args...)
+}
+
+// lockWriter waits for the turn to write (SQLite only) and returns what
+// ends it.
+func (s *sqlStore) lockWriter() (unlock func()) {
+	if s.wmu == nil {
+		return func() {}
+	}
+	s.wmu <- struct{}{}
+	return func() { <-s.wmu }
 }
 
 // inTx runs fn in a write transaction and commits it when fn returns nil.

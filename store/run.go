@@ -129,6 +129,44 @@ func (s *sqlStore) CreateRun(ctx context.Context, r *Run) error {
 	return nil
 }
 
+// CreateRuns stores runs in one transaction with one prepared insert; each
+// experiment is bumped once, to its newest run.
+func (s *sqlStore) CreateRuns(ctx context.Context, rs []*Run) error {
+	newest := map[string]time.Time{}
+	for _, r := range rs {
+		normRun(r)
+		if r.ExperimentID != "" && r.CreatedAt.After(newest[r.ExperimentID]) {
+			newest[r.ExperimentID] = r.CreatedAt
+		}
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for id, t := range newest {
+			if err := s.lockExperiment(ctx, tx, id, t); err != nil {
+				return err
+			}
+		}
+		ins, err := tx.PrepareContext(ctx, s.d.rebind(insertRun))
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		for _, r := range rs {
+			args, err := s.runArgs(r)
+			if err != nil {
+				return fmt.Errorf("run %q: %w", r.ID, err)
+			}
+			if _, err := ins.ExecContext(ctx, append([]any{r.ID}, args...)...); err != nil {
+				return fmt.Errorf("run %q: %w", r.ID, mapErr(err))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("create %d runs: %w", len(rs), err)
+	}
+	return nil
+}
+
 func (s *sqlStore) GetRun(ctx context.Context, id string) (*Run, error) {
 	r, err := scanRun(s.queryRow(ctx, s.db, `SELECT `+runCols+` FROM runs WHERE id = ?`, id), true)
 	if err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"sort"
 	"testing"
@@ -304,4 +305,34 @@ func sortedIDs(ids []string) []string {
 	out := append([]string(nil), ids...)
 	sort.Strings(out)
 	return out
+}
+
+func TestCreateRuns(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s Store) {
+		ctx := context.Background()
+		e := &Experiment{DisplayName: "bulk"}
+		check(t, s.CreateExperiment(ctx, e))
+		var rs []*Run
+		for i := range 50 {
+			rs = append(rs, &Run{ExperimentID: e.ID, DisplayName: fmt.Sprintf("r%d", i), CreatedAt: at(time.Duration(i) * time.Second)})
+		}
+		rs = append(rs, &Run{DisplayName: "no experiment"})
+		check(t, s.CreateRuns(ctx, rs))
+		page, err := s.ListRuns(ctx, ListOptions{PageSize: 100})
+		check(t, err)
+		if page.TotalSize != 51 {
+			t.Fatalf("%d runs", page.TotalSize)
+		}
+		got, err := s.GetExperiment(ctx, e.ID)
+		check(t, err)
+		if !got.LastRunCreatedAt.Equal(normTime(at(49 * time.Second))) {
+			t.Fatalf("last run created at %v", got.LastRunCreatedAt)
+		}
+		// All or nothing: a duplicate id fails the lot.
+		dup := []*Run{{DisplayName: "new"}, {ID: rs[0].ID}}
+		wantErr(t, s.CreateRuns(ctx, dup), ErrAlreadyExists)
+		if page, _ := s.ListRuns(ctx, ListOptions{}); page.TotalSize != 51 {
+			t.Fatalf("%d runs after a failed CreateRuns", page.TotalSize)
+		}
+	})
 }

@@ -224,6 +224,9 @@ type Store interface {
 
 	// CreateRun stores a run (and bumps its experiment's LastRunCreatedAt).
 	CreateRun(ctx context.Context, r *Run) error
+	// CreateRuns stores many runs in one transaction, as CreateRun each
+	// (imports, benchmarks).
+	CreateRuns(ctx context.Context, rs []*Run) error
 	GetRun(ctx context.Context, id string) (*Run, error)
 	// ListRuns lists runs without their Spec (filled only by GetRun).
 	ListRuns(ctx context.Context, opts ListOptions) (*Page[*Run], error)
@@ -236,10 +239,14 @@ type Store interface {
 	// CountActiveRuns counts runs of a recurring run that are not finished.
 	CountActiveRuns(ctx context.Context, recurringRunID string) (int, error)
 
-	// PutTask inserts or replaces a task of a run.
+	// PutTask inserts or replaces a task of a run. Concurrent calls are
+	// committed in one transaction; each returns once its row is committed.
 	PutTask(ctx context.Context, t *Task) error
 	// ListTasks returns a run's tasks in creation order.
 	ListTasks(ctx context.Context, runID string) ([]*Task, error)
+	// ListTaskSummaries is ListTasks without the tasks' Argv, Inputs,
+	// Outputs, Image and LogURI (a run's task list as the API shows it).
+	ListTaskSummaries(ctx context.Context, runID string) ([]*Task, error)
 	// DeleteTasks removes a run's tasks (retry starts afresh).
 	DeleteTasks(ctx context.Context, runID string) error
 
