@@ -147,7 +147,9 @@ func (s *server) getRun(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, notFound(err, "run", id)
 	}
-	tasks, err := s.st.ListTasks(r.Context(), id)
+	// Only what task_details shows: a big run's inputs and outputs are
+	// neither read nor decoded on every poll.
+	tasks, err := s.st.ListTaskSummaries(r.Context(), id)
 	if err != nil {
 		return nil, err
 	}
