@@ -2,13 +2,22 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"os/exec"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/spec"
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	stopPostgres()
+	os.Exit(code)
+}
 
 // The generators at a tiny size, run through the real engine: each run
 // must succeed with the right outputs. No timing is checked here.
@@ -82,5 +91,78 @@ func TestFloorAndServer(t *testing.T) {
 		if _, err := wait(base, id, 20*time.Millisecond, time.Minute); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// The API workload at a tiny size, on SQLite and (when there is one) on
+// PostgreSQL, the same way runAll reaches it.
+func TestAPIChild(t *testing.T) {
+	for _, mode := range []string{"api-sqlite", "api-postgres"} {
+		t.Run(mode, func(t *testing.T) {
+			pg := ""
+			if mode == "api-postgres" {
+				dsn, drop, ok, why, err := pgDatabase()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !ok {
+					t.Skip(why)
+				}
+				t.Cleanup(drop)
+				pg = dsn
+			}
+			res, err := apiChild(t.TempDir(), mode, 3, 250, 3, pg, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.ListMS) != 3 {
+				t.Fatalf("%d list latencies", len(res.ListMS))
+			}
+		})
+	}
+}
+
+// W1 through a server on PostgreSQL, when there is one.
+func TestServerPostgres(t *testing.T) {
+	dsn, drop, ok, why, err := pgDatabase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		t.Skip(why)
+	}
+	t.Cleanup(drop)
+	if _, err := serverChild(t.TempDir(), "server-postgres", "W1", 3, false, dsn, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMedianAndPlan(t *testing.T) {
+	for _, c := range []struct {
+		xs   []float64
+		want float64
+	}{{nil, 0}, {[]float64{3}, 3}, {[]float64{5, 1, 3}, 3}, {[]float64{4, 1, 3, 2}, 2.5}} {
+		if got := median(c.xs); got != c.want {
+			t.Errorf("median(%v) = %v, want %v", c.xs, got, c.want)
+		}
+	}
+	plan, err := options{ws: []string{"W6", "API"}, pg: "auto", large: true}.plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range plan {
+		got = append(got, fmt.Sprintf("%s:%s:%d:%v", p.mode, p.w, p.size, p.large))
+	}
+	want := []string{
+		"server-sqlite:W1:3:false", "server-postgres:W1:3:false",
+		"server-sqlite:W3:1000:false", "server-postgres:W3:1000:false",
+		"server-sqlite:W4:200:false", "server-postgres:W4:200:false",
+		"server-sqlite:W5:1000:false", "server-postgres:W5:1000:false",
+		"server-sqlite:W5:10000:true", "server-postgres:W5:10000:true",
+		"api-sqlite:API:0:true", "api-postgres:API:0:true",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("plan\n%v\nwant\n%v", got, want)
 	}
 }

@@ -1,10 +1,12 @@
 // Command bench measures Sluice's overhead on generated workloads against a
 // shell floor measured in the same run. See docs/PERFORMANCE.md.
 //
-//	go run ./bench [-w W1,W2,W3,W4,W5,W6,API] [-json out.json] [-python] [-large] [-pg DSN]
+//	go run ./bench [-w W1,W2,W3,W4,W5,W6,API] [-n 3] [-json out.json] [-python] [-large] [-pg auto|off|DSN]
 //
 // Each measurement runs in a fresh child process (this binary re-executed
-// with -child), so that peak RSS is the workload's own.
+// with -child), so that peak RSS is the workload's own; each workload is
+// measured -n times (-n-large for the large ones) and the medians are
+// reported, with the wall time's min and max.
 package main
 
 import (
@@ -18,6 +20,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -31,17 +34,20 @@ import (
 	"github.com/sluicehq/sluice/spec"
 )
 
-// Row is one line of the report.
+// Row is one line of the report: the medians of Reps measurements.
 type Row struct {
 	Workload string  `json:"workload"`
-	Mode     string  `json:"mode"` // run, server-sqlite, server-postgres
+	Mode     string  `json:"mode"` // run, server-sqlite, server-postgres, api-sqlite, api-postgres
 	Size     int     `json:"size"`
 	Steps    int     `json:"steps"`
 	Par      int     `json:"parallelism"`
-	WallMS   float64 `json:"wall_ms"`
-	FloorSeq float64 `json:"floor_seq_ms"`
+	Reps     int     `json:"reps"`
+	WallMS   float64 `json:"wall_ms"` // median
+	WallMin  float64 `json:"wall_min_ms"`
+	WallMax  float64 `json:"wall_max_ms"`
+	FloorSeq float64 `json:"floor_seq_ms"` // median of the floors measured beside each repetition
 	FloorPar float64 `json:"floor_par_ms"`
-	// OverheadMS is (wall - parallel floor) / steps.
+	// OverheadMS is (wall - parallel floor) / steps, of the medians.
 	OverheadMS float64 `json:"overhead_per_step_ms"`
 	// PerItemMS is wall / steps (W5).
 	PerItemMS float64 `json:"per_step_ms"`
@@ -53,6 +59,8 @@ type Row struct {
 	// it mostly reflects the parent's image, not the steps.
 	KidRSSMB float64 `json:"peak_step_rss_mb"`
 	Note     string  `json:"note,omitempty"`
+	// Each repetition as measured.
+	Runs []childResult `json:"runs"`
 }
 
 // childResult is what a -child process prints.
@@ -62,7 +70,12 @@ type childResult struct {
 	CPUKidsMS float64 `json:"cpu_children_ms"`
 	RSSMB     float64 `json:"rss_mb"`
 	KidRSSMB  float64 `json:"children_rss_mb"`
+	FloorSeq  float64 `json:"floor_seq_ms,omitempty"`
+	FloorPar  float64 `json:"floor_par_ms,omitempty"`
+	FloorCPU  float64 `json:"floor_cpu_ms,omitempty"`
 	Note      string  `json:"note,omitempty"`
+	// API: the list-runs page latencies, ms.
+	ListMS []float64 `json:"list_ms,omitempty"`
 }
 
 func main() {
@@ -70,67 +83,98 @@ func main() {
 	jsonOut := flag.String("json", "", "also write the rows as JSON to this file")
 	python := flag.Bool("python", false, "no-op steps of W3, W4, W5 are lightweight Python components")
 	large := flag.Bool("large", false, "W5 also at 10,000 items")
-	pg := flag.String("pg", "", "PostgreSQL DSN: W6 also through a server on PostgreSQL")
+	pg := flag.String("pg", "auto", "PostgreSQL for W6 and API: a DSN, \"auto\" (a throwaway server from the machine's binaries, if any) or \"off\"")
+	n := flag.Int("n", 3, "measurements of each small workload (the median is reported)")
+	nLarge := flag.Int("n-large", 1, "measurements of each large workload (W5 at 10,000, API)")
 	child := flag.String("child", "", "internal: run one measurement (MODE:W:SIZE) and print it as JSON")
 	cpuprofile := flag.String("cpuprofile", "", "with -child: write a CPU profile of the measured part")
-	apiN := flag.Int("api-runs", 200, "API: number of runs to create")
+	apiN := flag.Int("api-runs", 200, "API: number of runs to create through the API")
+	apiSeed := flag.Int("api-seed", 100_000, "API: runs stored before the server starts (list-runs latency is measured over them)")
+	apiLists := flag.Int("api-lists", 60, "API: list-runs page fetches (the median is reported)")
 	flag.Parse()
 
 	if *child != "" {
-		if err := runChild(*child, *python, *pg, *cpuprofile, *apiN); err != nil {
+		if err := runChild(*child, *python, *pg, *cpuprofile, *apiN, *apiSeed, *apiLists); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}
 		return
 	}
-	if err := runAll(strings.Split(*ws, ","), *python, *large, *pg, *jsonOut, *apiN); err != nil {
+	err := runAll(options{ws: strings.Split(*ws, ","), python: *python, large: *large, pg: *pg, jsonOut: *jsonOut,
+		n: max(*n, 1), nLarge: max(*nLarge, 1), apiN: *apiN, apiSeed: *apiSeed, apiLists: *apiLists})
+	stopPostgres()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
+type options struct {
+	ws                      []string
+	python, large           bool
+	pg, jsonOut             string
+	n, nLarge               int
+	apiN, apiSeed, apiLists int
+}
+
 type plannedRun struct {
 	mode, w string
 	size    int
+	large   bool
 }
 
-func runAll(ws []string, python, large bool, pg, jsonOut string, apiN int) error {
+func (o options) plan() ([]plannedRun, error) {
 	var plan []plannedRun
-	for _, w := range ws {
+	pg := o.pg != "" && o.pg != "off"
+	for _, w := range o.ws {
 		switch w = strings.ToUpper(strings.TrimSpace(w)); w {
 		case "W1", "W2", "W3", "W4":
-			plan = append(plan, plannedRun{"run", w, DefaultSize[w]})
+			plan = append(plan, plannedRun{"run", w, DefaultSize[w], false})
 		case "W5":
 			sizes := []int{100, 1000}
-			if large {
+			if o.large {
 				sizes = append(sizes, 10000)
 			}
 			for _, n := range sizes {
-				plan = append(plan, plannedRun{"run", w, n})
+				plan = append(plan, plannedRun{"run", w, n, n >= 10000})
 			}
 		case "W6":
 			modes := []string{"server-sqlite"}
-			if pg != "" {
+			if pg {
 				modes = append(modes, "server-postgres")
 			}
-			for _, mode := range modes {
-				for _, x := range []string{"W1", "W3", "W4"} {
-					plan = append(plan, plannedRun{mode, x, DefaultSize[x]})
-				}
-				plan = append(plan, plannedRun{mode, "W5", 1000})
-				if large {
-					plan = append(plan, plannedRun{mode, "W5", 10000})
+			// SQLite and PostgreSQL rows of a workload side by side.
+			var sizes []plannedRun
+			for _, x := range []string{"W1", "W3", "W4"} {
+				sizes = append(sizes, plannedRun{w: x, size: DefaultSize[x]})
+			}
+			sizes = append(sizes, plannedRun{w: "W5", size: 1000})
+			if o.large {
+				sizes = append(sizes, plannedRun{w: "W5", size: 10000, large: true})
+			}
+			for _, sz := range sizes {
+				for _, mode := range modes {
+					sz.mode = mode
+					plan = append(plan, sz)
 				}
 			}
 		case "API":
-			plan = append(plan, plannedRun{"api-sqlite", "API", apiN})
-			if pg != "" {
-				plan = append(plan, plannedRun{"api-postgres", "API", apiN})
+			plan = append(plan, plannedRun{"api-sqlite", "API", o.apiN, true})
+			if pg {
+				plan = append(plan, plannedRun{"api-postgres", "API", o.apiN, true})
 			}
 		case "":
 		default:
-			return fmt.Errorf("unknown workload %q", w)
+			return nil, fmt.Errorf("unknown workload %q", w)
 		}
+	}
+	return plan, nil
+}
+
+func runAll(o options) error {
+	plan, err := o.plan()
+	if err != nil {
+		return err
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -138,76 +182,150 @@ func runAll(ws []string, python, large bool, pg, jsonOut string, apiN int) error
 	}
 	fmt.Printf("# %s\n", machine())
 	var rows []Row
-	floors := map[string][3]float64{}
 	for _, p := range plan {
-		row := Row{Workload: p.w, Mode: p.mode, Size: p.size}
+		reps := o.n
+		if p.large {
+			reps = o.nLarge
+		}
+		row := Row{Workload: p.w, Mode: p.mode, Size: p.size, Reps: reps}
+		var w *Workload
 		if p.w != "API" {
-			w, err := Generate(p.w, p.size, python)
-			if err != nil {
+			if w, err = Generate(p.w, p.size, o.python); err != nil {
 				return err
 			}
 			row.Steps, row.Par = w.Steps, w.Par
-			key := fmt.Sprint(p.w, p.size)
-			fl, ok := floors[key]
-			if !ok {
-				seq, par, cpu, err := measureFloor(w)
-				if err != nil {
+		}
+		skipped := ""
+		for rep := range reps {
+			var cr childResult
+			if w != nil {
+				// The floor beside each measurement, so that both see the
+				// same load.
+				if cr.FloorSeq, cr.FloorPar, cr.FloorCPU, err = measureFloor(w); err != nil {
 					return fmt.Errorf("%s floor: %w", p.w, err)
 				}
-				fl = [3]float64{seq, par, cpu}
-				floors[key] = fl
 			}
-			row.FloorSeq, row.FloorPar, row.CPUFloor = fl[0], fl[1], fl[2]
+			args := []string{"-child", fmt.Sprintf("%s:%s:%d", p.mode, p.w, p.size),
+				"-api-runs", strconv.Itoa(o.apiN), "-api-seed", strconv.Itoa(o.apiSeed), "-api-lists", strconv.Itoa(o.apiLists)}
+			if o.python {
+				args = append(args, "-python")
+			}
+			drop := func() {}
+			if strings.HasSuffix(p.mode, "-postgres") {
+				dsn, d, ok, why, err := postgresFor(o.pg)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					skipped = why
+					break
+				}
+				drop = d
+				args = append(args, "-pg", dsn)
+			}
+			cmd := exec.Command(self, args...)
+			cmd.Stderr = os.Stderr
+			out, err := cmd.Output()
+			drop()
+			if err != nil {
+				return fmt.Errorf("%s %s:%d: %w", p.mode, p.w, p.size, err)
+			}
+			floors := cr
+			if err := json.Unmarshal(out, &cr); err != nil {
+				return fmt.Errorf("%s %s: %w: %s", p.mode, p.w, err, out)
+			}
+			cr.FloorSeq, cr.FloorPar, cr.FloorCPU = floors.FloorSeq, floors.FloorPar, floors.FloorCPU
+			row.Runs = append(row.Runs, cr)
+			fmt.Fprintf(os.Stderr, "done %s %s:%d (%d/%d) wall %.0f ms\n", p.mode, p.w, p.size, rep+1, reps, cr.WallMS)
 		}
-		args := []string{"-child", fmt.Sprintf("%s:%s:%d", p.mode, p.w, p.size), "-api-runs", strconv.Itoa(p.size)}
-		if python {
-			args = append(args, "-python")
+		if skipped != "" {
+			fmt.Fprintf(os.Stderr, "skipped %s %s:%d: %s\n", p.mode, p.w, p.size, skipped)
+			continue
 		}
-		if pg != "" {
-			args = append(args, "-pg", pg)
-		}
-		cmd := exec.Command(self, args...)
-		cmd.Stderr = os.Stderr
-		out, err := cmd.Output()
-		if err != nil {
-			return fmt.Errorf("%s %s:%d: %w", p.mode, p.w, p.size, err)
-		}
-		var cr childResult
-		if err := json.Unmarshal(out, &cr); err != nil {
-			return fmt.Errorf("%s %s: %w: %s", p.mode, p.w, err, out)
-		}
-		row.WallMS, row.CPUSelfMS, row.CPUKidsMS, row.RSSMB, row.KidRSSMB, row.Note = cr.WallMS, cr.CPUSelfMS, cr.CPUKidsMS, cr.RSSMB, cr.KidRSSMB, cr.Note
-		if row.Steps > 0 {
-			row.OverheadMS = (row.WallMS - row.FloorPar) / float64(row.Steps)
-			row.PerItemMS = row.WallMS / float64(row.Steps)
-		}
+		row.summarize()
 		rows = append(rows, row)
-		fmt.Fprintf(os.Stderr, "done %s %s:%d wall %.0f ms\n", p.mode, p.w, p.size, row.WallMS)
 	}
 	printTable(os.Stdout, rows)
-	if jsonOut != "" {
-		b, _ := json.MarshalIndent(map[string]any{"machine": machine(), "python": python, "rows": rows}, "", "  ")
-		if err := os.WriteFile(jsonOut, append(b, '\n'), 0o644); err != nil {
+	if o.jsonOut != "" {
+		b, _ := json.MarshalIndent(map[string]any{"machine": machine(), "python": o.python, "rows": rows}, "", "  ")
+		if err := os.WriteFile(o.jsonOut, append(b, '\n'), 0o644); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// postgresFor returns the DSN a PostgreSQL measurement uses: a fresh
+// database with -pg auto, else the DSN given (shared by the measurements:
+// use a scratch database).
+func postgresFor(pg string) (dsn string, drop func(), ok bool, why string, err error) {
+	if pg != "auto" {
+		return pg, func() {}, true, "", nil
+	}
+	return pgDatabase()
+}
+
+// summarize fills the row's medians from its runs.
+func (r *Row) summarize() {
+	get := func(f func(c childResult) float64) []float64 {
+		var xs []float64
+		for _, c := range r.Runs {
+			xs = append(xs, f(c))
+		}
+		return xs
+	}
+	walls := get(func(c childResult) float64 { return c.WallMS })
+	r.WallMS, r.WallMin, r.WallMax = median(walls), slices.Min(walls), slices.Max(walls)
+	r.CPUSelfMS = median(get(func(c childResult) float64 { return c.CPUSelfMS }))
+	r.CPUKidsMS = median(get(func(c childResult) float64 { return c.CPUKidsMS }))
+	r.RSSMB = median(get(func(c childResult) float64 { return c.RSSMB }))
+	r.KidRSSMB = median(get(func(c childResult) float64 { return c.KidRSSMB }))
+	r.FloorSeq = median(get(func(c childResult) float64 { return c.FloorSeq }))
+	r.FloorPar = median(get(func(c childResult) float64 { return c.FloorPar }))
+	r.CPUFloor = median(get(func(c childResult) float64 { return c.FloorCPU }))
+	if r.Steps > 0 {
+		r.OverheadMS = (r.WallMS - r.FloorPar) / float64(r.Steps)
+		r.PerItemMS = r.WallMS / float64(r.Steps)
+	}
+	if r.Workload == "API" {
+		// The list latencies of all repetitions together.
+		var list []float64
+		for _, c := range r.Runs {
+			list = append(list, c.ListMS...)
+		}
+		r.Note = r.Runs[len(r.Runs)/2].Note + fmt.Sprintf("; list runs, page of 100 newest: median %s (min %s, max %s, %d fetches)",
+			fmtMS(median(list)), fmtMS(slices.Min(list)), fmtMS(slices.Max(list)), len(list))
+	}
+}
+
+// median of xs (the mean of the middle two for an even count).
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
 func printTable(w io.Writer, rows []Row) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workload\tmode\tsteps\tpar\twall ms\tfloor seq ms\tfloor par ms\toverhead/step ms\twall/step ms\tCPU sluice ms\tCPU steps ms\tCPU floor ms\tRSS MB\t")
+	fmt.Fprintln(tw, "workload\tmode\tsteps\tpar\tn\twall ms\twall min-max\tfloor seq ms\tfloor par ms\toverhead/step ms\twall/step ms\tCPU sluice ms\tCPU steps ms\tCPU floor ms\tRSS MB\t")
 	for _, r := range rows {
 		name := r.Workload
 		if r.Workload == "W5" || r.Workload == "API" {
 			name = fmt.Sprintf("%s(%d)", r.Workload, r.Size)
 		}
+		minMax := fmt.Sprintf("%.0f-%.0f", r.WallMin, r.WallMax)
 		if r.Workload == "API" {
-			fmt.Fprintf(tw, "%s\t%s\t\t\t%.0f\t\t\t\t\t%.0f\t%.0f\t\t%.0f\t  %s\n", name, r.Mode, r.WallMS, r.CPUSelfMS, r.CPUKidsMS, r.RSSMB, r.Note)
+			fmt.Fprintf(tw, "%s\t%s\t\t\t%d\t%.0f\t%s\t\t\t\t\t%.0f\t%.0f\t\t%.0f\t  %s\n", name, r.Mode, r.Reps, r.WallMS, minMax, r.CPUSelfMS, r.CPUKidsMS, r.RSSMB, r.Note)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%.0f\t%.0f\t%.2f\t%.2f\t%.0f\t%.0f\t%.0f\t%.0f\t\n",
-			name, r.Mode, r.Steps, r.Par, r.WallMS, r.FloorSeq, r.FloorPar, r.OverheadMS, r.PerItemMS, r.CPUSelfMS, r.CPUKidsMS, r.CPUFloor, r.RSSMB)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.0f\t%s\t%.0f\t%.0f\t%.2f\t%.2f\t%.0f\t%.0f\t%.0f\t%.0f\t\n",
+			name, r.Mode, r.Steps, r.Par, r.Reps, r.WallMS, minMax, r.FloorSeq, r.FloorPar, r.OverheadMS, r.PerItemMS, r.CPUSelfMS, r.CPUKidsMS, r.CPUFloor, r.RSSMB)
 	}
 	tw.Flush()
 }
@@ -321,7 +439,7 @@ func measure(cpuprofile string, f func() (string, error)) (*childResult, error) 
 	}, nil
 }
 
-func runChild(arg string, python bool, pg, cpuprofile string, apiN int) error {
+func runChild(arg string, python bool, pg, cpuprofile string, apiN, apiSeed, apiLists int) error {
 	parts := strings.Split(arg, ":")
 	if len(parts) != 3 {
 		return fmt.Errorf("-child %q: want MODE:W:SIZE", arg)
@@ -364,7 +482,7 @@ func runChild(arg string, python bool, pg, cpuprofile string, apiN int) error {
 	case strings.HasPrefix(mode, "server-"):
 		res, err = serverChild(dir, mode, name, size, python, pg, cpuprofile)
 	case strings.HasPrefix(mode, "api-"):
-		res, err = apiChild(dir, mode, apiN, pg)
+		res, err = apiChild(dir, mode, apiN, apiSeed, apiLists, pg, cpuprofile)
 	default:
 		return fmt.Errorf("unknown mode %q", mode)
 	}
