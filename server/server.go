@@ -23,6 +23,7 @@ import (
 	"github.com/sluicehq/sluice/schedule"
 	"github.com/sluicehq/sluice/spec"
 	"github.com/sluicehq/sluice/store"
+	"github.com/sluicehq/sluice/ui"
 )
 
 // Server is a running Sluice server.
@@ -82,7 +83,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/", s.runner.metrics.instrument(apiHandler))
+	mux.Handle("/apis/", s.runner.metrics.instrument(apiHandler))
+	mux.Handle("/", ui.Handler()) // the web UI: no token needed for its static files; its API calls send it
 	mux.Handle("GET /metrics", requireToken(cfg.Token, s.runner.metrics.handler()))
 	if !cfg.NoExamples {
 		if err := registerExamples(ctx, st); err != nil {
