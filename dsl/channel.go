@@ -2,6 +2,7 @@ package dsl
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -13,6 +14,7 @@ const (
 	chanItem                          // a ParallelFor loop item
 	chanField                         // a field of a loop item (a struct)
 	chanCollected                     // a task output gathered over the loops around it
+	chanOneOf                         // the output of whichever If/Elif/Else branch ran
 )
 
 // Channel is a value known only when the pipeline runs: a pipeline
@@ -29,6 +31,10 @@ type Channel struct {
 	task *Task    // producer of an output
 	loop *group   // loop of an item
 	base *Channel // the item of a field, the output of a collected value
+	alts []Channel // the branch outputs of a OneOf
+	// branches and oneof locate a OneOf: its If/Elif/Else group and name.
+	branches *group
+	oneof    string
 }
 
 // Type is the channel's type.
@@ -59,6 +65,8 @@ func (c Channel) fullName() string {
 		return c.base.fullName() + "-subvar-" + c.name
 	case chanCollected:
 		return c.base.fullName()
+	case chanOneOf:
+		return c.branches.name + "-" + c.oneof
 	}
 	return "?"
 }
@@ -76,6 +84,8 @@ func (c Channel) String() string {
 		return fmt.Sprintf("field %q of %s", c.name, c.base)
 	case chanCollected:
 		return "Collected(" + c.base.String() + ")"
+	case chanOneOf:
+		return "OneOf(" + c.oneof + " of " + c.branches.name + ")"
 	}
 	return "an invalid (zero) Channel"
 }
@@ -105,6 +115,54 @@ func Collected(c Channel) Channel {
 		return Channel{}
 	}
 	return Channel{kind: chanCollected, p: c.p, base: &c, task: c.task}
+}
+
+// OneOf is the output of whichever branch of an If/Elif/Else ran
+// (dsl.OneOf in KFP): give one task output from each branch, all of the same
+// type. Use it after the branches, outside them.
+func OneOf(outputs ...Channel) Channel {
+	var p *Pipeline
+	for _, o := range outputs {
+		if o.p != nil {
+			p = o.p
+			break
+		}
+	}
+	if p == nil {
+		return Channel{}
+	}
+	if len(outputs) < 2 {
+		p.errorf("OneOf: wants the outputs of at least two branches, got %d", len(outputs))
+		return Channel{}
+	}
+	var br *group
+	seen := map[*group]bool{}
+	for i, o := range outputs {
+		if o.kind != chanOutput || o.p != p {
+			p.errorf("OneOf: argument %d: wants a task output of this pipeline, got %s", i+1, o)
+			return Channel{}
+		}
+		if !o.Type().equal(outputs[0].Type()) {
+			p.errorf("OneOf: %s is a %s but %s is a %s: the outputs must have the same type", o, o.Type(), outputs[0], outputs[0].Type())
+			return Channel{}
+		}
+		var cond *group
+		for g := o.task.group; g != nil; g = g.parent {
+			if g.kind == groupCondition && g.parent != nil && g.parent.kind == groupBranches {
+				cond = g
+				break
+			}
+		}
+		if cond == nil || (br != nil && cond.parent != br) || seen[cond] {
+			p.errorf("OneOf: %s is not in its own branch of one If/Elif/Else (each output must come from a different branch of the same If)", o)
+			return Channel{}
+		}
+		seen[cond] = true
+		br = cond.parent
+	}
+	br.oneofs++
+	return Channel{kind: chanOneOf, p: p, typ: outputs[0].Type(), alts: outputs, branches: br,
+		oneof: "pipelinechannel--" + br.name + "-oneof-" + strconv.Itoa(br.oneofs)}
 }
 
 // Template is a string with channels in it, made by [Sprintf]; it becomes a

@@ -329,6 +329,19 @@ func (c *compiler) task(t *Task) {
 	for _, u := range t.after {
 		c.after(t, u)
 	}
+	// As the KFP compiler does, the values a condition tests are also
+	// inputs of every group between it and each task it guards.
+	for g := t.group; g != nil; g = g.parent {
+		for _, term := range g.terms {
+			for _, side := range []any{term.c.left, term.c.right} {
+				if ch, ok := side.(Channel); ok && ch.valid() {
+					if r, ok := c.resolve(ch, g.parent, nil, ""); ok && t.group != r.scope {
+						c.groupInput(t.group, r)
+					}
+				}
+			}
+		}
+	}
 	if t.retry != nil {
 		if t.def.exec == nil || t.def.exec.Container == nil {
 			c.errorf(t, "", "SetRetry: only container tasks are retried")
@@ -553,6 +566,10 @@ func (c *compiler) resolve(ch Channel, at *group, t *Task, input string) (rchan,
 		r.scope, r.producer = loop.parent, loop
 		r.key = c.lift(loop, P, ch.base.name, ch.base.typ, true)
 		r.name = loop.name + "-" + r.key
+	case chanOneOf:
+		br := ch.branches
+		r.scope, r.producer, r.key, r.name = br.parent, br, ch.oneof, ch.fullName()
+		c.exportOneOf(ch)
 	default:
 		return fail("got an invalid (zero) Channel")
 	}
@@ -562,8 +579,11 @@ func (c *compiler) resolve(ch Channel, at *group, t *Task, input string) (rchan,
 			in = g
 		}
 		who := "task " + strconv.Quote(r.producer.key())
-		if ch.kind == chanCollected {
+		if ch.kind == chanCollected || ch.kind == chanOneOf {
 			who = ch.String()
+		}
+		if in == nil {
+			return fail("%s is used inside the If/Elif/Else it chooses from", ch)
 		}
 		switch in.kind {
 		case groupLoop:
@@ -707,6 +727,30 @@ func (c *compiler) export(g *group, name, sub, key string, typ Type, list bool) 
 	dag.Parameters[name] = &spec.DAGOutputParameter{ValueFromParameter: &spec.ParameterSelector{ProducerSubtask: sub, OutputParameterKey: key}}
 }
 
+// exportOneOf declares the output of a OneOf on its branches group.
+func (c *compiler) exportOneOf(ch Channel) {
+	br := ch.branches
+	if out := c.gOut[br]; out != nil && (out.Parameters[ch.oneof] != nil || out.Artifacts[ch.oneof] != nil) {
+		return
+	}
+	var params []spec.ParameterSelector
+	var arts []spec.ArtifactSelector
+	for _, alt := range ch.alts {
+		cond := br.childToward(alt.task).(*group)
+		key := c.lift(cond, alt.task, alt.name, alt.typ, false)
+		params = append(params, spec.ParameterSelector{ProducerSubtask: cond.name, OutputParameterKey: key})
+		arts = append(arts, spec.ArtifactSelector{ProducerSubtask: cond.name, OutputArtifactKey: key})
+	}
+	c.export(br, ch.oneof, "", "", ch.typ, false)
+	if ch.typ.IsArtifact() {
+		c.gDag[br].Artifacts[ch.oneof].ArtifactSelectors = arts
+		return
+	}
+	c.gDag[br].Parameters[ch.oneof] = &spec.DAGOutputParameter{ValueFromOneof: &struct {
+		ParameterSelectors []spec.ParameterSelector `json:"parameterSelectors,omitempty"`
+	}{params}}
+}
+
 // pipelineOutput exports a pipeline output from the root DAG.
 func (c *compiler) pipelineOutput(o pipeOutput) {
 	root := c.p.root
@@ -721,17 +765,15 @@ func (c *compiler) pipelineOutput(o pipeOutput) {
 	case chanOutput:
 		src, key = o.ch.task, o.ch.name
 	case chanCollected:
-		var loop *group
-		for g := o.ch.task.group; g != nil; g = g.parent {
-			if g.kind == groupLoop {
-				loop = g
-			}
-		}
-		if loop == nil {
+		x, ok := root.childToward(o.ch.task).(*group)
+		if !ok {
 			fail("%s is not inside a ParallelFor", o.ch)
 			return
 		}
-		src, key, list = loop, c.lift(loop, o.ch.task, o.ch.base.name, o.ch.base.typ, true), true
+		src, key, list = x, c.lift(x, o.ch.task, o.ch.base.name, o.ch.base.typ, true), true
+	case chanOneOf:
+		c.exportOneOf(o.ch)
+		src, key = o.ch.branches, o.ch.oneof
 	default:
 		fail("wants a task output, got %s", o.ch)
 		return

@@ -28,6 +28,22 @@ func jsonValue(v any) (any, error) {
 	return j, nil
 }
 
+// jsonNumbers is jsonValue with numbers kept as written (json.Number), so
+// that Go integers stay integers.
+func jsonNumbers(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("a %T cannot be a pipeline value: %v", v, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var j any
+	if err := dec.Decode(&j); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
 // kv and orderedMap keep keys in insertion order, as Python dicts do.
 type kv struct {
 	k string

@@ -180,7 +180,7 @@ func (p *Pipeline) Output(name string, c Channel) {
 		p.errorf("a pipeline output has no name")
 	case slices.ContainsFunc(p.outputs, func(o pipeOutput) bool { return o.name == name }):
 		p.errorf("pipeline output %q is declared twice", name)
-	case c.kind != chanOutput && c.kind != chanCollected:
+	case c.kind != chanOutput && c.kind != chanCollected && c.kind != chanOneOf:
 		p.errorf("pipeline output %q: wants a task output, got %s", name, c)
 	case c.p != p:
 		p.errorf("pipeline output %q: %s belongs to another pipeline", name, c)
@@ -249,7 +249,7 @@ func (p *Pipeline) uniqueTaskName(base string) string {
 
 func quoteAll(s []string) []string {
 	if len(s) == 0 {
-		return []string{"no inputs"}
+		return []string{"none"}
 	}
 	r := make([]string, len(s))
 	for i, x := range s {
@@ -515,7 +515,7 @@ func (p *Pipeline) ParallelFor(items any, body func(item Channel), opts ...Optio
 		}
 		item = Channel{kind: chanItem, p: p, name: ch.fullName() + "-loop-item", typ: it}
 	} else {
-		raw, err := jsonValue(items)
+		raw, err := jsonNumbers(items)
 		list, ok := raw.([]any)
 		if err != nil || !ok {
 			p.errorf("ParallelFor: items must be a slice or a list Channel, not %T", items)
@@ -601,6 +601,8 @@ type group struct {
 	parallelism int
 
 	exitTask *Task
+
+	oneofs int // OneOf outputs of condition branches
 }
 
 type condTerm struct {

@@ -1,0 +1,308 @@
+package dsl_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/sluicehq/sluice/dsl"
+	"github.com/sluicehq/sluice/spec"
+)
+
+// The parity tests define, with the Go SDK, pipelines of the KFP SDK's own
+// test data, and compare what dsl compiles with what the KFP compiler wrote
+// (../shared/conformance/kfp-compiled): component keys, executor labels,
+// task keys, group numbering, pipelinechannel inputs, DAG outputs,
+// conditions and iterators must be the same. Executors are compared only by
+// kind, since the Python components' code is not reproduced here.
+
+func kfpCompiled(t *testing.T, rel string) *spec.PipelineSpec {
+	t.Helper()
+	path := filepath.Join("..", "..", "shared", "conformance", "kfp-compiled", rel)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if os.IsNotExist(err) && os.Getenv("SLUICE_REQUIRE_TOOLS") != "1" {
+			t.Skipf("KFP-compiled corpus not found (%s)", path)
+		}
+		t.Fatal(err)
+	}
+	p, err := spec.Load(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Spec
+}
+
+// comparable is a spec as generic JSON with executors reduced to their kind
+// and environment, and the SDK version dropped.
+func comparable(t *testing.T, ps *spec.PipelineSpec) string {
+	t.Helper()
+	b, _ := json.Marshal(ps)
+	var v map[string]any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	delete(v, "sdkVersion")
+	if ds, ok := v["deploymentSpec"].(map[string]any); ok {
+		if ex, ok := ds["executors"].(map[string]any); ok {
+			for k, e := range ex {
+				m := e.(map[string]any)
+				if c, ok := m["container"].(map[string]any); ok {
+					ex[k] = map[string]any{"container": map[string]any{"env": c["env"], "resources": c["resources"]}}
+				}
+			}
+		}
+	}
+	out, err := yaml.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+func assertParity(t *testing.T, rel string, p *dsl.Pipeline) {
+	t.Helper()
+	want := kfpCompiled(t, rel)
+	got, err := p.Compile()
+	if err != nil {
+		t.Fatalf("compile: %v", err)
+	}
+	w, g := comparable(t, want), comparable(t, got)
+	if w != g {
+		t.Errorf("%s: the compiled spec differs from KFP's:\n%s", rel, lineDiff(w, g))
+	}
+}
+
+// lineDiff lists the lines only in want (-) or only in got (+), in order.
+func lineDiff(want, got string) string {
+	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+	// Longest common subsequence, fine for files of a few thousand lines.
+	n, m := len(wl), len(gl)
+	lcs := make([][]int, n+1)
+	for i := range lcs {
+		lcs[i] = make([]int, m+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			if wl[i] == gl[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	var b strings.Builder
+	i, j := 0, 0
+	for i < n || j < m {
+		switch {
+		case i < n && j < m && wl[i] == gl[j]:
+			i++
+			j++
+		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
+			b.WriteString("+ " + gl[j] + "\n")
+			j++
+		default:
+			b.WriteString("- " + wl[i] + "\n")
+			i++
+		}
+	}
+	return b.String()
+}
+
+// py is a component with the interface of a lightweight Python component
+// (the code itself is not compared).
+func py(name string, ins []dsl.Input, outs ...dsl.Output) *dsl.Container {
+	return &dsl.Container{Name: name, Image: "python:3.11", Inputs: ins, Outputs: outs,
+		Command: []string{"python3", "-c", "pass"}}
+}
+
+func in(name string, t dsl.Type) dsl.Input { return dsl.Input{Name: name, Type: t} }
+
+func ret(t dsl.Type) dsl.Output { return dsl.Output{Name: "Output", Type: t} }
+
+func TestParityConditionalProducerAndConsumers(t *testing.T) {
+	double := py("double", []dsl.Input{in("num", dsl.Int)}, ret(dsl.Int))
+	add := py("add", []dsl.Input{in("nums", dsl.List)}, ret(dsl.Int))
+	p := dsl.NewPipeline("math-pipeline")
+	threshold := p.IntParam("threshold", 2)
+	var d, a *dsl.Task
+	p.ParallelFor([]int{1, 2, 3}, func(x dsl.Channel) {
+		p.If(x.Ge(threshold), func() {
+			d = p.Task(double, dsl.Inputs{"num": x})
+		})
+	})
+	p.If(threshold.Eq(2), func() {
+		a = p.Task(add, dsl.Inputs{"nums": dsl.Collected(d.Output("Output"))})
+	})
+	p.Output("Output", dsl.Collected(a.Output("Output")))
+	assertParity(t, "conditional_producer_and_consumers.yaml", p)
+}
+
+func TestParityIfElifElseComplex(t *testing.T) {
+	intRand := py("int_0_to_9999", nil, ret(dsl.Int))
+	evenOdd := py("is_even_or_odd", []dsl.Input{in("num", dsl.Int)}, ret(dsl.String))
+	printRet := py("print_and_return", []dsl.Input{in("text", dsl.String)}, ret(dsl.String))
+	printInts := py("print_ints", []dsl.Input{in("ints", dsl.List)})
+
+	p := dsl.NewPipeline("lucky-number-pipeline")
+	drumroll := p.BoolParam("add_drumroll", true)
+	repeat := p.BoolParam("repeat_if_lucky_number", true)
+	trials := p.ListParam("trials", []int{1, 2, 3})
+	var n *dsl.Task
+	p.ParallelFor(trials, func(trial dsl.Channel) {
+		n = p.Task(intRand, nil).SetCaching(false)
+		p.If(drumroll.Eq(true), func() {
+			p.If(trial.Eq(3), func() {
+				p.Task(printRet, dsl.Inputs{"text": "Adding drumroll on last trial!"})
+			})
+		})
+		num := n.Output("Output")
+		p.If(num.Lt(5000), func() {
+			eo := p.Task(evenOdd, dsl.Inputs{"num": num})
+			var a, b *dsl.Task
+			p.If(eo.Output("Output").Eq("even"), func() {
+				a = p.Task(printRet, dsl.Inputs{"text": "Got a low even number!"})
+			}).Else(func() {
+				b = p.Task(printRet, dsl.Inputs{"text": "Got a low odd number!"})
+			})
+			p.Task(printRet, dsl.Inputs{"text": dsl.OneOf(a.Output("Output"), b.Output("Output"))})
+		}).Elif(num.Gt(5000), func() {
+			eo := p.Task(evenOdd, dsl.Inputs{"num": num})
+			var a, b *dsl.Task
+			p.If(eo.Output("Output").Eq("even"), func() {
+				a = p.Task(printRet, dsl.Inputs{"text": "Got a high even number!"})
+			}).Else(func() {
+				b = p.Task(printRet, dsl.Inputs{"text": "Got a high odd number!"})
+			})
+			p.Task(printRet, dsl.Inputs{"text": dsl.OneOf(a.Output("Output"), b.Output("Output"))})
+		}).Else(func() {
+			p.Task(printRet, dsl.Inputs{"text": "Announcing: Got the lucky number 5000! A one in 10,000 chance."})
+			p.If(repeat.Eq(true), func() {
+				p.ParallelFor([]int{1, 2}, func(dsl.Channel) {
+					p.Task(printRet, dsl.Inputs{"text": "Announcing again: Got the lucky number 5000! A one in 10,000 chance."})
+				})
+			})
+		})
+	})
+	p.Task(printInts, dsl.Inputs{"ints": dsl.Collected(n.Output("Output"))})
+	assertParity(t, "if_elif_else_complex.yaml", p)
+}
+
+func TestParityPipelineInPipeline(t *testing.T) {
+	printOp1 := py("print_op1", []dsl.Input{in("msg", dsl.String)}, ret(dsl.String))
+	printOp2 := &dsl.Container{Name: "print_op2", Image: "alpine", Inputs: []dsl.Input{in("msg", dsl.String)},
+		Command: []string{"echo", dsl.InputValue("msg")}}
+	inner := dsl.NewPipeline("inner-pipeline")
+	msg := inner.Param(dsl.Input{Name: "msg", Type: dsl.String})
+	t1 := inner.Task(printOp1, dsl.Inputs{"msg": msg})
+	inner.Task(printOp2, dsl.Inputs{"msg": t1.Output("Output")})
+
+	p := dsl.NewPipeline("pipeline-in-pipeline")
+	p.Task(printOp1, dsl.Inputs{"msg": "Hello"})
+	p.Task(inner, dsl.Inputs{"msg": "world"})
+	assertParity(t, "parallel_and_nested/pipeline_in_pipeline.yaml", p)
+}
+
+func TestParityCollectedParameters(t *testing.T) {
+	split := py("split_ids", []dsl.Input{in("ids", dsl.String)}, ret(dsl.List))
+	prepend := py("prepend_id", []dsl.Input{in("content", dsl.String)}, ret(dsl.String))
+	consume := py("consume_ids", []dsl.Input{in("ids", dsl.List)}, ret(dsl.String))
+	single := py("consume_single_id", []dsl.Input{in("id", dsl.String)}, ret(dsl.String))
+
+	inner := dsl.NewPipeline("collecting_parameters")
+	ids := inner.StringParam("model_ids", "")
+	s := inner.Task(split, dsl.Inputs{"ids": ids})
+	var pre *dsl.Task
+	inner.ParallelFor(s.Output("Output"), func(id dsl.Channel) {
+		pre = inner.Task(prepend, dsl.Inputs{"content": id}).SetCaching(false)
+		inner.Task(single, dsl.Inputs{"id": pre.Output("Output")}).SetCaching(false)
+	})
+	inner.Task(consume, dsl.Inputs{"ids": dsl.Collected(pre.Output("Output"))}).SetCaching(false)
+	inner.Output("Output", dsl.Collected(pre.Output("Output")))
+
+	p := dsl.NewPipeline("collected_param_pipeline")
+	c := p.Task(inner, dsl.Inputs{"model_ids": "s1,s2,s3"}).SetCaching(false)
+	p.Task(consume, dsl.Inputs{"ids": c.Output("Output")}).SetCaching(false)
+	assertParity(t, "critical/collected_parameters.yaml", p)
+}
+
+func TestParityImporter(t *testing.T) {
+	train := py("train", []dsl.Input{in("dataset", dsl.Dataset)},
+		dsl.Output{Name: "scalar", Type: dsl.String}, dsl.Output{Name: "model", Type: dsl.Model})
+	p := dsl.NewPipeline("pipeline-with-importer")
+	dataset2 := p.StringParam("dataset2", "gs://ml-pipeline-playground/shakespeare2.txt")
+	imp := p.Importer(dsl.Importer{URI: "gs://ml-pipeline-playground/shakespeare1.txt", Type: dsl.Dataset,
+		Metadata: map[string]any{"key": "value"}})
+	tr := p.Task(train, dsl.Inputs{"dataset": imp.Output("artifact")})
+	p.If(tr.Output("scalar").Eq("123"), func() {
+		imp2 := p.Importer(dsl.Importer{URI: dataset2, Type: dsl.Dataset, Reimport: true})
+		p.Task(train, dsl.Inputs{"dataset": imp2.Output("artifact")})
+	})
+	assertParity(t, "pipeline_with_importer.yaml", p)
+}
+
+func TestParityExitHandler(t *testing.T) {
+	printOp := py("print_op", []dsl.Input{in("message", dsl.String)})
+	failOp := py("fail_op", []dsl.Input{in("message", dsl.String)})
+	p := dsl.NewPipeline("pipeline-with-exit-handler")
+	msg := p.StringParam("message", "Hello World!")
+	exit := p.Task(printOp, dsl.Inputs{"message": "Exit handler has worked!"})
+	p.ExitHandler(exit, func() {
+		p.Task(printOp, dsl.Inputs{"message": msg})
+		p.Task(failOp, dsl.Inputs{"message": "Task failed."})
+	})
+	assertParity(t, "failing/pipeline_with_exit_handler.yaml", p)
+}
+
+func TestParityReusedComponentAndRetry(t *testing.T) {
+	addNumbers := py("add_numbers", []dsl.Input{in("a", dsl.Int), in("b", dsl.Int)}, ret(dsl.Int))
+	p := dsl.NewPipeline("pipeline-with-reused-component")
+	a := p.IntParam("a", 2)
+	b := p.IntParam("b", 5)
+	t1 := p.Task(addNumbers, dsl.Inputs{"a": a, "b": 3})
+	t2 := p.Task(addNumbers, dsl.Inputs{"a": t1.Output("Output"), "b": b})
+	p.Task(addNumbers, dsl.Inputs{"a": t2.Output("Output"), "b": 7})
+	assertParity(t, "essential/pipeline_with_reused_component.yaml", p)
+}
+
+func TestParityIfElifElseOneOf(t *testing.T) {
+	flip := py("flip_three_sided_die", nil, ret(dsl.String))
+	printRet := py("print_and_return", []dsl.Input{in("text", dsl.String)}, ret(dsl.String))
+	special := py("special_print_and_return", []dsl.Input{in("text", dsl.String)}, dsl.Output{Name: "output_key", Type: dsl.String})
+
+	inner := dsl.NewPipeline("roll_die_pipeline")
+	f := inner.Task(flip, nil)
+	var a, b, c *dsl.Task
+	inner.If(f.Output("Output").Eq("heads"), func() {
+		a = inner.Task(printRet, dsl.Inputs{"text": "Got heads!"})
+	}).Elif(f.Output("Output").Eq("tails"), func() {
+		b = inner.Task(printRet, dsl.Inputs{"text": "Got tails!"})
+	}).Else(func() {
+		c = inner.Task(special, dsl.Inputs{"text": "Draw!"})
+	})
+	inner.Output("Output", dsl.OneOf(a.Output("Output"), b.Output("Output"), c.Output("output_key")))
+
+	p := dsl.NewPipeline("outer-pipeline")
+	r := p.Task(inner, nil)
+	pr := p.Task(printRet, dsl.Inputs{"text": r.Output("Output")})
+	p.Output("Output", pr.Output("Output"))
+	assertParity(t, "if_elif_else_with_oneof_parameters.yaml", p)
+}
+
+func TestComparableDropsOnlyCode(t *testing.T) {
+	// A guard for the parity tests: they must still see executor kinds.
+	p := dsl.NewPipeline("x")
+	p.Task(py("a", nil), nil)
+	ps, err := p.Compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := comparable(t, ps); !strings.Contains(s, "exec-a:") || !slices.Contains(strings.Fields(s), "container:") {
+		t.Fatalf("comparable lost the executors:\n%s", s)
+	}
+}
