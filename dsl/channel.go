@@ -28,9 +28,9 @@ type Channel struct {
 	p    *Pipeline
 	name string // parameter name, output key, or field name
 	typ  Type
-	task *Task    // producer of an output
-	loop *group   // loop of an item
-	base *Channel // the item of a field, the output of a collected value
+	task *Task     // producer of an output
+	loop *group    // loop of an item
+	base *Channel  // the item of a field, the output of a collected value
 	alts []Channel // the branch outputs of a OneOf
 	// branches and oneof locate a OneOf: its If/Elif/Else group and name.
 	branches *group
