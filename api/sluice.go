@@ -1,18 +1,13 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/sluicehq/sluice/spec"
 	"github.com/sluicehq/sluice/store"
 )
 
@@ -119,109 +114,6 @@ func (s *server) runActive(r *http.Request) bool {
 	return err == nil && !terminal(run.State)
 }
 
-// insideRoot resolves path and checks it lies under the artifact root, so
-// that no request reads outside it.
-func (s *server) insideRoot(path string) (string, error) {
-	if s.cfg.ArtifactRoot == "" {
-		return "", errorf(codeFailedPrecondition, "this server has no local artifact root")
-	}
-	root, err := filepath.EvalSymlinks(s.cfg.ArtifactRoot)
-	if err != nil {
-		return "", errorf(codeNotFound, "artifact root: %v", err)
-	}
-	p, err := filepath.EvalSymlinks(filepath.Clean(path))
-	if err != nil {
-		return "", errorf(codeNotFound, "%s: no such file", path)
-	}
-	rel, err := filepath.Rel(root, p)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
-		return "", errorf(codePermissionDenied, "%s is outside the artifact root", path)
-	}
-	return p, nil
-}
-
-// taskLog serves a task's log; with ?follow=true it streams it as
-// Server-Sent Events ("data:" lines, then "event: end" with the task's
-// final state) while the task runs.
-func (s *server) taskLog(w http.ResponseWriter, r *http.Request) {
-	follow := r.URL.Query().Get("follow") == "true"
-	t, err := s.findTask(r)
-	// A followed task may not have started yet: wait for it while its run
-	// is still going.
-	for follow && err != nil && s.runActive(r) {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-time.After(pollEvery):
-		}
-		t, err = s.findTask(r)
-	}
-	if err != nil {
-		s.writeRPCError(w, r, err)
-		return
-	}
-	if t.LogURI == "" && !follow {
-		s.writeRPCError(w, r, errorf(codeNotFound, "task %q has no log (it has not run a process)", t.ID))
-		return
-	}
-	if !follow {
-		p, err := s.insideRoot(t.LogURI)
-		if err != nil {
-			s.writeRPCError(w, r, err)
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		http.ServeFile(w, r, p)
-		return
-	}
-	sse := newSSE(w)
-	var f *os.File
-	defer func() {
-		if f != nil {
-			f.Close()
-		}
-	}()
-	var partial []byte
-	for {
-		if f == nil && t.LogURI != "" {
-			if p, err := s.insideRoot(t.LogURI); err == nil {
-				f, _ = os.Open(p)
-			}
-		}
-		if f != nil {
-			b, _ := io.ReadAll(f)
-			partial = append(partial, b...)
-			for {
-				i := bytes.IndexByte(partial, '\n')
-				if i < 0 {
-					break
-				}
-				sse.send("", string(partial[:i]))
-				partial = partial[i+1:]
-			}
-		}
-		if terminal(t.State) {
-			if len(partial) > 0 {
-				sse.send("", string(partial))
-			}
-			sse.send("end", t.State)
-			return
-		}
-		sse.flush()
-		select {
-		case <-r.Context().Done():
-			return
-		case <-time.After(pollEvery):
-		}
-		nt, err := s.findTask(r)
-		if err != nil {
-			sse.send("error", err.Error())
-			return
-		}
-		t = nt
-	}
-}
-
 // runEvents streams a run's changes as Server-Sent Events: "run" events
 // with the run's state, "task" events with each task whose state changed
 // (the wireTask JSON), and "end" when the run is over.
@@ -270,49 +162,6 @@ func (s *server) runEvents(w http.ResponseWriter, r *http.Request) {
 		case <-time.After(pollEvery):
 		}
 	}
-}
-
-// artifact serves the file behind an artifact URI (?uri=); for a directory
-// artifact, ?path= names a file inside it, and without it the files are
-// listed.
-func (s *server) artifact(w http.ResponseWriter, r *http.Request) {
-	uri := r.URL.Query().Get("uri")
-	if uri == "" {
-		s.writeRPCError(w, r, invalidf("uri is required"))
-		return
-	}
-	local := spec.LocalPath(uri)
-	if !filepath.IsAbs(local) {
-		s.writeRPCError(w, r, invalidf("artifact %q is not stored on this server", uri))
-		return
-	}
-	if sub := r.URL.Query().Get("path"); sub != "" {
-		local = filepath.Join(local, filepath.FromSlash(sub))
-	}
-	p, err := s.insideRoot(local)
-	if err != nil {
-		s.writeRPCError(w, r, err)
-		return
-	}
-	info, err := os.Stat(p)
-	if err != nil {
-		s.writeRPCError(w, r, errorf(codeNotFound, "artifact %q: %v", uri, err))
-		return
-	}
-	if !info.IsDir() {
-		w.Header().Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", filepath.Base(p)))
-		http.ServeFile(w, r, p)
-		return
-	}
-	var files []string
-	_ = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			rel, _ := filepath.Rel(p, path)
-			files = append(files, filepath.ToSlash(rel))
-		}
-		return nil
-	})
-	writeJSON(w, http.StatusOK, map[string]any{"uri": uri, "directory": true, "files": files})
 }
 
 // sse writes Server-Sent Events.

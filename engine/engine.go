@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluicehq/sluice/artifact"
 	"github.com/sluicehq/sluice/launcher"
 	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/spec"
@@ -37,6 +38,14 @@ type Engine struct {
 	Now func() time.Time
 	// Sleep waits between retries (default: a timer honouring ctx).
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Artifacts, when set, is the configured artifact store: a pipeline root
+	// inside it (its URI or a prefix under it) uses it; other bucket
+	// pipeline roots are opened with artifact.Open.
+	Artifacts artifact.Store
+	// Scratch is the local directory under which runs with a bucket
+	// pipeline root stage their artifacts (default: the system temp
+	// directory). A run's scratch is removed when it ends.
+	Scratch string
 }
 
 // run is the state of one run in progress.
@@ -44,7 +53,10 @@ type run struct {
 	e       *Engine
 	req     *Request
 	ps      *spec.PipelineSpec
-	root    string // run root directory
+	root    string // run root directory (local; for a bucket run, its mount under scratch)
+	rootURI string // the run root's URI in the bucket; "" for a local run
+	store   artifact.Store
+	scratch string // local directory remote URIs map under; "" for a local run
 	system  map[string]string
 	slots   chan struct{}
 	noCache bool
@@ -90,14 +102,39 @@ func (e *Engine) Run(ctx context.Context, req *Request) (*Result, error) {
 	if pipelineRoot == "" {
 		return nil, errors.New("no pipeline root: set one with --pipeline-root")
 	}
-	pipelineRoot, err = filepath.Abs(strings.TrimPrefix(pipelineRoot, "file://"))
-	if err != nil {
-		return nil, err
-	}
-	r := &run{
-		e: e, req: req, ps: ps, noCache: req.NoCache,
-		root:  filepath.Join(pipelineRoot, ps.PipelineInfo.Name, req.RunID),
-		tasks: map[string]*Task{},
+	r := &run{e: e, req: req, ps: ps, noCache: req.NoCache, tasks: map[string]*Task{}}
+	if launcher.Remote(pipelineRoot) {
+		st, own, err := e.storeFor(ctx, pipelineRoot)
+		if err != nil {
+			return nil, fmt.Errorf("pipeline root: %w", err)
+		}
+		if own {
+			defer st.Close()
+		}
+		key, _ := artifact.KeyOf(st, pipelineRoot)
+		pipelineRoot = st.URI(key) // canonical: no query parameters
+		if key == "" {
+			pipelineRoot = strings.TrimSuffix(st.URI(""), "/")
+		}
+		scratch := e.Scratch
+		if scratch == "" {
+			scratch = filepath.Join(os.TempDir(), "sluice-scratch")
+		}
+		r.store, r.scratch = st, filepath.Join(scratch, req.RunID)
+		// A resumed run starts from a clean scratch: what a killed process
+		// left half-downloaded is not trusted.
+		if err := os.RemoveAll(r.scratch); err != nil {
+			return nil, fmt.Errorf("scratch: %w", err)
+		}
+		defer os.RemoveAll(r.scratch)
+		r.rootURI = pipelineRoot + "/" + ps.PipelineInfo.Name + "/" + req.RunID
+		r.root = filepath.Join(r.scratch, filepath.FromSlash(spec.LocalPath(r.rootURI)))
+	} else {
+		pipelineRoot, err = filepath.Abs(strings.TrimPrefix(pipelineRoot, "file://"))
+		if err != nil {
+			return nil, err
+		}
+		r.root = filepath.Join(pipelineRoot, ps.PipelineInfo.Name, req.RunID)
 	}
 	workspace := filepath.Join(r.root, ".sluice", "workspace")
 	if err := os.MkdirAll(workspace, 0o755); err != nil {
@@ -128,6 +165,9 @@ func (e *Engine) Run(ctx context.Context, req *Request) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{RunID: req.RunID, PipelineRoot: pipelineRoot, RunRoot: r.root, Started: now}
+	if r.rootURI != "" {
+		res.RunRoot = r.rootURI
+	}
 	out, state, msg := r.dag(ctx, "", ps.Root, &plan.Scope{Params: params, Artifacts: arts})
 	res.State, res.Error, res.Outputs = state, msg, out
 	res.Finished = e.now()
@@ -139,6 +179,23 @@ func (e *Engine) Run(ctx context.Context, req *Request) (*Result, error) {
 	res.Warnings = r.warnings
 	r.mu.Unlock()
 	return res, nil
+}
+
+// storeFor returns the store of a bucket pipeline root: the configured one
+// when the root lies in it, else one opened from the URL (own: the caller
+// closes it).
+func (e *Engine) storeFor(ctx context.Context, root string) (st artifact.Store, own bool, err error) {
+	if e.Artifacts != nil {
+		base := e.Artifacts.URI("")
+		if plain, _, _ := strings.Cut(root, "?"); plain == base || strings.TrimSuffix(plain, "/") == base {
+			return e.Artifacts, false, nil
+		}
+		if _, ok := artifact.KeyOf(e.Artifacts, root); ok {
+			return e.Artifacts, false, nil
+		}
+	}
+	st, err = artifact.Open(ctx, root)
+	return st, true, err
 }
 
 // RootParams checks run parameters against the pipeline's inputs: unknown

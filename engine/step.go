@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -24,6 +23,11 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		Root:   filepath.Join(r.root, filepath.FromSlash(rec.ID)),
 		Meta:   filepath.Join(r.root, ".sluice", "tasks", filepath.FromSlash(rec.ID)),
 		System: sys,
+		Store:  r.store, Scratch: r.scratch,
+	}
+	if r.rootURI != "" {
+		lt.RootURI = r.rootURI + "/" + rec.ID
+		lt.MetaURI = r.rootURI + "/.sluice/tasks/" + rec.ID
 	}
 	if out, ok := r.req.Completed[rec.ID]; ok && out != nil {
 		now := r.e.now()
@@ -39,7 +43,7 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 	}
 	if ex.Importer != nil {
 		r.update(rec, func(x *Task) { x.State, x.Started = plan.Running, r.e.now() })
-		out, err := launcher.Import(lt)
+		out, err := r.e.Launcher.Import(ctx, lt)
 		if err != nil {
 			return plan.Outputs{}, plan.Failed, err.Error()
 		}
@@ -70,15 +74,15 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		}
 	}
 
-	if err := os.MkdirAll(lt.Meta, 0o755); err != nil {
-		return plan.Outputs{}, plan.Failed, err.Error()
-	}
-	logPath := filepath.Join(lt.Meta, "log.txt")
-	logf, err := os.Create(logPath)
+	logf, logPath, err := r.e.Launcher.OpenLog(ctx, lt)
 	if err != nil {
 		return plan.Outputs{}, plan.Failed, err.Error()
 	}
-	defer logf.Close()
+	defer func() {
+		if err := logf.Close(); err != nil {
+			r.warn(fmt.Sprintf("task %s: log: %v", rec.ID, err))
+		}
+	}()
 
 	maxRetries := 0
 	if t.RetryPolicy != nil {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sluicehq/sluice/artifact"
 	"github.com/sluicehq/sluice/executor"
 	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/pyruntime"
@@ -31,7 +32,9 @@ type Launcher struct {
 	BinDir string
 
 	mu      sync.Mutex
-	checked map[string]error // requirement set -> result
+	checked map[string]error          // requirement set -> result
+	stores  map[string]artifact.Store // bucket stores opened for foreign URIs
+	locks   map[string]*sync.Mutex    // download locks by local path
 }
 
 // Task is one container or importer task, with its inputs resolved.
@@ -50,6 +53,19 @@ type Task struct {
 	Meta string
 	// System holds the system placeholder values.
 	System map[string]string
+
+	// RootURI and MetaURI, for a run whose artifacts live in a bucket, are
+	// the URIs of Root and Meta there (then Root and Meta are their local
+	// mount paths under Scratch). Empty for a local run.
+	RootURI, MetaURI string
+	// Store holds the run's artifacts when they live in a bucket: remote
+	// input artifacts are downloaded from it before the step and outputs
+	// and the log uploaded to it.
+	Store artifact.Store
+	// Scratch is the local directory remote URIs are mapped under
+	// (Scratch + spec.LocalPath(uri)); steps get it as
+	// SLUICE_URI_PATH_PREFIX. Empty for a local run.
+	Scratch string
 }
 
 // Attempt is what one run of the process did, for the record.
@@ -108,11 +124,11 @@ func (l *Launcher) Prepare(t *Task) (*Prepared, error) {
 		}
 		for name, a := range od.Artifacts {
 			in.Outputs.Artifacts[name] = &spec.ArtifactList{Artifacts: []*spec.RuntimeArtifact{{
-				Name: name, URI: filepath.Join(t.Root, name), Type: a.ArtifactType, Metadata: map[string]any{},
+				Name: name, URI: t.uri(name), Type: a.ArtifactType, Metadata: map[string]any{},
 			}}}
 		}
 	}
-	pc := &spec.PlaceholderContext{Input: in, Present: t.Inputs.Present, System: t.System}
+	pc := &spec.PlaceholderContext{Input: in, Present: t.Inputs.Present, System: t.System, LocalPath: t.localPath}
 	if len(c.Command) == 0 {
 		return nil, fmt.Errorf("the container has no command: the local executor cannot run image %q's entrypoint (give the component a command)", c.Image)
 	}
@@ -147,6 +163,9 @@ func (l *Launcher) Prepare(t *Task) (*Prepared, error) {
 	if ws := t.System["workspace_path"]; ws != "" {
 		env = append(env, "SLUICE_WORKSPACE_PATH="+ws)
 	}
+	if t.Scratch != "" {
+		env = append(env, "SLUICE_URI_PATH_PREFIX="+t.Scratch)
+	}
 	return &Prepared{Input: in, Argv: argv, Image: image, Env: env, Reqs: reqs}, nil
 }
 
@@ -170,6 +189,9 @@ func (l *Launcher) Run(ctx context.Context, t *Task, p *Prepared, log io.Writer)
 			return nil, att, err
 		}
 	}
+	if err := l.stageInputs(ctx, t, p.Input); err != nil {
+		return nil, att, err
+	}
 	res, err := l.Executor.Run(ctx, &executor.Job{
 		RunID: t.RunID, TaskID: t.TaskID, Image: p.Image, Argv: p.Argv, Env: p.Env, Dir: work, Log: log,
 	})
@@ -184,7 +206,10 @@ func (l *Launcher) Run(ctx context.Context, t *Task, p *Prepared, log io.Writer)
 	if err != nil {
 		return nil, att, err
 	}
-	if err := uploadCustomPaths(out); err != nil {
+	if err := uploadCustomPaths(t, out); err != nil {
+		return nil, att, err
+	}
+	if err := l.uploadOutputs(ctx, t, out.Artifacts); err != nil {
 		return nil, att, err
 	}
 	return out, att, nil
@@ -193,13 +218,13 @@ func (l *Launcher) Run(ctx context.Context, t *Task, p *Prepared, log io.Writer)
 // uploadCustomPaths copies output artifacts that a step wrote to a path of
 // its choosing (Artifact.set_path / custom_path) to their URI's location, as
 // the KFP launcher uploads them, so that consumers find them there.
-func uploadCustomPaths(out *plan.Outputs) error {
+func uploadCustomPaths(t *Task, out *plan.Outputs) error {
 	for name, arts := range out.Artifacts {
 		for _, a := range arts {
 			if a.CustomPath == "" {
 				continue
 			}
-			dst := spec.LocalPath(a.URI)
+			dst := t.localPath(a.URI)
 			if !filepath.IsAbs(dst) || filepath.Clean(dst) == filepath.Clean(a.CustomPath) {
 				continue
 			}
@@ -349,7 +374,7 @@ func cloneMap(m map[string]any) map[string]any {
 
 // Import runs an importer task: one output artifact "artifact" from the
 // resolved URI, with metadata templated from the task's parameters.
-func Import(t *Task) (*plan.Outputs, error) {
+func (l *Launcher) Import(ctx context.Context, t *Task) (*plan.Outputs, error) {
 	imp := t.Exec.Importer
 	var uri any
 	if imp.ArtifactURI.RuntimeParameter != "" {
@@ -377,12 +402,22 @@ func Import(t *Task) (*plan.Outputs, error) {
 		}
 		a := &spec.RuntimeArtifact{URI: s, Metadata: map[string]any{"_kfp_workspace": true}}
 		dst := spec.ArtifactLocalPath(a, ws, nil)
-		src := spec.LocalPath(s)
-		if _, err := os.Stat(src); err != nil {
-			return nil, fmt.Errorf("importer: download %s to the workspace: %v", s, err)
-		}
-		if err := copyTree(src, dst); err != nil {
-			return nil, fmt.Errorf("importer: download %s to the workspace: %w", s, err)
+		if Remote(s) {
+			st, key, err := l.storeFor(ctx, t, s)
+			if err == nil {
+				err = st.Get(ctx, key, dst)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("importer: download %s to the workspace: %w", s, err)
+			}
+		} else {
+			src := spec.LocalPath(s)
+			if _, err := os.Stat(src); err != nil {
+				return nil, fmt.Errorf("importer: download %s to the workspace: %v", s, err)
+			}
+			if err := copyTree(src, dst); err != nil {
+				return nil, fmt.Errorf("importer: download %s to the workspace: %w", s, err)
+			}
 		}
 		md["_kfp_workspace"] = true
 	}

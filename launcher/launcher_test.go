@@ -1,6 +1,7 @@
 package launcher
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -132,7 +133,7 @@ func TestImportTemplatesMetadataAndCopiesToWorkspace(t *testing.T) {
 		Inputs: &plan.Inputs{Params: map[string]any{"uri": src, "metadata": "one", "metadata-2": "key"}},
 		System: map[string]string{"workspace_path": ws},
 	}
-	out, err := Import(task)
+	out, err := (&Launcher{}).Import(context.Background(), task)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +146,7 @@ func TestImportTemplatesMetadataAndCopiesToWorkspace(t *testing.T) {
 		t.Fatalf("workspace copy: %q %v", b, err)
 	}
 	task.Inputs.Params = map[string]any{}
-	if _, err := Import(task); err == nil {
+	if _, err := (&Launcher{}).Import(context.Background(), task); err == nil {
 		t.Fatal("importer without its uri input: no error")
 	}
 }

@@ -22,8 +22,10 @@ type Config struct {
 	// DB is the database: empty for <Data>/sluice.db, a file path, or a
 	// postgres:// URL (SLUICE_DB).
 	DB string
-	// Artifacts is the default pipeline root (SLUICE_ARTIFACTS, default
-	// <Data>/artifacts). Only local directories are supported so far.
+	// Artifacts is the artifact store and default pipeline root
+	// (SLUICE_ARTIFACTS, default <Data>/artifacts): a local directory, or
+	// an s3://, gs:// or azblob:// bucket URL (see package artifact).
+	// Task logs are kept there too.
 	Artifacts string
 	// Executor runs steps (SLUICE_EXECUTOR): "local".
 	Executor string
@@ -107,10 +109,15 @@ func (c *Config) Validate() error {
 	if c.Artifacts == "" {
 		c.Artifacts = filepath.Join(c.Data, "artifacts")
 	}
-	if strings.Contains(c.Artifacts, "://") && !strings.HasPrefix(c.Artifacts, "file://") {
-		return fmt.Errorf("--artifacts %q: only local directories are supported so far", c.Artifacts)
+	if scheme, _, ok := strings.Cut(c.Artifacts, "://"); ok && scheme != "file" {
+		switch scheme {
+		case "s3", "gs", "azblob":
+		default:
+			return fmt.Errorf("--artifacts: unsupported scheme %q (want a directory, s3://, gs:// or azblob://)", scheme)
+		}
+	} else {
+		c.Artifacts = strings.TrimPrefix(c.Artifacts, "file://")
 	}
-	c.Artifacts = strings.TrimPrefix(c.Artifacts, "file://")
 	if c.DB == "" {
 		c.DB = filepath.Join(c.Data, "sluice.db")
 	}

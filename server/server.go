@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/api"
+	"github.com/sluicehq/sluice/artifact"
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/examples"
 	"github.com/sluicehq/sluice/executor/local"
@@ -28,13 +29,14 @@ import (
 
 // Server is a running Sluice server.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	store  store.Store
-	runner *Runner
-	sched  *schedule.Scheduler
-	http   *http.Server
-	ln     net.Listener
+	cfg       Config
+	log       *slog.Logger
+	store     store.Store
+	artifacts artifact.Store
+	runner    *Runner
+	sched     *schedule.Scheduler
+	http      *http.Server
+	ln        net.Listener
 }
 
 // New opens the store, prepares the engine and binds the listen address.
@@ -68,17 +70,33 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	arts, err := artifact.Open(ctx, cfg.Artifacts)
+	if err != nil {
+		return nil, fmt.Errorf("--artifacts: %w", err)
+	}
+	s.artifacts = arts
+	defer func() {
+		if !ok {
+			arts.Close()
+		}
+	}()
 	eng := &engine.Engine{
 		Launcher:    &launcher.Launcher{Executor: &local.Executor{}, PythonPath: pp, BinDir: bin},
 		Parallelism: cfg.Parallelism,
-		DefaultRoot: cfg.Artifacts,
+		DefaultRoot: arts.URI(""),
+		Artifacts:   arts,
+		Scratch:     filepath.Join(cfg.Data, "scratch"),
 		Cache:       storeCache{st},
 		Logger:      log,
+	}
+	artifactRoot := ""
+	if d, ok := arts.(*artifact.DirStore); ok {
+		artifactRoot = d.Root()
 	}
 	s.runner = &Runner{Store: st, Engine: eng, MaxConcurrent: cfg.MaxConcurrentRuns, Logger: log}
 	s.runner.metrics = newMetrics(s.runner.executing)
 	s.sched = &schedule.Scheduler{Store: st, Runs: s.runner, Logger: log}
-	apiHandler, err := api.New(api.Config{Store: st, Runs: s.runner, Token: cfg.Token, ArtifactRoot: cfg.Artifacts, Logger: log})
+	apiHandler, err := api.New(api.Config{Store: st, Runs: s.runner, Token: cfg.Token, ArtifactRoot: artifactRoot, Artifacts: arts, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +142,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	_ = s.http.Shutdown(shut)
 	s.sched.Stop()
 	s.runner.Stop()
-	cerr := s.store.Close()
+	cerr := errors.Join(s.store.Close(), s.artifacts.Close(), s.runner.Engine.Launcher.Close())
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -13,6 +13,7 @@ var uriMounts = []struct{ scheme, mount string }{
 	{"gs://", "/gcs/"},
 	{"s3://", "/s3/"},
 	{"minio://", "/minio/"},
+	{"azblob://", "/azblob/"}, // a Sluice extension: KFP has no Azure mount
 }
 
 // LocalPath maps an artifact URI to its local path (FORMAT.md §5.4):
@@ -20,6 +21,7 @@ var uriMounts = []struct{ scheme, mount string }{
 //	gs://b/k            -> /gcs/b/k
 //	s3://b/k            -> /s3/b/k
 //	minio://b/k         -> /minio/b/k
+//	azblob://c/k        -> /azblob/c/k         (Sluice only)
 //	oci://reg/repo:tag  -> /oci/reg_repo:tag   ('/' becomes '_')
 //	file:///x           -> /x                  (also file://localhost/x)
 //

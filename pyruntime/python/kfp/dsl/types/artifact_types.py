@@ -4,6 +4,7 @@ URI to local path:
   gs://b/k     -> /gcs/b/k
   s3://b/k     -> /s3/b/k
   minio://b/k  -> /minio/b/k
+  azblob://c/k -> /azblob/c/k  (Sluice only)
   oci://r/x:t  -> /oci/r_x:t   (plus '/models' for Model.path)
   anything else is used as the path unchanged.
 An artifact whose metadata has ``_kfp_workspace: true`` lives under
@@ -28,6 +29,7 @@ _REMOTE_SCHEMES = (
     ('gs://', '/gcs/'),
     ('s3://', '/s3/'),
     ('minio://', '/minio/'),
+    ('azblob://', '/azblob/'),  # Sluice only: KFP has no Azure mount
 )
 _OCI_SCHEME = 'oci://'
 _OCI_DIR = '/oci/'

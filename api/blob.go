@@ -1,0 +1,279 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sluicehq/sluice/artifact"
+	"github.com/sluicehq/sluice/spec"
+)
+
+// Logs and artifacts are read from the local artifact root (plain paths)
+// or from the configured artifact store (bucket URIs); nothing outside
+// those two is served.
+
+// remoteURI reports whether uri names a bucket object (s3://, gs://, ...).
+func remoteURI(uri string) bool {
+	i := strings.Index(uri, "://")
+	return i > 0 && uri[:i] != "file"
+}
+
+// insideRoot resolves path and checks it lies under the artifact root, so
+// that no request reads outside it.
+func (s *server) insideRoot(p string) (string, error) {
+	if s.cfg.ArtifactRoot == "" {
+		return "", errorf(codeFailedPrecondition, "this server has no local artifact root")
+	}
+	root, err := filepath.EvalSymlinks(s.cfg.ArtifactRoot)
+	if err != nil {
+		return "", errorf(codeNotFound, "artifact root: %v", err)
+	}
+	real, err := filepath.EvalSymlinks(filepath.Clean(p))
+	if err != nil {
+		return "", errorf(codeNotFound, "%s: no such file", p)
+	}
+	rel, err := filepath.Rel(root, real)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return "", errorf(codePermissionDenied, "%s is outside the artifact root", p)
+	}
+	return real, nil
+}
+
+// storeKey returns the key of a bucket URI in the configured store.
+func (s *server) storeKey(uri string) (string, error) {
+	if s.cfg.Artifacts == nil {
+		return "", errorf(codeNotFound, "artifact %q is not stored on this server", uri)
+	}
+	key, ok := artifact.KeyOf(s.cfg.Artifacts, uri)
+	if !ok {
+		return "", errorf(codePermissionDenied, "%s is outside this server's artifact store", uri)
+	}
+	return key, nil
+}
+
+// openBlob opens one object: a file under the artifact root or an object
+// of the artifact store.
+func (s *server) openBlob(ctx context.Context, uri string) (io.ReadCloser, error) {
+	if remoteURI(uri) {
+		key, err := s.storeKey(uri)
+		if err != nil {
+			return nil, err
+		}
+		rc, err := s.cfg.Artifacts.Open(ctx, key)
+		if errors.Is(err, artifact.ErrNotFound) {
+			return nil, errorf(codeNotFound, "%s: no such object", uri)
+		}
+		return rc, err
+	}
+	p, err := s.insideRoot(spec.LocalPath(uri))
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, errorf(codeNotFound, "%s: %v", uri, err)
+	}
+	return f, nil
+}
+
+// readFrom returns what an object holds past offset.
+func (s *server) readFrom(ctx context.Context, uri string, offset int64) ([]byte, error) {
+	rc, err := s.openBlob(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	if sk, ok := rc.(io.Seeker); ok {
+		if _, err := sk.Seek(offset, io.SeekStart); err != nil {
+			return nil, err
+		}
+	} else if _, err := io.CopyN(io.Discard, rc, offset); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return io.ReadAll(rc)
+}
+
+// taskLog serves a task's log; with ?follow=true it streams it as
+// Server-Sent Events ("data:" lines, then "event: end" with the task's
+// final state) while the task runs.
+func (s *server) taskLog(w http.ResponseWriter, r *http.Request) {
+	follow := r.URL.Query().Get("follow") == "true"
+	t, err := s.findTask(r)
+	// A followed task may not have started yet: wait for it while its run
+	// is still going.
+	for follow && err != nil && s.runActive(r) {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(pollEvery):
+		}
+		t, err = s.findTask(r)
+	}
+	if err != nil {
+		s.writeRPCError(w, r, err)
+		return
+	}
+	if t.LogURI == "" && !follow {
+		s.writeRPCError(w, r, errorf(codeNotFound, "task %q has no log (it has not run a process)", t.ID))
+		return
+	}
+	if !follow {
+		rc, err := s.openBlob(r.Context(), t.LogURI)
+		if err != nil {
+			s.writeRPCError(w, r, err)
+			return
+		}
+		defer rc.Close()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if f, ok := rc.(*os.File); ok {
+			http.ServeContent(w, r, "log.txt", time.Time{}, f)
+			return
+		}
+		io.Copy(w, rc)
+		return
+	}
+	sse := newSSE(w)
+	var offset int64
+	var partial []byte
+	for {
+		if t.LogURI != "" {
+			if b, err := s.readFrom(r.Context(), t.LogURI, offset); err == nil {
+				offset += int64(len(b))
+				partial = append(partial, b...)
+				for {
+					i := strings.IndexByte(string(partial), '\n')
+					if i < 0 {
+						break
+					}
+					sse.send("", string(partial[:i]))
+					partial = partial[i+1:]
+				}
+			}
+		}
+		if terminal(t.State) {
+			if len(partial) > 0 {
+				sse.send("", string(partial))
+			}
+			sse.send("end", t.State)
+			return
+		}
+		sse.flush()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(pollEvery):
+		}
+		nt, err := s.findTask(r)
+		if err != nil {
+			sse.send("error", err.Error())
+			return
+		}
+		t = nt
+	}
+}
+
+// artifact serves the file behind an artifact URI (?uri=); for a directory
+// artifact, ?path= names a file inside it, and without it the files are
+// listed.
+func (s *server) artifact(w http.ResponseWriter, r *http.Request) {
+	uri := r.URL.Query().Get("uri")
+	if uri == "" {
+		s.writeRPCError(w, r, invalidf("uri is required"))
+		return
+	}
+	sub := r.URL.Query().Get("path")
+	if remoteURI(uri) {
+		s.remoteArtifact(w, r, uri, sub)
+		return
+	}
+	local := spec.LocalPath(uri)
+	if !filepath.IsAbs(local) {
+		s.writeRPCError(w, r, invalidf("artifact %q is not stored on this server", uri))
+		return
+	}
+	if sub != "" {
+		local = filepath.Join(local, filepath.FromSlash(sub))
+	}
+	p, err := s.insideRoot(local)
+	if err != nil {
+		s.writeRPCError(w, r, err)
+		return
+	}
+	info, err := os.Stat(p)
+	if err != nil {
+		s.writeRPCError(w, r, errorf(codeNotFound, "artifact %q: %v", uri, err))
+		return
+	}
+	if !info.IsDir() {
+		w.Header().Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", filepath.Base(p)))
+		http.ServeFile(w, r, p)
+		return
+	}
+	files := []string{}
+	_ = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			rel, _ := filepath.Rel(p, path)
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	writeJSON(w, http.StatusOK, map[string]any{"uri": uri, "directory": true, "files": files})
+}
+
+// remoteArtifact serves an artifact of the configured bucket store.
+func (s *server) remoteArtifact(w http.ResponseWriter, r *http.Request, uri, sub string) {
+	key, err := s.storeKey(uri)
+	if err != nil {
+		s.writeRPCError(w, r, err)
+		return
+	}
+	if sub != "" {
+		clean := path.Clean("/" + sub)[1:]
+		if clean == "" || clean != sub {
+			s.writeRPCError(w, r, invalidf("path %q: must be a relative path inside the artifact", sub))
+			return
+		}
+		key += "/" + clean
+	}
+	st := s.cfg.Artifacts
+	rc, err := st.Open(r.Context(), key)
+	if err == nil {
+		defer rc.Close()
+		name := path.Base(key)
+		if ct := mime.TypeByExtension(path.Ext(name)); ct != "" {
+			w.Header().Set("Content-Type", ct)
+		} else {
+			w.Header().Set("Content-Type", "application/octet-stream")
+		}
+		w.Header().Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", name))
+		io.Copy(w, rc)
+		return
+	}
+	if !errors.Is(err, artifact.ErrNotFound) {
+		s.writeRPCError(w, r, err)
+		return
+	}
+	keys, lerr := st.List(r.Context(), key)
+	if lerr != nil {
+		s.writeRPCError(w, r, lerr)
+		return
+	}
+	if len(keys) == 0 {
+		s.writeRPCError(w, r, errorf(codeNotFound, "artifact %q: no such object", uri))
+		return
+	}
+	files := make([]string, 0, len(keys))
+	for _, k := range keys {
+		files = append(files, strings.TrimPrefix(k, key+"/"))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"uri": uri, "directory": true, "files": files})
+}

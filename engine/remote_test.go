@@ -1,0 +1,163 @@
+package engine_test
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sluicehq/sluice/artifact"
+	"github.com/sluicehq/sluice/artifact/artifacttest"
+	"github.com/sluicehq/sluice/engine"
+	"github.com/sluicehq/sluice/plan"
+)
+
+func readObject(t *testing.T, s artifact.Store, uri string) string {
+	t.Helper()
+	key, ok := artifact.KeyOf(s, uri)
+	if !ok {
+		t.Fatalf("%s is not in the store %s", uri, s.URI(""))
+	}
+	rc, err := s.Open(context.Background(), key)
+	if err != nil {
+		t.Fatalf("open %s: %v", uri, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// A run whose pipeline root is a bucket: artifacts are uploaded by their
+// producer, downloaded by their consumer, logs are copied to the bucket,
+// and nothing is left on local disk afterwards.
+func TestBucketPipelineRoot(t *testing.T) {
+	u := artifacttest.S3(t, "art", "team")
+	st, err := artifact.Open(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e := newEngine(t)
+	e.Artifacts = st
+	e.Scratch = t.TempDir()
+	p := load(t, twoStep)
+
+	res, err := e.Run(context.Background(), &engine.Request{Pipeline: p, Params: map[string]any{"n": int64(3)}, PipelineRoot: "s3://art/team/runs", RunID: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.State != plan.Succeeded {
+		t.Fatalf("state %s: %s", res.State, res.Error)
+	}
+	if res.PipelineRoot != "s3://art/team/runs" || res.RunRoot != "s3://art/team/runs/two-step/r1" {
+		t.Errorf("roots = %q, %q", res.PipelineRoot, res.RunRoot)
+	}
+	if got := res.Outputs.Parameters["Output"]; got != int64(3) {
+		t.Fatalf("Output = %#v, want 3 (the consumer read the downloaded artifact)", got)
+	}
+	data := res.Outputs.Artifacts["data"][0]
+	if data.URI != "s3://art/team/runs/two-step/r1/producer/out" {
+		t.Errorf("artifact URI = %q", data.URI)
+	}
+	if got := readObject(t, st, data.URI); got != "hello\nhello\nhello\n" {
+		t.Errorf("artifact in the bucket = %q", got)
+	}
+	prod := task(t, res, "producer")
+	if prod.LogPath != "s3://art/team/runs/two-step/r1/.sluice/tasks/producer/log.txt" {
+		t.Errorf("log URI = %q", prod.LogPath)
+	}
+	readObject(t, st, prod.LogPath) // exists (the step prints nothing)
+	left, _ := os.ReadDir(e.Scratch)
+	if len(left) != 0 {
+		t.Errorf("scratch not cleaned: %v", left)
+	}
+
+	// The cache serves bucket outputs too: the consumer of a cached
+	// producer still downloads the artifact.
+	res2, err := e.Run(context.Background(), &engine.Request{Pipeline: p, Params: map[string]any{"n": int64(3)}, PipelineRoot: "s3://art/team/runs", RunID: "r2"})
+	if err != nil || res2.State != plan.Succeeded || !task(t, res2, "producer").Cached {
+		t.Fatalf("second run: %v %+v", err, res2)
+	}
+}
+
+const dirArtifact = `
+pipelineInfo: {name: dir-artifact}
+root:
+  dag:
+    tasks:
+      train:
+        taskInfo: {name: train}
+        componentRef: {name: comp-train}
+      use:
+        taskInfo: {name: use}
+        componentRef: {name: comp-use}
+        dependentTasks: [train]
+        inputs:
+          artifacts:
+            model: {taskOutputArtifact: {producerTask: train, outputArtifactKey: model}}
+components:
+  comp-train:
+    executorLabel: exec-train
+    outputDefinitions:
+      artifacts: {model: {artifactType: {schemaTitle: system.Model, schemaVersion: 0.0.1}}}
+  comp-use:
+    executorLabel: exec-use
+    inputDefinitions:
+      artifacts: {model: {artifactType: {schemaTitle: system.Model, schemaVersion: 0.0.1}}}
+deploymentSpec:
+  executors:
+    exec-train:
+      container:
+        image: alpine
+        command: [sh, -c, 'mkdir -p "$0/sub" && echo w > "$0/weights" && echo c > "$0/sub/config" && echo "training at $0" && echo oops >&2', "{{$.outputs.artifacts['model'].path}}"]
+    exec-use:
+      container:
+        image: alpine
+        command: [sh, -c, 'cat "$0/weights" "$0/sub/config"; case "$0" in "$SLUICE_URI_PATH_PREFIX"/s3/art/*) ;; *) echo "bad path $0"; exit 3;; esac', "{{$.inputs.artifacts['model'].path}}"]
+schemaVersion: 2.1.0
+`
+
+// A directory artifact travels as a tree; the steps see the artifact
+// under the KFP mount path (/s3/bucket/key) below SLUICE_URI_PATH_PREFIX,
+// which Sluice's Python runtime honours too.
+func TestBucketDirectoryArtifactAndLogs(t *testing.T) {
+	u := artifacttest.S3(t, "art", "")
+	e := newEngine(t)
+	e.Scratch = t.TempDir()
+	// No configured store: the engine opens the root from its URL.
+	res, err := e.Run(context.Background(), &engine.Request{Pipeline: load(t, dirArtifact), PipelineRoot: u, RunID: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := artifact.Open(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	use := task(t, res, "use")
+	if res.State != plan.Succeeded {
+		t.Fatalf("state %s: %s; use log: %s", res.State, res.Error, readObject(t, st, use.LogPath))
+	}
+	if got := readObject(t, st, use.LogPath); got != "w\nc\n" {
+		t.Errorf("consumer log = %q", got)
+	}
+	train := task(t, res, "train")
+	if got := readObject(t, st, train.LogPath); !strings.Contains(got, "training at "+e.Scratch) || !strings.Contains(got, "oops") {
+		t.Errorf("producer log = %q", got)
+	}
+	keys, err := st.List(t.Context(), "dir-artifact/r1/train/model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(keys, ",") != "dir-artifact/r1/train/model/sub/config,dir-artifact/r1/train/model/weights" {
+		t.Errorf("model objects = %v", keys)
+	}
+	if _, err := os.Stat(filepath.Join(e.Scratch, "r1")); !os.IsNotExist(err) {
+		t.Errorf("scratch of the run still there: %v", err)
+	}
+}

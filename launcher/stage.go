@@ -1,0 +1,270 @@
+package launcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sluicehq/sluice/artifact"
+	"github.com/sluicehq/sluice/spec"
+)
+
+// Remote reports whether an artifact URI names an object in a bucket
+// (s3://, gs://, azblob://, ...) rather than a local path or file:// URL.
+func Remote(uri string) bool {
+	i := strings.Index(uri, "://")
+	return i > 0 && uri[:i] != "file"
+}
+
+// localPath maps an artifact URI to the file the step reads or writes: a
+// remote URI to its mount path (spec.LocalPath) under the task's Scratch
+// directory, anything else as spec.LocalPath does.
+func (t *Task) localPath(uri string) string {
+	if t.Scratch != "" && Remote(uri) {
+		return filepath.Join(t.Scratch, filepath.FromSlash(spec.LocalPath(uri)))
+	}
+	return spec.LocalPath(uri)
+}
+
+// uri is the artifact URI of a name under the task root.
+func (t *Task) uri(name string) string {
+	if t.RootURI != "" {
+		return t.RootURI + "/" + name
+	}
+	return filepath.Join(t.Root, name)
+}
+
+// storeFor returns the store holding a remote URI and its key there: the
+// task's store when the URI lies inside it, else a store opened on the
+// URI's bucket with credentials from the environment (kept for later use).
+func (l *Launcher) storeFor(ctx context.Context, t *Task, uri string) (artifact.Store, string, error) {
+	if t.Store != nil {
+		if key, ok := artifact.KeyOf(t.Store, uri); ok {
+			return t.Store, key, nil
+		}
+	}
+	u, err := url.Parse(uri)
+	if err != nil || u.Host == "" {
+		return nil, "", fmt.Errorf("artifact URI %q: not a bucket URI", uri)
+	}
+	base := u.Scheme + "://" + u.Host
+	l.mu.Lock()
+	s, ok := l.stores[base]
+	l.mu.Unlock()
+	if !ok {
+		s, err = artifact.Open(ctx, base)
+		if err != nil {
+			return nil, "", err
+		}
+		l.mu.Lock()
+		if prev, ok := l.stores[base]; ok {
+			s.Close()
+			s = prev
+		} else {
+			if l.stores == nil {
+				l.stores = map[string]artifact.Store{}
+			}
+			l.stores[base] = s
+		}
+		l.mu.Unlock()
+	}
+	key, ok := artifact.KeyOf(s, uri)
+	if !ok {
+		return nil, "", fmt.Errorf("artifact URI %q: no object key", uri)
+	}
+	return s, key, nil
+}
+
+// Close releases the stores the launcher opened for URIs outside the tasks'
+// own stores.
+func (l *Launcher) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var errs []error
+	for k, s := range l.stores {
+		errs = append(errs, s.Close())
+		delete(l.stores, k)
+	}
+	return errors.Join(errs...)
+}
+
+// pathLock serializes downloads to one local path: steps running at once
+// may consume the same artifact.
+func (l *Launcher) pathLock(p string) func() {
+	l.mu.Lock()
+	if l.locks == nil {
+		l.locks = map[string]*sync.Mutex{}
+	}
+	m, ok := l.locks[p]
+	if !ok {
+		m = &sync.Mutex{}
+		l.locks[p] = m
+	}
+	l.mu.Unlock()
+	m.Lock()
+	return m.Unlock
+}
+
+// download fetches a remote artifact to its local path unless it is
+// already there (downloaded or produced earlier in this run).
+func (l *Launcher) download(ctx context.Context, t *Task, a *spec.RuntimeArtifact, workspace string) error {
+	if a == nil || a.CustomPath != "" || !Remote(a.URI) || t.Scratch == "" {
+		return nil
+	}
+	if ws, _ := a.Metadata["_kfp_workspace"].(bool); ws {
+		return nil // already in the workspace
+	}
+	local := spec.ArtifactLocalPath(a, workspace, t.localPath)
+	unlock := l.pathLock(local)
+	defer unlock()
+	if _, err := os.Stat(local); err == nil {
+		return nil
+	}
+	s, key, err := l.storeFor(ctx, t, a.URI)
+	if err != nil {
+		return err
+	}
+	if err := s.Get(ctx, key, local); err != nil {
+		os.RemoveAll(local)
+		return fmt.Errorf("download %s: %w", a.URI, err)
+	}
+	return nil
+}
+
+// stageInputs downloads every remote input artifact of a step.
+func (l *Launcher) stageInputs(ctx context.Context, t *Task, in *spec.ExecutorInput) error {
+	ws := t.System["workspace_path"]
+	for name, list := range in.Inputs.Artifacts {
+		for _, a := range list.Artifacts {
+			if err := l.download(ctx, t, a, ws); err != nil {
+				return fmt.Errorf("input artifact %q: %w", name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// uploadOutputs stores every output artifact the step wrote under a remote
+// URI. An output the step did not write stays unwritten, as locally.
+func (l *Launcher) uploadOutputs(ctx context.Context, t *Task, out map[string][]*spec.RuntimeArtifact) error {
+	if t.Scratch == "" {
+		return nil
+	}
+	for name, arts := range out {
+		for _, a := range arts {
+			if !Remote(a.URI) {
+				continue
+			}
+			local := t.localPath(a.URI)
+			if _, err := os.Stat(local); err != nil {
+				continue
+			}
+			s, key, err := l.storeFor(ctx, t, a.URI)
+			if err != nil {
+				return fmt.Errorf("output artifact %q: %w", name, err)
+			}
+			if err := s.Put(ctx, local, key); err != nil {
+				return fmt.Errorf("output artifact %q: upload to %s: %w", name, a.URI, err)
+			}
+		}
+	}
+	return nil
+}
+
+// LogFlushInterval is how often a task's log is copied to a remote
+// artifact store while the step runs.
+var LogFlushInterval = time.Second
+
+// OpenLog creates the task's log file (Meta/log.txt) and returns it with
+// the log's URI. For a task whose artifacts live in a bucket the log is
+// also copied there while the step runs (every LogFlushInterval, when it
+// grew) and when it is closed, so it outlives the machine that ran it.
+func (l *Launcher) OpenLog(ctx context.Context, t *Task) (io.WriteCloser, string, error) {
+	if err := os.MkdirAll(t.Meta, 0o755); err != nil {
+		return nil, "", err
+	}
+	path := filepath.Join(t.Meta, "log.txt")
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, "", err
+	}
+	if t.MetaURI == "" || t.Store == nil {
+		return f, path, nil
+	}
+	uri := t.MetaURI + "/log.txt"
+	key, ok := artifact.KeyOf(t.Store, uri)
+	if !ok {
+		f.Close()
+		return nil, "", fmt.Errorf("log URI %q is outside the artifact store", uri)
+	}
+	rl := &remoteLog{File: f, ctx: context.WithoutCancel(ctx), store: t.Store, key: key, path: path, done: make(chan struct{}), stopped: make(chan struct{})}
+	if err := rl.flush(); err != nil {
+		f.Close()
+		return nil, "", fmt.Errorf("log: %w", err)
+	}
+	go rl.loop()
+	return rl, uri, nil
+}
+
+// remoteLog is a local log file mirrored to an artifact store.
+type remoteLog struct {
+	*os.File
+	ctx     context.Context
+	store   artifact.Store
+	key     string
+	path    string
+	done    chan struct{}
+	stopped chan struct{}
+
+	mu   sync.Mutex
+	size int64 // size at the last flush
+}
+
+func (r *remoteLog) loop() {
+	defer close(r.stopped)
+	tick := time.NewTicker(LogFlushInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.done:
+			return
+		case <-tick.C:
+			_ = r.flush() // the final flush at Close reports errors
+		}
+	}
+}
+
+func (r *remoteLog) flush() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	info, err := os.Stat(r.path)
+	if err != nil {
+		return err
+	}
+	if info.Size() == r.size && r.size > 0 {
+		return nil
+	}
+	if err := r.store.Put(r.ctx, r.path, r.key); err != nil {
+		return err
+	}
+	r.size = info.Size()
+	return nil
+}
+
+// Close closes the file and copies the whole log to the store.
+func (r *remoteLog) Close() error {
+	close(r.done)
+	<-r.stopped
+	cerr := r.File.Close()
+	r.mu.Lock()
+	r.size = -1 // force the last copy
+	r.mu.Unlock()
+	return errors.Join(cerr, r.flush())
+}

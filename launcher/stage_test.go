@@ -1,0 +1,71 @@
+package launcher
+
+import (
+	"context"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice/artifact"
+	"github.com/sluicehq/sluice/artifact/artifacttest"
+)
+
+func TestRemote(t *testing.T) {
+	for uri, want := range map[string]bool{
+		"s3://b/k": true, "gs://b/k": true, "azblob://c/k": true, "minio://b/k": true,
+		"/tmp/x": false, "file:///tmp/x": false, "relative": false, "": false,
+	} {
+		if got := Remote(uri); got != want {
+			t.Errorf("Remote(%q) = %v, want %v", uri, got, want)
+		}
+	}
+}
+
+// A task's log reaches the bucket while the step is still writing it, and
+// in full when it is closed.
+func TestOpenLogMirrorsToBucket(t *testing.T) {
+	old := LogFlushInterval
+	LogFlushInterval = 20 * time.Millisecond
+	defer func() { LogFlushInterval = old }()
+
+	st, err := artifact.Open(t.Context(), artifacttest.S3(t, "logs", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	task := &Task{Meta: t.TempDir(), MetaURI: "s3://logs/p/r/.sluice/tasks/a", Store: st}
+	w, uri, err := (&Launcher{}).OpenLog(context.Background(), task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uri != "s3://logs/p/r/.sluice/tasks/a/log.txt" {
+		t.Fatalf("uri = %q", uri)
+	}
+	read := func() string {
+		rc, err := st.Open(context.Background(), "p/r/.sluice/tasks/a/log.txt")
+		if err != nil {
+			return "<" + err.Error() + ">"
+		}
+		defer rc.Close()
+		b, _ := io.ReadAll(rc)
+		return string(b)
+	}
+	if got := read(); got != "" {
+		t.Fatalf("new log = %q, want an empty object", got)
+	}
+	io.WriteString(w, "line 1\n")
+	deadline := time.Now().Add(10 * time.Second)
+	for read() != "line 1\n" {
+		if time.Now().After(deadline) {
+			t.Fatalf("log not mirrored while open: %q", read())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	io.WriteString(w, "line 2\n")
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(); got != "line 1\nline 2\n" {
+		t.Fatalf("closed log = %q", got)
+	}
+}
