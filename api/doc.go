@@ -30,10 +30,15 @@
 // Config.MaxUploadBytes is 413. Unknown routes are 404 and known routes
 // called with the wrong method 405, both as JSON.
 //
-// Sluice differences from KFP: single-user only (namespace inputs are
-// ignored); pipeline_version.package_url is refused (no URL fetching — the
-// spec must be uploaded or given inline in pipeline_version.pipeline_spec);
-// a run or recurring run given pipeline_version_reference without a version
-// is pinned to the latest version when it is created; a recurring run
-// without max_concurrency gets 1 instead of an error.
+// Sluice differences from KFP: single-user only, like KFP's single-user
+// mode (healthz reports multi_user false and namespace inputs are
+// accepted and ignored); pipeline_version.package_url is fetched from
+// http(s) URLs or from the server's artifact store (bounded like an
+// upload; file:// and local paths are refused); there is no ML Metadata,
+// so task details carry no execution_id, artifact_ids or pod_name (the
+// local executor has no pods; Sluice's task records under /apis/sluice/v1
+// have every input and output); a run or recurring run given
+// pipeline_version_reference without a version is pinned to the latest
+// version when it is created; a recurring run without max_concurrency gets
+// 1 instead of an error.
 package api

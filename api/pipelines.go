@@ -1,11 +1,13 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/sluicehq/sluice/spec"
 	"github.com/sluicehq/sluice/store"
 )
 
@@ -114,10 +116,26 @@ func (s *server) createPipeline(r *http.Request) (any, error) {
 	return toWirePipeline(p), nil
 }
 
-var errPackageURL = errorf(codeInvalidArgument, "pipeline_version.package_url is not supported: Sluice does not fetch pipeline packages from URLs; upload the file (POST /apis/v2beta1/pipelines/upload) or give the spec inline in pipeline_version.pipeline_spec")
+// versionSpec loads a version's spec: inline pipeline_spec, else the
+// package behind package_url.pipeline_url.
+func (s *server) versionSpec(ctx context.Context, field string, v *wireVersion) (*spec.Pipeline, []byte, error) {
+	if !isEmptyJSON(v.PipelineSpec) {
+		sp, err := loadSpecValue(v.PipelineSpec, field+"pipeline_spec")
+		if err != nil {
+			return nil, nil, err
+		}
+		b, err := specJSON(sp)
+		return sp, b, err
+	}
+	if v.PackageURL != nil && strings.TrimSpace(v.PackageURL.PipelineURL) != "" {
+		return s.fetchPackage(ctx, field+"package_url.pipeline_url", strings.TrimSpace(v.PackageURL.PipelineURL))
+	}
+	return nil, nil, invalidf("%spipeline_spec or %spackage_url is required", field, field)
+}
 
-// createPipelineAndVersion serves POST /pipelines/create. The version's
-// spec must be inline (pipeline_version.pipeline_spec).
+// createPipelineAndVersion serves POST /pipelines/create: the version's
+// spec is inline (pipeline_version.pipeline_spec) or fetched from
+// pipeline_version.package_url.
 func (s *server) createPipelineAndVersion(r *http.Request) (any, error) {
 	var in struct {
 		Pipeline        *wirePipeline `json:"pipeline"`
@@ -130,17 +148,10 @@ func (s *server) createPipelineAndVersion(r *http.Request) (any, error) {
 		return nil, invalidf("pipeline is required")
 	}
 	pv := in.PipelineVersion
-	if pv == nil || (isEmptyJSON(pv.PipelineSpec) && (pv.PackageURL == nil || pv.PackageURL.PipelineURL == "")) {
-		return nil, invalidf("pipeline_version.pipeline_spec is required")
+	if pv == nil {
+		return nil, invalidf("pipeline_version is required (with pipeline_spec or package_url)")
 	}
-	if isEmptyJSON(pv.PipelineSpec) {
-		return nil, errPackageURL
-	}
-	sp, err := loadSpecValue(pv.PipelineSpec, "pipeline_version.pipeline_spec")
-	if err != nil {
-		return nil, err
-	}
-	b, err := specJSON(sp)
+	sp, b, err := s.versionSpec(r.Context(), "pipeline_version.", pv)
 	if err != nil {
 		return nil, err
 	}
@@ -247,6 +258,13 @@ func (s *server) deletePipeline(r *http.Request) (any, error) {
 	return empty{}, nil
 }
 
+func packageURLOf(v wireVersion) string {
+	if v.PackageURL == nil {
+		return ""
+	}
+	return strings.TrimSpace(v.PackageURL.PipelineURL)
+}
+
 // newVersion checks a PipelineVersion body and converts it. The name comes
 // from name, else display_name, else fallback.
 func (s *server) newVersion(in wireVersion, fallback string, specJSON []byte) (*store.PipelineVersion, error) {
@@ -263,6 +281,7 @@ func (s *server) newVersion(in wireVersion, fallback string, specJSON []byte) (*
 		Description:   in.Description,
 		CodeSourceURL: in.CodeSourceURL,
 		Spec:          specJSON,
+		PackageURL:    packageURLOf(in),
 		Tags:          in.Tags,
 		CreatedAt:     s.now(),
 	}
@@ -281,20 +300,10 @@ func (s *server) createVersion(r *http.Request) (any, error) {
 	if in.PipelineID != "" && in.PipelineID != pid {
 		return nil, invalidf("pipeline_id %q in the body does not match %q in the path", in.PipelineID, pid)
 	}
-	if isEmptyJSON(in.PipelineSpec) {
-		if in.PackageURL != nil && in.PackageURL.PipelineURL != "" {
-			return nil, errPackageURL
-		}
-		return nil, invalidf("pipeline_spec is required")
-	}
 	if _, err := s.st.GetPipeline(r.Context(), pid); err != nil {
 		return nil, notFound(err, "pipeline", pid)
 	}
-	sp, err := loadSpecValue(in.PipelineSpec, "pipeline_spec")
-	if err != nil {
-		return nil, err
-	}
-	b, err := specJSON(sp)
+	_, b, err := s.versionSpec(r.Context(), "", &in)
 	if err != nil {
 		return nil, err
 	}

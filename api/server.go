@@ -105,10 +105,11 @@ func buildInfo() (commit, version string) {
 }
 
 type server struct {
-	cfg Config
-	st  store.Store
-	log *slog.Logger
-	mux *http.ServeMux
+	cfg     Config
+	st      store.Store
+	log     *slog.Logger
+	mux     *http.ServeMux
+	fetcher *http.Client // fetches package_url
 }
 
 // New returns the handler serving the KFP v2beta1 REST API under
@@ -117,7 +118,7 @@ func New(cfg Config) (http.Handler, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &server{cfg: cfg, st: cfg.Store, log: cfg.Logger, mux: http.NewServeMux()}
+	s := &server{cfg: cfg, st: cfg.Store, log: cfg.Logger, mux: http.NewServeMux(), fetcher: &http.Client{Timeout: fetchTimeout}}
 	s.routes()
 	return s, nil
 }

@@ -1,0 +1,94 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/sluicehq/sluice/artifact"
+	"github.com/sluicehq/sluice/artifact/artifacttest"
+)
+
+// package_url: KFP's server fetches the package; so does Sluice, from
+// http(s) URLs and from its own artifact store, bounded like an upload.
+func TestPackageURL(t *testing.T) {
+	tutorial, err := os.ReadFile("../examples/tutorial/pipeline.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/tutorial.yaml":
+			w.Write(tutorial)
+		case "/big.yaml":
+			w.Write([]byte(strings.Repeat("#", 70_000)))
+		case "/bad.yaml":
+			w.Write([]byte("pipelineInfo: [not, a, map]\n"))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer web.Close()
+
+	bucketURL := artifacttest.S3(t, "pkgs", "")
+	st, err := artifact.Open(context.Background(), bucketURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	local := t.TempDir() + "/tutorial.yaml"
+	os.WriteFile(local, tutorial, 0o644)
+	if err := st.Put(context.Background(), local, "shared/tutorial.yaml"); err != nil {
+		t.Fatal(err)
+	}
+
+	ts := newTestServer(t, func(c *Config) { c.Artifacts = st; c.MaxUploadBytes = 64 << 10 })
+	create := func(name, url string) response {
+		return ts.do(t, request{Method: "POST", Path: "/apis/v2beta1/pipelines/create", Body: map[string]any{
+			"pipeline":         map[string]any{"display_name": name},
+			"pipeline_version": map[string]any{"package_url": map[string]any{"pipeline_url": url}},
+		}})
+	}
+	res := create("from-web", web.URL+"/tutorial.yaml")
+	if res.Status != 200 {
+		t.Fatalf("create from URL: %d %s", res.Status, res.Body)
+	}
+	pid := res.json(t)["pipeline_id"].(string)
+	vs := ts.do(t, request{Method: "GET", Path: "/apis/v2beta1/pipelines/" + pid + "/versions"})
+	if vs.Status != 200 || !strings.Contains(string(vs.Body), `"pipeline_url":"`+web.URL+`/tutorial.yaml"`) || !strings.Contains(string(vs.Body), `"compute-average"`) {
+		t.Fatalf("versions: %d %s", vs.Status, vs.Body)
+	}
+	// A new version from the artifact store.
+	res = ts.do(t, request{Method: "POST", Path: "/apis/v2beta1/pipelines/" + pid + "/versions", Body: map[string]any{
+		"name": "v2", "package_url": map[string]any{"pipeline_url": "s3://pkgs/shared/tutorial.yaml"},
+	}})
+	if res.Status != 200 || res.json(t)["name"] != "v2" {
+		t.Fatalf("version from the store: %d %s", res.Status, res.Body)
+	}
+
+	for _, tc := range []struct {
+		url    string
+		status int
+		msg    string
+	}{
+		{web.URL + "/missing.yaml", 400, "HTTP 404 Not Found"},
+		{web.URL + "/big.yaml", 413, "larger than the 65536-byte limit"},
+		{web.URL + "/bad.yaml", 400, "is not a valid pipeline"},
+		{"s3://pkgs/shared/nope.yaml", 404, "no such object"},
+		{"s3://elsewhere/p.yaml", 403, "outside this server's artifact store"},
+		{"/etc/passwd", 400, "not a URL"},
+	} {
+		res := create("bad", tc.url)
+		if res.Status != tc.status || !strings.Contains(string(res.Body), tc.msg) {
+			t.Errorf("%s: %d %s, want %d %q", tc.url, res.Status, res.Body, tc.status, tc.msg)
+		}
+	}
+	// Nothing half-created by the failures.
+	list := ts.do(t, request{Method: "GET", Path: "/apis/v2beta1/pipelines"})
+	if strings.Contains(string(list.Body), `"bad"`) {
+		t.Errorf("a failed create left a pipeline: %s", list.Body)
+	}
+}
