@@ -83,6 +83,15 @@ func TestBucketPipelineRoot(t *testing.T) {
 	if err != nil || res2.State != plan.Succeeded || !task(t, res2, "producer").Cached {
 		t.Fatalf("second run: %v %+v", err, res2)
 	}
+	// A cached output whose object is gone from the bucket is not served.
+	key, _ := artifact.KeyOf(st, data.URI)
+	if err := st.Delete(t.Context(), key); err != nil {
+		t.Fatal(err)
+	}
+	res3, err := e.Run(context.Background(), &engine.Request{Pipeline: p, Params: map[string]any{"n": int64(3)}, PipelineRoot: "s3://art/team/runs", RunID: "r3"})
+	if err != nil || res3.State != plan.Succeeded || task(t, res3, "producer").Cached {
+		t.Fatalf("third run used a cache entry whose artifact is gone: %v %+v", err, res3)
+	}
 }
 
 const dirArtifact = `

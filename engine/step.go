@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/sluicehq/sluice/artifact"
 	"github.com/sluicehq/sluice/executor"
 	"github.com/sluicehq/sluice/launcher"
 	"github.com/sluicehq/sluice/plan"
@@ -67,7 +68,7 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		if err != nil {
 			r.warn(fmt.Sprintf("task %s: cache disabled: %v", rec.ID, err))
 			useCache = false
-		} else if out, ok := r.e.Cache.Get(ctx, key); ok && plan.CoerceOutputs(out, comp.OutputDefinitions) == nil {
+		} else if out, ok := r.e.Cache.Get(ctx, key); ok && plan.CoerceOutputs(out, comp.OutputDefinitions) == nil && r.inStore(ctx, out) {
 			now := r.e.now()
 			r.update(rec, func(x *Task) { x.Cached, x.Started, x.Finished = true, now, now })
 			return *out, plan.Succeeded, ""
@@ -133,6 +134,26 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 			return plan.Outputs{}, plan.Canceled, "canceled"
 		}
 	}
+}
+
+// inStore reports whether the bucket artifacts of cached outputs are still
+// in the run's store (local ones are checked by the cache itself).
+func (r *run) inStore(ctx context.Context, out *plan.Outputs) bool {
+	if r.store == nil {
+		return true
+	}
+	for _, arts := range out.Artifacts {
+		for _, a := range arts {
+			key, ok := artifact.KeyOf(r.store, a.URI)
+			if !ok {
+				continue
+			}
+			if found, err := r.store.Exists(ctx, key); err != nil || !found {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (r *run) sleep(ctx context.Context, d time.Duration) error {
