@@ -185,7 +185,7 @@ func newGraphBuilder(ps *spec.PipelineSpec) *graphBuilder {
 	b := &graphBuilder{ps: ps, nodes: map[string]*GraphNode{}, groups: map[string]*GraphNode{}}
 	if ps.Root != nil && ps.Root.DAG != nil {
 		b.buf.WriteString("digraph pipeline {\n")
-		b.buf.WriteString("graph [compound=true, rankdir=TB, nodesep=0.25, ranksep=0.4, fontname=\"Helvetica\", fontsize=12, margin=0];\n")
+		b.buf.WriteString("graph [compound=true, rankdir=TB, nodesep=0.3, ranksep=0.55, fontname=\"Helvetica\", fontsize=12, margin=0];\n")
 		b.buf.WriteString("node [shape=box, fixedsize=true, height=0.5, label=\"\", fontname=\"Helvetica\"];\n")
 		b.buf.WriteString("edge [arrowsize=0.6];\n")
 		b.dag("", ps.Root.DAG, 0)
@@ -320,7 +320,11 @@ func groupLabel(n *GraphNode) string {
 	case "loop":
 		return n.Label + "  ×  " + n.Detail
 	case "condition":
-		return n.Label + "  if " + n.Detail
+		d := []rune(n.Detail)
+		if len(d) > 36 {
+			d = append(d[:35], '…')
+		}
+		return n.Label + "  if " + string(d)
 	}
 	return n.Label
 }

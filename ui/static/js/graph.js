@@ -31,14 +31,22 @@ export function drawGraph(g, onSelect) {
     });
   };
   for (const grp of g.groups) {
-    const label = s('text', { x: grp.x + 10, y: grp.y + 16, class: 'glabel' }, fit((KIND_MARK[grp.kind] || '') + grp.label, grp.w - 20, 6.4));
-    const sub = s('text', { x: grp.x + grp.w - 10, y: grp.y + 16, class: 'gsub', 'text-anchor': 'end' });
+    const base = (KIND_MARK[grp.kind] || '') + grp.label;
+    const label = s('text', { x: grp.x + 10, y: grp.y + 16, class: 'glabel' });
+    const sub = s('tspan', { class: 'gsub' });
+    const setLabel = (extra) => {
+      const full = fit(base + (extra ? '  ' + extra : ''), grp.w - 16, 5.9);
+      label.replaceChildren(full.slice(0, base.length));
+      sub.textContent = full.slice(base.length);
+      label.append(sub);
+    };
+    setLabel(grp.kind === 'loop' ? '× ' + grp.detail : grp.kind === 'condition' ? 'if ' + grp.detail : '');
     const el = s('g', { class: `group k-${grp.kind}`, 'data-id': grp.id, 'aria-label': `${grp.kind} ${grp.label}` },
       s('title', null, grp.label + (grp.detail ? ` — ${grp.detail}` : '')),
-      s('rect', { x: grp.x, y: grp.y, width: grp.w, height: grp.h, rx: 8 }), label, sub);
+      s('rect', { x: grp.x, y: grp.y, width: grp.w, height: grp.h, rx: 8 }), label);
     focusable(el, grp.id, grp);
     svg.append(el);
-    items.set(grp.id, { el, sub, node: grp, group: true });
+    items.set(grp.id, { el, sub, node: grp, group: true, setLabel });
   }
   const edges = s('g', { class: 'edges' });
   for (const e of g.edges) edges.append(s('path', { d: e.d, 'marker-end': 'url(#arrow)', 'data-from': e.from, 'data-to': e.to }));
@@ -82,7 +90,10 @@ export function drawGraph(g, onSelect) {
       if (!it) return;
       const cls = it.el.getAttribute('class').replace(/ st-\S+| cached/g, '');
       it.el.setAttribute('class', cls + (state ? ' st-' + state : '') + (cached ? ' cached' : ''));
-      if (sub !== undefined) it.sub.textContent = it.group ? sub : fit(sub, it.node.w - 24, 6);
+      if (sub !== undefined) {
+        if (it.group) it.setLabel(sub);
+        else it.sub.textContent = fit(sub, it.node.w - 24, 6);
+      }
       if (title) it.el.querySelector('title').textContent = title;
     },
     select(id) {

@@ -17,9 +17,16 @@ export function h(tag, attrs, ...kids) {
     else if (k === 'class') el.className += (el.className ? ' ' : '') + v;
     else if (k === 'dataset') Object.assign(el.dataset, v);
     else if (k === 'style' && typeof v === 'object') Object.assign(el.style, v);
-    else if (k in el && typeof v !== 'string') el[k] = v;
+    else if (k === 'value' || (k in el && typeof v !== 'string')) el[k] = v;
     else el.setAttribute(k, v === true ? '' : v);
   }
+  append(el, kids);
+  return el;
+}
+
+// fill replaces an element's children, with h's rules for kids.
+export function fill(el, ...kids) {
+  el.replaceChildren();
   append(el, kids);
   return el;
 }

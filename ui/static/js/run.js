@@ -1,7 +1,7 @@
 // A run, live: the graph recolored by the server's event stream, a
 // virtualized task table, and a side panel with the selected task's
 // inputs, outputs, artifacts, log (followed while it runs) and details.
-import { h, api, stream, header, stateBadge, fmtTime, fmtDuration, duration, TERMINAL, fmtValue, specOf, toast, errorBox, empty, download } from './lib.js';
+import { h, fill, api, stream, header, stateBadge, fmtTime, fmtDuration, duration, TERMINAL, fmtValue, specOf, toast, errorBox, empty, download } from './lib.js';
 import { drawGraph, specPath } from './graph.js';
 import { artifactView } from './viewers.js';
 import { toYAML } from './yaml.js';
@@ -60,8 +60,8 @@ export async function runPage(ctx) {
   if (expLink) api('/experiments/' + run.experiment_id, { signal }).then((e) => { expLink.textContent = e.display_name; }).catch(() => {});
   const durEl = h('span');
   const renderHead = () => {
-    badge.replaceChildren(stateBadge(run.state));
-    sub.replaceChildren(pipeLink, expLink ? [' · ', expLink] : null, ' · started ', fmtTime(run.created_at), ' · ', durEl);
+    fill(badge, stateBadge(run.state));
+    fill(sub, pipeLink, expLink ? [' · ', expLink] : null, ' · started ', fmtTime(run.created_at), ' · ', durEl);
     durEl.textContent = fmtDuration(duration(run.created_at, TERMINAL.has(run.state) ? run.finished_at : null));
     const act = (label, verb, cls) => h('button', { class: cls, onclick: async (e) => {
       e.target.disabled = true;
@@ -73,7 +73,7 @@ export async function runPage(ctx) {
         if (verb === 'retry') follow();
       } catch (x) { toast(x.message, 'error'); e.target.disabled = false; }
     } }, label);
-    actions.replaceChildren(
+    fill(actions,
       !TERMINAL.has(run.state) && run.state !== 'CANCELING' ? act('Terminate', 'terminate', 'danger') : null,
       run.state === 'FAILED' || run.state === 'CANCELED' ? act('Retry', 'retry') : null,
       h('a.button', { href: '/runs/new?clone=' + id }, 'Clone'),
@@ -95,7 +95,7 @@ export async function runPage(ctx) {
     if (loops.has(gid)) {
       const its = [...(iters.get(gid) || [])].map((t) => tasks.get(t));
       const a = aggregate(its);
-      text = its.length ? `${a.c.done}/${its.length} iterations` + (a.c.failed ? ` · ${a.c.failed} failed` : '') + (a.c.running ? ` · ${a.c.running} running` : '') : '';
+      text = its.length ? `${a.c.done}/${its.length} done` + (a.c.failed ? ` · ${a.c.failed} failed` : '') + (a.c.running ? ` · ${a.c.running} running` : '') : '';
     } else if (list.length === 1) {
       const t = list[0];
       text = [t.state === 'RUNNING' || TERMINAL.has(t.state) ? fmtDuration(duration(t.start_time, t.end_time)) : t.state.toLowerCase(),
@@ -201,7 +201,10 @@ export async function runPage(ctx) {
     tabBar.replaceChildren(...[['graph', 'Graph'], ['tasks', 'Tasks'], ['details', 'Run details']].map(([key, label]) =>
       h('a.tab', { href: `/runs/${id}` + (key === 'graph' ? '' : '?tab=' + key), role: 'tab', 'aria-selected': String(key === tab), class: key === tab ? 'active' : '',
         onclick: (e) => { e.preventDefault(); setTab(key); } }, label)));
-    if (k === 'graph') mainPane.replaceChildren(gview ? gview.el : errorBox(graph.error));
+    if (k === 'graph') {
+      mainPane.replaceChildren(gview ? gview.el : errorBox(graph.error));
+      if (gview && !performance.getEntriesByName('sluice:graph').length) requestAnimationFrame(() => performance.mark('sluice:graph'));
+    }
     else if (k === 'tasks') { mainPane.replaceChildren(taskTable); refilter(); }
     else mainPane.replaceChildren(runDetails(run, spec));
   };
