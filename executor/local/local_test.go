@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/executor"
+	"github.com/sluicehq/sluice/executor/executortest"
 )
 
 func TestRunExitCodeAndLog(t *testing.T) {
@@ -105,4 +106,10 @@ func TestKillOrphans(t *testing.T) {
 	if alive(pid) {
 		t.Fatalf("orphan %d still alive", pid)
 	}
+}
+
+func TestConformance(t *testing.T) {
+	executortest.Run(t, executortest.Config{
+		New: func(t *testing.T) executor.Executor { return &Executor{KillGrace: 200 * time.Millisecond} },
+	})
 }
