@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -127,4 +128,67 @@ func seedRuns(b *testing.B, s *sqlStore) []string {
 	}
 	b.Logf("%s: inserted %d runs in %v", s.d.name, benchRuns, time.Since(start).Round(time.Millisecond))
 	return exps
+}
+
+// BenchmarkPutTask is the server's write path: each op is one task state
+// change (a task's PENDING, RUNNING, exit code and SUCCEEDED puts in
+// turn), from one writer (the engine reports one run's changes one at a
+// time) and from 8 writers at once (concurrent runs, whose puts the group
+// commit coalesces).
+func BenchmarkPutTask(b *testing.B) {
+	engines := []struct {
+		name string
+		dsn  func(testing.TB) string
+	}{
+		{"sqlite", func(tb testing.TB) string { return filepath.Join(tb.TempDir(), "bench.db") }},
+		{"postgres", pgtest.DSN},
+	}
+	for _, e := range engines {
+		for _, writers := range []int{1, 8} {
+			b.Run(fmt.Sprintf("%s/writers-%d", e.name, writers), func(b *testing.B) {
+				ctx := context.Background()
+				s := openStore(b, e.dsn(b))
+				run := &Run{State: "RUNNING"}
+				check(b, s.CreateRun(ctx, run))
+				code := 0
+				inputs := []byte(`{"parameters":{"item":"7"},"artifacts":{}}`)
+				outputs := []byte(`{"parameters":{},"artifacts":{}}`)
+				var next atomic.Int64
+				put := func() error {
+					i := next.Add(1) - 1
+					t := &Task{RunID: run.ID, ID: fmt.Sprintf("for-loop-1/%d/noop", i/4), Kind: "container",
+						Name: "noop", Image: "alpine", Argv: []string{"sh", "-c", ":"}, Inputs: inputs, Attempts: 1}
+					switch i % 4 {
+					case 0:
+						t.State = "PENDING"
+					case 1:
+						t.State = "RUNNING"
+					case 2:
+						t.State, t.ExitCode = "RUNNING", &code
+					case 3:
+						t.State, t.ExitCode, t.Outputs = "SUCCEEDED", &code, outputs
+					}
+					return s.PutTask(ctx, t)
+				}
+				b.ResetTimer()
+				if writers == 1 {
+					for b.Loop() {
+						if err := put(); err != nil {
+							b.Fatal(err)
+						}
+					}
+					return
+				}
+				b.SetParallelism(writers) // × GOMAXPROCS goroutines
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if err := put(); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+		}
+	}
 }
