@@ -34,16 +34,17 @@ export function drawGraph(g, onSelect) {
     const base = (KIND_MARK[grp.kind] || '') + grp.label;
     const label = s('text', { x: grp.x + 10, y: grp.y + 16, class: 'glabel' });
     const sub = s('tspan', { class: 'gsub' });
+    const title = s('title');
     const setLabel = (extra) => {
       const full = fit(base + (extra ? '  ' + extra : ''), grp.w - 16, 5.9);
       label.replaceChildren(full.slice(0, base.length));
       sub.textContent = full.slice(base.length);
       label.append(sub);
+      title.textContent = grp.label + (grp.detail ? ` — ${grp.detail}` : '') + (extra ? ` — ${extra}` : '');
     };
     setLabel(grp.kind === 'loop' ? '× ' + grp.detail : grp.kind === 'condition' ? 'if ' + grp.detail : '');
     const el = s('g', { class: `group k-${grp.kind}`, 'data-id': grp.id, 'aria-label': `${grp.kind} ${grp.label}` },
-      s('title', null, grp.label + (grp.detail ? ` — ${grp.detail}` : '')),
-      s('rect', { x: grp.x, y: grp.y, width: grp.w, height: grp.h, rx: 8 }), label);
+      title, s('rect', { x: grp.x, y: grp.y, width: grp.w, height: grp.h, rx: 8 }), label);
     focusable(el, grp.id, grp);
     svg.append(el);
     items.set(grp.id, { el, sub, node: grp, group: true, setLabel });
@@ -94,7 +95,7 @@ export function drawGraph(g, onSelect) {
         if (it.group) it.setLabel(sub);
         else it.sub.textContent = fit(sub, it.node.w - 24, 6);
       }
-      if (title) it.el.querySelector('title').textContent = title;
+      if (title && !it.group) it.el.querySelector('title').textContent = title;
     },
     select(id) {
       if (selected) items.get(selected)?.el.classList.remove('selected');

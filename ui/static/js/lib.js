@@ -145,10 +145,9 @@ export async function stream(path, onEvent, signal) {
         const { value, done } = await reader.read();
         if (done) break;
         buf += value;
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
+        const blocks = buf.split('\n\n');
+        buf = blocks.pop();
+        for (const block of blocks) {
           let event = 'message';
           const data = [];
           for (const line of block.split('\n')) {

@@ -33,9 +33,10 @@ function aggregate(list) {
 export async function runPage(ctx) {
   const id = ctx.params[0];
   const signal = ctx.signal;
+  const graphP = api('/apis/sluice/v1/graph?run_id=' + id, { signal }).catch((e) => ({ error: e }));
   let run = await api('/runs/' + id, { signal });
   const [graph, spec] = await Promise.all([
-    api('/apis/sluice/v1/graph?run_id=' + id, { signal }).catch((e) => ({ error: e })),
+    graphP,
     (run.pipeline_spec ? Promise.resolve(run.pipeline_spec)
       : api(`/pipelines/${run.pipeline_version_reference?.pipeline_id}/versions/${run.pipeline_version_reference?.pipeline_version_id}`, { signal }).then((v) => v.pipeline_spec))
       .then(specOf).catch(() => null),
@@ -212,14 +213,18 @@ export async function runPage(ctx) {
 
   // ---- live updates ----
   let frame = 0;
+  let refiltering = 0;
   const schedule = () => {
     if (frame) return;
     frame = requestAnimationFrame(() => {
       frame = 0;
       for (const gid of dirty) paint(gid);
       dirty.clear();
-      if (tab === 'tasks') refilter();
-      else rowsDirty = true;
+      rowsDirty = true;
+      // The table re-sorts at most five times a second while events pour in.
+      if (tab === 'tasks' && !refiltering) {
+        refiltering = setTimeout(() => { refiltering = 0; if (rowsDirty && tab === 'tasks') refilter(); }, 200);
+      }
     });
   };
   const onTask = (t) => {
