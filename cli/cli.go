@@ -80,6 +80,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.AddCommand(newRunCmd(stdout, stderr))
 	root.AddCommand(newServerCmd(stdout, stderr))
+	root.AddCommand(newCompileCmd(stdout, stderr))
 	root.AddCommand(newComponentCmd(stdout))
 	addRemoteCmds(root, stdout, stderr)
 	return root
