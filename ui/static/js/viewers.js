@@ -60,7 +60,7 @@ async function render(a, type) {
       return frame(await text(a.uri), 'HTML');
     case 'system.Markdown': {
       const res = await api('/apis/sluice/v1/markdown?uri=' + encodeURIComponent(a.uri), { raw: true });
-      return frame(await res.text(), 'Markdown');
+      return frame(DOC_STYLE + (await res.text()), 'Markdown');
     }
   }
   return fileView(a.uri, '', a);
@@ -121,6 +121,9 @@ export function rocChart(series) {
   return h('figure.roc-fig', h('figcaption', 'ROC curve'), svg,
     series.length > 1 ? h('div.legend', series.map((se, i) => h('span', h('i', { style: { background: COLORS[i % COLORS.length] } }), se.name))) : null);
 }
+
+const DOC_STYLE = '<style>body{font:14px/1.5 system-ui,sans-serif;margin:12px;color:#1d2430}table{border-collapse:collapse}' +
+  'td,th{border:1px solid #d5dbe3;padding:4px 10px}code,pre{background:#f3f5f8;border-radius:4px;padding:1px 4px}h1{font-size:20px}h2{font-size:17px}</style>';
 
 // frame shows HTML in a sandboxed frame: no scripts, no access to this
 // page (the page's Content-Security-Policy applies inside it too).

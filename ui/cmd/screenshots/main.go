@@ -1,0 +1,141 @@
+// Command screenshots takes screenshots of the web UI's main pages for
+// docs/: it starts a Sluice server in a temporary directory, runs the demo
+// pipeline twice, and drives headless Chromium through the pages.
+//
+//	go run ./ui/cmd/screenshots [-out docs/screenshots]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/sluicehq/sluice/ui/internal/uitest"
+)
+
+func main() {
+	out := flag.String("out", "docs/screenshots", "directory to write the PNG files to")
+	flag.Parse()
+	if err := run(*out); err != nil {
+		fmt.Fprintln(os.Stderr, "screenshots:", err)
+		os.Exit(1)
+	}
+}
+
+func run(out string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "sluice-screenshots-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	srv, err := uitest.StartServer(ctx, dir, true)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	pid, err := srv.Upload("sluice-demo", uitest.DemoPipeline)
+	if err != nil {
+		return err
+	}
+	var runs []string
+	for i, rate := range []float64{0.1, 0.3} {
+		id, err := srv.Run(pid, fmt.Sprintf("demo rate %.1f", rate), map[string]any{"rate": rate, "rows": 8 + i, "wait": 0})
+		if err != nil {
+			return err
+		}
+		if _, err := srv.Wait(ctx, id); err != nil {
+			return err
+		}
+		runs = append(runs, id)
+	}
+	live, err := srv.Run(pid, "demo running", map[string]any{"wait": 30})
+	if err != nil {
+		return err
+	}
+	bctx, bcancel, err := uitest.Browser(ctx, 1440, 900, nil)
+	if err != nil {
+		return err
+	}
+	defer bcancel()
+
+	shots := []struct {
+		file, path, ready string
+		dark              bool
+	}{
+		{"pipelines.png", "/pipelines", `document.querySelectorAll("tbody tr").length >= 3`, false},
+		{"pipeline-graph.png", "/pipelines/" + pid, `document.querySelector("svg.graph g.node")`, false},
+		{"run-details.png", "/runs/" + runs[0] + "?task=train", `document.querySelector(".cm-table") && document.querySelector("svg.graph g.node.st-SUCCEEDED")`, false},
+		{"run-live-log.png", "/runs/" + live + "?task=make-data", `document.querySelector("svg.graph g.node.st-RUNNING") && document.querySelector(".side .panel-head")`, false},
+		{"run-tasks.png", "/runs/" + runs[1] + "?tab=tasks", `document.querySelectorAll(".vrows .vrow").length > 3`, false},
+		{"runs.png", "/runs", `document.querySelectorAll("tbody tr").length >= 3`, false},
+		{"new-run.png", "/runs/new?pipeline=" + pid, `document.querySelector("input[name=rows]")`, false},
+		{"compare.png", "/compare?runs=" + runs[0] + "," + runs[1], `document.querySelectorAll("svg.roc polyline").length === 2`, false},
+		{"run-details-dark.png", "/runs/" + runs[1] + "?task=report", `document.querySelector("svg.graph g.node.st-SUCCEEDED") && document.querySelector(".artifact")`, true},
+	}
+	for _, s := range shots {
+		scheme := "light"
+		if s.dark {
+			scheme = "dark"
+		}
+		err := chromedp.Do(bctx,
+			chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+				_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+					Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+				return err
+			}),
+			chromedp.Navigate(srv.URL+s.path))
+		if err != nil {
+			return err
+		}
+		if err := waitFor(bctx, s.ready); err != nil {
+			return fmt.Errorf("%s: %w", s.file, err)
+		}
+		if s.file == "run-live-log.png" {
+			chromedp.Do(bctx, chromedp.Click(`//aside//button[text()="Log"]`))
+			if err := waitFor(bctx, `document.querySelector(".side pre.log")?.textContent`); err != nil {
+				return fmt.Errorf("%s: %w", s.file, err)
+			}
+		}
+		if s.file == "run-details-dark.png" {
+			chromedp.Do(bctx, chromedp.Click(`//div[@data-name="summary"]//button[text()="Preview"]`))
+		}
+		time.Sleep(400 * time.Millisecond) // let transitions finish
+		png, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(out, s.file), png, 0o644); err != nil {
+			return err
+		}
+		fmt.Println(filepath.Join(out, s.file))
+	}
+	return srv.Call("POST", "/apis/v2beta1/runs/"+live+":terminate", nil, nil)
+}
+
+func waitFor(ctx context.Context, expr string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!(`+expr+`)`))
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return errors.New("timed out waiting for " + expr)
+}
