@@ -115,6 +115,36 @@ func (r *remote) fail(err error) error {
 	return &exitError{code: ExitFailed, msg: err.Error()}
 }
 
+// runE is the RunE of a remote command: it makes the client (a bad
+// --server is a usage error), runs body and passes its error through
+// r.fail.
+func (r *remote) runE(body func(ctx context.Context, c *client.Client, args []string) error) func(*cobra.Command, []string) error {
+	return r.runOwnClient(func(ctx context.Context, args []string) error {
+		c, err := r.client()
+		if err != nil {
+			return err
+		}
+		return body(ctx, c, args)
+	})
+}
+
+// runOwnClient is runE for a command that checks its local input before
+// it makes the client itself, so that a bad file is reported first.
+func (r *remote) runOwnClient(body func(ctx context.Context, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		return r.fail(body(cmd.Context(), args))
+	}
+}
+
+// output prints v as JSON with --json, else calls text.
+func (r *remote) output(v any, text func()) error {
+	if r.json {
+		return r.printJSON(v)
+	}
+	text()
+	return nil
+}
+
 // printJSON writes v as indented JSON.
 func (r *remote) printJSON(v any) error {
 	enc := json.NewEncoder(r.stdout)

@@ -33,21 +33,15 @@ func newExperimentCreateCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "create NAME",
 		Short: "Create an experiment",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := r.client()
+		RunE: r.runE(func(ctx context.Context, c *client.Client, args []string) error {
+			e, err := c.CreateExperiment(ctx, args[0], desc)
 			if err != nil {
 				return err
 			}
-			e, err := c.CreateExperiment(cmd.Context(), args[0], desc)
-			if err != nil {
-				return r.fail(err)
-			}
-			if r.json {
-				return r.printJSON(e)
-			}
-			fmt.Fprintf(stdout, "Created experiment %s: %s\n", e.DisplayName, e.ExperimentID)
-			return nil
-		},
+			return r.output(e, func() {
+				fmt.Fprintf(stdout, "Created experiment %s: %s\n", e.DisplayName, e.ExperimentID)
+			})
+		}),
 	}
 	cmd.Flags().StringVar(&desc, "description", "", "description")
 	return r.flags(cmd, true)
@@ -60,26 +54,20 @@ func newExperimentListCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "list",
 		Short: "List experiments",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := r.client()
+		RunE: r.runE(func(ctx context.Context, c *client.Client, args []string) error {
+			l, err := c.ListExperiments(ctx, opts)
 			if err != nil {
 				return err
 			}
-			l, err := c.ListExperiments(cmd.Context(), opts)
-			if err != nil {
-				return r.fail(err)
-			}
-			if r.json {
-				return r.printJSON(l)
-			}
-			t := newTable(stdout, "EXPERIMENT ID", "NAME", "STATE", "CREATED", "LAST RUN", "DESCRIPTION")
-			for _, e := range l.Experiments {
-				t.row(e.ExperimentID, e.DisplayName, e.StorageState, fmtTime(e.CreatedAt), fmtTime(e.LastRunCreatedAt), e.Description)
-			}
-			t.flush()
-			nextPage(stdout, l.NextPageToken)
-			return nil
-		},
+			return r.output(l, func() {
+				t := newTable(stdout, "EXPERIMENT ID", "NAME", "STATE", "CREATED", "LAST RUN", "DESCRIPTION")
+				for _, e := range l.Experiments {
+					t.row(e.ExperimentID, e.DisplayName, e.StorageState, fmtTime(e.CreatedAt), fmtTime(e.LastRunCreatedAt), e.Description)
+				}
+				t.flush()
+				nextPage(stdout, l.NextPageToken)
+			})
+		}),
 	}
 	listFlags(cmd, &opts)
 	return r.flags(cmd, true)
@@ -91,22 +79,16 @@ func newExperimentGetCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "get ID_OR_NAME",
 		Short: "Show an experiment",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := r.client()
+		RunE: r.runE(func(ctx context.Context, c *client.Client, args []string) error {
+			e, err := experimentArg(ctx, c, args[0])
 			if err != nil {
 				return err
 			}
-			e, err := experimentArg(cmd.Context(), c, args[0])
-			if err != nil {
-				return r.fail(err)
-			}
-			if r.json {
-				return r.printJSON(e)
-			}
-			kv(stdout, "Experiment", e.ExperimentID, "Name", e.DisplayName, "Description", e.Description,
-				"State", e.StorageState, "Created", fmtTime(e.CreatedAt), "Last run", fmtTime(e.LastRunCreatedAt))
-			return nil
-		},
+			return r.output(e, func() {
+				kv(stdout, "Experiment", e.ExperimentID, "Name", e.DisplayName, "Description", e.Description,
+					"State", e.StorageState, "Created", fmtTime(e.CreatedAt), "Last run", fmtTime(e.LastRunCreatedAt))
+			})
+		}),
 	}
 	return r.flags(cmd, true)
 }
@@ -118,22 +100,17 @@ func newExperimentActionCmd(stdout, stderr io.Writer, verb, short, done string,
 		Use:   verb + " ID_OR_NAME",
 		Short: short,
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := r.client()
+		RunE: r.runE(func(ctx context.Context, c *client.Client, args []string) error {
+			e, err := experimentArg(ctx, c, args[0])
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			e, err := experimentArg(ctx, c, args[0])
-			if err != nil {
-				return r.fail(err)
-			}
 			if err := do(c, ctx, e.ExperimentID); err != nil {
-				return r.fail(err)
+				return err
 			}
 			fmt.Fprintf(stdout, "%s experiment %s (%s)\n", done, e.DisplayName, e.ExperimentID)
 			return nil
-		},
+		}),
 	}
 	return r.flags(cmd, false)
 }

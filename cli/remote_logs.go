@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sluicehq/sluice/client"
 )
 
 func newRunLogsCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -19,24 +22,19 @@ is the task's path in the run, as 'sluice run get' shows it
 (e.g. for-loop-2/0/train). With -f and a TASK_ID, follow the log while
 the task runs.`,
 		Args: cobra.RangeArgs(1, 2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := r.client()
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
+		RunE: r.runE(func(ctx context.Context, c *client.Client, args []string) error {
 			if len(args) == 2 {
 				if follow {
 					state, err := c.FollowTaskLog(ctx, args[0], args[1], func(l string) { fmt.Fprintln(stdout, l) })
 					if err != nil {
-						return r.fail(err)
+						return err
 					}
 					fmt.Fprintf(stderr, "sluice: task %s %s\n", args[1], state)
 					return nil
 				}
 				log, err := c.TaskLog(ctx, args[0], args[1])
 				if err != nil {
-					return r.fail(err)
+					return err
 				}
 				fmt.Fprint(stdout, log)
 				return nil
@@ -46,7 +44,7 @@ the task runs.`,
 			}
 			tasks, err := c.Tasks(ctx, args[0])
 			if err != nil {
-				return r.fail(err)
+				return err
 			}
 			printed := 0
 			for _, t := range tasks {
@@ -55,7 +53,7 @@ the task runs.`,
 				}
 				log, err := c.TaskLog(ctx, args[0], t.TaskID)
 				if err != nil {
-					return r.fail(err)
+					return err
 				}
 				fmt.Fprintf(stdout, "==> %s (%s) <==\n%s", t.TaskID, t.State, log)
 				if len(log) > 0 && log[len(log)-1] != '\n' {
@@ -67,7 +65,7 @@ the task runs.`,
 				fmt.Fprintln(stderr, "sluice: no task of this run has a log yet")
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "follow the task's log while it runs")
 	return r.flags(cmd, false)

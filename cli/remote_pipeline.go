@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -37,7 +38,7 @@ the pipeline's own name (pipelineInfo.name). With --version-of it becomes a
 new version of an existing pipeline (by ID or name), named --name, else the
 pipeline's name and the upload time.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: r.runOwnClient(func(ctx context.Context, args []string) error {
 			path := args[0]
 			data, err := readInput(path)
 			if err != nil {
@@ -51,7 +52,6 @@ pipeline's name and the upload time.`,
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
 			if versionOf == "" {
 				if name == "" {
 					name = p.Spec.PipelineInfo.Name
@@ -62,31 +62,27 @@ pipeline's name and the upload time.`,
 					return &exitError{code: ExitFailed, msg: fmt.Sprintf("%s (to add a version: sluice pipeline upload --version-of %s %s)", ae.Message, name, path)}
 				}
 				if err != nil {
-					return r.fail(err)
+					return err
 				}
-				if r.json {
-					return r.printJSON(pl)
-				}
-				fmt.Fprintf(stdout, "Uploaded pipeline %s: %s\n", pl.DisplayName, pl.PipelineID)
-				return nil
+				return r.output(pl, func() {
+					fmt.Fprintf(stdout, "Uploaded pipeline %s: %s\n", pl.DisplayName, pl.PipelineID)
+				})
 			}
 			pl, err := resolvePipeline(ctx, c, versionOf)
 			if err != nil {
-				return r.fail(err)
+				return err
 			}
 			if name == "" {
 				name = p.Spec.PipelineInfo.Name + "-" + time.Now().UTC().Format("20060102-150405")
 			}
 			v, err := c.UploadPipelineVersion(ctx, pl.PipelineID, filepath.Base(path), data, name, desc)
 			if err != nil {
-				return r.fail(err)
+				return err
 			}
-			if r.json {
-				return r.printJSON(v)
-			}
-			fmt.Fprintf(stdout, "Uploaded version %s of pipeline %s: %s\n", v.DisplayName, pl.DisplayName, v.PipelineVersionID)
-			return nil
-		},
+			return r.output(v, func() {
+				fmt.Fprintf(stdout, "Uploaded version %s of pipeline %s: %s\n", v.DisplayName, pl.DisplayName, v.PipelineVersionID)
+			})
+		}),
 	}
 	f := cmd.Flags()
 	f.StringVar(&name, "name", "", "name of the pipeline (or of the version, with --version-of)")
@@ -103,29 +99,23 @@ func newPipelineListCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "list",
 		Short: "List pipelines",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := r.client()
-			if err != nil {
-				return err
-			}
+		RunE: r.runE(func(ctx context.Context, c *client.Client, args []string) error {
 			if nameSub != "" {
 				opts.Filter = client.FilterJSON(client.Predicate{Operation: "IS_SUBSTRING", Key: "display_name", StringValue: nameSub})
 			}
-			l, err := c.ListPipelines(cmd.Context(), opts)
+			l, err := c.ListPipelines(ctx, opts)
 			if err != nil {
-				return r.fail(err)
+				return err
 			}
-			if r.json {
-				return r.printJSON(l)
-			}
-			t := newTable(stdout, "PIPELINE ID", "NAME", "CREATED", "DESCRIPTION")
-			for _, p := range l.Pipelines {
-				t.row(p.PipelineID, p.DisplayName, fmtTime(p.CreatedAt), p.Description)
-			}
-			t.flush()
-			nextPage(stdout, l.NextPageToken)
-			return nil
-		},
+			return r.output(l, func() {
+				t := newTable(stdout, "PIPELINE ID", "NAME", "CREATED", "DESCRIPTION")
+				for _, p := range l.Pipelines {
+					t.row(p.PipelineID, p.DisplayName, fmtTime(p.CreatedAt), p.Description)
+				}
+				t.flush()
+				nextPage(stdout, l.NextPageToken)
+			})
+		}),
 	}
 	cmd.Flags().StringVar(&nameSub, "filter-name", "", "only pipelines whose name contains this")
 	listFlags(cmd, &opts)
@@ -138,22 +128,17 @@ func newPipelineGetCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "get ID_OR_NAME",
 		Short: "Show a pipeline and its versions",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := r.client()
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
+		RunE: r.runE(func(ctx context.Context, c *client.Client, args []string) error {
 			p, err := resolvePipeline(ctx, c, args[0])
 			if err != nil {
-				return r.fail(err)
+				return err
 			}
 			var versions []client.PipelineVersion
 			opts := client.ListOptions{PageSize: 200, SortBy: "created_at desc"}
 			for {
 				l, err := c.ListPipelineVersions(ctx, p.PipelineID, opts)
 				if err != nil {
-					return r.fail(err)
+					return err
 				}
 				versions = append(versions, l.PipelineVersions...)
 				if l.NextPageToken == "" || len(l.PipelineVersions) == 0 {
@@ -176,7 +161,7 @@ func newPipelineGetCmd(stdout, stderr io.Writer) *cobra.Command {
 			}
 			t.flush()
 			return nil
-		},
+		}),
 	}
 	return r.flags(cmd, true)
 }
@@ -188,26 +173,21 @@ func newPipelineDeleteCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "delete ID_OR_NAME",
 		Short: "Delete a pipeline (with --cascade, also its versions)",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := r.client()
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
+		RunE: r.runE(func(ctx context.Context, c *client.Client, args []string) error {
 			p, err := resolvePipeline(ctx, c, args[0])
 			if err != nil {
-				return r.fail(err)
+				return err
 			}
 			if err := c.DeletePipeline(ctx, p.PipelineID, cascade); err != nil {
 				var ae *client.APIError
 				if !cascade && errors.As(err, &ae) && ae.Status == http.StatusConflict {
 					return &exitError{code: ExitFailed, msg: ae.Message + " (--cascade deletes its versions too)"}
 				}
-				return r.fail(err)
+				return err
 			}
 			fmt.Fprintf(stdout, "Deleted pipeline %s (%s)\n", p.DisplayName, p.PipelineID)
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().BoolVar(&cascade, "cascade", false, "also delete the pipeline's versions")
 	return r.flags(cmd, false)

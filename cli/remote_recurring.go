@@ -44,7 +44,7 @@ unless --version; the version is pinned now) or of a local file (sent inline).
 "0 0 9 * * 1-5"), or a descriptor such as @hourly; --every takes a duration
 such as 1h or 90s. Each -p is checked against the pipeline's parameters.`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: r.runOwnClient(func(ctx context.Context, args []string) error {
 			if (cron == "") == (every == "") {
 				return usagef("give exactly one of --cron and --every")
 			}
@@ -59,14 +59,13 @@ such as 1h or 90s. Each -p is checked against the pipeline's parameters.`,
 			if maxConc < 1 {
 				return usagef("--max-concurrency %d: must be at least 1", maxConc)
 			}
-			ctx := cmd.Context()
 			c, src, err := o.resolve(ctx, r, args)
 			if err != nil {
 				return err
 			}
 			exp, err := experimentID(ctx, c, o.experiment, stderr)
 			if err != nil {
-				return r.fail(err)
+				return err
 			}
 			rr, err := c.CreateRecurringRun(ctx, client.CreateRecurringRunRequest{
 				ExperimentID: exp, DisplayName: o.name, Description: o.description,
@@ -75,14 +74,12 @@ such as 1h or 90s. Each -p is checked against the pipeline's parameters.`,
 				Cron: cron, Interval: interval, MaxConcurrency: maxConc, NoCatchup: noCatchup, Enabled: !disabled,
 			})
 			if err != nil {
-				return r.fail(err)
+				return err
 			}
-			if r.json {
-				return r.printJSON(rr)
-			}
-			fmt.Fprintf(stdout, "Created recurring run %s: %s (%s, %s)\n", rr.DisplayName, rr.RecurringRunID, trigger(rr.Trigger), rr.Status)
-			return nil
-		},
+			return r.output(rr, func() {
+				fmt.Fprintf(stdout, "Created recurring run %s: %s (%s, %s)\n", rr.DisplayName, rr.RecurringRunID, trigger(rr.Trigger), rr.Status)
+			})
+		}),
 	}
 	o.flags(cmd)
 	f := cmd.Flags()
@@ -129,36 +126,29 @@ func newRecurringListCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "list",
 		Short: "List recurring runs",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := r.client()
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
+		RunE: r.runE(func(ctx context.Context, c *client.Client, args []string) error {
 			expID := ""
 			if exp != "" {
 				e, err := experimentArg(ctx, c, exp)
 				if err != nil {
-					return r.fail(err)
+					return err
 				}
 				expID = e.ExperimentID
 			}
 			l, err := c.ListRecurringRuns(ctx, expID, opts)
 			if err != nil {
-				return r.fail(err)
+				return err
 			}
-			if r.json {
-				return r.printJSON(l)
-			}
-			t := newTable(stdout, "RECURRING RUN ID", "NAME", "STATUS", "TRIGGER", "MAX CONCURRENCY", "CREATED")
-			for _, rr := range l.RecurringRuns {
-				t.row(rr.RecurringRunID, rr.DisplayName, rr.Status, trigger(rr.Trigger),
-					strconv.FormatInt(int64(rr.MaxConcurrency), 10), fmtTime(rr.CreatedAt))
-			}
-			t.flush()
-			nextPage(stdout, l.NextPageToken)
-			return nil
-		},
+			return r.output(l, func() {
+				t := newTable(stdout, "RECURRING RUN ID", "NAME", "STATUS", "TRIGGER", "MAX CONCURRENCY", "CREATED")
+				for _, rr := range l.RecurringRuns {
+					t.row(rr.RecurringRunID, rr.DisplayName, rr.Status, trigger(rr.Trigger),
+						strconv.FormatInt(int64(rr.MaxConcurrency), 10), fmtTime(rr.CreatedAt))
+				}
+				t.flush()
+				nextPage(stdout, l.NextPageToken)
+			})
+		}),
 	}
 	cmd.Flags().StringVar(&exp, "experiment", "", "only those of this experiment (`ID or name`)")
 	listFlags(cmd, &opts)
@@ -171,42 +161,38 @@ func newRecurringGetCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "get ID",
 		Short: "Show a recurring run",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := r.client()
+		RunE: r.runE(func(ctx context.Context, c *client.Client, args []string) error {
+			rr, err := c.GetRecurringRun(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			rr, err := c.GetRecurringRun(cmd.Context(), args[0])
-			if err != nil {
-				return r.fail(err)
-			}
-			if r.json {
-				return r.printJSON(rr)
-			}
-			pipeline := "inline spec"
-			if ref := rr.PipelineVersionReference; ref != nil {
-				pipeline = ref.PipelineID
-				if ref.PipelineVersionID != "" {
-					pipeline += " version " + ref.PipelineVersionID
-				}
-			}
-			var params, errMsg string
-			if rr.RuntimeConfig != nil {
-				params = fmtParams(rr.RuntimeConfig.Parameters)
-			}
-			if rr.Error != nil {
-				errMsg = rr.Error.Message
-			}
-			kv(stdout, "Recurring run", rr.RecurringRunID, "Name", rr.DisplayName, "Description", rr.Description,
-				"Status", rr.Status, "Trigger", trigger(rr.Trigger),
-				"Max concurrency", strconv.FormatInt(int64(rr.MaxConcurrency), 10),
-				"No catchup", strconv.FormatBool(rr.NoCatchup), "Experiment", rr.ExperimentID,
-				"Pipeline", pipeline, "Parameters", params,
-				"Created", fmtTime(rr.CreatedAt), "Updated", fmtTime(rr.UpdatedAt), "Error", errMsg)
-			return nil
-		},
+			return r.output(rr, func() { printRecurringRun(stdout, rr) })
+		}),
 	}
 	return r.flags(cmd, true)
+}
+
+func printRecurringRun(w io.Writer, rr *client.RecurringRun) {
+	pipeline := "inline spec"
+	if ref := rr.PipelineVersionReference; ref != nil {
+		pipeline = ref.PipelineID
+		if ref.PipelineVersionID != "" {
+			pipeline += " version " + ref.PipelineVersionID
+		}
+	}
+	var params, errMsg string
+	if rr.RuntimeConfig != nil {
+		params = fmtParams(rr.RuntimeConfig.Parameters)
+	}
+	if rr.Error != nil {
+		errMsg = rr.Error.Message
+	}
+	kv(w, "Recurring run", rr.RecurringRunID, "Name", rr.DisplayName, "Description", rr.Description,
+		"Status", rr.Status, "Trigger", trigger(rr.Trigger),
+		"Max concurrency", strconv.FormatInt(int64(rr.MaxConcurrency), 10),
+		"No catchup", strconv.FormatBool(rr.NoCatchup), "Experiment", rr.ExperimentID,
+		"Pipeline", pipeline, "Parameters", params,
+		"Created", fmtTime(rr.CreatedAt), "Updated", fmtTime(rr.UpdatedAt), "Error", errMsg)
 }
 
 func newRecurringActionCmd(stdout, stderr io.Writer, verb, short, done string,
@@ -216,17 +202,13 @@ func newRecurringActionCmd(stdout, stderr io.Writer, verb, short, done string,
 		Use:   verb + " ID",
 		Short: short,
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := r.client()
-			if err != nil {
+		RunE: r.runE(func(ctx context.Context, c *client.Client, args []string) error {
+			if err := do(c, ctx, args[0]); err != nil {
 				return err
-			}
-			if err := do(c, cmd.Context(), args[0]); err != nil {
-				return r.fail(err)
 			}
 			fmt.Fprintf(stdout, "%s recurring run %s\n", done, args[0])
 			return nil
-		},
+		}),
 	}
 	return r.flags(cmd, false)
 }

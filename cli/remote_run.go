@@ -69,7 +69,8 @@ type source struct {
 
 // resolve loads the pipeline (a local file, or the stored version's spec)
 // and checks the -p values against its parameters. A local file is read
-// before the server is contacted.
+// before the server is contacted. Errors of the server are returned as
+// they are, for the command's r.fail.
 func (o *sourceOpts) resolve(ctx context.Context, r *remote, args []string) (*client.Client, *source, error) {
 	if len(args) > 0 && o.pipeline != "" {
 		return nil, nil, usagef("give either FILE or --pipeline, not both")
@@ -98,11 +99,11 @@ func (o *sourceOpts) resolve(ctx context.Context, r *remote, args []string) (*cl
 	if o.pipeline != "" {
 		pl, err := resolvePipeline(ctx, c, o.pipeline)
 		if err != nil {
-			return nil, nil, r.fail(err)
+			return nil, nil, err
 		}
 		v, sp, err := storedSpec(ctx, c, pl.PipelineID, o.version)
 		if err != nil {
-			return nil, nil, r.fail(err)
+			return nil, nil, err
 		}
 		p, src.pipelineID, src.versionID = sp, pl.PipelineID, v.PipelineVersionID
 	}
@@ -125,15 +126,14 @@ the pipeline's parameters and parsed by its declared type before the run is
 submitted. With --wait, follow the run and exit 0 only if it succeeded
 (1 failed, 130 canceled).`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
+		RunE: r.runOwnClient(func(ctx context.Context, args []string) error {
 			c, src, err := o.resolve(ctx, r, args)
 			if err != nil {
 				return err
 			}
 			exp, err := experimentID(ctx, c, o.experiment, stderr)
 			if err != nil {
-				return r.fail(err)
+				return err
 			}
 			run, err := c.CreateRun(ctx, client.CreateRunRequest{
 				ExperimentID: exp, DisplayName: o.name, Description: o.description,
@@ -141,7 +141,7 @@ submitted. With --wait, follow the run and exit 0 only if it succeeded
 				Parameters: src.params, PipelineRoot: o.pipelineRoot,
 			})
 			if err != nil {
-				return r.fail(err)
+				return err
 			}
 			if wait {
 				if !r.json {
@@ -149,12 +149,10 @@ submitted. With --wait, follow the run and exit 0 only if it succeeded
 				}
 				return r.follow(ctx, c, run.RunID, nil)
 			}
-			if r.json {
-				return r.printJSON(run)
-			}
-			fmt.Fprintf(stdout, "Submitted run %s (%s)\n", run.RunID, run.DisplayName)
-			return nil
-		},
+			return r.output(run, func() {
+				fmt.Fprintf(stdout, "Submitted run %s (%s)\n", run.RunID, run.DisplayName)
+			})
+		}),
 	}
 	o.flags(cmd)
 	cmd.Flags().StringVar(&o.name, "name", "", "run name (default the pipeline's name)")
@@ -284,13 +282,9 @@ func newRunWaitCmd(stdout, stderr io.Writer) *cobra.Command {
 		Long: `Follow a run, printing one line per task state change. The exit status is
 the run's: 0 succeeded, 1 failed, 130 canceled.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := r.client()
-			if err != nil {
-				return err
-			}
-			return r.follow(cmd.Context(), c, args[0], nil)
-		},
+		RunE: r.runE(func(ctx context.Context, c *client.Client, args []string) error {
+			return r.follow(ctx, c, args[0], nil)
+		}),
 	}
 	return r.flags(cmd, true)
 }
@@ -303,17 +297,12 @@ func newRunListCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "list",
 		Short: "List runs on the server, newest first",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := r.client()
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
+		RunE: r.runE(func(ctx context.Context, c *client.Client, args []string) error {
 			expID := ""
 			if exp != "" {
 				e, err := experimentArg(ctx, c, exp)
 				if err != nil {
-					return r.fail(err)
+					return err
 				}
 				expID = e.ExperimentID
 			}
@@ -323,19 +312,17 @@ func newRunListCmd(stdout, stderr io.Writer) *cobra.Command {
 			opts.SortBy = "created_at desc"
 			l, err := c.ListRuns(ctx, expID, opts)
 			if err != nil {
-				return r.fail(err)
+				return err
 			}
-			if r.json {
-				return r.printJSON(l)
-			}
-			t := newTable(stdout, "RUN ID", "NAME", "STATE", "CREATED", "DURATION")
-			for _, run := range l.Runs {
-				t.row(run.RunID, run.DisplayName, run.State, fmtTime(run.CreatedAt), span(run.CreatedAt, run.FinishedAt))
-			}
-			t.flush()
-			nextPage(stdout, l.NextPageToken)
-			return nil
-		},
+			return r.output(l, func() {
+				t := newTable(stdout, "RUN ID", "NAME", "STATE", "CREATED", "DURATION")
+				for _, run := range l.Runs {
+					t.row(run.RunID, run.DisplayName, run.State, fmtTime(run.CreatedAt), span(run.CreatedAt, run.FinishedAt))
+				}
+				t.flush()
+				nextPage(stdout, l.NextPageToken)
+			})
+		}),
 	}
 	cmd.Flags().StringVar(&exp, "experiment", "", "only runs of this experiment (`ID or name`)")
 	cmd.Flags().StringVar(&state, "state", "", "only runs in this state (PENDING, RUNNING, SUCCEEDED, FAILED, CANCELING, CANCELED)")
@@ -349,21 +336,13 @@ func newRunGetCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "get RUN_ID",
 		Short: "Show a run on the server and its tasks",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := r.client()
+		RunE: r.runE(func(ctx context.Context, c *client.Client, args []string) error {
+			run, err := c.GetRun(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			run, err := c.GetRun(cmd.Context(), args[0])
-			if err != nil {
-				return r.fail(err)
-			}
-			if r.json {
-				return r.printJSON(run)
-			}
-			printRun(stdout, run)
-			return nil
-		},
+			return r.output(run, func() { printRun(stdout, run) })
+		}),
 	}
 	return r.flags(cmd, true)
 }
@@ -414,21 +393,17 @@ func newRunActionCmd(stdout, stderr io.Writer, verb, short, done string,
 		Use:   verb + " RUN_ID",
 		Short: short,
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := r.client()
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
+		RunE: r.runE(func(ctx context.Context, c *client.Client, args []string) error {
 			var before *client.Run
 			if wait && verb == "retry" {
 				// The retried tasks' old states are not news.
+				var err error
 				if before, err = c.GetRun(ctx, args[0]); err != nil {
-					return r.fail(err)
+					return err
 				}
 			}
 			if err := do(c, ctx, args[0]); err != nil {
-				return r.fail(err)
+				return err
 			}
 			if !r.json {
 				fmt.Fprintf(stdout, "%s run %s\n", done, args[0])
@@ -437,7 +412,7 @@ func newRunActionCmd(stdout, stderr io.Writer, verb, short, done string,
 				return r.follow(ctx, c, args[0], before)
 			}
 			return nil
-		},
+		}),
 	}
 	if verb == "cancel" || verb == "retry" {
 		cmd.Flags().BoolVar(&wait, "wait", false, "then follow the run until it ends; the exit status is the run's")
