@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // This file writes YAML the way the KFP SDK writes IR files (PyYAML's
@@ -150,7 +152,7 @@ func (e *emitter) str(s string, indent int, simpleKey bool) {
 	a := analyze(s)
 	split := !simpleKey
 	switch {
-	case !resolvesImplicitly(s) && !(simpleKey && (a.empty || a.multiline)) && a.allowBlockPlain:
+	case !resolvesImplicitly(s) && !(simpleKey && (a.empty || a.multiline)) && a.allowBlockPlain && plainIsString(s):
 		e.plain(s, indent, split)
 	case a.allowSingleQuoted && !(simpleKey && a.multiline):
 		e.singleQuoted(s, indent, split)
@@ -260,6 +262,19 @@ var implicitTypes = []*regexp.Regexp{
 	regexp.MustCompile(`^(?:~|null|Null|NULL|)$`),
 	regexp.MustCompile(`^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$`),
 	regexp.MustCompile(`^(?:=)$`),
+}
+
+// plainIsString reports whether go-yaml (which Sluice reads specs with)
+// also reads s, written plain, as the string s. It differs from PyYAML on
+// a few forms such as "000008" (an int for go-yaml, a string for PyYAML);
+// those are quoted, so that both read the same value.
+func plainIsString(s string) bool {
+	var v map[string]any
+	if err := yaml.Unmarshal([]byte("k: "+s), &v); err != nil {
+		return false
+	}
+	got, ok := v["k"].(string)
+	return ok && got == s
 }
 
 func resolvesImplicitly(s string) bool {

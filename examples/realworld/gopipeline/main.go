@@ -3,11 +3,12 @@
 //
 //	read_data -> preprocess -> train_test_split -> train_model -> evaluate_model
 //
-// Compile it from its own directory (the component paths are relative);
-// pipeline.yaml next to this file is its output, kept current by the test:
+// Compile it (the program runs in its own directory, so the component paths
+// are relative to it); pipeline.yaml next to this file is its output, kept
+// current by the test:
 //
-//	cd examples/realworld/gopipeline && go run . -o pipeline.yaml
-//	sluice run pipeline.yaml -p test_fraction=0.3 -p l2=5
+//	sluice compile ./examples/realworld/gopipeline -o realworld.yaml
+//	sluice run realworld.yaml -p test_fraction=0.3 -p l2=5
 package main
 
 import (
