@@ -28,8 +28,13 @@ type taskBatcher struct {
 // taskPut is one queued PutTask.
 type taskPut struct {
 	runID, id string
-	args      []any
-	done      chan putOutcome
+	args      []any // putTask's arguments
+	// For PostgreSQL's one-statement batch: the task (normalized), its
+	// encoded argv, and putTask's keep-created argument.
+	task        Task
+	argv        any
+	keepCreated any
+	done        chan putOutcome
 }
 
 type putOutcome struct {

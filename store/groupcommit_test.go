@@ -56,14 +56,21 @@ func TestPutTaskGroupCommit(t *testing.T) {
 		for i := range 30 {
 			ts = append(ts, &Task{RunID: runs[i%3].ID, ID: fmt.Sprintf("t%02d", i), State: "RUNNING", Attempts: 1})
 		}
+		ts[0].Created = at(time.Hour)
 		ts = append(ts, &Task{RunID: "no-such-run", ID: "lost"})
+		ts = append(ts, &Task{RunID: runs[0].ID, ID: "t00", State: "RUNNING", Attempts: 1, Error: "second"})
 		errs := queueBatch(t, s.(*sqlStore), ts)
 		for i, err := range errs {
-			if i == len(ts)-1 {
+			if ts[i].ID == "lost" {
 				wantErr(t, err, ErrNotFound, "no-such-run")
 				continue
 			}
 			check(t, err)
+		}
+		got, err := s.ListTasks(ctx, runs[0].ID)
+		check(t, err)
+		if got[0].ID != "t00" || got[0].Error != "second" || !got[0].Created.Equal(normTime(at(time.Hour))) {
+			t.Fatalf("task put twice in a batch: %+v", got[0])
 		}
 		for k, r := range runs {
 			got, err := s.ListTasks(ctx, r.ID)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 const taskCols = `run_id, id, parent_id, key, name, kind, state, cached, attempts, image, argv, exit_code,
@@ -30,6 +31,37 @@ const (
 		started = excluded.started, finished = excluded.finished`
 	listTasks         = `SELECT ` + taskCols + ` FROM tasks WHERE run_id = ? ORDER BY created, seq, id`
 	listTaskSummaries = `SELECT ` + taskSummaryCols + ` FROM tasks WHERE run_id = ? ORDER BY created, seq, id`
+	// putTasksPostgres is a batch of puts as one statement (one round
+	// trip): the arguments are one array per column, a put per index, at
+	// most one put per task. A put whose run does not exist is left out
+	// (RETURNING says which were written); the runs read are held against
+	// a concurrent delete. A new task is numbered after the run's others
+	// by its place in the batch; a replaced one keeps its number, and its
+	// creation time unless keep_created is given.
+	putTasksPostgres = `WITH v AS (
+		SELECT * FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]),
+			CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BOOLEAN[]), CAST(? AS BIGINT[]),
+			CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS INTEGER[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]),
+			CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TIMESTAMPTZ[]), CAST(? AS TIMESTAMPTZ[]),
+			CAST(? AS TIMESTAMPTZ[]), CAST(? AS TIMESTAMPTZ[]), CAST(? AS BIGINT[]))
+		AS v (run_id, id, parent_id, key, name, kind, state, cached, attempts, image, argv, exit_code,
+			error, inputs, outputs, log_uri, created, started, finished, keep_created, pos)
+	), ok AS (
+		SELECT v.* FROM v JOIN runs r ON r.id = v.run_id FOR KEY SHARE OF r
+	)
+	INSERT INTO tasks (` + taskCols + `, seq)
+	SELECT ok.run_id, ok.id, ok.parent_id, ok.key, ok.name, ok.kind, ok.state, ok.cached, ok.attempts, ok.image,
+		CAST(ok.argv AS JSON), ok.exit_code, ok.error, CAST(ok.inputs AS JSON), CAST(ok.outputs AS JSON), ok.log_uri,
+		COALESCE(ok.keep_created, old.created, ok.created), ok.started, ok.finished,
+		COALESCE((SELECT MAX(t.seq) FROM tasks t WHERE t.run_id = ok.run_id), 0) + ok.pos
+	FROM ok LEFT JOIN tasks old ON old.run_id = ok.run_id AND old.id = ok.id
+	ON CONFLICT (run_id, id) DO UPDATE SET parent_id = excluded.parent_id, key = excluded.key,
+		name = excluded.name, kind = excluded.kind, state = excluded.state, cached = excluded.cached,
+		attempts = excluded.attempts, image = excluded.image, argv = excluded.argv,
+		exit_code = excluded.exit_code, error = excluded.error, inputs = excluded.inputs,
+		outputs = excluded.outputs, log_uri = excluded.log_uri, created = excluded.created,
+		started = excluded.started, finished = excluded.finished
+	RETURNING run_id, id`
 	// runExists reads a run's id; on PostgreSQL it holds the row against a
 	// concurrent delete until the transaction ends (dialect.forKeyShare).
 	runExists = `SELECT id FROM runs WHERE id = ?`
@@ -83,7 +115,7 @@ func (s *sqlStore) PutTask(ctx context.Context, t *Task) error {
 	}
 	d := s.d
 	p := &taskPut{
-		runID: t.RunID, id: t.ID,
+		runID: t.RunID, id: t.ID, task: *t, argv: argv, keepCreated: keepCreated,
 		args: []any{t.RunID, t.ID, t.ParentID, t.Key, t.Name, t.Kind, t.State, t.Cached,
 			int64(t.Attempts), t.Image, argv, intArg(t.ExitCode), t.Error, d.jsonArg(t.Inputs),
 			d.jsonArg(t.Outputs), t.LogURI, d.timeArg(t.Created), d.timeArg(t.Started), d.timeArg(t.Finished),
@@ -108,6 +140,9 @@ func (s *sqlStore) writeTasks(ctx context.Context, batch []*taskPut) []error {
 			errs[i] = err
 		}
 		return errs
+	}
+	if len(batch) > 1 && s.d.pg {
+		return s.writeTasksPostgres(ctx, batch)
 	}
 	if len(batch) == 1 {
 		if _, err := s.putTaskStmt.ExecContext(ctx, batch[0].args...); err != nil {
@@ -145,6 +180,97 @@ func (s *sqlStore) writeTasks(ctx context.Context, batch []*taskPut) []error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fail(fmt.Errorf("commit a batch of %d: %w", len(batch), mapErr(err)))
+	}
+	return errs
+}
+
+// writeTasksPostgres writes a batch as one statement (putTasksPostgres).
+// Puts of one task are merged first, the last one winning, as if they had
+// been written in turn.
+func (s *sqlStore) writeTasksPostgres(ctx context.Context, batch []*taskPut) []error {
+	type key struct{ run, id string }
+	merged := map[key]*taskPut{}
+	var order []key
+	for _, p := range batch {
+		k := key{p.runID, p.id}
+		first, seen := merged[k]
+		if !seen {
+			merged[k] = p
+			order = append(order, k)
+			continue
+		}
+		m := *p
+		m.task.Created = first.task.Created // a new task's creation time is its first put's
+		if m.keepCreated == nil {
+			m.keepCreated = first.keepCreated
+		}
+		merged[k] = &m
+	}
+	n := len(order)
+	var (
+		runIDs, ids, parents, keys, names, kinds, states = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		images, errors, logs                             = make([]string, n), make([]string, n), make([]string, n)
+		argvs, inputs, outputs                           = make([]*string, n), make([]*string, n), make([]*string, n)
+		cached                                           = make([]bool, n)
+		attempts, pos                                    = make([]int64, n), make([]int64, n)
+		exitCodes                                        = make([]*int32, n)
+		created, started, finished                       = make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
+		keepCreated                                      = make([]*time.Time, n)
+	)
+	text := func(v any) *string {
+		switch x := v.(type) {
+		case []byte:
+			s := string(x)
+			return &s
+		case string:
+			return &x
+		}
+		return nil
+	}
+	for i, k := range order {
+		p := merged[k]
+		t := &p.task
+		runIDs[i], ids[i], parents[i], keys[i], names[i], kinds[i], states[i] = t.RunID, t.ID, t.ParentID, t.Key, t.Name, t.Kind, t.State
+		images[i], errors[i], logs[i] = t.Image, t.Error, t.LogURI
+		argvs[i], inputs[i], outputs[i] = text(p.argv), text(s.d.jsonArg(t.Inputs)), text(s.d.jsonArg(t.Outputs))
+		cached[i], attempts[i], pos[i] = t.Cached, int64(t.Attempts), int64(i+1)
+		if t.ExitCode != nil {
+			c := int32(*t.ExitCode)
+			exitCodes[i] = &c
+		}
+		created[i], started[i], finished[i] = t.Created, t.Started, t.Finished
+		if kc, ok := p.keepCreated.(time.Time); ok {
+			keepCreated[i] = &kc
+		}
+	}
+	errs := make([]error, len(batch))
+	rows, err := s.query(ctx, s.db, putTasksPostgres, runIDs, ids, parents, keys, names, kinds, states, cached,
+		attempts, images, argvs, exitCodes, errors, inputs, outputs, logs, created, started, finished, keepCreated, pos)
+	if err == nil {
+		written := map[key]bool{}
+		for rows.Next() {
+			var k key
+			if err = rows.Scan(&k.run, &k.id); err != nil {
+				break
+			}
+			written[k] = true
+		}
+		rows.Close()
+		if err == nil {
+			err = rows.Err()
+		}
+		if err == nil {
+			for i, p := range batch {
+				if !written[key{p.runID, p.id}] {
+					errs[i] = fmt.Errorf("run %q: %w", p.runID, ErrNotFound)
+				}
+			}
+			return errs
+		}
+	}
+	err = fmt.Errorf("in a batch of %d: %w", len(batch), mapErr(err))
+	for i := range errs {
+		errs[i] = err
 	}
 	return errs
 }
