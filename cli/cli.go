@@ -82,6 +82,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newServerCmd(stdout, stderr))
 	root.AddCommand(newCompileCmd(stdout, stderr))
 	root.AddCommand(newComponentCmd(stdout))
+	root.AddCommand(newLaunchCmd(stdout, stderr))
 	addRemoteCmds(root, stdout, stderr)
 	return root
 }

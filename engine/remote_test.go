@@ -127,7 +127,7 @@ deploymentSpec:
     exec-use:
       container:
         image: alpine
-        command: [sh, -c, 'cat "$0/weights" "$0/sub/config"; case "$0" in "$SLUICE_URI_PATH_PREFIX"/s3/art/*) ;; *) echo "bad path $0"; exit 3;; esac', "{{$.inputs.artifacts['model'].path}}"]
+        command: [sh, -c, 'cat "$0/weights" "$0/sub/config"; case "$0" in "$SLUICE_URI_PATH_PREFIX"/s3/*) ;; *) echo "bad path $0"; exit 3;; esac', "{{$.inputs.artifacts['model'].path}}"]
 schemaVersion: 2.1.0
 `
 

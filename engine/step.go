@@ -100,6 +100,7 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		if attempt > 0 {
 			fmt.Fprintf(logf, "\n--- attempt %d of %d ---\n", attempt+1, maxRetries+1)
 		}
+		lt.Attempt = attempt + 1
 		out, att, err := r.e.Launcher.Run(ctx, lt, prep, logf)
 		<-r.slots
 		if att != nil && att.ExitCode >= 0 {

@@ -23,6 +23,11 @@ type Job struct {
 	Dir string
 	// Log receives the process's stdout and stderr, interleaved.
 	Log io.Writer
+	// Attempt counts the task's attempts from 1 (retries run again).
+	Attempt int
+	// Launch is the launch description (launcher.LaunchSpec as JSON) for
+	// executors that are a RemoteLauncher; nil otherwise.
+	Launch []byte
 }
 
 // Result is how a job ended.
@@ -40,4 +45,14 @@ var ErrCanceled = errors.New("canceled")
 // it is reported in Result.
 type Executor interface {
 	Run(ctx context.Context, job *Job) (*Result, error)
+}
+
+// RemoteLauncher is an optional ability of an executor whose jobs run on
+// another machine with Sluice's launcher (`sluice launch`) around the
+// command: it stages artifacts there, so the launcher on the server hands
+// it the launch description (Job.Launch) instead of staging itself.
+type RemoteLauncher interface {
+	Executor
+	// LaunchesRemotely reports whether jobs run under a remote launcher.
+	LaunchesRemotely() bool
 }

@@ -62,6 +62,8 @@ type Task struct {
 	// input artifacts are downloaded from it before the step and outputs
 	// and the log uploaded to it.
 	Store artifact.Store
+	// Attempt counts the attempts of the task from 1.
+	Attempt int
 	// Scratch is the local directory remote URIs are mapped under
 	// (Scratch + spec.LocalPath(uri)); steps get it as
 	// SLUICE_URI_PATH_PREFIX. Empty for a local run.
@@ -107,12 +109,21 @@ func (l *Launcher) Prepare(t *Task) (*Prepared, error) {
 		}
 		params[k] = v
 	}
+	// Paths are the step's: on this machine (remote URIs mapped under
+	// Scratch), or, for a remote launcher, the KFP mount paths there.
+	root, meta, localPath := t.Root, t.Meta, t.localPath
+	if l.remote() {
+		if t.RootURI == "" {
+			return nil, errors.New("this executor runs steps on other machines: the pipeline root must be a bucket (s3://, gs://, azblob://), not a local directory")
+		}
+		root, meta, localPath = spec.LocalPath(t.RootURI), spec.LocalPath(t.MetaURI), spec.LocalPath
+	}
 	in := &spec.ExecutorInput{
 		Inputs: spec.ExecutorInputs{ParameterValues: params, Artifacts: map[string]*spec.ArtifactList{}},
 		Outputs: spec.ExecutorOutputs{
 			Parameters: map[string]*spec.OutputParameter{},
 			Artifacts:  map[string]*spec.ArtifactList{},
-			OutputFile: filepath.Join(t.Root, "executor_output.json"),
+			OutputFile: filepath.Join(root, "executor_output.json"),
 		},
 	}
 	for name, arts := range t.Inputs.Artifacts {
@@ -120,7 +131,7 @@ func (l *Launcher) Prepare(t *Task) (*Prepared, error) {
 	}
 	if od := t.Comp.OutputDefinitions; od != nil {
 		for name := range od.Parameters {
-			in.Outputs.Parameters[name] = &spec.OutputParameter{OutputFile: filepath.Join(t.Meta, "outputs", name)}
+			in.Outputs.Parameters[name] = &spec.OutputParameter{OutputFile: filepath.Join(meta, "outputs", name)}
 		}
 		for name, a := range od.Artifacts {
 			in.Outputs.Artifacts[name] = &spec.ArtifactList{Artifacts: []*spec.RuntimeArtifact{{
@@ -128,7 +139,7 @@ func (l *Launcher) Prepare(t *Task) (*Prepared, error) {
 			}}}
 		}
 	}
-	pc := &spec.PlaceholderContext{Input: in, Present: t.Inputs.Present, System: t.System, LocalPath: t.localPath}
+	pc := &spec.PlaceholderContext{Input: in, Present: t.Inputs.Present, System: t.System, LocalPath: localPath}
 	if len(c.Command) == 0 {
 		return nil, fmt.Errorf("the container has no command: the local executor cannot run image %q's entrypoint (give the component a command)", c.Image)
 	}
@@ -152,19 +163,21 @@ func (l *Launcher) Prepare(t *Task) (*Prepared, error) {
 	for _, e := range c.Env {
 		env = append(env, e.Name+"="+e.Value)
 	}
-	pp := l.PythonPath
-	if old := os.Getenv("PYTHONPATH"); old != "" {
-		pp += string(os.PathListSeparator) + old
-	}
-	env = append(env, "PYTHONPATH="+pp)
-	if l.BinDir != "" {
-		env = append(env, "PATH="+l.BinDir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	}
-	if ws := t.System["workspace_path"]; ws != "" {
-		env = append(env, "SLUICE_WORKSPACE_PATH="+ws)
-	}
-	if t.Scratch != "" {
-		env = append(env, "SLUICE_URI_PATH_PREFIX="+t.Scratch)
+	if !l.remote() { // a remote launcher sets up its own machine's
+		pp := l.PythonPath
+		if old := os.Getenv("PYTHONPATH"); old != "" {
+			pp += string(os.PathListSeparator) + old
+		}
+		env = append(env, "PYTHONPATH="+pp)
+		if l.BinDir != "" {
+			env = append(env, "PATH="+l.BinDir+string(os.PathListSeparator)+os.Getenv("PATH"))
+		}
+		if ws := t.System["workspace_path"]; ws != "" {
+			env = append(env, "SLUICE_WORKSPACE_PATH="+ws)
+		}
+		if t.Scratch != "" {
+			env = append(env, "SLUICE_URI_PATH_PREFIX="+t.Scratch)
+		}
 	}
 	return &Prepared{Input: in, Argv: argv, Image: image, Env: env, Reqs: reqs}, nil
 }
@@ -174,6 +187,9 @@ func (l *Launcher) Prepare(t *Task) (*Prepared, error) {
 // clean. A non-zero exit is an *ExitError.
 func (l *Launcher) Run(ctx context.Context, t *Task, p *Prepared, log io.Writer) (*plan.Outputs, *Attempt, error) {
 	att := &Attempt{Argv: p.Argv, Image: p.Image, ExitCode: -1}
+	if l.remote() {
+		return l.runRemote(ctx, t, p, log, att)
+	}
 	if err := l.checkRequirements(ctx, p.Reqs); err != nil {
 		return nil, att, err
 	}

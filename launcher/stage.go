@@ -115,7 +115,7 @@ func (l *Launcher) pathLock(p string) func() {
 // download fetches a remote artifact to its local path unless it is
 // already there (downloaded or produced earlier in this run).
 func (l *Launcher) download(ctx context.Context, t *Task, a *spec.RuntimeArtifact, workspace string) error {
-	if a == nil || a.CustomPath != "" || !Remote(a.URI) || t.Scratch == "" {
+	if a == nil || a.CustomPath != "" || !Remote(a.URI) || t.Store == nil {
 		return nil
 	}
 	if ws, _ := a.Metadata["_kfp_workspace"].(bool); ws {
@@ -154,7 +154,7 @@ func (l *Launcher) stageInputs(ctx context.Context, t *Task, in *spec.ExecutorIn
 // uploadOutputs stores every output artifact the step wrote under a remote
 // URI. An output the step did not write stays unwritten, as locally.
 func (l *Launcher) uploadOutputs(ctx context.Context, t *Task, out map[string][]*spec.RuntimeArtifact) error {
-	if t.Scratch == "" {
+	if t.Store == nil {
 		return nil
 	}
 	for name, arts := range out {
@@ -199,6 +199,11 @@ func (l *Launcher) OpenLog(ctx context.Context, t *Task) (io.WriteCloser, string
 		return f, path, nil
 	}
 	uri := t.MetaURI + "/log.txt"
+	if l.remote() {
+		// The remote launcher writes the log to the store itself; here it
+		// is only streamed to the local file.
+		return f, uri, nil
+	}
 	key, ok := artifact.KeyOf(t.Store, uri)
 	if !ok {
 		f.Close()

@@ -1,0 +1,201 @@
+package launcher
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/sluicehq/sluice/artifact"
+	"github.com/sluicehq/sluice/executor"
+	"github.com/sluicehq/sluice/executor/local"
+	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/pyruntime"
+	"github.com/sluicehq/sluice/spec"
+)
+
+// LaunchSpec tells `sluice launch` — the launcher that runs around a
+// step's command on another machine (in a Kubernetes pod) — what to stage:
+// it downloads the input artifacts, runs the command, reads the outputs,
+// uploads output artifacts, the log and the outputs record. Artifacts live
+// in the artifact store named by the SLUICE_ARTIFACTS variable (credentials
+// from the environment); paths are the KFP mount paths (/s3/bucket/key).
+type LaunchSpec struct {
+	RunID  string `json:"runId"`
+	TaskID string `json:"taskId"`
+	// Input is the step's ExecutorInput (artifact URIs, output files).
+	Input *spec.ExecutorInput `json:"executorInput"`
+	// Outputs are the component's output definitions.
+	Outputs *spec.Interface `json:"outputDefinitions,omitempty"`
+	// Requirements are the packages the step's pip step would install; the
+	// launcher checks they are in the image.
+	Requirements []string `json:"requirements,omitempty"`
+	// Workspace is the run's workspace path in the pod, if it has one.
+	Workspace string `json:"workspace,omitempty"`
+	// MetaURI is the task's private directory in the store: the log goes to
+	// MetaURI/log.txt and the outputs record to MetaURI/outputs.json.
+	MetaURI string `json:"metaUri"`
+}
+
+// ResultName is the outputs record's name under the task's MetaURI.
+const ResultName = "outputs.json"
+
+// EnvArtifacts names the artifact store for `sluice launch`.
+const EnvArtifacts = "SLUICE_ARTIFACTS"
+
+// launchSpec describes a prepared task for a remote launcher.
+func launchSpec(t *Task, p *Prepared) ([]byte, error) {
+	if t.MetaURI == "" {
+		return nil, errors.New("this executor runs steps on other machines: the pipeline root must be a bucket (s3://, gs://, azblob://), not a local directory")
+	}
+	ls := &LaunchSpec{RunID: t.RunID, TaskID: t.TaskID, Input: p.Input, Outputs: t.Comp.OutputDefinitions,
+		Workspace: t.System["workspace_path"], MetaURI: t.MetaURI}
+	for _, r := range p.Reqs {
+		ls.Requirements = append(ls.Requirements, r.Raw)
+	}
+	return json.Marshal(ls)
+}
+
+// remote reports whether the executor runs steps under a remote launcher.
+func (l *Launcher) remote() bool {
+	rl, ok := l.Executor.(executor.RemoteLauncher)
+	return ok && rl.LaunchesRemotely()
+}
+
+// runRemote runs a prepared task with an executor that launches it on
+// another machine, and reads back the outputs record the remote launcher
+// wrote.
+func (l *Launcher) runRemote(ctx context.Context, t *Task, p *Prepared, log io.Writer, att *Attempt) (*plan.Outputs, *Attempt, error) {
+	ls, err := launchSpec(t, p)
+	if err != nil {
+		return nil, att, err
+	}
+	res, err := l.Executor.Run(ctx, &executor.Job{
+		RunID: t.RunID, TaskID: t.TaskID, Image: p.Image, Argv: p.Argv, Env: p.Env, Log: log, Launch: ls, Attempt: t.Attempt,
+	})
+	if err != nil {
+		return nil, att, err
+	}
+	att.ExitCode = res.ExitCode
+	if res.ExitCode != 0 {
+		return nil, att, &ExitError{Code: res.ExitCode}
+	}
+	uri := t.MetaURI + "/" + ResultName
+	s, key, err := l.storeFor(ctx, t, uri)
+	if err != nil {
+		return nil, att, err
+	}
+	rc, err := s.Open(ctx, key)
+	if err != nil {
+		return nil, att, fmt.Errorf("the step succeeded but its outputs record %s cannot be read: %w", uri, err)
+	}
+	defer rc.Close()
+	var out plan.Outputs
+	if err := json.NewDecoder(rc).Decode(&out); err != nil {
+		return nil, att, fmt.Errorf("outputs record %s: %v", uri, err)
+	}
+	if out.Parameters == nil {
+		out.Parameters = map[string]any{}
+	}
+	if err := plan.CoerceOutputs(&out, t.Comp.OutputDefinitions); err != nil {
+		return nil, att, fmt.Errorf("outputs record %s: %v", uri, err)
+	}
+	return &out, att, nil
+}
+
+// Launch is `sluice launch`: it runs argv as the step ls describes, on
+// this machine, staging artifacts through the store. The step's output
+// goes to stdout (and to the log in the store as it runs). It returns the
+// command's exit code; an error means the launcher itself failed.
+func Launch(ctx context.Context, ls *LaunchSpec, store artifact.Store, argv, env []string, stdout io.Writer) (int, error) {
+	if ls.Input == nil || ls.MetaURI == "" {
+		return -1, errors.New("launch: the launch description has no executorInput or metaUri")
+	}
+	meta := spec.LocalPath(ls.MetaURI)
+	t := &Task{
+		RunID: ls.RunID, TaskID: ls.TaskID, Comp: &spec.ComponentSpec{OutputDefinitions: ls.Outputs},
+		Meta: meta, MetaURI: ls.MetaURI, Store: store, System: map[string]string{"workspace_path": ls.Workspace},
+	}
+	l := &Launcher{Executor: &local.Executor{}}
+	defer l.Close()
+	logw, _, err := l.OpenLog(ctx, t)
+	if err != nil {
+		return -1, err
+	}
+	log := io.MultiWriter(stdout, logw)
+	code, err := l.launch(ctx, t, ls, argv, env, log)
+	if err != nil {
+		fmt.Fprintf(log, "sluice launch: %v\n", err)
+	}
+	if cerr := logw.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("log: %w", cerr)
+	}
+	return code, err
+}
+
+func (l *Launcher) launch(ctx context.Context, t *Task, ls *LaunchSpec, argv, env []string, log io.Writer) (int, error) {
+	var reqs []pyruntime.Requirement
+	for _, r := range ls.Requirements {
+		reqs = append(reqs, pyruntime.ParseRequirement(r))
+	}
+	if err := l.checkRequirements(ctx, reqs); err != nil {
+		return -1, err
+	}
+	if err := l.stageInputs(ctx, t, ls.Input); err != nil {
+		return -1, err
+	}
+	// Output parents must exist: steps write to their paths directly.
+	for _, list := range ls.Input.Outputs.Artifacts {
+		for _, a := range list.Artifacts {
+			os.MkdirAll(filepath.Dir(spec.LocalPath(a.URI)), 0o755)
+		}
+	}
+	for _, op := range ls.Input.Outputs.Parameters {
+		os.MkdirAll(filepath.Dir(op.OutputFile), 0o755)
+	}
+	if f := ls.Input.Outputs.OutputFile; f != "" {
+		os.MkdirAll(filepath.Dir(f), 0o755)
+	}
+	work := filepath.Join(t.Meta, "work")
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return -1, err
+	}
+	res, err := l.Executor.Run(ctx, &executor.Job{RunID: t.RunID, TaskID: t.TaskID, Argv: argv, Env: env, Dir: work, Log: log})
+	if err != nil {
+		return -1, err
+	}
+	if res.ExitCode != 0 {
+		return res.ExitCode, nil
+	}
+	out, err := ReadOutputs(t.Comp, ls.Input)
+	if err != nil {
+		return -1, err
+	}
+	if err := uploadCustomPaths(t, out); err != nil {
+		return -1, err
+	}
+	if err := l.uploadOutputs(ctx, t, out.Artifacts); err != nil {
+		return -1, err
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return -1, err
+	}
+	key, ok := artifact.KeyOf(t.Store, t.MetaURI+"/"+ResultName)
+	if !ok {
+		return -1, fmt.Errorf("%s is outside the artifact store", t.MetaURI)
+	}
+	w, err := t.Store.Create(ctx, key)
+	if err != nil {
+		return -1, err
+	}
+	if _, err := io.Copy(w, bytes.NewReader(b)); err != nil {
+		w.Close()
+		return -1, err
+	}
+	return 0, w.Close()
+}
