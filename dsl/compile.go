@@ -326,6 +326,15 @@ func (c *compiler) task(t *Task) {
 			setParam(ts, name, &spec.InputParameter{RuntimeValue: &spec.ValueOrRuntimeParam{Constant: a.value}})
 		}
 	}
+	for _, name := range slices.Sorted(maps.Keys(t.resArgs)) {
+		r, ok := c.resolve(t.resArgs[name], t.group, t, name)
+		if !ok {
+			continue
+		}
+		extra := "pipelinechannel--" + r.name
+		setParam(ts, name, &spec.InputParameter{RuntimeValue: &spec.ValueOrRuntimeParam{Constant: InputValue(extra)}})
+		setParam(ts, extra, c.paramRef(t.group, r, t))
+	}
 	for _, u := range t.after {
 		c.after(t, u)
 	}

@@ -306,3 +306,15 @@ func TestComparableDropsOnlyCode(t *testing.T) {
 		t.Fatalf("comparable lost the executors:\n%s", s)
 	}
 }
+
+func TestParityResourcesFromParameters(t *testing.T) {
+	sumNumbers := py("sum_numbers", []dsl.Input{in("a", dsl.Int), in("b", dsl.Int)}, ret(dsl.Int))
+	p := dsl.NewPipeline("pipeline")
+	cpu := p.StringParam("cpu_limit", "4000m")
+	mem := p.StringParam("memory_limit", "15G")
+	accType := p.StringParam("accelerator_type", "NVIDIA_TESLA_P4")
+	accLimit := p.StringParam("accelerator_limit", "1")
+	p.Task(sumNumbers, dsl.Inputs{"a": 1, "b": 2}).
+		SetCPULimit(cpu).SetMemoryLimit(mem).SetAcceleratorType(accType).SetAcceleratorLimit(accLimit)
+	assertParity(t, "pipeline_with_string_machine_fields_pipeline_input.yaml", p)
+}

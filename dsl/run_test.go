@@ -133,10 +133,11 @@ func TestRunNestedPipelineArtifactsRetryEnv(t *testing.T) {
 		dsl.InputValue("marker"), dsl.OutputPath("greeting"))
 
 	p := dsl.NewPipeline("nested")
+	cpu := p.StringParam("cpu", "250m")
 	a := p.Task(inner, dsl.Inputs{"text": "first"})
 	b := p.Task(inner, dsl.Inputs{"text": a.Output("text")})
 	f := p.Task(flaky, dsl.Inputs{"marker": filepath.Join(t.TempDir(), "marker")}).
-		SetRetry(2).SetEnv("GREETING", "hello").SetCPULimit("500m").SetMemoryLimit("64Mi").After(b)
+		SetRetry(2).SetEnv("GREETING", "hello").SetCPULimit("500m").SetCPURequest(cpu).SetMemoryLimit("64Mi").After(b)
 	p.Output("text", b.Output("text"))
 	p.Output("data", b.Output("data"))
 	p.Output("greeting", f.Output("greeting"))

@@ -26,6 +26,7 @@ type Task struct {
 	retry          *spec.RetryPolicy
 	env            []spec.EnvVar
 	resources      *spec.ResourceSpec
+	resArgs        map[string]Channel // resources taken from channels, by input name
 	ignoreUpstream bool
 	exitFor        *group
 }
@@ -232,7 +233,12 @@ func (t *Task) res(what string) *spec.ResourceSpec {
 	return t.resources
 }
 
-func (t *Task) cpu(what, q string) (string, float64, bool) {
+func (t *Task) cpu(what string, v any) (string, float64, bool) {
+	q, ok := v.(string)
+	if !ok {
+		t.errorf("", "%s: wants a string or a Channel, got %T", what, v)
+		return "", 0, false
+	}
 	m := cpuQuantity.FindStringSubmatch(q)
 	if m == nil {
 		t.errorf("", "%s(%q): not a CPU quantity (e.g. \"2\", \"0.5\", \"500m\")", what, q)
@@ -245,7 +251,12 @@ func (t *Task) cpu(what, q string) (string, float64, bool) {
 	return q, f, true
 }
 
-func (t *Task) memory(what, q string) (string, float64, bool) {
+func (t *Task) memory(what string, v any) (string, float64, bool) {
+	q, ok := v.(string)
+	if !ok {
+		t.errorf("", "%s: wants a string or a Channel, got %T", what, v)
+		return "", 0, false
+	}
 	m := memoryQuantity.FindStringSubmatch(q)
 	if m == nil {
 		t.errorf("", "%s(%q): not a memory quantity (e.g. \"512Mi\", \"4G\")", what, q)
@@ -255,65 +266,121 @@ func (t *Task) memory(what, q string) (string, float64, bool) {
 	return q, f * memoryUnits[m[2]] / 1e9, true
 }
 
-// SetCPULimit sets the container's CPU limit ("2", "500m").
-func (t *Task) SetCPULimit(q string) *Task {
-	r := t.res("SetCPULimit")
-	if s, f, ok := t.cpu("SetCPULimit", q); ok {
-		r.ResourceCPULimit, r.CPULimit = s, f
+// Resource quantities are strings ("2", "500m", "4Gi") or string Channels
+// (a pipeline parameter, a task output): the value is then read when the task
+// runs, as set_cpu_limit(param) does in KFP.
+
+// SetCPULimit sets the container's CPU limit ("2", "500m", or a Channel).
+func (t *Task) SetCPULimit(q any) *Task {
+	if r := t.res("SetCPULimit"); t.resChannel("SetCPULimit", "cpu_limit", q, &r.ResourceCPULimit) {
+		if s, f, ok := t.cpu("SetCPULimit", q); ok {
+			r.ResourceCPULimit, r.CPULimit = s, f
+		}
 	}
 	return t
 }
 
 // SetCPURequest sets the container's CPU request.
-func (t *Task) SetCPURequest(q string) *Task {
-	r := t.res("SetCPURequest")
-	if s, f, ok := t.cpu("SetCPURequest", q); ok {
-		r.ResourceCPURequest, r.CPURequest = s, f
+func (t *Task) SetCPURequest(q any) *Task {
+	if r := t.res("SetCPURequest"); t.resChannel("SetCPURequest", "cpu_request", q, &r.ResourceCPURequest) {
+		if s, f, ok := t.cpu("SetCPURequest", q); ok {
+			r.ResourceCPURequest, r.CPURequest = s, f
+		}
 	}
 	return t
 }
 
-// SetMemoryLimit sets the container's memory limit ("512Mi", "4G").
-func (t *Task) SetMemoryLimit(q string) *Task {
-	r := t.res("SetMemoryLimit")
-	if s, f, ok := t.memory("SetMemoryLimit", q); ok {
-		r.ResourceMemoryLimit, r.MemoryLimit = s, f
+// SetMemoryLimit sets the container's memory limit ("512Mi", "4G", or a
+// Channel).
+func (t *Task) SetMemoryLimit(q any) *Task {
+	if r := t.res("SetMemoryLimit"); t.resChannel("SetMemoryLimit", "memory_limit", q, &r.ResourceMemoryLimit) {
+		if s, f, ok := t.memory("SetMemoryLimit", q); ok {
+			r.ResourceMemoryLimit, r.MemoryLimit = s, f
+		}
 	}
 	return t
 }
 
 // SetMemoryRequest sets the container's memory request.
-func (t *Task) SetMemoryRequest(q string) *Task {
-	r := t.res("SetMemoryRequest")
-	if s, f, ok := t.memory("SetMemoryRequest", q); ok {
-		r.ResourceMemoryRequest, r.MemoryRequest = s, f
+func (t *Task) SetMemoryRequest(q any) *Task {
+	if r := t.res("SetMemoryRequest"); t.resChannel("SetMemoryRequest", "memory_request", q, &r.ResourceMemoryRequest) {
+		if s, f, ok := t.memory("SetMemoryRequest", q); ok {
+			r.ResourceMemoryRequest, r.MemoryRequest = s, f
+		}
 	}
 	return t
 }
 
 // SetAcceleratorType sets the accelerator the container needs
-// ("nvidia.com/gpu"); the count is 1 unless SetAcceleratorLimit says more.
-func (t *Task) SetAcceleratorType(typ string) *Task {
+// ("nvidia.com/gpu", or a Channel); the count is 1 unless
+// SetAcceleratorLimit says more.
+func (t *Task) SetAcceleratorType(typ any) *Task {
 	r := t.res("SetAcceleratorType")
 	if r.Accelerator == nil {
 		r.Accelerator = &spec.Accelerator{Count: "1", ResourceCount: "1"}
 	}
-	r.Accelerator.Type, r.Accelerator.ResourceType = typ, typ
+	if !t.resChannel("SetAcceleratorType", "accelerator_type", typ, &r.Accelerator.ResourceType) {
+		r.Accelerator.Type = ""
+		return t
+	}
+	s, ok := typ.(string)
+	if !ok {
+		t.errorf("", "SetAcceleratorType: wants a string or a Channel, got %T", typ)
+		return t
+	}
+	r.Accelerator.Type, r.Accelerator.ResourceType = s, s
 	return t
 }
 
-// SetAcceleratorLimit sets how many accelerators the container needs.
-func (t *Task) SetAcceleratorLimit(n int) *Task {
+// SetAcceleratorLimit sets how many accelerators the container needs (an
+// int, or a Channel).
+func (t *Task) SetAcceleratorLimit(n any) *Task {
 	r := t.res("SetAcceleratorLimit")
-	if n < 0 {
-		t.errorf("", "SetAcceleratorLimit(%d): negative", n)
-		return t
-	}
 	if r.Accelerator == nil {
 		r.Accelerator = &spec.Accelerator{}
 	}
-	r.Accelerator.Count, r.Accelerator.ResourceCount = strconv.Itoa(n), strconv.Itoa(n)
+	if !t.resChannel("SetAcceleratorLimit", "accelerator_count", n, &r.Accelerator.ResourceCount) {
+		r.Accelerator.Count = ""
+		return t
+	}
+	i, ok := n.(int)
+	if !ok || i < 0 {
+		t.errorf("", "SetAcceleratorLimit(%v): wants a count >= 0 or a Channel", n)
+		return t
+	}
+	r.Accelerator.Count, r.Accelerator.ResourceCount = strconv.Itoa(i), strconv.Itoa(i)
 	return t
+}
+
+// resChannel handles a resource given as a Channel: the task gets the
+// input name (a template) and the channel's pipelinechannel input, and the
+// resource field the same template. It returns true when v is not a Channel
+// (the caller then handles a constant).
+func (t *Task) resChannel(what, name string, v any, field *string) bool {
+	c, ok := v.(Channel)
+	if !ok {
+		return true
+	}
+	if !t.checkChannel(name, c) {
+		return false
+	}
+	switch c.kind {
+	case chanParam, chanOutput, chanItem, chanField:
+	default:
+		t.errorf("", "%s: %s cannot set a resource; use a parameter, a task output or a loop item", what, c)
+		return false
+	}
+	if ty := c.Type(); c.kind != chanField && ty.param != spec.TypeString && !(name == "accelerator_count" && ty.param == spec.TypeInteger) {
+		t.errorf("", "%s: %s is a %s, not a str", what, c, ty)
+		return false
+	}
+	tmpl := InputValue("pipelinechannel--" + c.fullName())
+	if t.resArgs == nil {
+		t.resArgs = map[string]Channel{}
+	}
+	t.resArgs[name] = c
+	*field = tmpl
+	return false
 }
 
 // Error is one mistake in a pipeline definition, naming the task and input
