@@ -282,28 +282,62 @@ func (p *Pipeline) Importer(imp Importer) *Task {
 		delete(in, "uri")
 	}
 	if len(imp.Metadata) > 0 {
-		is.Metadata = map[string]any{}
-		n := 0
-		for _, k := range slices.Sorted(maps.Keys(imp.Metadata)) {
-			v := imp.Metadata[k]
-			if c, ok := v.(Channel); ok {
-				n++
-				name := "metadata"
-				if n > 1 {
-					name += "-" + strconv.Itoa(n)
+		// Channels anywhere in the metadata become inputs "metadata",
+		// "metadata-2", ... (one per distinct channel, in key order), and
+		// their placeholders stand in the metadata.
+		names := map[string]string{}
+		var walk func(where string, v any) any
+		walk = func(where string, v any) any {
+			switch x := v.(type) {
+			case Channel:
+				if !x.valid() || x.p != p || x.Type().IsArtifact() {
+					d.errs = append(d.errs, fmt.Sprintf("importer metadata %s: wants a parameter channel of this pipeline, got %s", where, x))
+					return nil
 				}
-				d.inputs = append(d.inputs, Input{Name: name, Type: c.Type()})
-				in[name] = c
-				is.Metadata[k] = InputValue(name)
-				continue
+				key := x.fullName()
+				name, ok := names[key]
+				if !ok {
+					name = "metadata"
+					if n := len(names) + 1; n > 1 {
+						name += "-" + strconv.Itoa(n)
+					}
+					names[key] = name
+					d.inputs = append(d.inputs, Input{Name: name, Type: x.Type()})
+					in[name] = x
+				}
+				return InputValue(name)
+			case Template:
+				var sb strings.Builder
+				for _, part := range x.parts {
+					if c, ok := part.(Channel); ok {
+						s, _ := walk(where, c).(string)
+						sb.WriteString(s)
+					} else {
+						sb.WriteString(part.(string))
+					}
+				}
+				return sb.String()
+			case map[string]any:
+				m := map[string]any{}
+				for _, k := range slices.Sorted(maps.Keys(x)) {
+					m[k] = walk(where+"."+k, x[k])
+				}
+				return m
+			case []any:
+				l := make([]any, len(x))
+				for i, e := range x {
+					l[i] = walk(fmt.Sprintf("%s[%d]", where, i), e)
+				}
+				return l
 			}
 			j, err := jsonValue(v)
 			if err != nil {
-				d.errs = append(d.errs, fmt.Sprintf("importer metadata %q: %v", k, err))
-				continue
+				d.errs = append(d.errs, fmt.Sprintf("importer metadata %s: %v", where, err))
+				return nil
 			}
-			is.Metadata[k] = j
+			return j
 		}
+		is.Metadata = walk("", map[string]any(imp.Metadata)).(map[string]any)
 	}
 	d.exec = &spec.ExecutorSpec{Importer: is}
 	return p.addTask(d, in)
