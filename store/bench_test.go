@@ -170,7 +170,14 @@ func BenchmarkPutTask(b *testing.B) {
 					}
 					return s.PutTask(ctx, t)
 				}
+				batches := &s.(*sqlStore).tasks.batches
+				defer func() {
+					if n := batches.Load(); n > 0 {
+						b.ReportMetric(float64(next.Load())/float64(n), "puts/commit")
+					}
+				}()
 				b.ResetTimer()
+				batches.Store(0)
 				if writers == 1 {
 					for b.Loop() {
 						if err := put(); err != nil {

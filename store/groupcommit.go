@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // taskBatcher is PutTask's group commit. The server writes every task
@@ -20,6 +21,9 @@ type taskBatcher struct {
 	mu      sync.Mutex
 	queue   []*taskPut
 	leading bool
+	// batches counts the batches written (benchmarks report puts per
+	// batch).
+	batches atomic.Int64
 	// pause, when set (tests), is received from before a leader takes its
 	// batch, so that a test can queue a batch of a known size.
 	pause chan struct{}
@@ -74,6 +78,7 @@ func (b *taskBatcher) lead(ctx context.Context, s *sqlStore, me *taskPut) error 
 	b.queue = nil
 	b.mu.Unlock()
 	errs := s.writeTasks(ctx, batch)
+	b.batches.Add(1)
 	unlock()
 
 	var mine error
