@@ -2,6 +2,7 @@ package dsl_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -222,5 +223,39 @@ implementation:
 	res := runPipeline(t, p, nil)
 	if got := res.Outputs.Parameters["sum"]; got != int64(111) {
 		t.Errorf("sum = %#v (%s %s)", got, res.State, res.Error)
+	}
+}
+
+func TestRunArtifactLoopsAndNestedCollected(t *testing.T) {
+	p := dsl.NewPipeline("artifact-loops")
+	var w *dsl.Task
+	p.ParallelFor([]string{"a", "b", "c"}, func(s dsl.Channel) {
+		w = p.Task(writeFile, dsl.Inputs{"text": s})
+	})
+	// Loop over the collected artifacts: an artifact iterator.
+	var r *dsl.Task
+	p.ParallelFor(dsl.Collected(w.Output("data")), func(d dsl.Channel) {
+		r = p.Task(readFile, dsl.Inputs{"data": d})
+	}, dsl.Parallelism(1))
+	p.Output("texts", dsl.Collected(r.Output("text")))
+
+	// Nested loops: Collected outside both gives a list of lists.
+	var sq *dsl.Task
+	p.ParallelFor([]int{1, 2}, func(i dsl.Channel) {
+		p.ParallelFor([]int{3, 4}, func(j dsl.Channel) {
+			sq = p.Task(square, dsl.Inputs{"x": j})
+		})
+	})
+	p.Output("squares", dsl.Collected(sq.Output("y")))
+
+	res := runPipeline(t, p, nil)
+	if res.State != plan.Succeeded {
+		t.Fatalf("%s: %s", res.State, res.Error)
+	}
+	if got := fmt.Sprint(res.Outputs.Parameters["texts"]); got != "[a b c]" {
+		t.Errorf("texts = %s", got)
+	}
+	if got := fmt.Sprint(res.Outputs.Parameters["squares"]); got != "[[9 16] [9 16]]" {
+		t.Errorf("squares = %s", got)
 	}
 }
