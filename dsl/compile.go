@@ -280,6 +280,9 @@ func (c *compiler) walk(g *group) {
 		case *Task:
 			c.task(x)
 		case *group:
+			if len(x.children) == 0 {
+				c.errs = append(c.errs, &Error{Msg: fmt.Sprintf("%s (%s) has no tasks", x.name, x.kind)})
+			}
 			c.group(x)
 			c.walk(x)
 		}
@@ -569,7 +572,12 @@ func (c *compiler) resolve(ch Channel, at *group, t *Task, input string) (rchan,
 			}
 		}
 		if loop == nil {
-			return fail("%s is used inside the ParallelFor that produces it: use the output itself there", ch)
+			for g := P.group; g != nil; g = g.parent {
+				if g.kind == groupLoop {
+					return fail("%s is used inside the ParallelFor that produces it: use the output itself there", ch)
+				}
+			}
+			return fail("%s: task %q is not inside a ParallelFor", ch, P.name)
 		}
 		r.list = true
 		r.scope, r.producer = loop.parent, loop

@@ -105,6 +105,14 @@ func TestCompileErrors(t *testing.T) {
 			p.Task(square, dsl.Inputs{"x": other.IntParam("n", 1)})
 		}, []string{`task "square": input "x": pipeline parameter "n" belongs to pipeline "other", not to "errors"`}},
 		{"empty pipeline", func(p *dsl.Pipeline) {}, []string{"the pipeline has no tasks"}},
+		{"empty condition", func(p *dsl.Pipeline) {
+			n := p.IntParam("n", 1)
+			p.If(n.Gt(0), func() {}).Else(func() { p.Task(square, dsl.Inputs{"x": n}) })
+		}, []string{"condition-2 (a condition) has no tasks"}},
+		{"collected outside any loop", func(p *dsl.Pipeline) {
+			s := p.Task(square, dsl.Inputs{"x": 1})
+			p.Task(sum, dsl.Inputs{"numbers": dsl.Collected(s.Output("y"))})
+		}, []string{`task "sum": input "numbers": Collected(output "y" of task "square"): task "square" is not inside a ParallelFor`}},
 		{"bad placeholder", func(p *dsl.Pipeline) {
 			bad := sh("bad", []dsl.Input{in("data", dsl.Dataset)}, nil, "cat", dsl.InputValue("data"), dsl.InputValue("nope"))
 			p.Task(bad, dsl.Inputs{"data": p.Importer(dsl.Importer{URI: "/x"}).Output("artifact")})

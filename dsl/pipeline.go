@@ -44,8 +44,11 @@ func NewPipeline(name string) *Pipeline {
 	p := &Pipeline{name: spec.SafeName(name), rawName: name, taskNames: map[string]bool{}}
 	p.root = &group{kind: groupRoot, name: "root"}
 	p.cur = p.root
-	if p.name == "" {
+	switch {
+	case p.name == "":
 		p.errorf("the pipeline name %q has no letters or digits", name)
+	case len(p.name) > 128:
+		p.errorf("the pipeline name %q is longer than 128 characters", p.name)
 	}
 	return p
 }
