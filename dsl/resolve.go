@@ -308,4 +308,3 @@ func (c *compiler) pipelineOutput(o pipeOutput) {
 	}
 	c.export(root, o.name, sub, key, typ, list)
 }
-
