@@ -318,3 +318,16 @@ func TestParityResourcesFromParameters(t *testing.T) {
 		SetCPULimit(cpu).SetMemoryLimit(mem).SetAcceleratorType(accType).SetAcceleratorLimit(accLimit)
 	assertParity(t, "pipeline_with_string_machine_fields_pipeline_input.yaml", p)
 }
+
+func TestParityPipelineLoadedFromYAML(t *testing.T) {
+	kfpCompiled(t, "essential/pipeline_with_outputs.yaml") // skips when the corpus is absent
+	inner, err := dsl.LoadComponentFile(filepath.Join("..", "..", "shared", "conformance", "kfp-compiled", "essential", "pipeline_with_outputs.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	printOp1 := py("print_op1", []dsl.Input{in("data", dsl.Artifact)})
+	p := dsl.NewPipeline("pipeline-in-pipeline")
+	t1 := p.Task(inner, dsl.Inputs{"msg": "Hello"})
+	p.Task(printOp1, dsl.Inputs{"data": t1.Output("Output")})
+	assertParity(t, "parallel_and_nested/pipeline_in_pipeline_loaded_from_yaml.yaml", p)
+}
