@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -23,8 +24,9 @@ func newCompileCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Compile a pipeline written in Go to IR YAML",
 		Long: `Compile a pipeline written with Sluice's Go SDK (package dsl) to KFP IR YAML.
 
-DIR is a Go main package (or one .go file) whose main function builds the
-pipeline and calls dsl.Main, which writes the YAML to standard output.
+DIR is a Go main package (or one .go file, or a directory holding exactly one
+main package directory) whose main function builds the pipeline and calls
+dsl.Main, which writes the YAML to standard output.
 sluice compile runs it with "go run" in DIR itself, so that the files the
 program reads (component YAML) are found relative to it, checks that what
 it printed is a valid pipeline spec, and writes it to FILE or standard
@@ -33,7 +35,8 @@ output. Arguments after -- are passed to the program.
 This needs the Go toolchain on PATH. Without it, build and run the program
 yourself: go run ./DIR > pipeline.yaml.`,
 		Example: `  sluice compile ./examples/gosdk/fanout -o fanout.yaml
-  sluice run fanout.yaml`,
+  sluice run fanout.yaml
+  sluice compile ./examples/tutorial -o tutorial.yaml   # runs ./examples/tutorial/gopipeline`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return compileGo(cmd.Context(), args[0], args[1:], out, stdout, stderr)
@@ -52,6 +55,25 @@ func compileGo(ctx context.Context, target string, progArgs []string, out string
 		return usagef("compile: %v", err)
 	}
 	dir, pkg := target, "."
+	if fi.IsDir() && !hasGoFiles(dir) {
+		// A directory holding one Go pipeline program below it, such as
+		// examples/tutorial (whose program is examples/tutorial/gopipeline).
+		var mains []string
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if sub := filepath.Join(dir, e.Name()); e.IsDir() && isMainPackage(sub) {
+				mains = append(mains, sub)
+			}
+		}
+		switch len(mains) {
+		case 0:
+			return usagef("compile: %s holds no Go files", target)
+		case 1:
+			dir = mains[0]
+		default:
+			return usagef("compile: %s holds no Go files but several Go programs: %s; name one", target, strings.Join(mains, ", "))
+		}
+	}
 	if !fi.IsDir() {
 		if !strings.HasSuffix(target, ".go") {
 			return usagef("compile: %s is neither a directory (a Go main package) nor a .go file", target)
@@ -95,3 +117,31 @@ func compileGo(ctx context.Context, target string, progArgs []string, out string
 	}
 	return nil
 }
+
+// hasGoFiles reports whether dir holds .go files other than tests.
+func hasGoFiles(dir string) bool {
+	m, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	for _, f := range m {
+		if !strings.HasSuffix(f, "_test.go") {
+			return true
+		}
+	}
+	return false
+}
+
+// isMainPackage reports whether dir holds a Go main package.
+func isMainPackage(dir string) bool {
+	m, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	for _, f := range m {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err == nil && mainClause.Match(b) {
+			return true
+		}
+	}
+	return false
+}
+
+var mainClause = regexp.MustCompile(`(?m)^package main\s*$`)

@@ -29,12 +29,17 @@ func TestScriptCompileGo(t *testing.T) {
 		}
 		t.Skip("go not found")
 	}
-	for _, dir := range []string{"examples/gosdk/fanout", "examples/gosdk/grading", "examples/tutorial/gopipeline"} {
-		t.Run("compile_"+filepath.Base(dir), func(t *testing.T) {
+	for arg, dir := range map[string]string{
+		"examples/gosdk/fanout":        "examples/gosdk/fanout",
+		"examples/gosdk/grading":       "examples/gosdk/grading",
+		"examples/tutorial/gopipeline": "examples/tutorial/gopipeline",
+		"examples/tutorial":            "examples/tutorial/gopipeline", // its one Go program
+	} {
+		t.Run("compile_"+strings.ReplaceAll(arg, "/", "_"), func(t *testing.T) {
 			pkg := filepath.Join("..", filepath.FromSlash(dir))
 			out := filepath.Join(t.TempDir(), "pipeline.yaml")
 			var stdout, stderr bytes.Buffer
-			if code := cli.Main([]string{"compile", pkg, "-o", out}, &stdout, &stderr); code != 0 {
+			if code := cli.Main([]string{"compile", filepath.Join("..", filepath.FromSlash(arg)), "-o", out}, &stdout, &stderr); code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr.String())
 			}
 			got, err := os.ReadFile(out)
