@@ -111,7 +111,7 @@ func (c *compiler) compile() *spec.PipelineSpec {
 			}
 		}
 		for _, n := range g.children {
-			if t, ok := n.(*Task); ok {
+			if t, ok := n.(*Task); ok && t.exitFor == nil {
 				c.specs[t].ComponentRef.Name = c.taskComponent(t)
 			}
 		}
@@ -121,6 +121,12 @@ func (c *compiler) compile() *spec.PipelineSpec {
 				ts.DependentTasks = slices.Sorted(maps.Keys(d))
 			}
 			dag.Tasks[n.key()] = ts
+		}
+	}
+	// Exit tasks last, as the KFP compiler adds them after everything else.
+	for _, n := range root.children {
+		if t, ok := n.(*Task); ok && t.exitFor != nil {
+			c.specs[t].ComponentRef.Name = c.taskComponent(t)
 		}
 	}
 	ps.Components = c.comps

@@ -331,3 +331,25 @@ func TestParityPipelineLoadedFromYAML(t *testing.T) {
 	p.Task(printOp1, dsl.Inputs{"data": t1.Output("Output")})
 	assertParity(t, "parallel_and_nested/pipeline_in_pipeline_loaded_from_yaml.yaml", p)
 }
+
+func TestParityPipelineAsExitTask(t *testing.T) {
+	printOp := py("print_op", []dsl.Input{in("message", dsl.String)})
+	failOp := py("fail_op", []dsl.Input{in("message", dsl.String)})
+	getRunState := py("get_run_state", []dsl.Input{in("status", dsl.Struct)}, ret(dsl.String))
+
+	notify := dsl.NewPipeline("conditional_notification")
+	status := notify.Param(dsl.Input{Name: "status", Type: dsl.TaskFinalStatus})
+	state := notify.Task(getRunState, dsl.Inputs{"status": status}).Output("Output")
+	notify.If(state.Eq("FAILED"), func() {
+		notify.Task(printOp, dsl.Inputs{"message": "notify task failure."})
+	})
+
+	p := dsl.NewPipeline("pipeline-with-task-final-status-conditional")
+	msg := p.StringParam("message", "Hello World!")
+	exit := p.Task(notify, nil)
+	p.ExitHandler(exit, func() {
+		p.Task(printOp, dsl.Inputs{"message": msg})
+		p.Task(failOp, dsl.Inputs{"message": "Task failed."})
+	}, dsl.DisplayName("my-pipeline"))
+	assertParity(t, "pipeline_as_exit_task.yaml", p)
+}

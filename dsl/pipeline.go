@@ -86,9 +86,6 @@ func (p *Pipeline) Param(in Input) Channel {
 	case !in.Type.valid():
 		p.errorf("pipeline parameter %q has no Type", in.Name)
 		return Channel{}
-	case in.Type.param == spec.TypeTaskFinalStatus:
-		p.errorf("pipeline parameter %q: a PipelineTaskFinalStatus is given to exit tasks, not to pipelines", in.Name)
-		return Channel{}
 	}
 	if in.Default != nil {
 		if _, err := checkConst(in.Default, in.Type); err != nil {

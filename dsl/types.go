@@ -100,13 +100,15 @@ func (t Type) equal(u Type) bool {
 // compatible reports whether a value of type given may feed an input of type
 // want, with the KFP compiler's rules: parameters must have the same type (an
 // int may feed a float); artifacts the same schema unless either side is
-// system.Artifact; a list of artifacts only feeds a list.
+// system.Artifact; a list of artifacts only feeds a list. A final status
+// may feed a dict.
 func compatible(given, want Type) bool {
 	if given.IsArtifact() != want.IsArtifact() {
 		return false
 	}
 	if !given.IsArtifact() {
-		return given.param == want.param || (given.param == spec.TypeInteger && want.param == spec.TypeDouble)
+		return given.param == want.param || (given.param == spec.TypeInteger && want.param == spec.TypeDouble) ||
+			(given.param == spec.TypeTaskFinalStatus && want.param == spec.TypeStruct)
 	}
 	if given.list != want.list {
 		return false
