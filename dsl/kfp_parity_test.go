@@ -353,3 +353,37 @@ func TestParityPipelineAsExitTask(t *testing.T) {
 	}, dsl.DisplayName("my-pipeline"))
 	assertParity(t, "pipeline_as_exit_task.yaml", p)
 }
+
+func TestParityParamsContainingFormat(t *testing.T) {
+	printOp := py("print_op", []dsl.Input{in("text", dsl.String)}, ret(dsl.String))
+	printOp2 := py("print_op2", []dsl.Input{in("text1", dsl.String), in("text2", dsl.String)}, ret(dsl.String))
+	p := dsl.NewPipeline("pipeline-with-pipelineparam-containing-format")
+	name := p.StringParam("name", "KFP")
+	t1 := p.Task(printOp, dsl.Inputs{"text": dsl.Sprintf("Hello %v", name)})
+	p.Task(printOp, dsl.Inputs{"text": dsl.Sprintf("%v, again.", t1.Output("Output"))})
+	p.ParallelFor([]string{"1", "2"}, func(item dsl.Channel) {
+		p.Task(printOp2, dsl.Inputs{"text1": item, "text2": dsl.Sprintf(" and %v.", name)})
+	})
+	assertParity(t, "essential/pipeline_with_params_containing_format.yaml", p)
+}
+
+func TestParityCrossLoopAfter(t *testing.T) {
+	printOp := py("print_op", []dsl.Input{in("message", dsl.String)})
+	p := dsl.NewPipeline("my-pipeline")
+	say := func(m string) *dsl.Task { return p.Task(printOp, dsl.Inputs{"message": m}) }
+	pair := []int{1, 2}
+	var one, three, five, seven *dsl.Task
+	p.ParallelFor(pair, func(dsl.Channel) { one = say("one") })
+	p.ParallelFor(pair, func(dsl.Channel) { say("two").After(one) })
+	p.ParallelFor(pair, func(dsl.Channel) {
+		three = say("three")
+		p.ParallelFor(pair, func(dsl.Channel) { say("four").After(three) })
+	})
+	p.ParallelFor(pair, func(dsl.Channel) { five = say("five") })
+	say("six").After(five)
+	p.ParallelFor(pair, func(dsl.Channel) {
+		p.ParallelFor(pair, func(dsl.Channel) { seven = say("seven") })
+		say("eight").After(seven)
+	})
+	assertParity(t, "cross_loop_after_topology.yaml", p)
+}
