@@ -387,3 +387,31 @@ func TestParityCrossLoopAfter(t *testing.T) {
 	})
 	assertParity(t, "cross_loop_after_topology.yaml", p)
 }
+
+func TestParityNestedLoopsCollected(t *testing.T) {
+	double := py("double", []dsl.Input{in("num", dsl.Int)}, ret(dsl.Int))
+	addTwo := py("add_two_nums", []dsl.Input{in("x", dsl.Int), in("y", dsl.Int)}, ret(dsl.Int))
+	add := py("add", []dsl.Input{in("nums", dsl.List)}, ret(dsl.Int))
+	p := dsl.NewPipeline("math-pipeline")
+	var sum *dsl.Task
+	p.ParallelFor([]int{1, 2, 3}, func(x dsl.Channel) {
+		p.ParallelFor([]int{1, 2, 3}, func(y dsl.Channel) {
+			a := p.Task(double, dsl.Inputs{"num": x})
+			b := p.Task(double, dsl.Inputs{"num": y})
+			sum = p.Task(addTwo, dsl.Inputs{"x": a.Output("Output"), "y": b.Output("Output")})
+		})
+	})
+	p.Task(add, dsl.Inputs{"nums": dsl.Collected(sum.Output("Output"))})
+	p.Output("Output", dsl.Collected(sum.Output("Output")))
+	assertParity(t, "nested_with_parameters.yaml", p)
+}
+
+func TestParityIgnoreUpstreamFailure(t *testing.T) {
+	failOp := py("fail_op", []dsl.Input{in("message", dsl.String)}, ret(dsl.String))
+	printOp := py("print_op", []dsl.Input{{Name: "message", Type: dsl.String, Default: "default"}})
+	p := dsl.NewPipeline("my-pipeline")
+	msg := p.StringParam("sample_input", "message")
+	f := p.Task(failOp, dsl.Inputs{"message": msg})
+	p.Task(printOp, dsl.Inputs{"message": f.Output("Output")}).IgnoreUpstreamFailure()
+	assertParity(t, "pipeline_with_task_using_ignore_upstream_failure.yaml", p)
+}
