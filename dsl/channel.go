@@ -95,7 +95,7 @@ func (c Channel) valid() bool { return c.kind != 0 }
 // Field is the field of a struct-typed loop item (item.field in KFP); it is
 // read with a parseJson selector when the task runs.
 func (c Channel) Field(name string) Channel {
-	if c.kind != chanItem && c.kind != chanField {
+	if c.kind != chanItem {
 		if c.p != nil {
 			c.p.errorf("Field(%q): only a ParallelFor item has fields, not %s", name, c)
 		}

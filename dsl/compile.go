@@ -353,8 +353,8 @@ func (c *compiler) task(t *Task) {
 		for _, term := range g.terms {
 			for _, side := range []any{term.c.left, term.c.right} {
 				if ch, ok := side.(Channel); ok && ch.valid() {
-					if r, ok := c.resolve(ch, g.parent, nil, ""); ok && t.group != r.scope {
-						c.groupInput(t.group, r)
+					if r, ok := c.resolve(ch, g.parent, nil, ""); ok {
+						c.available(t.group, r)
 					}
 				}
 			}

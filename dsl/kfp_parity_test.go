@@ -415,3 +415,59 @@ func TestParityIgnoreUpstreamFailure(t *testing.T) {
 	p.Task(printOp, dsl.Inputs{"message": f.Output("Output")}).IgnoreUpstreamFailure()
 	assertParity(t, "pipeline_with_task_using_ignore_upstream_failure.yaml", p)
 }
+
+func TestParityLoopsAndConditionsMultiLayers(t *testing.T) {
+	flipCoin := py("flip_coin_op", nil, ret(dsl.String))
+	argsGen := py("args_generator_op", nil, ret(dsl.List))
+	printText := py("print_text", []dsl.Input{in("msg", dsl.String), {Name: "msg2", Type: dsl.String, Optional: true}})
+	printStruct := py("print_struct", []dsl.Input{in("struct", dsl.Struct)})
+
+	p := dsl.NewPipeline("pipeline-with-loops-and-conditions-multi-layers")
+	msg := p.StringParam("msg", "hello")
+	loopParam := p.Param(dsl.Input{Name: "loop_parameter", Type: dsl.List, Default: []any{
+		map[string]any{"A_a": "heads", "B_b": []string{"A", "B"}},
+		map[string]any{"A_a": "tails", "B_b": []string{"X", "Y", "Z"}},
+	}})
+	flip := p.Task(flipCoin, nil).Output("Output")
+	outer := p.Task(argsGen, nil).Output("Output")
+	p.If(flip.Ne("no-such-result"), func() {
+		inner := p.Task(argsGen, nil).Output("Output")
+		p.ParallelFor(outer, func(item dsl.Channel) {
+			p.Task(printText, dsl.Inputs{"msg": msg})
+			p.If(item.Field("A_a").Eq("heads"), func() {
+				p.Task(printText, dsl.Inputs{"msg": item.Field("B_b")})
+			})
+			p.If(flip.Eq("heads"), func() {
+				p.Task(printText, dsl.Inputs{"msg": item.Field("B_b")})
+			})
+			p.If(item.Field("A_a").Eq("tails"), func() {
+				p.ParallelFor([]map[string]any{{"a": "-1"}, {"a": "-2"}}, func(innerItem dsl.Channel) {
+					p.Task(printStruct, dsl.Inputs{"struct": innerItem})
+				})
+			})
+			p.ParallelFor(item.Field("B_b"), func(b dsl.Channel) {
+				p.Task(printText, dsl.Inputs{"msg": b})
+			})
+			p.ParallelFor(loopParam, func(pipelineItem dsl.Channel) {
+				p.Task(printText, dsl.Inputs{"msg": pipelineItem})
+				p.ParallelFor(inner, func(innerItem dsl.Channel) {
+					p.Task(printText, dsl.Inputs{"msg": pipelineItem, "msg2": innerItem.Field("A_a")})
+				})
+			})
+			p.ParallelFor([]string{"1", "2"}, func(oneTwo dsl.Channel) {
+				p.Task(printText, dsl.Inputs{"msg": oneTwo})
+				p.If(oneTwo.Eq("1"), func() {
+					p.Task(printText, dsl.Inputs{"msg": "1"})
+				})
+			})
+		})
+	})
+	p.ParallelFor(loopParam, func(item dsl.Channel) {
+		p.If(item.Field("A_a").Eq("heads"), func() {
+			p.ParallelFor(item.Field("B_b"), func(b dsl.Channel) {
+				p.Task(printText, dsl.Inputs{"msg": b})
+			})
+		})
+	})
+	assertParity(t, "pipeline_with_loops_and_conditions.yaml", p)
+}

@@ -117,8 +117,25 @@ func (c *compiler) direct(r rchan, consumer node) (*spec.InputParameter, *spec.I
 		&spec.InputArtifact{TaskOutputArtifact: &spec.TaskOutputArtifact{ProducerTask: r.producer.key(), OutputArtifactKey: r.key}}
 }
 
+// itemOf is the loop item a field channel is read from.
+func itemOf(r rchan) rchan {
+	it := *r.ch.base
+	return rchan{ch: it, scope: r.scope, name: it.fullName(), typ: it.typ}
+}
+
 // paramRef is the reference to parameter r from a task of group g's DAG.
+// A field of a loop item is read from the item where it is used (the item
+// crosses the groups in between, as the KFP compiler does it).
 func (c *compiler) paramRef(g *group, r rchan, consumer node) *spec.InputParameter {
+	if r.ch.kind == chanField {
+		item := itemOf(r)
+		name := "pipelinechannel--" + item.name
+		if g != item.scope {
+			name = c.groupInput(g, item)
+		}
+		return &spec.InputParameter{ComponentInputParameter: name,
+			ParameterExpressionSelector: fmt.Sprintf("parseJson(string_value)[%q]", r.ch.name)}
+	}
 	if g == r.scope {
 		p, _ := c.direct(r, consumer)
 		return p
@@ -139,6 +156,10 @@ func (c *compiler) artRef(g *group, r rchan, consumer node) *spec.InputArtifact 
 // from g's parent DAG, and returns the input's name.
 func (c *compiler) groupInput(g *group, r rchan) string {
 	name := "pipelinechannel--" + r.name
+	if r.ch.kind == chanField {
+		// A condition or loop on a field: the group also gets the item.
+		c.available(g, itemOf(r))
+	}
 	if c.declareInput(g, name, r.typ) {
 		ts := c.spec(g)
 		if r.typ.IsArtifact() {
@@ -148,6 +169,17 @@ func (c *compiler) groupInput(g *group, r rchan) string {
 		}
 	}
 	return name
+}
+
+// available makes r usable by the tasks of group g: a group input unless g
+// is where r comes from; for a field, its item.
+func (c *compiler) available(g *group, r rchan) {
+	if r.ch.kind == chanField {
+		r = itemOf(r)
+	}
+	if g != r.scope {
+		c.groupInput(g, r)
+	}
 }
 
 // declareInput declares an input of group g; false if it already was.
