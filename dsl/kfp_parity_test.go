@@ -471,3 +471,46 @@ func TestParityLoopsAndConditionsMultiLayers(t *testing.T) {
 	})
 	assertParity(t, "pipeline_with_loops_and_conditions.yaml", p)
 }
+
+func TestParityOneOfArtifacts(t *testing.T) {
+	flipCoin := py("flip_coin", nil, ret(dsl.String))
+	paramToArtifact := py("param_to_artifact", []dsl.Input{in("val", dsl.String)}, dsl.Output{Name: "a", Type: dsl.Artifact})
+	printArtifact := py("print_artifact", []dsl.Input{in("a", dsl.Artifact)})
+
+	inner := dsl.NewPipeline("flip_coin_pipeline")
+	f := inner.Task(flipCoin, nil).Output("Output")
+	var x, y *dsl.Task
+	inner.If(f.Eq("heads"), func() {
+		x = inner.Task(paramToArtifact, dsl.Inputs{"val": f})
+	}).Else(func() {
+		y = inner.Task(paramToArtifact, dsl.Inputs{"val": f})
+	})
+	chosen := dsl.OneOf(x.Output("a"), y.Output("a"))
+	inner.Task(printArtifact, dsl.Inputs{"a": chosen})
+	inner.Output("Output", chosen)
+
+	p := dsl.NewPipeline("outer-pipeline")
+	fc := p.Task(inner, nil)
+	p.Task(printArtifact, dsl.Inputs{"a": fc.Output("Output")})
+	assertParity(t, "if_else_with_oneof_artifacts.yaml", p)
+}
+
+func TestParityPipelineInPipelineComplex(t *testing.T) {
+	printOp1 := py("print_op1", []dsl.Input{in("msg", dsl.String)}, ret(dsl.String))
+	printOp2 := py("print_op2", []dsl.Input{in("msg", dsl.String)})
+	printOp := py("print_op", []dsl.Input{in("msg", dsl.String)})
+
+	inner := dsl.NewPipeline("inner_pipeline")
+	msg := inner.Param(dsl.Input{Name: "msg", Type: dsl.String})
+	out := inner.Task(printOp1, dsl.Inputs{"msg": msg}).Output("Output")
+	inner.If(out.Eq("Hello"), func() { inner.Task(printOp2, dsl.Inputs{"msg": "world"}) })
+	inner.If(out.Ne("Hello"), func() { inner.Task(printOp, dsl.Inputs{"msg": "Bye!"}) })
+
+	p := dsl.NewPipeline("pipeline-in-pipeline-complex")
+	m := p.StringParam("msg", "Hello")
+	p.Task(printOp1, dsl.Inputs{"msg": m})
+	p.ParallelFor([]string{"Hello", "world!"}, func(item dsl.Channel) {
+		p.Task(inner, dsl.Inputs{"msg": item})
+	})
+	assertParity(t, "parallel_and_nested/pipeline_in_pipeline_complex.yaml", p)
+}
