@@ -514,3 +514,37 @@ func TestParityPipelineInPipelineComplex(t *testing.T) {
 	})
 	assertParity(t, "parallel_and_nested/pipeline_in_pipeline_complex.yaml", p)
 }
+
+func TestParityArtifactsComplex(t *testing.T) {
+	ds := dsl.Output{Name: "out_dataset", Type: dsl.Dataset}
+	double := py("double", []dsl.Input{in("num", dsl.Int)}, ds)
+	add := py("add", []dsl.Input{in("in_datasets", dsl.ListOf(dsl.Dataset))}, ds)
+	addTwoInts := py("add_two_ints", []dsl.Input{in("in_dataset1", dsl.Dataset), in("in_dataset2", dsl.Dataset)}, ds)
+
+	inner := dsl.NewPipeline("add_two_lists_of_datasets")
+	l1 := inner.Param(dsl.Input{Name: "in_datasets1", Type: dsl.ListOf(dsl.Dataset)})
+	l2 := inner.Param(dsl.Input{Name: "in_datasets2", Type: dsl.ListOf(dsl.Dataset)})
+	a := inner.Task(add, dsl.Inputs{"in_datasets": l1})
+	b := inner.Task(add, dsl.Inputs{"in_datasets": l2})
+	s := inner.Task(addTwoInts, dsl.Inputs{"in_dataset1": a.Output("out_dataset"), "in_dataset2": b.Output("out_dataset")})
+	inner.Output("Output", s.Output("out_dataset"))
+
+	p := dsl.NewPipeline("math-pipeline")
+	threshold := p.IntParam("threshold", 2)
+	var d1, d2 *dsl.Task
+	p.ParallelFor([]int{1, 2, 3}, func(x dsl.Channel) {
+		d1 = p.Task(double, dsl.Inputs{"num": x})
+		p.ParallelFor([]int{1, 2, 3}, func(y dsl.Channel) {
+			p.If(y.Ge(threshold), func() {
+				d2 = p.Task(double, dsl.Inputs{"num": y})
+			})
+		})
+	})
+	sum := p.Task(inner, dsl.Inputs{
+		"in_datasets1": dsl.Collected(d1.Output("out_dataset")),
+		"in_datasets2": dsl.Collected(d2.Output("out_dataset")),
+	})
+	p.Output("datasets", dsl.Collected(d1.Output("out_dataset")))
+	p.Output("sum", sum.Output("Output"))
+	assertParity(t, "artifacts_complex.yaml", p)
+}
