@@ -435,8 +435,25 @@ func measure(cpuprofile string, f func() (string, error)) (*childResult, error) 
 	}
 	return &childResult{
 		WallMS: ms(wall), CPUSelfMS: cpu(s0, s1), CPUKidsMS: cpu(c0, c1),
-		RSSMB: float64(s1.Maxrss) / 1024, KidRSSMB: float64(c1.Maxrss) / 1024, Note: note,
+		RSSMB: peakRSS(s1), KidRSSMB: float64(c1.Maxrss) / 1024, Note: note,
 	}, nil
+}
+
+// peakRSS is this process's peak RSS in MB: VmHWM, the high-water mark of
+// its own address space. ru_maxrss is the fallback: it also counts the
+// address space before exec, which for a child that Go started with its
+// vfork-style clone is the parent's.
+func peakRSS(ru syscall.Rusage) float64 {
+	if b, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+				if kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB"))); err == nil {
+					return float64(kb) / 1024
+				}
+			}
+		}
+	}
+	return float64(ru.Maxrss) / 1024
 }
 
 func runChild(arg string, python bool, pg, cpuprofile string, apiN, apiSeed, apiLists int) error {
