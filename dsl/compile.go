@@ -158,7 +158,15 @@ func (c *compiler) taskComponent(t *Task) string {
 	case d.exec != nil:
 		ex := cloneJSON(d.exec)
 		if ex.Container != nil {
-			ex.Container.Env = append(ex.Container.Env, t.env...)
+			// set_env_variable replaces a variable the component sets.
+			for _, e := range t.env {
+				i := slices.IndexFunc(ex.Container.Env, func(x spec.EnvVar) bool { return x.Name == e.Name })
+				if i >= 0 {
+					ex.Container.Env[i].Value = e.Value
+				} else {
+					ex.Container.Env = append(ex.Container.Env, e)
+				}
+			}
 			if t.resources != nil {
 				ex.Container.Resources = t.resources
 			}

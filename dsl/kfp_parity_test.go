@@ -259,7 +259,7 @@ func TestParityExitHandler(t *testing.T) {
 	assertParity(t, "failing/pipeline_with_exit_handler.yaml", p)
 }
 
-func TestParityReusedComponentAndRetry(t *testing.T) {
+func TestParityReusedComponent(t *testing.T) {
 	addNumbers := py("add_numbers", []dsl.Input{in("a", dsl.Int), in("b", dsl.Int)}, ret(dsl.Int))
 	p := dsl.NewPipeline("pipeline-with-reused-component")
 	a := p.IntParam("a", 2)
@@ -547,4 +547,32 @@ func TestParityArtifactsComplex(t *testing.T) {
 	p.Output("datasets", dsl.Collected(d1.Output("out_dataset")))
 	p.Output("sum", sum.Output("Output"))
 	assertParity(t, "artifacts_complex.yaml", p)
+}
+
+func TestParityRetry(t *testing.T) {
+	add := py("add", []dsl.Input{in("a", dsl.Float), in("b", dsl.Float)}, ret(dsl.Float))
+	p := dsl.NewPipeline("test-pipeline")
+	a := p.FloatParam("a", 1)
+	b := p.FloatParam("b", 7)
+	p.Task(add, dsl.Inputs{"a": a, "b": b}).SetRetry(3)
+	assertParity(t, "critical/pipeline_with_retry.yaml", p)
+}
+
+func TestParityEnv(t *testing.T) {
+	printEnv, err := dsl.LoadComponent([]byte(`
+name: Print env
+implementation:
+  container:
+    image: alpine
+    command: [sh, -c, 'echo "$ENV1"']
+    env: {ENV1: val1}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	printEnvOp := py("print_env_op", nil)
+	p := dsl.NewPipeline("pipeline-with-env")
+	p.Task(printEnvOp, nil).SetEnv("ENV1", "val1")
+	p.Task(printEnv, nil).SetEnv("ENV1", "val0").SetEnv("ENV2", "val2").SetEnv("ENV3", "val3")
+	assertParity(t, "critical/pipeline_with_env.yaml", p)
 }
