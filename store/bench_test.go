@@ -199,3 +199,47 @@ func BenchmarkPutTask(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkListTasks1000 reads a finished run's 1,000 tasks as GET run
+// does on every poll: all columns (ListTasks, what it read before) and the
+// summaries task_details needs (ListTaskSummaries).
+func BenchmarkListTasks1000(b *testing.B) {
+	engines := []struct {
+		name string
+		dsn  func(testing.TB) string
+	}{
+		{"sqlite", func(tb testing.TB) string { return filepath.Join(tb.TempDir(), "bench.db") }},
+		{"postgres", pgtest.DSN},
+	}
+	for _, e := range engines {
+		b.Run(e.name, func(b *testing.B) {
+			ctx := context.Background()
+			s := openStore(b, e.dsn(b))
+			run := &Run{State: "SUCCEEDED"}
+			check(b, s.CreateRun(ctx, run))
+			code := 0
+			for i := range 1000 {
+				check(b, s.PutTask(ctx, &Task{RunID: run.ID, ID: fmt.Sprintf("for-loop-1/%d/noop", i), ParentID: "for-loop-1",
+					Key: "noop", Name: "noop", Kind: "container", State: "SUCCEEDED", Attempts: 1, Image: "alpine",
+					Argv: []string{"sh", "-c", "printf '%s' \"$0\" > /dev/null", fmt.Sprint(i)}, ExitCode: &code,
+					Inputs:  []byte(fmt.Sprintf(`{"parameters":{"item":"%d"},"artifacts":{}}`, i)),
+					Outputs: []byte(`{"parameters":{},"artifacts":{}}`), LogURI: "/data/artifacts/x/.sluice/tasks/log.txt",
+					Started: at(time.Duration(i) * time.Millisecond), Finished: at(time.Duration(i+1) * time.Millisecond)}))
+			}
+			for _, v := range []struct {
+				name string
+				list func(context.Context, string) ([]*Task, error)
+			}{{"all-columns", s.ListTasks}, {"summaries", s.ListTaskSummaries}} {
+				b.Run(v.name, func(b *testing.B) {
+					b.ReportAllocs()
+					for b.Loop() {
+						ts, err := v.list(ctx, run.ID)
+						if err != nil || len(ts) != 1000 {
+							b.Fatalf("%d tasks, %v", len(ts), err)
+						}
+					}
+				})
+			}
+		})
+	}
+}
