@@ -10,9 +10,9 @@ import (
 	"time"
 )
 
-// queueBatch puts the tasks from one goroutine each while the batcher is
-// paused, waits until all of them are queued, then lets one leader write
-// them as one batch. It returns each put's error, in the order of ts.
+// queueBatch puts the tasks from one goroutine each, in order, while the
+// batcher is paused, then lets one leader write them as one batch. It
+// returns each put's error, in the order of ts.
 func queueBatch(t *testing.T, s *sqlStore, ts []*Task) []error {
 	t.Helper()
 	b := &s.tasks
@@ -22,19 +22,20 @@ func queueBatch(t *testing.T, s *sqlStore, ts []*Task) []error {
 	var wg sync.WaitGroup
 	for i, task := range ts {
 		wg.Go(func() { errs[i] = s.PutTask(context.Background(), task) })
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		b.mu.Lock()
-		n := len(b.queue)
-		b.mu.Unlock()
-		if n == len(ts) {
-			break
+		// Each put queued before the next starts: the queue is in ts's order.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			b.mu.Lock()
+			n := len(b.queue)
+			b.mu.Unlock()
+			if n == i+1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of %d puts queued", n, i+1)
+			}
+			time.Sleep(100 * time.Microsecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d puts queued", n, len(ts))
-		}
-		time.Sleep(time.Millisecond)
 	}
 	close(b.pause)
 	wg.Wait()
