@@ -49,6 +49,26 @@ type lister[T any] struct {
 	id     func(T) string
 	fields map[string]*field[T] // by API name and alias
 	tags   string               // the JSON tags column filterable as tags.<k>, or ""
+	// counts is a table of row counts (column n) by the columns in
+	// countCols, kept by triggers: a list filtered only on those columns
+	// sums it for TotalSize instead of counting rows. "" for none.
+	counts    string
+	countCols map[string]bool
+}
+
+// countable says whether a list with these filters can take its total
+// from l.counts.
+func (l *lister[T]) countable(base where, fvs []filterValue) bool {
+	if l.counts == "" || len(base.conds) > 0 {
+		return false
+	}
+	for _, fv := range fvs {
+		f, ok := l.fields[fv.Key]
+		if !ok || !l.countCols[f.col] {
+			return false
+		}
+	}
+	return true
 }
 
 // fieldsOf indexes fields by name, plus aliases (alias → name).
@@ -375,6 +395,9 @@ func (l *lister[T]) build(d dialect, opts ListOptions, base where) (*listQuery[T
 		}
 	}
 	q.count, q.countArgs = "SELECT COUNT(*) FROM "+l.table+w.String(), append([]any(nil), w.args...)
+	if l.countable(base, tok.Filter) {
+		q.count = "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM " + l.counts + w.String()
+	}
 
 	// Keyset: the rows after the cursor in (sort column, id) order.
 	dir, cmp := "ASC", ">"

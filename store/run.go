@@ -66,6 +66,10 @@ var runLister = &lister[*Run]{
 		strField("pipeline_version_id", "pipeline_version_id", func(r *Run) string { return r.PipelineVersionID }),
 		strField("pipeline_id", "pipeline_id", func(r *Run) string { return r.PipelineID }),
 	}, map[string]string{"id": "run_id", "name": "display_name"}),
+	// migrations/*/0003_run_counts: runs by experiment and storage state
+	// (namespace is a constant).
+	counts:    "run_counts",
+	countCols: map[string]bool{"experiment_id": true, "storage_state": true, "CAST('' AS TEXT)": true},
 }
 
 // runArgs are the arguments of insertRun in order, or of updateRun
