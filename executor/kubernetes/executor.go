@@ -1,0 +1,321 @@
+package kubernetes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	listersv1 "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/sluicehq/sluice/executor"
+)
+
+// Executor runs each step as one pod. The pod's main container runs the
+// step's image with `sluice launch` (copied in by an init container) around
+// its command; the launcher stages artifacts through the artifact store.
+// Pods are watched with a shared informer, not polled.
+type Executor struct {
+	Client kubernetes.Interface
+	// Pod holds the cluster-wide pod settings; Pod.Namespace is where step
+	// pods run.
+	Pod PodOptions
+	// StoreURL is the artifact store URL given to the launcher
+	// (SLUICE_ARTIFACTS); credentials come from Pod.EnvFromSecret.
+	StoreURL string
+	// KeepFinished is how long a finished pod is kept before it is deleted
+	// (0: as soon as its logs are read). Logs stay in the artifact store.
+	KeepFinished time.Duration
+	Logger       *slog.Logger
+
+	mu      sync.Mutex
+	lister  listersv1.PodLister
+	waiters map[string]chan struct{}
+}
+
+var (
+	_ executor.Executor       = (*Executor)(nil)
+	_ executor.RemoteLauncher = (*Executor)(nil)
+)
+
+// LaunchesRemotely is true: steps run under `sluice launch` in their pods.
+func (e *Executor) LaunchesRemotely() bool { return true }
+
+// Start starts the pod informer (pods labelled as Sluice's in the
+// namespace) and waits for its cache to fill. It stops when ctx ends.
+func (e *Executor) Start(ctx context.Context) error {
+	f := informers.NewSharedInformerFactoryWithOptions(e.Client, 0,
+		informers.WithNamespace(e.Pod.Namespace),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+			o.LabelSelector = LabelManagedBy + "=" + ManagedBy
+		}))
+	inf := f.Core().V1().Pods()
+	notify := func(obj any) {
+		if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = t.Obj
+		}
+		if p, ok := obj.(*corev1.Pod); ok {
+			e.notify(p.Name)
+		}
+	}
+	if _, err := inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    notify,
+		UpdateFunc: func(_, n any) { notify(n) },
+		DeleteFunc: notify,
+	}); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.lister = inf.Lister()
+	if e.waiters == nil {
+		e.waiters = map[string]chan struct{}{}
+	}
+	e.mu.Unlock()
+	f.Start(ctx.Done())
+	for typ, ok := range f.WaitForCacheSync(ctx.Done()) {
+		if !ok {
+			return fmt.Errorf("kubernetes: the %v informer did not sync", typ)
+		}
+	}
+	return nil
+}
+
+func (e *Executor) notify(name string) {
+	e.mu.Lock()
+	ch := e.waiters[name]
+	e.mu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (e *Executor) watch(name string) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	e.mu.Lock()
+	e.waiters[name] = ch
+	e.mu.Unlock()
+	return ch, func() {
+		e.mu.Lock()
+		delete(e.waiters, name)
+		e.mu.Unlock()
+	}
+}
+
+func (e *Executor) logger() *slog.Logger {
+	if e.Logger != nil {
+		return e.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Run creates the job's pod — or adopts it when a pod of the same run,
+// task and attempt already exists (the server restarted while it ran) —
+// streams its log to job.Log and waits for it to end.
+func (e *Executor) Run(ctx context.Context, job *executor.Job) (*executor.Result, error) {
+	if len(job.Argv) == 0 {
+		return nil, errors.New("empty command line")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %v", executor.ErrCanceled, err)
+	}
+	e.mu.Lock()
+	lister := e.lister
+	e.mu.Unlock()
+	if lister == nil {
+		return nil, errors.New("kubernetes executor: Start was not called")
+	}
+	attempt := job.Attempt
+	if attempt < 1 {
+		attempt = 1
+	}
+	o := e.Pod
+	o.LaunchEnv = append(append([]string(nil), o.LaunchEnv...), "SLUICE_LAUNCH="+string(job.Launch), "SLUICE_ARTIFACTS="+e.StoreURL)
+	pod, err := BuildPod(&Step{RunID: job.RunID, TaskID: job.TaskID, Attempt: attempt, Image: job.Image, Argv: job.Argv, Env: job.Env}, o)
+	if err != nil {
+		return nil, err
+	}
+	pods := e.Client.CoreV1().Pods(o.Namespace)
+	changed, stop := e.watch(pod.Name)
+	defer stop()
+	if _, err := pods.Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		if !apierrors.IsAlreadyExists(err) {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("%w: %v", executor.ErrCanceled, ctx.Err())
+			}
+			return nil, fmt.Errorf("create pod %s: %w", pod.Name, err)
+		}
+		e.logger().Info("adopting running pod", "pod", pod.Name)
+	}
+	logs := e.streamLogs(pod.Name, job.Log)
+	defer logs.stop()
+	seen := false
+	for {
+		select {
+		case <-ctx.Done():
+			e.deletePod(pod.Name)
+			return nil, fmt.Errorf("%w: %v", executor.ErrCanceled, ctx.Err())
+		case <-changed:
+		case <-time.After(5 * time.Second): // also look now and then, in case an event was coalesced
+		}
+		cur, err := lister.Pods(o.Namespace).Get(pod.Name)
+		if apierrors.IsNotFound(err) {
+			if !seen {
+				continue // not in the cache yet
+			}
+			return nil, fmt.Errorf("pod %s vanished before it finished", pod.Name)
+		}
+		if err != nil {
+			return nil, err
+		}
+		seen = true
+		if cur.Status.Phase == corev1.PodRunning || cur.Status.Phase == corev1.PodSucceeded || cur.Status.Phase == corev1.PodFailed {
+			logs.begin(ctx)
+		}
+		if reason := stuck(cur); reason != "" {
+			e.deletePod(pod.Name)
+			return nil, fmt.Errorf("pod %s cannot start: %s", pod.Name, reason)
+		}
+		if cur.Status.Phase != corev1.PodSucceeded && cur.Status.Phase != corev1.PodFailed {
+			continue
+		}
+		logs.wait(10 * time.Second)
+		code, err := exitCode(cur)
+		e.finished(pod.Name)
+		if err != nil {
+			return nil, err
+		}
+		return &executor.Result{ExitCode: code}, nil
+	}
+}
+
+// stuck reports why a pending pod will not start without help (a missing
+// image, a bad config reference), or "".
+func stuck(p *corev1.Pod) string {
+	if p.Status.Phase != corev1.PodPending {
+		return ""
+	}
+	for _, cs := range append(append([]corev1.ContainerStatus(nil), p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+		if w := cs.State.Waiting; w != nil {
+			switch w.Reason {
+			case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "CreateContainerConfigError", "CreateContainerError":
+				return fmt.Sprintf("container %s: %s: %s", cs.Name, w.Reason, w.Message)
+			}
+		}
+	}
+	return ""
+}
+
+// exitCode is the main container's exit code, or an error saying why the
+// pod failed without one (deadline exceeded, evicted, init failure).
+func exitCode(p *corev1.Pod) (int, error) {
+	for _, cs := range p.Status.InitContainerStatuses {
+		if t := cs.State.Terminated; t != nil && t.ExitCode != 0 {
+			return 0, fmt.Errorf("pod %s: init container %s failed (%s, exit code %d): %s", p.Name, cs.Name, t.Reason, t.ExitCode, t.Message)
+		}
+	}
+	for _, cs := range p.Status.ContainerStatuses {
+		if cs.Name == ContainerName && cs.State.Terminated != nil {
+			return int(cs.State.Terminated.ExitCode), nil
+		}
+	}
+	if p.Status.Phase == corev1.PodSucceeded {
+		return 0, nil
+	}
+	reason := p.Status.Reason
+	if reason == "" {
+		reason = "Failed"
+	}
+	return 0, fmt.Errorf("pod %s failed: %s: %s", p.Name, reason, p.Status.Message)
+}
+
+// finished removes a finished pod now, or after KeepFinished.
+func (e *Executor) finished(name string) {
+	if e.KeepFinished <= 0 {
+		e.deletePod(name)
+		return
+	}
+	time.AfterFunc(e.KeepFinished, func() { e.deletePod(name) })
+}
+
+func (e *Executor) deletePod(name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := e.Client.CoreV1().Pods(e.Pod.Namespace).Delete(ctx, name, metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		e.logger().Warn("delete pod", "pod", name, "err", err)
+	}
+}
+
+// DeleteRun deletes every pod of a run (after a cancel or when the server
+// gives a run up).
+func (e *Executor) DeleteRun(ctx context.Context, runID string) error {
+	sel := labels.SelectorFromSet(labels.Set{LabelManagedBy: ManagedBy, LabelRun: labelValue(runID)})
+	return e.Client.CoreV1().Pods(e.Pod.Namespace).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: sel.String()})
+}
+
+// logStream copies the main container's log to a writer once the pod runs.
+type logStream struct {
+	e      *Executor
+	pod    string
+	w      io.Writer
+	once   sync.Once
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (e *Executor) streamLogs(pod string, w io.Writer) *logStream {
+	return &logStream{e: e, pod: pod, w: w, done: make(chan struct{})}
+}
+
+func (l *logStream) begin(parent context.Context) {
+	l.once.Do(func() {
+		ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+		l.cancel = cancel
+		go func() {
+			defer close(l.done)
+			req := l.e.Client.CoreV1().Pods(l.e.Pod.Namespace).GetLogs(l.pod, &corev1.PodLogOptions{Container: ContainerName, Follow: true})
+			rc, err := req.Stream(ctx)
+			if err != nil {
+				if l.w != nil {
+					fmt.Fprintf(l.w, "sluice: cannot read the log of pod %s: %v\n", l.pod, err)
+				}
+				return
+			}
+			defer rc.Close()
+			if l.w != nil {
+				io.Copy(l.w, rc)
+			}
+		}()
+	})
+}
+
+// wait lets the stream drain for at most d after the pod ended.
+func (l *logStream) wait(d time.Duration) {
+	if l.cancel == nil {
+		return
+	}
+	select {
+	case <-l.done:
+	case <-time.After(d):
+	}
+}
+
+func (l *logStream) stop() {
+	if l.cancel != nil {
+		l.cancel()
+		<-l.done
+	}
+}

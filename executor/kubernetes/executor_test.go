@@ -1,0 +1,213 @@
+package kubernetes
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/sluicehq/sluice/executor"
+)
+
+// The fake clientset stands in for the API server on the error paths a
+// real cluster cannot be made to take on demand; the behaviour on a real
+// cluster is covered by the executor conformance suite there.
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newFake(t *testing.T, objs ...runtime.Object) (*Executor, *fake.Clientset) {
+	t.Helper()
+	cs := fake.NewClientset(objs...)
+	e := &Executor{Client: cs, Pod: PodOptions{Namespace: "steps", LauncherImage: "sluice:test"}, StoreURL: "s3://b/p"}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := e.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return e, cs
+}
+
+func testJob(log *syncBuf) *executor.Job {
+	return &executor.Job{RunID: "run-1", TaskID: "train", Attempt: 1, Image: "busybox:1.36", Argv: []string{"sh", "-c", "exit 3"}, Log: log, Launch: []byte(`{}`)}
+}
+
+// waitPod waits for the job's pod to exist and returns it.
+func waitPod(t *testing.T, cs *fake.Clientset) *corev1.Pod {
+	t.Helper()
+	name := PodName("run-1", "train", 1)
+	for i := 0; i < 500; i++ {
+		p, err := cs.CoreV1().Pods("steps").Get(context.Background(), name, metav1.GetOptions{})
+		if err == nil {
+			return p
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the pod was not created")
+	return nil
+}
+
+func setStatus(t *testing.T, cs *fake.Clientset, p *corev1.Pod, st corev1.PodStatus) {
+	t.Helper()
+	p = p.DeepCopy()
+	p.Status = st
+	if _, err := cs.CoreV1().Pods("steps").UpdateStatus(context.Background(), p, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type runResult struct {
+	res *executor.Result
+	err error
+}
+
+func start(e *Executor, ctx context.Context, job *executor.Job) chan runResult {
+	ch := make(chan runResult, 1)
+	go func() {
+		res, err := e.Run(ctx, job)
+		ch <- runResult{res, err}
+	}()
+	return ch
+}
+
+func wait(t *testing.T, ch chan runResult) runResult {
+	t.Helper()
+	select {
+	case r := <-ch:
+		return r
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run did not return")
+	}
+	return runResult{}
+}
+
+func TestRunReportsExitCodeStreamsLogAndDeletesPod(t *testing.T) {
+	e, cs := newFake(t)
+	log := &syncBuf{}
+	ch := start(e, context.Background(), testJob(log))
+	p := waitPod(t, cs)
+	if got := p.Spec.Containers[0].Command[:3]; strings.Join(got, " ") != "/sluice/sluice launch --" {
+		t.Errorf("command %v", got)
+	}
+	env := map[string]string{}
+	for _, v := range p.Spec.Containers[0].Env {
+		env[v.Name] = v.Value
+	}
+	if env["SLUICE_LAUNCH"] != "{}" || env["SLUICE_ARTIFACTS"] != "s3://b/p" {
+		t.Errorf("launcher env %v", env)
+	}
+	setStatus(t, cs, p, corev1.PodStatus{Phase: corev1.PodRunning})
+	setStatus(t, cs, p, corev1.PodStatus{Phase: corev1.PodFailed, ContainerStatuses: []corev1.ContainerStatus{
+		{Name: ContainerName, State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 3}}}}})
+	r := wait(t, ch)
+	if r.err != nil || r.res.ExitCode != 3 {
+		t.Fatalf("Run = %+v, %v; want exit 3", r.res, r.err)
+	}
+	if !strings.Contains(log.String(), "fake logs") {
+		t.Errorf("log %q: the pod's log was not streamed", log)
+	}
+	if _, err := cs.CoreV1().Pods("steps").Get(context.Background(), p.Name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("finished pod not deleted: %v", err)
+	}
+}
+
+func TestCreateFailure(t *testing.T) {
+	e, cs := newFake(t)
+	cs.PrependReactor("create", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(corev1.Resource("pods"), "x", errors.New("quota exceeded"))
+	})
+	_, err := e.Run(context.Background(), testJob(&syncBuf{}))
+	if err == nil || !strings.Contains(err.Error(), "create pod sluice-run-1-train-") || !strings.Contains(err.Error(), "quota exceeded") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestVanishedPod(t *testing.T) {
+	e, cs := newFake(t)
+	ch := start(e, context.Background(), testJob(&syncBuf{}))
+	p := waitPod(t, cs)
+	setStatus(t, cs, p, corev1.PodStatus{Phase: corev1.PodRunning})
+	time.Sleep(100 * time.Millisecond)
+	if err := cs.CoreV1().Pods("steps").Delete(context.Background(), p.Name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r := wait(t, ch)
+	if r.err == nil || !strings.Contains(r.err.Error(), "vanished") {
+		t.Fatalf("Run = %+v, %v; want a vanished pod error", r.res, r.err)
+	}
+}
+
+func TestStuckPodFailsWithTheReason(t *testing.T) {
+	e, cs := newFake(t)
+	ch := start(e, context.Background(), testJob(&syncBuf{}))
+	p := waitPod(t, cs)
+	setStatus(t, cs, p, corev1.PodStatus{Phase: corev1.PodPending, ContainerStatuses: []corev1.ContainerStatus{
+		{Name: ContainerName, State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ErrImageNeverPull", Message: `image "busybox:1.36" is not present`}}}}})
+	r := wait(t, ch)
+	if r.err == nil || !strings.Contains(r.err.Error(), `cannot start: container main: ErrImageNeverPull: image "busybox:1.36" is not present`) {
+		t.Fatalf("err %v", r.err)
+	}
+}
+
+func TestCancelDeletesThePod(t *testing.T) {
+	e, cs := newFake(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := start(e, ctx, testJob(&syncBuf{}))
+	p := waitPod(t, cs)
+	cancel()
+	r := wait(t, ch)
+	if !errors.Is(r.err, executor.ErrCanceled) {
+		t.Fatalf("err %v, want ErrCanceled", r.err)
+	}
+	if _, err := cs.CoreV1().Pods("steps").Get(context.Background(), p.Name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("canceled pod not deleted: %v", err)
+	}
+}
+
+// After a restart the server runs the same attempt again; the pod that is
+// already there is adopted, not created twice.
+func TestAdoptsExistingPod(t *testing.T) {
+	pod, err := BuildPod(&Step{RunID: "run-1", TaskID: "train", Attempt: 1, Image: "busybox:1.36", Argv: []string{"true"}}, PodOptions{Namespace: "steps", LauncherImage: "sluice:test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod.Status = corev1.PodStatus{Phase: corev1.PodSucceeded, ContainerStatuses: []corev1.ContainerStatus{
+		{Name: ContainerName, State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0}}}}}
+	e, cs := newFake(t, pod)
+	creates := 0
+	cs.PrependReactor("create", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+		creates++
+		return false, nil, nil
+	})
+	r := wait(t, start(e, context.Background(), testJob(&syncBuf{})))
+	if r.err != nil || r.res.ExitCode != 0 {
+		t.Fatalf("Run = %+v, %v", r.res, r.err)
+	}
+	if n := len(cs.Actions()); n == 0 || creates != 1 {
+		t.Errorf("creates %d", creates)
+	}
+}
