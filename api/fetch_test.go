@@ -92,3 +92,28 @@ func TestPackageURL(t *testing.T) {
 		t.Errorf("a failed create left a pipeline: %s", list.Body)
 	}
 }
+
+// no_cache (a Sluice extension) reaches the stored run; the run keeps its
+// pipeline version.
+func TestCreateRunNoCache(t *testing.T) {
+	ts := newTestServer(t, nil)
+	spec, err := os.ReadFile("../examples/tutorial/pipeline.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, noCache := range []bool{false, true} {
+		res := ts.do(t, request{Method: "POST", Path: "/apis/v2beta1/runs", Body: map[string]any{
+			"display_name": "r", "pipeline_spec": string(spec), "no_cache": noCache,
+		}})
+		if res.Status != 200 {
+			t.Fatalf("create: %d %s", res.Status, res.Body)
+		}
+		run, err := ts.st.GetRun(context.Background(), res.json(t)["run_id"].(string))
+		if err != nil || run.NoCache != noCache {
+			t.Errorf("no_cache %v: stored %+v, %v", noCache, run, err)
+		}
+		if strings.Contains(string(res.Body), "no_cache") {
+			t.Errorf("no_cache leaked into the KFP run JSON: %s", res.Body)
+		}
+	}
+}

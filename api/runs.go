@@ -21,6 +21,9 @@ type runIn struct {
 	PipelineVersionReference *versionRef     `json:"pipeline_version_reference"`
 	RuntimeConfig            *runtimeConfig  `json:"runtime_config"`
 	ServiceAccount           string          `json:"service_account"`
+	// NoCache is a Sluice extension: run every step, serving none from the
+	// cache (the KFP SDK instead rewrites the spec's cachingOptions).
+	NoCache bool `json:"no_cache"`
 }
 
 func toWireRun(r *store.Run) wireRun {
@@ -129,6 +132,7 @@ func (s *server) createRun(r *http.Request) (any, error) {
 		Params:            params,
 		PipelineRoot:      strings.TrimSpace(rc.PipelineRoot),
 		ServiceAccount:    in.ServiceAccount,
+		NoCache:           in.NoCache,
 		CreatedAt:         now,
 		ScheduledAt:       now,
 	}

@@ -179,17 +179,6 @@ export function paramFields(spec, initial = {}) {
   };
 }
 
-// noCacheSpec returns a copy of a spec with caching off for every task
-// (what the KFP SDK does for enable_caching=False).
-export function noCacheSpec(spec) {
-  const c = structuredClone(spec);
-  const ps = specOf(c);
-  for (const comp of [ps.root, ...Object.values(ps.components || {})]) {
-    for (const t of Object.values(comp?.dag?.tasks || {})) t.cachingOptions = { enableCache: false };
-  }
-  return c;
-}
-
 export async function newRun(ctx) {
   const q = ctx.q;
   const n = await loadNames(true);
@@ -256,8 +245,9 @@ export async function newRun(ctx) {
         experiment_id: expSel.value || undefined,
         runtime_config: { parameters: params },
       };
-      if (!cache.checked) body.pipeline_spec = noCacheSpec(spec);
-      else if (pid) body.pipeline_version_reference = { pipeline_id: pid, pipeline_version_id: vid };
+      // no_cache is Sluice's switch; the run keeps its pipeline version.
+      if (!cache.checked) body.no_cache = true;
+      if (pid) body.pipeline_version_reference = { pipeline_id: pid, pipeline_version_id: vid };
       else body.pipeline_spec = spec;
       submit.disabled = true;
       const run = await api('/runs', { method: 'POST', body });
