@@ -34,6 +34,7 @@ func addRemoteRunCmds(run *cobra.Command, stdout, stderr io.Writer) {
 		newRunActionCmd(stdout, stderr, "cancel", "Cancel (terminate) a run on the server", "Canceling", (*client.Client).TerminateRun),
 		newRunActionCmd(stdout, stderr, "retry", "Start a failed or canceled run again, in place", "Retrying", (*client.Client).RetryRun),
 		newRunActionCmd(stdout, stderr, "archive", "Archive a run", "Archived", (*client.Client).ArchiveRun),
+		newRunActionCmd(stdout, stderr, "unarchive", "Restore an archived run", "Unarchived", (*client.Client).UnarchiveRun),
 		newRunActionCmd(stdout, stderr, "delete", "Delete a run (canceling it first if it is active)", "Deleted", (*client.Client).DeleteRun),
 	)
 }
