@@ -4,7 +4,14 @@ package examples
 
 import "embed"
 
-// FS holds the example pipelines: <name>/pipeline.yaml.
+// FS holds the example pipelines (see Pipelines).
 //
-//go:embed */pipeline.yaml
+//go:embed tutorial/pipeline.yaml fanout/pipeline.yaml realworld/gopipeline/pipeline.yaml
 var FS embed.FS
+
+// Pipelines lists the example pipeline files in FS: the tutorial (compiled
+// by the KFP SDK), a fan-out, and the real-world regression (compiled from
+// Go by the dsl package).
+func Pipelines() []string {
+	return []string{"tutorial/pipeline.yaml", "fanout/pipeline.yaml", "realworld/gopipeline/pipeline.yaml"}
+}

@@ -2,11 +2,10 @@ package examples_test
 
 import (
 	"context"
-	"io/fs"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sluicehq/sluice/engine"
@@ -27,13 +26,12 @@ var want = map[string]struct {
 }{
 	"tutorial": {artifacts: map[string]string{"Output": "3.0"}, python: true},
 	"fanout":   {params: map[string]any{"total": int64(55)}},
+	// Its metrics and model are checked in examples/realworld/gopipeline.
+	"realworld": {python: true},
 }
 
 func TestExamplesRun(t *testing.T) {
-	files, err := fs.Glob(examples.FS, "*/pipeline.yaml")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no examples: %v", err)
-	}
+	files := examples.Pipelines()
 	dir := t.TempDir()
 	pp, err := pyruntime.Install(filepath.Join(dir, "py"))
 	if err != nil {
@@ -41,7 +39,7 @@ func TestExamplesRun(t *testing.T) {
 	}
 	e := &engine.Engine{Launcher: &launcher.Launcher{Executor: &local.Executor{}, PythonPath: pp}, DefaultRoot: filepath.Join(dir, "root")}
 	for _, f := range files {
-		name := path.Dir(f)
+		name := strings.SplitN(f, "/", 2)[0]
 		t.Run(name, func(t *testing.T) {
 			w, ok := want[name]
 			if !ok {

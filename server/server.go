@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -167,11 +166,7 @@ func registerExamples(ctx context.Context, st store.Store) error {
 	if len(page.Items) > 0 {
 		return nil
 	}
-	files, err := fs.Glob(examples.FS, "*/pipeline.yaml")
-	if err != nil {
-		return err
-	}
-	for _, f := range files {
+	for _, f := range examples.Pipelines() {
 		b, err := examples.FS.ReadFile(f)
 		if err != nil {
 			return err
@@ -187,7 +182,7 @@ func registerExamples(ctx context.Context, st store.Store) error {
 		now := time.Now()
 		name := p.Spec.PipelineInfo.Name
 		pl := &store.Pipeline{Name: name, DisplayName: name, Description: p.Spec.PipelineInfo.Description, CreatedAt: now}
-		v := &store.PipelineVersion{Name: name + "-v1", DisplayName: name + "-v1", Description: "example: " + path.Dir(f), Spec: js, CreatedAt: now}
+		v := &store.PipelineVersion{Name: name + "-v1", DisplayName: name + "-v1", Description: "example: examples/" + path.Dir(f), Spec: js, CreatedAt: now}
 		if err := st.CreatePipeline(ctx, pl, v); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 			return err
 		}
