@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/artifact"
+	"github.com/sluicehq/sluice/executor"
 	"github.com/sluicehq/sluice/launcher"
 	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/spec"
@@ -297,8 +298,8 @@ func (r *run) warn(msg string) {
 }
 
 func (r *run) warnPlatform(p *spec.PlatformSpec) {
-	if p == nil {
-		return
+	if rl, ok := r.e.Launcher.Executor.(executor.RemoteLauncher); p == nil || ok && rl.LaunchesRemotely() {
+		return // the Kubernetes executor applies them
 	}
 	for name, sp := range p.Platforms {
 		if sp == nil {
@@ -493,7 +494,8 @@ func (r *run) task(ctx context.Context, parent, key string, t *spec.TaskSpec, sc
 		r.update(rec, func(x *Task) { x.State, x.Started = plan.Running, r.e.now() })
 		out, state, msg = r.dag(ctx, rec.ID, comp, &plan.Scope{Params: in.Params, Artifacts: in.Artifacts})
 	default:
-		out, state, msg = r.step(ctx, rec, t, comp, in, scope.System)
+		resolve := func(p *spec.InputParameter) (any, error) { return plan.ResolveParam(p, &scope) }
+		out, state, msg = r.step(ctx, rec, t, comp, in, scope.System, resolve)
 	}
 	r.update(rec, func(x *Task) {
 		x.State, x.Error, x.Finished = state, msg, r.e.now()

@@ -17,7 +17,7 @@ import (
 
 // step runs a container or importer task: cache lookup, then attempts with
 // retries and backoff, then cache store.
-func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.ComponentSpec, in *plan.Inputs, sys map[string]string) (plan.Outputs, plan.State, string) {
+func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.ComponentSpec, in *plan.Inputs, sys map[string]string, resolve func(*spec.InputParameter) (any, error)) (plan.Outputs, plan.State, string) {
 	ex := r.ps.DeploymentSpec.Executors[comp.ExecutorLabel]
 	lt := &launcher.Task{
 		RunID: r.req.RunID, TaskID: rec.ID, TaskName: rec.Key, Comp: comp, Exec: ex, Inputs: in,
@@ -25,6 +25,7 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		Meta:   filepath.Join(r.root, ".sluice", "tasks", filepath.FromSlash(rec.ID)),
 		System: sys,
 		Store:  r.store, Scratch: r.scratch,
+		Platform: r.platform(comp.ExecutorLabel), Resolve: resolve,
 	}
 	if r.rootURI != "" {
 		lt.RootURI = r.rootURI + "/" + rec.ID
@@ -135,6 +136,16 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 			return plan.Outputs{}, plan.Canceled, "canceled"
 		}
 	}
+}
+
+// platform returns the kubernetes platform settings of an executor, if
+// the pipeline has any.
+func (r *run) platform(label string) map[string]any {
+	p := r.req.Pipeline.Platform
+	if p == nil || p.Platforms["kubernetes"] == nil {
+		return nil
+	}
+	return p.Platforms["kubernetes"].DeploymentSpec.Executors[label]
 }
 
 // inStore reports whether the bucket artifacts of cached outputs are still

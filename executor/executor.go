@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+
+	"github.com/sluicehq/sluice/spec"
 )
 
 // Job is one attempt of one step: a command line to run with its
@@ -28,6 +30,23 @@ type Job struct {
 	// Launch is the launch description (launcher.LaunchSpec as JSON) for
 	// executors that are a RemoteLauncher; nil otherwise.
 	Launch []byte
+	// Resources are the step's requests and limits (Kubernetes
+	// quantities), for executors that can honour them.
+	Resources Resources
+	// Platform holds the step's settings for the executor's platform
+	// (for Kubernetes, KFP's KubernetesExecutorConfig as decoded JSON);
+	// its parameter specs are resolved with Resolve.
+	Platform map[string]any
+	Resolve  func(p *spec.InputParameter) (any, error)
+}
+
+// Resources are a step's resource requests and limits, as Kubernetes
+// quantities ("500m", "4Gi"); empty means unset.
+type Resources struct {
+	CPURequest, CPULimit, MemoryRequest, MemoryLimit string
+	// AcceleratorType is the resource name (nvidia.com/gpu), with
+	// AcceleratorCount of them.
+	AcceleratorType, AcceleratorCount string
 }
 
 // Result is how a job ended.

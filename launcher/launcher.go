@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -64,6 +65,10 @@ type Task struct {
 	Store artifact.Store
 	// Attempt counts the attempts of the task from 1.
 	Attempt int
+	// Platform and Resolve are the task's platform settings and the
+	// resolver of their parameters (see executor.Job).
+	Platform map[string]any
+	Resolve  func(p *spec.InputParameter) (any, error)
 	// Scratch is the local directory remote URIs are mapped under
 	// (Scratch + spec.LocalPath(uri)); steps get it as
 	// SLUICE_URI_PATH_PREFIX. Empty for a local run.
@@ -84,11 +89,12 @@ func (e *ExitError) Error() string { return fmt.Sprintf("the step exited with co
 
 // Prepared is a task ready to run: its ExecutorInput and command line.
 type Prepared struct {
-	Input *spec.ExecutorInput
-	Argv  []string
-	Image string
-	Env   []string
-	Reqs  []pyruntime.Requirement
+	Input     *spec.ExecutorInput
+	Argv      []string
+	Image     string
+	Env       []string
+	Reqs      []pyruntime.Requirement
+	Resources executor.Resources
 }
 
 // Prepare provisions the task's outputs and expands its command line.
@@ -179,7 +185,11 @@ func (l *Launcher) Prepare(t *Task) (*Prepared, error) {
 			env = append(env, "SLUICE_URI_PATH_PREFIX="+t.Scratch)
 		}
 	}
-	return &Prepared{Input: in, Argv: argv, Image: image, Env: env, Reqs: reqs}, nil
+	res, err := resources(c.Resources, t.Inputs.Params)
+	if err != nil {
+		return nil, err
+	}
+	return &Prepared{Input: in, Argv: argv, Image: image, Env: env, Reqs: reqs, Resources: res}, nil
 }
 
 // Run runs one attempt of a container task and returns its outputs. The
@@ -378,6 +388,40 @@ func ParseOutputParam(text, typ string) (any, error) {
 		return v, nil
 	}
 	return plan.Coerce(t, typ)
+}
+
+// resources resolves a container's resource strings (which may hold
+// {{$.inputs.parameters[...]}} placeholders); the deprecated numeric fields
+// count when the string ones are absent (CPU in cores, memory in GB).
+func resources(r *spec.ResourceSpec, params map[string]any) (executor.Resources, error) {
+	var out executor.Resources
+	if r == nil {
+		return out, nil
+	}
+	pick := func(s string, num float64, scale float64) string {
+		if s != "" {
+			return strings.TrimSpace(spec.SubstituteInputParams(s, params))
+		}
+		if num > 0 {
+			return strconv.FormatFloat(num*scale, 'f', -1, 64)
+		}
+		return ""
+	}
+	out.CPURequest = pick(r.ResourceCPURequest, r.CPURequest, 1)
+	out.CPULimit = pick(r.ResourceCPULimit, r.CPULimit, 1)
+	out.MemoryRequest = pick(r.ResourceMemoryRequest, r.MemoryRequest, 1e9)
+	out.MemoryLimit = pick(r.ResourceMemoryLimit, r.MemoryLimit, 1e9)
+	if a := r.Accelerator; a != nil {
+		out.AcceleratorType = pick(a.ResourceType, 0, 0)
+		if out.AcceleratorType == "" {
+			out.AcceleratorType = pick(a.Type, 0, 0)
+		}
+		out.AcceleratorCount = pick(a.ResourceCount, 0, 0)
+		if out.AcceleratorCount == "" {
+			out.AcceleratorCount = pick(a.Count, 0, 0)
+		}
+	}
+	return out, nil
 }
 
 func cloneMap(m map[string]any) map[string]any {

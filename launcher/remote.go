@@ -76,6 +76,7 @@ func (l *Launcher) runRemote(ctx context.Context, t *Task, p *Prepared, log io.W
 	}
 	res, err := l.Executor.Run(ctx, &executor.Job{
 		RunID: t.RunID, TaskID: t.TaskID, Image: p.Image, Argv: p.Argv, Env: p.Env, Log: log, Launch: ls, Attempt: t.Attempt,
+		Resources: p.Resources, Platform: t.Platform, Resolve: t.Resolve,
 	})
 	if err != nil {
 		return nil, att, err

@@ -8,6 +8,8 @@ import (
 
 	"github.com/sluicehq/sluice/artifact"
 	"github.com/sluicehq/sluice/artifact/artifacttest"
+	"github.com/sluicehq/sluice/executor"
+	"github.com/sluicehq/sluice/spec"
 )
 
 func TestRemote(t *testing.T) {
@@ -67,5 +69,25 @@ func TestOpenLogMirrorsToBucket(t *testing.T) {
 	}
 	if got := read(); got != "line 1\nline 2\n" {
 		t.Fatalf("closed log = %q", got)
+	}
+}
+
+func TestResources(t *testing.T) {
+	r := &spec.ResourceSpec{
+		ResourceCPULimit: "{{$.inputs.parameters['cpu']}}", CPURequest: 0.5,
+		MemoryLimit: 15.032385536, ResourceMemoryRequest: "4Gi",
+		Accelerator: &spec.Accelerator{Type: "nvidia.com/gpu", Count: "1", ResourceType: "", ResourceCount: "2"},
+	}
+	got, err := resources(r, map[string]any{"cpu": "4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := executor.Resources{CPURequest: "0.5", CPULimit: "4", MemoryRequest: "4Gi", MemoryLimit: "15032385536",
+		AcceleratorType: "nvidia.com/gpu", AcceleratorCount: "2"}
+	if got != want {
+		t.Errorf("resources = %+v, want %+v", got, want)
+	}
+	if got, _ := resources(nil, nil); got != (executor.Resources{}) {
+		t.Errorf("no resources = %+v", got)
 	}
 }

@@ -184,6 +184,20 @@ func CoerceOutputs(out *Outputs, defs *spec.Interface) error {
 	return nil
 }
 
+// ResolveParam resolves one input parameter spec in a scope (the task's
+// parent DAG), as task inputs are; a value that is not available (an
+// optional input not given, a skipped producer) is nil.
+func ResolveParam(b *spec.InputParameter, sc *Scope) (any, error) {
+	v, ok, _, err := resolveParam("", b, sc)
+	if err != nil || !ok {
+		return nil, err
+	}
+	if sel := b.ParameterExpressionSelector; sel != "" {
+		return applySelector(sel, v)
+	}
+	return v, nil
+}
+
 func resolveParam(name string, b *spec.InputParameter, sc *Scope) (v any, ok, isConst bool, err error) {
 	switch {
 	case b.ComponentInputParameter != "":

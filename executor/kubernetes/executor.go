@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/sluicehq/sluice/executor"
+	"github.com/sluicehq/sluice/spec"
 )
 
 // Executor runs each step as one pod. The pod's main container runs the
@@ -143,7 +144,24 @@ func (e *Executor) Run(ctx context.Context, job *executor.Job) (*executor.Result
 	}
 	o := e.Pod
 	o.LaunchEnv = append(append([]string(nil), o.LaunchEnv...), "SLUICE_LAUNCH="+string(job.Launch), "SLUICE_ARTIFACTS="+e.StoreURL)
-	pod, err := BuildPod(&Step{RunID: job.RunID, TaskID: job.TaskID, Attempt: attempt, Image: job.Image, Argv: job.Argv, Env: job.Env}, o)
+	step := &Step{RunID: job.RunID, TaskID: job.TaskID, Attempt: attempt, Image: job.Image, Argv: job.Argv, Env: job.Env,
+		CPURequest: job.Resources.CPURequest, CPULimit: job.Resources.CPULimit,
+		MemoryRequest: job.Resources.MemoryRequest, MemoryLimit: job.Resources.MemoryLimit,
+		AcceleratorType: job.Resources.AcceleratorType, AcceleratorCount: job.Resources.AcceleratorCount}
+	if len(job.Platform) > 0 {
+		c, err := ParseExecutorConfig(job.Platform)
+		if err != nil {
+			return nil, err
+		}
+		resolve := job.Resolve
+		if resolve == nil {
+			resolve = func(*spec.InputParameter) (any, error) { return nil, nil }
+		}
+		if step.Settings, err = c.Resolve(resolve); err != nil {
+			return nil, fmt.Errorf("kubernetes settings: %w", err)
+		}
+	}
+	pod, err := BuildPod(step, o)
 	if err != nil {
 		return nil, err
 	}

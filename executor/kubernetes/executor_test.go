@@ -17,6 +17,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/sluicehq/sluice/executor"
+	"github.com/sluicehq/sluice/spec"
 )
 
 // The fake clientset stands in for the API server on the error paths a
@@ -209,5 +210,44 @@ func TestAdoptsExistingPod(t *testing.T) {
 	}
 	if n := len(cs.Actions()); n == 0 || creates != 1 {
 		t.Errorf("creates %d", creates)
+	}
+}
+
+// The job's resources and platform settings (parameters resolved by the
+// engine's resolver) reach the pod.
+func TestJobSettingsReachThePod(t *testing.T) {
+	e, cs := newFake(t)
+	job := testJob(&syncBuf{})
+	job.Resources = executor.Resources{CPULimit: "2", MemoryRequest: "1Gi"}
+	job.Platform = map[string]any{"secretAsEnv": []any{map[string]any{
+		"secretNameParameter": map[string]any{"componentInputParameter": "secret"},
+		"keyToEnv":            []any{map[string]any{"secretKey": "password", "envVar": "PASSWORD"}},
+	}}}
+	job.Resolve = func(p *spec.InputParameter) (any, error) { return "db-" + p.ComponentInputParameter, nil }
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := start(e, ctx, job)
+	p := waitPod(t, cs)
+	cancel()
+	wait(t, ch)
+	c := p.Spec.Containers[0]
+	if c.Resources.Limits.Cpu().String() != "2" || c.Resources.Requests.Memory().String() != "1Gi" {
+		t.Errorf("resources %+v", c.Resources)
+	}
+	found := false
+	for _, v := range c.Env {
+		if v.Name == "PASSWORD" && v.ValueFrom != nil && v.ValueFrom.SecretKeyRef.Name == "db-secret" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("secret env not in the pod: %+v", c.Env)
+	}
+	// A bad setting is an error naming it, and no pod is made.
+	job2 := testJob(&syncBuf{})
+	job2.TaskID = "other"
+	job2.Platform = map[string]any{"pvcMount": []any{map[string]any{"mountPath": "/d", "pvcNameParameter": map[string]any{"componentInputParameter": "x"}}}}
+	job2.Resolve = func(*spec.InputParameter) (any, error) { return nil, nil }
+	if _, err := e.Run(context.Background(), job2); err == nil || !strings.Contains(err.Error(), "kubernetes settings: pvcMount[0].pvcNameParameter: the name has no value") {
+		t.Errorf("err %v", err)
 	}
 }
