@@ -140,3 +140,53 @@ func TestArtifactsFlagSchemes(t *testing.T) {
 		t.Errorf("s3 URL refused: %v", err)
 	}
 }
+
+func TestKubernetesExecutorConfig(t *testing.T) {
+	base := func() server.Config {
+		c := server.Defaults()
+		c.Data, c.Executor = t.TempDir(), "kubernetes"
+		return c
+	}
+	c := base()
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "pods cannot reach a local artifact directory") {
+		t.Errorf("local artifacts: %v", err)
+	}
+	c = base()
+	c.Artifacts = "s3://bucket/p"
+	c.Kubernetes.LauncherImage = ""
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "--launcher-image is empty") {
+		t.Errorf("no launcher image: %v", err)
+	}
+	c = base()
+	c.Executor = "docker"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), `want "local" or "kubernetes"`) {
+		t.Errorf("unknown executor: %v", err)
+	}
+	c = base()
+	env := map[string]string{
+		"SLUICE_ARTIFACTS": "s3://bucket/p", "SLUICE_NAMESPACE": "steps", "SLUICE_LAUNCHER_IMAGE": "sluice:1",
+		"SLUICE_KEEP_PODS": "10m", "SLUICE_POD_HOST_NETWORK": "true", "SLUICE_ARTIFACTS_SECRET": "s3-creds",
+	}
+	if err := c.FromEnv(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	k := c.Kubernetes
+	if c.Artifacts != "s3://bucket/p" || k.Namespace != "steps" || k.LauncherImage != "sluice:1" || k.KeepPods != 10*time.Minute || !k.HostNetwork || k.ArtifactsSecret != "s3-creds" {
+		t.Errorf("from env: %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("valid config refused: %v", err)
+	}
+	env["SLUICE_KEEP_PODS"] = "soon"
+	if err := c.FromEnv(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "SLUICE_KEEP_PODS") {
+		t.Errorf("bad duration: %v", err)
+	}
+	// With no cluster reachable, the server says so instead of starting.
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	c = base()
+	c.Artifacts = "s3://bucket/p"
+	c.Kubernetes.Kubeconfig = filepath.Join(t.TempDir(), "missing")
+	if _, err := server.New(context.Background(), c, nil); err == nil || !strings.Contains(err.Error(), "kubeconfig") {
+		t.Errorf("missing kubeconfig: %v", err)
+	}
+}

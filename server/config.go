@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is everything `sluice server` can be told. Each field has a flag
@@ -27,8 +28,12 @@ type Config struct {
 	// an s3://, gs:// or azblob:// bucket URL (see package artifact).
 	// Task logs are kept there too.
 	Artifacts string
-	// Executor runs steps (SLUICE_EXECUTOR): "local".
+	// Executor runs steps (SLUICE_EXECUTOR): "local" (processes on this
+	// machine) or "kubernetes" (one pod per step; needs a bucket
+	// --artifacts).
 	Executor string
+	// Kubernetes configures the kubernetes executor.
+	Kubernetes KubernetesConfig
 	// Token, when set, is required as "Authorization: Bearer <token>"
 	// (SLUICE_TOKEN). Binding a non-loopback address requires one.
 	Token string
@@ -41,6 +46,36 @@ type Config struct {
 	// NoExamples skips registering the example pipelines on first start
 	// (SLUICE_NO_EXAMPLES).
 	NoExamples bool
+}
+
+// KubernetesConfig configures the kubernetes executor.
+type KubernetesConfig struct {
+	// Kubeconfig is the kubeconfig file (SLUICE_KUBECONFIG; default: the
+	// in-cluster service account when running in a pod, else $KUBECONFIG
+	// or ~/.kube/config).
+	Kubeconfig string
+	// Namespace is where step pods run (SLUICE_NAMESPACE; default: the
+	// server's own namespace in a cluster, else "default").
+	Namespace string
+	// LauncherImage holds the sluice binary at /sluice, copied into each
+	// pod by an init container (SLUICE_LAUNCHER_IMAGE, default sluice:latest).
+	LauncherImage string
+	// ServiceAccount runs the step pods (SLUICE_STEP_SERVICE_ACCOUNT).
+	ServiceAccount string
+	// ArtifactsSecret names a secret whose keys become the launcher's
+	// environment: the artifact store's credentials, such as
+	// AWS_ACCESS_KEY_ID (SLUICE_ARTIFACTS_SECRET).
+	ArtifactsSecret string
+	// PodArtifacts is the artifact store URL as pods reach it, when it
+	// differs from the server's (another endpoint) (SLUICE_POD_ARTIFACTS).
+	PodArtifacts string
+	// KeepPods keeps finished pods this long before deleting them
+	// (SLUICE_KEEP_PODS, default 0: deleted once their logs are read;
+	// logs stay in the artifact store).
+	KeepPods time.Duration
+	// HostNetwork runs step pods in the node's network (SLUICE_POD_HOST_NETWORK),
+	// for single-node clusters whose object store listens on loopback.
+	HostNetwork bool
 }
 
 // Defaults returns the default configuration.
@@ -57,6 +92,7 @@ func Defaults() Config {
 		Addr:              "127.0.0.1:8888",
 		Data:              data,
 		Executor:          "local",
+		Kubernetes:        KubernetesConfig{LauncherImage: "sluice:latest"},
 		MaxConcurrentRuns: 4,
 		Parallelism:       runtime.NumCPU(),
 	}
@@ -85,6 +121,26 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 	str("SLUICE_ARTIFACTS", &c.Artifacts)
 	str("SLUICE_EXECUTOR", &c.Executor)
 	str("SLUICE_TOKEN", &c.Token)
+	str("SLUICE_KUBECONFIG", &c.Kubernetes.Kubeconfig)
+	str("SLUICE_NAMESPACE", &c.Kubernetes.Namespace)
+	str("SLUICE_LAUNCHER_IMAGE", &c.Kubernetes.LauncherImage)
+	str("SLUICE_STEP_SERVICE_ACCOUNT", &c.Kubernetes.ServiceAccount)
+	str("SLUICE_ARTIFACTS_SECRET", &c.Kubernetes.ArtifactsSecret)
+	str("SLUICE_POD_ARTIFACTS", &c.Kubernetes.PodArtifacts)
+	if v := getenv("SLUICE_KEEP_PODS"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("SLUICE_KEEP_PODS=%q: not a duration", v)
+		}
+		c.Kubernetes.KeepPods = d
+	}
+	if v := getenv("SLUICE_POD_HOST_NETWORK"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("SLUICE_POD_HOST_NETWORK=%q: not a boolean", v)
+		}
+		c.Kubernetes.HostNetwork = b
+	}
 	if err := num("SLUICE_MAX_CONCURRENT_RUNS", &c.MaxConcurrentRuns); err != nil {
 		return err
 	}
@@ -121,8 +177,20 @@ func (c *Config) Validate() error {
 	if c.DB == "" {
 		c.DB = filepath.Join(c.Data, "sluice.db")
 	}
-	if c.Executor != "local" {
-		return fmt.Errorf("--executor %q: only \"local\" is available", c.Executor)
+	switch c.Executor {
+	case "local":
+	case "kubernetes":
+		if !strings.Contains(c.Artifacts, "://") {
+			return errors.New("--executor kubernetes: pods cannot reach a local artifact directory: set --artifacts to a bucket (s3://..., gs://..., azblob://...)")
+		}
+		if c.Kubernetes.LauncherImage == "" {
+			return errors.New("--executor kubernetes: --launcher-image is empty")
+		}
+		if c.Kubernetes.KeepPods < 0 {
+			return fmt.Errorf("--keep-pods %s: must not be negative", c.Kubernetes.KeepPods)
+		}
+	default:
+		return fmt.Errorf("--executor %q: want \"local\" or \"kubernetes\"", c.Executor)
 	}
 	if c.MaxConcurrentRuns < 1 {
 		return fmt.Errorf("--max-concurrent-runs %d: must be at least 1", c.MaxConcurrentRuns)

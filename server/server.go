@@ -17,6 +17,8 @@ import (
 	"github.com/sluicehq/sluice/artifact"
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/examples"
+	"github.com/sluicehq/sluice/executor"
+	kexec "github.com/sluicehq/sluice/executor/kubernetes"
 	"github.com/sluicehq/sluice/executor/local"
 	"github.com/sluicehq/sluice/launcher"
 	"github.com/sluicehq/sluice/pyruntime"
@@ -32,6 +34,7 @@ type Server struct {
 	log       *slog.Logger
 	store     store.Store
 	artifacts artifact.Store
+	kube      *kexec.Executor // the kubernetes executor, when configured
 	runner    *Runner
 	sched     *schedule.Scheduler
 	http      *http.Server
@@ -69,6 +72,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	var ex executor.Executor = &local.Executor{}
+	if cfg.Executor == "kubernetes" {
+		k, err := newKubernetesExecutor(cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		s.kube, ex = k, k
+	}
 	arts, err := artifact.Open(ctx, cfg.Artifacts)
 	if err != nil {
 		return nil, fmt.Errorf("--artifacts: %w", err)
@@ -80,7 +91,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		}
 	}()
 	eng := &engine.Engine{
-		Launcher:    &launcher.Launcher{Executor: &local.Executor{}, PythonPath: pp, BinDir: bin},
+		Launcher:    &launcher.Launcher{Executor: ex, PythonPath: pp, BinDir: bin},
 		Parallelism: cfg.Parallelism,
 		DefaultRoot: arts.URI(""),
 		Artifacts:   arts,
@@ -124,6 +135,11 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // Serve recovers unfinished runs and serves until ctx is done, then shuts
 // down gracefully.
 func (s *Server) Serve(ctx context.Context) error {
+	if s.kube != nil {
+		if err := s.kube.Start(ctx); err != nil {
+			return fmt.Errorf("kubernetes executor: %w", err)
+		}
+	}
 	if err := s.runner.Start(ctx); err != nil {
 		return err
 	}

@@ -62,6 +62,9 @@ type PodOptions struct {
 	// EnvFromSecret names a secret whose keys become the launcher's
 	// environment (artifact store credentials such as AWS_ACCESS_KEY_ID).
 	EnvFromSecret string
+	// HostNetwork runs step pods in the node's network namespace (for
+	// single-node test clusters whose object store listens on loopback).
+	HostNetwork bool
 	// LaunchEnv are variables the launcher needs (artifact store URL, the
 	// task's launch description), "NAME=value".
 	LaunchEnv []string
@@ -204,6 +207,7 @@ func BuildPod(s *Step, o PodOptions) (*corev1.Pod, error) {
 		},
 		Spec: corev1.PodSpec{
 			RestartPolicy:         corev1.RestartPolicyNever,
+			HostNetwork:           o.HostNetwork,
 			ServiceAccountName:    o.ServiceAccount,
 			ActiveDeadlineSeconds: set.ActiveDeadlineSeconds,
 			NodeSelector:          set.NodeSelector,
