@@ -143,11 +143,14 @@ func (e *Executor) Run(ctx context.Context, job *executor.Job) (*executor.Result
 		attempt = 1
 	}
 	o := e.Pod
-	o.LaunchEnv = append(append([]string(nil), o.LaunchEnv...), "SLUICE_LAUNCH="+string(job.Launch), "SLUICE_ARTIFACTS="+e.StoreURL)
+	direct := len(job.Launch) == 0 // a plain command: nothing to stage
+	if !direct {
+		o.LaunchEnv = append(append([]string(nil), o.LaunchEnv...), "SLUICE_LAUNCH="+string(job.Launch), "SLUICE_ARTIFACTS="+e.StoreURL)
+	}
 	step := &Step{RunID: job.RunID, TaskID: job.TaskID, Attempt: attempt, Image: job.Image, Argv: job.Argv, Env: job.Env,
 		CPURequest: job.Resources.CPURequest, CPULimit: job.Resources.CPULimit,
 		MemoryRequest: job.Resources.MemoryRequest, MemoryLimit: job.Resources.MemoryLimit,
-		AcceleratorType: job.Resources.AcceleratorType, AcceleratorCount: job.Resources.AcceleratorCount}
+		AcceleratorType: job.Resources.AcceleratorType, AcceleratorCount: job.Resources.AcceleratorCount, Direct: direct}
 	if len(job.Platform) > 0 {
 		c, err := ParseExecutorConfig(job.Platform)
 		if err != nil {

@@ -46,6 +46,9 @@ type Step struct {
 	AcceleratorCount string
 	// Settings are the step's kubernetes platform settings (may be nil).
 	Settings *Settings
+	// Direct runs Argv as the container's command, without the launcher
+	// (no artifacts to stage: a plain job).
+	Direct bool
 }
 
 // PodOptions are the cluster-wide settings of the executor.
@@ -102,7 +105,7 @@ func BuildPod(s *Step, o PodOptions) (*corev1.Pod, error) {
 	if len(s.Argv) == 0 {
 		return nil, fmt.Errorf("task %s: empty command line", s.TaskID)
 	}
-	if o.LauncherImage == "" {
+	if o.LauncherImage == "" && !s.Direct {
 		return nil, fmt.Errorf("no launcher image")
 	}
 	set := s.Settings
@@ -199,6 +202,18 @@ func BuildPod(s *Step, o PodOptions) (*corev1.Pod, error) {
 		affinity = &corev1.Affinity{NodeAffinity: set.NodeAffinity}
 	}
 	command := append([]string{launcherDir + "/sluice", "launch", "--"}, s.Argv...)
+	initContainers := []corev1.Container{{
+		Name: "sluice-launcher", Image: o.LauncherImage, ImagePullPolicy: o.ImagePullPolicy,
+		Command:      []string{"/sluice", "launch", "install", launcherDir + "/sluice"},
+		VolumeMounts: []corev1.VolumeMount{{Name: "sluice-launcher", MountPath: launcherDir}},
+	}}
+	if s.Direct {
+		command, initContainers = s.Argv, nil
+		volumes, mounts = volumes[1:], mounts[1:]
+		// The launcher's variables are of no use to a plain command.
+		env = env[:len(env)-len(o.LaunchEnv)]
+		envFrom = nil
+	}
 	pod := &corev1.Pod{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
 		ObjectMeta: metav1.ObjectMeta{
@@ -217,11 +232,7 @@ func BuildPod(s *Step, o PodOptions) (*corev1.Pod, error) {
 			// The launcher uploads what the step wrote; give it time
 			// after a cancel before the kubelet kills it.
 			TerminationGracePeriodSeconds: int64Ptr(10),
-			InitContainers: []corev1.Container{{
-				Name: "sluice-launcher", Image: o.LauncherImage, ImagePullPolicy: o.ImagePullPolicy,
-				Command:      []string{"/sluice", "launch", "install", launcherDir + "/sluice"},
-				VolumeMounts: []corev1.VolumeMount{{Name: "sluice-launcher", MountPath: launcherDir}},
-			}},
+			InitContainers: initContainers,
 			Containers: []corev1.Container{{
 				Name: ContainerName, Image: s.Image, ImagePullPolicy: pull,
 				Command: command, Env: env, EnvFrom: envFrom, Resources: res,

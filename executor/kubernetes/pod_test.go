@@ -238,3 +238,12 @@ func TestPodName(t *testing.T) {
 		t.Errorf("labelValue = %q", v)
 	}
 }
+
+// A plain job (nothing to stage) runs its command directly: no launcher.
+func TestDirectPod(t *testing.T) {
+	pod, err := BuildPod(&Step{RunID: "r", TaskID: "t", Attempt: 1, Image: "busybox:1.36", Argv: []string{"sh", "-c", "echo hi"}, Env: []string{"A=1"}, Direct: true}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "direct", pod)
+}
