@@ -232,7 +232,7 @@ func BuildPod(s *Step, o PodOptions) (*corev1.Pod, error) {
 			// The launcher uploads what the step wrote; give it time
 			// after a cancel before the kubelet kills it.
 			TerminationGracePeriodSeconds: int64Ptr(10),
-			InitContainers: initContainers,
+			InitContainers:                initContainers,
 			Containers: []corev1.Container{{
 				Name: ContainerName, Image: s.Image, ImagePullPolicy: pull,
 				Command: command, Env: env, EnvFrom: envFrom, Resources: res,
