@@ -1,0 +1,292 @@
+package kubernetes_test
+
+import (
+	"context"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/sluicehq/sluice/artifact"
+	"github.com/sluicehq/sluice/artifact/artifacttest"
+	"github.com/sluicehq/sluice/engine"
+	kexec "github.com/sluicehq/sluice/executor/kubernetes"
+	"github.com/sluicehq/sluice/launcher"
+	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/spec"
+)
+
+func cluster(t *testing.T) kubernetes.Interface {
+	t.Helper()
+	path := os.Getenv("SLUICE_TEST_KUBECONFIG")
+	if path == "" {
+		if os.Getenv("SLUICE_REQUIRE_K8S") == "1" {
+			t.Fatal("SLUICE_TEST_KUBECONFIG is not set (start a cluster with scripts/k8s/up.sh)")
+		}
+		t.Skip("no cluster: set SLUICE_TEST_KUBECONFIG (scripts/k8s/up.sh)")
+	}
+	rc, err := clientcmd.BuildConfigFromFlags("", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+// mixed: a ParallelFor whose squares are summed, a condition on the sum
+// guarding a step that writes an artifact, and a step that always fails
+// and is retried twice.
+const mixed = `
+pipelineInfo: {name: mixed}
+root:
+  inputDefinitions:
+    parameters:
+      threshold: {parameterType: NUMBER_INTEGER, defaultValue: 5.0, isOptional: true}
+  dag:
+    outputs:
+      parameters:
+        total: {valueFromParameter: {producerSubtask: sum, outputParameterKey: total}}
+    tasks:
+      for-loop-1:
+        taskInfo: {name: for-loop-1}
+        componentRef: {name: comp-for-loop-1}
+        parameterIterator:
+          itemInput: pipelinechannel--loop-item-param-1
+          items: {raw: '[1, 2, 3]'}
+      sum:
+        taskInfo: {name: sum}
+        componentRef: {name: comp-sum}
+        dependentTasks: [for-loop-1]
+        inputs:
+          parameters:
+            nums: {taskOutputParameter: {producerTask: for-loop-1, outputParameterKey: pipelinechannel--square-y}}
+      condition-2:
+        taskInfo: {name: condition-2}
+        componentRef: {name: comp-condition-2}
+        dependentTasks: [sum]
+        inputs:
+          parameters:
+            pipelinechannel--sum-total: {taskOutputParameter: {producerTask: sum, outputParameterKey: total}}
+            pipelinechannel--threshold: {componentInputParameter: threshold}
+        triggerPolicy:
+          condition: int(inputs.parameter_values['pipelinechannel--sum-total']) > int(inputs.parameter_values['pipelinechannel--threshold'])
+      flaky:
+        taskInfo: {name: flaky}
+        componentRef: {name: comp-flaky}
+        retryPolicy: {maxRetryCount: 2, backoffDuration: 0s}
+  outputDefinitions:
+    parameters:
+      total: {parameterType: NUMBER_INTEGER}
+components:
+  comp-for-loop-1:
+    inputDefinitions:
+      parameters:
+        pipelinechannel--loop-item-param-1: {parameterType: NUMBER_INTEGER}
+    outputDefinitions:
+      parameters:
+        pipelinechannel--square-y: {parameterType: LIST}
+    dag:
+      outputs:
+        parameters:
+          pipelinechannel--square-y: {valueFromParameter: {producerSubtask: square, outputParameterKey: y}}
+      tasks:
+        square:
+          taskInfo: {name: square}
+          componentRef: {name: comp-square}
+          inputs:
+            parameters:
+              x: {componentInputParameter: pipelinechannel--loop-item-param-1}
+  comp-square:
+    executorLabel: exec-square
+    inputDefinitions: {parameters: {x: {parameterType: NUMBER_INTEGER}}}
+    outputDefinitions: {parameters: {y: {parameterType: NUMBER_INTEGER}}}
+  comp-sum:
+    executorLabel: exec-sum
+    inputDefinitions: {parameters: {nums: {parameterType: LIST}}}
+    outputDefinitions: {parameters: {total: {parameterType: NUMBER_INTEGER}}}
+  comp-condition-2:
+    inputDefinitions:
+      parameters:
+        pipelinechannel--sum-total: {parameterType: NUMBER_INTEGER}
+        pipelinechannel--threshold: {parameterType: NUMBER_INTEGER}
+    dag:
+      tasks:
+        report:
+          taskInfo: {name: report}
+          componentRef: {name: comp-report}
+          inputs:
+            parameters:
+              total: {componentInputParameter: pipelinechannel--sum-total}
+  comp-report:
+    executorLabel: exec-report
+    inputDefinitions: {parameters: {total: {parameterType: NUMBER_INTEGER}}}
+    outputDefinitions:
+      artifacts:
+        report: {artifactType: {schemaTitle: system.Artifact, schemaVersion: 0.0.1}}
+  comp-flaky:
+    executorLabel: exec-flaky
+deploymentSpec:
+  executors:
+    exec-square:
+      container:
+        image: docker.io/library/busybox:1.36
+        command: [sh, -c, 'echo "squaring $0"; echo $(($0 * $0)) > "$1"', "{{$.inputs.parameters['x']}}", "{{$.outputs.parameters['y'].output_file}}"]
+    exec-sum:
+      container:
+        image: docker.io/library/busybox:1.36
+        command: [sh, -c, 'echo "$0" | tr -d "[] " | tr "," "\n" | awk "{s+=\$1} END {print s}" > "$1"', "{{$.inputs.parameters['nums']}}", "{{$.outputs.parameters['total'].output_file}}"]
+    exec-report:
+      container:
+        image: docker.io/library/busybox:1.36
+        command: [sh, -c, 'mkdir -p "$(dirname "$1")"; echo "total is $0" > "$1"', "{{$.inputs.parameters['total']}}", "{{$.outputs.artifacts['report'].path}}"]
+    exec-flaky:
+      container:
+        image: docker.io/library/busybox:1.36
+        command: [sh, -c, 'echo "failing on purpose"; exit 7']
+schemaVersion: 2.1.0
+`
+
+// Pipelines on a real cluster: one pod per executed step (no driver pod),
+// artifacts and logs through an S3 bucket, pod-side staging by `sluice
+// launch` from the sluice image.
+func TestClusterPipelines(t *testing.T) {
+	cs := cluster(t)
+	storeURL := artifacttest.S3(t, "sluice-k8s", "runs")
+	st, err := artifact.Open(t.Context(), storeURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "sluice-test-s3"}, StringData: map[string]string{
+		"AWS_ACCESS_KEY_ID": "test-access-key", "AWS_SECRET_ACCESS_KEY": "test-secret-key", "AWS_EC2_METADATA_DISABLED": "true"}}
+	cs.CoreV1().Secrets("default").Delete(ctx, secret.Name, metav1.DeleteOptions{})
+	if _, err := cs.CoreV1().Secrets("default").Create(ctx, secret, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ex := &kexec.Executor{
+		Client: cs,
+		Pod: kexec.PodOptions{Namespace: "default", LauncherImage: "docker.io/library/sluice:latest", ImagePullPolicy: "Never",
+			EnvFromSecret: secret.Name, HostNetwork: true},
+		StoreURL:     storeURL,
+		KeepFinished: time.Hour, // counted below, then deleted
+	}
+	ictx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if err := ex.Start(ictx); err != nil {
+		t.Fatal(err)
+	}
+	e := &engine.Engine{
+		Launcher:    &launcher.Launcher{Executor: ex},
+		DefaultRoot: st.URI(""), Artifacts: st, Scratch: t.TempDir(), Parallelism: 4,
+		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+	}
+	read := func(uri string) string {
+		key, ok := artifact.KeyOf(st, uri)
+		if !ok {
+			t.Fatalf("%s not in the store", uri)
+		}
+		rc, err := st.Open(ctx, key)
+		if err != nil {
+			t.Fatalf("%s: %v", uri, err)
+		}
+		defer rc.Close()
+		b, _ := io.ReadAll(rc)
+		return string(b)
+	}
+	pods := func(runID string) int {
+		l, err := cs.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: kexec.LabelRun + "=" + runID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(l.Items)
+	}
+	run := func(t *testing.T, y []byte, params map[string]any) *engine.Result {
+		p, err := spec.Load(y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		res, err := e.Run(ctx, &engine.Request{Pipeline: p, Params: params, NoCache: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("run %s: %s in %s", res.RunID, res.State, time.Since(start).Round(time.Millisecond))
+		t.Cleanup(func() { ex.DeleteRun(context.Background(), res.RunID) })
+		return res
+	}
+	task := func(t *testing.T, res *engine.Result, id string) *engine.Task {
+		for _, x := range res.Tasks {
+			if x.ID == id {
+				return x
+			}
+		}
+		t.Fatalf("no task %s", id)
+		return nil
+	}
+
+	t.Run("tutorial", func(t *testing.T) {
+		y, err := os.ReadFile("../../examples/tutorial/pipeline.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := run(t, y, nil)
+		if res.State != plan.Succeeded {
+			for _, x := range res.Tasks {
+				t.Logf("%s %s %s", x.ID, x.State, x.Error)
+				if x.LogPath != "" {
+					t.Logf("log: %s", read(x.LogPath))
+				}
+			}
+			t.Fatalf("state %s: %s", res.State, res.Error)
+		}
+		if got := read(res.Outputs.Artifacts["Output"][0].URI); got != "3.0" {
+			t.Errorf("result %q, want 3.0", got)
+		}
+		if n := pods(res.RunID); n != 3 {
+			t.Errorf("%d pods for 3 steps", n)
+		}
+	})
+	t.Run("loop-condition-artifact-retries", func(t *testing.T) {
+		res := run(t, []byte(mixed), nil)
+		if res.State != plan.Failed {
+			t.Fatalf("state %s, want FAILED (flaky fails)", res.State)
+		}
+		if got := res.Outputs.Parameters["total"]; got != nil && got != int64(14) {
+			t.Errorf("total %#v", got)
+		}
+		if s := task(t, res, "sum"); s.State != plan.Succeeded || s.Outputs.Parameters["total"] != int64(14) {
+			t.Errorf("sum: %+v", s)
+		}
+		rep := task(t, res, "condition-2/report")
+		if rep.State != plan.Succeeded {
+			t.Fatalf("report: %s %s", rep.State, rep.Error)
+		}
+		if got := read(rep.Outputs.Artifacts["report"][0].URI); got != "total is 14\n" {
+			t.Errorf("report artifact %q", got)
+		}
+		if got := read(task(t, res, "for-loop-1/1/square").LogPath); !strings.Contains(got, "squaring 2") {
+			t.Errorf("square log %q", got)
+		}
+		fl := task(t, res, "flaky")
+		if fl.State != plan.Failed || fl.Attempts != 3 || fl.ExitCode == nil || *fl.ExitCode != 7 {
+			t.Errorf("flaky: %s attempts %d exit %v: %s", fl.State, fl.Attempts, fl.ExitCode, fl.Error)
+		}
+		if got := read(fl.LogPath); !strings.Contains(got, "failing on purpose") {
+			t.Errorf("flaky log %q", got)
+		}
+		// 3 squares + sum + report + 3 attempts of flaky.
+		if n := pods(res.RunID); n != 8 {
+			t.Errorf("%d pods, want 8: one per executed step attempt", n)
+		}
+	})
+}
