@@ -42,7 +42,7 @@ func TestClusterConformance(t *testing.T) {
 	cs := realCluster(t)
 	executortest.Run(t, executortest.Config{
 		New: func(t *testing.T) executor.Executor {
-			e := &Executor{Client: cs, Pod: PodOptions{Namespace: "default", ImagePullPolicy: "Never"}}
+			e := &Executor{Client: cs, Pod: PodOptions{Namespace: "default", ImagePullPolicy: "Never"}, StartTimeout: 90 * time.Second}
 			ctx, cancel := context.WithCancel(context.Background())
 			t.Cleanup(cancel)
 			if err := e.Start(ctx); err != nil {

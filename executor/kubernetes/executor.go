@@ -37,6 +37,9 @@ type Executor struct {
 	// KeepFinished is how long a finished pod is kept before it is deleted
 	// (0: as soon as its logs are read). Logs stay in the artifact store.
 	KeepFinished time.Duration
+	// StartTimeout fails a pod still pending after this long (default 10
+	// minutes): a sandbox that cannot be made, an unschedulable pod.
+	StartTimeout time.Duration
 	Logger       *slog.Logger
 
 	mu      sync.Mutex
@@ -183,6 +186,7 @@ func (e *Executor) Run(ctx context.Context, job *executor.Job) (*executor.Result
 	logs := e.streamLogs(pod.Name, job.Log)
 	defer logs.stop()
 	seen := false
+	startBy := time.Now().Add(e.startTimeout())
 	for {
 		select {
 		case <-ctx.Done():
@@ -209,6 +213,10 @@ func (e *Executor) Run(ctx context.Context, job *executor.Job) (*executor.Result
 			e.deletePod(pod.Name)
 			return nil, fmt.Errorf("pod %s cannot start: %s", pod.Name, reason)
 		}
+		if cur.Status.Phase == corev1.PodPending && time.Now().After(startBy) {
+			e.deletePod(pod.Name)
+			return nil, fmt.Errorf("pod %s did not start within %s%s", pod.Name, e.startTimeout(), pendingReason(cur))
+		}
 		if cur.Status.Phase != corev1.PodSucceeded && cur.Status.Phase != corev1.PodFailed {
 			continue
 		}
@@ -220,6 +228,23 @@ func (e *Executor) Run(ctx context.Context, job *executor.Job) (*executor.Result
 		}
 		return &executor.Result{ExitCode: code}, nil
 	}
+}
+
+func (e *Executor) startTimeout() time.Duration {
+	if e.StartTimeout > 0 {
+		return e.StartTimeout
+	}
+	return 10 * time.Minute
+}
+
+// pendingReason words what a pending pod's conditions say, if anything.
+func pendingReason(p *corev1.Pod) string {
+	for _, c := range p.Status.Conditions {
+		if c.Status != corev1.ConditionTrue && c.Message != "" {
+			return fmt.Sprintf(": %s: %s", c.Reason, c.Message)
+		}
+	}
+	return ""
 }
 
 // stuck reports why a pending pod will not start without help (a missing

@@ -251,3 +251,16 @@ func TestJobSettingsReachThePod(t *testing.T) {
 		t.Errorf("err %v", err)
 	}
 }
+
+func TestPendingTooLongFails(t *testing.T) {
+	e, cs := newFake(t)
+	e.StartTimeout = 200 * time.Millisecond
+	ch := start(e, context.Background(), testJob(&syncBuf{}))
+	p := waitPod(t, cs)
+	setStatus(t, cs, p, corev1.PodStatus{Phase: corev1.PodPending, Conditions: []corev1.PodCondition{
+		{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable", Message: "0/1 nodes are available"}}})
+	r := wait(t, ch)
+	if r.err == nil || !strings.Contains(r.err.Error(), "did not start within 200ms: Unschedulable: 0/1 nodes are available") {
+		t.Fatalf("err %v", r.err)
+	}
+}

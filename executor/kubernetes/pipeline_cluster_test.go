@@ -180,6 +180,7 @@ func TestClusterPipelines(t *testing.T) {
 			EnvFromSecret: secret.Name, HostNetwork: true},
 		StoreURL:     storeURL,
 		KeepFinished: time.Hour, // counted below, then deleted
+		StartTimeout: 90 * time.Second,
 	}
 	ictx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -191,7 +192,7 @@ func TestClusterPipelines(t *testing.T) {
 		DefaultRoot: st.URI(""), Artifacts: st, Scratch: t.TempDir(), Parallelism: 4,
 		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
 	}
-	read := func(uri string) string {
+	read := func(t *testing.T, uri string) string {
 		key, ok := artifact.KeyOf(st, uri)
 		if !ok {
 			t.Fatalf("%s not in the store", uri)
@@ -245,12 +246,12 @@ func TestClusterPipelines(t *testing.T) {
 			for _, x := range res.Tasks {
 				t.Logf("%s %s %s", x.ID, x.State, x.Error)
 				if x.LogPath != "" {
-					t.Logf("log: %s", read(x.LogPath))
+					t.Logf("log: %s", read(t, x.LogPath))
 				}
 			}
 			t.Fatalf("state %s: %s", res.State, res.Error)
 		}
-		if got := read(res.Outputs.Artifacts["Output"][0].URI); got != "3.0" {
+		if got := read(t, res.Outputs.Artifacts["Output"][0].URI); got != "3.0" {
 			t.Errorf("result %q, want 3.0", got)
 		}
 		if n := pods(res.RunID); n != 3 {
@@ -272,17 +273,17 @@ func TestClusterPipelines(t *testing.T) {
 		if rep.State != plan.Succeeded {
 			t.Fatalf("report: %s %s", rep.State, rep.Error)
 		}
-		if got := read(rep.Outputs.Artifacts["report"][0].URI); got != "total is 14\n" {
+		if got := read(t, rep.Outputs.Artifacts["report"][0].URI); got != "total is 14\n" {
 			t.Errorf("report artifact %q", got)
 		}
-		if got := read(task(t, res, "for-loop-1/1/square").LogPath); !strings.Contains(got, "squaring 2") {
+		if got := read(t, task(t, res, "for-loop-1/1/square").LogPath); !strings.Contains(got, "squaring 2") {
 			t.Errorf("square log %q", got)
 		}
 		fl := task(t, res, "flaky")
 		if fl.State != plan.Failed || fl.Attempts != 3 || fl.ExitCode == nil || *fl.ExitCode != 7 {
 			t.Errorf("flaky: %s attempts %d exit %v: %s", fl.State, fl.Attempts, fl.ExitCode, fl.Error)
 		}
-		if got := read(fl.LogPath); !strings.Contains(got, "failing on purpose") {
+		if got := read(t, fl.LogPath); !strings.Contains(got, "failing on purpose") {
 			t.Errorf("flaky log %q", got)
 		}
 		// 3 squares + sum + report + 3 attempts of flaky.

@@ -204,8 +204,10 @@ func BuildPod(s *Step, o PodOptions) (*corev1.Pod, error) {
 	command := append([]string{launcherDir + "/sluice", "launch", "--"}, s.Argv...)
 	initContainers := []corev1.Container{{
 		Name: "sluice-launcher", Image: o.LauncherImage, ImagePullPolicy: o.ImagePullPolicy,
-		Command:      []string{"/sluice", "launch", "install", launcherDir + "/sluice"},
-		VolumeMounts: []corev1.VolumeMount{{Name: "sluice-launcher", MountPath: launcherDir}},
+		// The launcher image has the binary at /sluice: the shared volume
+		// goes elsewhere there.
+		Command:      []string{"/sluice", "launch", "install", "/sluice-bin/sluice"},
+		VolumeMounts: []corev1.VolumeMount{{Name: "sluice-launcher", MountPath: "/sluice-bin"}},
 	}}
 	if s.Direct {
 		command, initContainers = s.Argv, nil

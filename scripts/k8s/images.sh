@@ -12,7 +12,7 @@ rm -rf "$R"; mkdir -p "$OUT" "$R"
 
 mkdir -p "$R/pause"
 (cd "$REPO" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$R/pause/pause" ./scripts/k8s/pause)
-"$HERE/make-image.sh" "$R/pause" "$OUT/pause.tar" registry.k8s.io/pause:3.10
+ENTRYPOINT='["/pause"]' "$HERE/make-image.sh" "$R/pause" "$OUT/pause.tar" registry.k8s.io/pause:3.10
 
 busybox_into() { # DIR: a /bin with busybox and its applets, /tmp
   mkdir -p "$1/bin" "$1/tmp" "$1/usr/bin"
@@ -21,11 +21,11 @@ busybox_into() { # DIR: a /bin with busybox and its applets, /tmp
   for a in $("$1/bin/busybox" --list); do [ -e "$1/bin/$a" ] || ln -s busybox "$1/bin/$a"; done
 }
 busybox_into "$R/busybox"
-"$HERE/make-image.sh" "$R/busybox" "$OUT/busybox.tar" docker.io/library/busybox:1.36 docker.io/library/busybox:latest docker.io/library/alpine:latest
+CMD='["sh"]' "$HERE/make-image.sh" "$R/busybox" "$OUT/busybox.tar" docker.io/library/busybox:1.36 docker.io/library/busybox:latest docker.io/library/alpine:latest
 
 mkdir -p "$R/sluice"
 (cd "$REPO" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$R/sluice/sluice" ./cmd/sluice)
-"$HERE/make-image.sh" "$R/sluice" "$OUT/sluice.tar" docker.io/library/sluice:latest
+ENTRYPOINT='["/sluice"]' "$HERE/make-image.sh" "$R/sluice" "$OUT/sluice.tar" docker.io/library/sluice:latest
 
 # Python: the interpreter, the shared libraries it links and its standard
 # library (without tests), plus busybox for the components' `sh -c`.
@@ -46,5 +46,5 @@ for so in $(find "$P/usr/lib/$ver" -name '*.so'); do
     [ -e "$P$lib" ] || { mkdir -p "$P$(dirname "$lib")"; cp -L "$lib" "$P$lib"; }
   done
 done
-"$HERE/make-image.sh" "$P" "$OUT/python.tar" docker.io/library/python:3.9 docker.io/library/python:3.10 docker.io/library/python:3.11 docker.io/library/python:3.12
+CMD='["python3"]' "$HERE/make-image.sh" "$P" "$OUT/python.tar" docker.io/library/python:3.9 docker.io/library/python:3.10 docker.io/library/python:3.11 docker.io/library/python:3.12
 log "images in $OUT"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make-image.sh ROOTFS OUT.tar REF [REF...]
+# [ENTRYPOINT='["/pause"]'] [CMD='["sh"]'] make-image.sh ROOTFS OUT.tar REF [REF...]
 # Writes a one-layer image in docker-archive format (what
 # `ctr images import` reads) from a root filesystem directory, tagged with
 # each REF. No registry and no image builder are involved.
@@ -12,7 +12,7 @@ L=$(sha256sum "$W/layer.tar" | cut -d' ' -f1)
 mkdir "$W/$L" && mv "$W/layer.tar" "$W/$L/layer.tar"
 cat > "$W/config.json" <<EOT
 {"architecture":"amd64","os":"linux","created":"1970-01-01T00:00:00Z",
- "config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"WorkingDir":"/"},
+ "config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Entrypoint":${ENTRYPOINT:-null},"Cmd":${CMD:-null},"WorkingDir":"/"},
  "rootfs":{"type":"layers","diff_ids":["sha256:$L"]},
  "history":[{"created":"1970-01-01T00:00:00Z","created_by":"scripts/k8s/make-image.sh"}]}
 EOT

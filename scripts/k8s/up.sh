@@ -99,7 +99,7 @@ EOT
 
 ready=
 for i in $(seq 480); do
-  if curlk https://127.0.0.1:6443/api/v1/nodes/localhost 2>/dev/null | grep -q '"type":"Ready","status":"True"'; then ready=1; break; fi
+  if curlk https://127.0.0.1:6443/api/v1/nodes/localhost 2>/dev/null | python3 -c 'import json,sys; n=json.load(sys.stdin); sys.exit(0 if any(c["type"]=="Ready" and c["status"]=="True" for c in n["status"].get("conditions",[])) else 1)' 2>/dev/null; then ready=1; break; fi
   sleep 0.5
 done
 [ -n "$ready" ] || { echo "node not Ready"; tail -30 "$L/kubelet.log"; exit 1; }
