@@ -3,9 +3,11 @@ package kubernetes
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -54,4 +56,41 @@ func TestClusterConformance(t *testing.T) {
 		Dir:     func(t *testing.T) string { return "" },
 		Timeout: 2 * time.Minute,
 	})
+}
+
+// A server that restarts while a step's pod runs finds the pod (same run,
+// task and attempt) and adopts it: no second pod, the first one's log and
+// exit code.
+func TestClusterAdoptsRunningPod(t *testing.T) {
+	cs := realCluster(t)
+	opts := PodOptions{Namespace: "default", ImagePullPolicy: "Never"}
+	step := &Step{RunID: "adopt-" + time.Now().Format("150405"), TaskID: "slow", Attempt: 1, Image: "docker.io/library/busybox:1.36",
+		Argv: []string{"sh", "-c", "sleep 3; echo adopted; exit 4"}, Direct: true}
+	pod, err := BuildPod(step, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// The pod a previous server process started.
+	if _, err := cs.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e := &Executor{Client: cs, Pod: opts, StartTimeout: 90 * time.Second}
+	ictx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if err := e.Start(ictx); err != nil {
+		t.Fatal(err)
+	}
+	log := &syncBuf{}
+	res, err := e.Run(ctx, &executor.Job{RunID: step.RunID, TaskID: step.TaskID, Attempt: 1, Image: step.Image, Argv: step.Argv, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ExitCode != 4 || !strings.Contains(log.String(), "adopted") {
+		t.Errorf("exit %d, log %q; want the adopted pod's 4 and its log", res.ExitCode, log)
+	}
+	l, err := cs.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: LabelRun + "=" + step.RunID})
+	if err != nil || len(l.Items) != 0 {
+		t.Errorf("pods left: %d, %v (the adopted pod is deleted when done, none other made)", len(l.Items), err)
+	}
 }
