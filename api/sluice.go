@@ -96,16 +96,11 @@ func (s *server) findTask(r *http.Request) (*store.Task, error) {
 	if _, err := s.st.GetRun(r.Context(), runID); err != nil {
 		return nil, notFound(err, "run", runID)
 	}
-	tasks, err := s.st.ListTasks(r.Context(), runID)
-	if err != nil {
-		return nil, err
+	t, err := s.st.GetTask(r.Context(), runID, taskID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errorf(codeNotFound, "run %q has no task %q", runID, taskID)
 	}
-	for _, t := range tasks {
-		if t.ID == taskID {
-			return t, nil
-		}
-	}
-	return nil, errorf(codeNotFound, "run %q has no task %q", runID, taskID)
+	return t, err
 }
 
 // runActive reports whether the request's run exists and has not ended.

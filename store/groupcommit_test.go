@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -216,6 +217,14 @@ func TestTaskCreatedKeptAndSummaries(t *testing.T) {
 		want.Image, want.Argv, want.Inputs, want.Outputs, want.LogURI = "", nil, nil, nil, ""
 		if len(sums) != 2 || !reflect.DeepEqual(*sums[0], want) {
 			t.Fatalf("summary\n%+v\nwant\n%+v", sums[0], want)
+		}
+		one, err := s.GetTask(ctx, r.ID, "a")
+		check(t, err)
+		if !reflect.DeepEqual(one, got[0]) {
+			t.Fatalf("GetTask\n%+v\nwant\n%+v", one, got[0])
+		}
+		if _, err := s.GetTask(ctx, r.ID, "nope"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("GetTask of a missing task: %v", err)
 		}
 	})
 }

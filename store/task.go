@@ -30,6 +30,7 @@ const (
 		outputs = excluded.outputs, log_uri = excluded.log_uri, created = COALESCE(?, tasks.created),
 		started = excluded.started, finished = excluded.finished`
 	listTasks         = `SELECT ` + taskCols + ` FROM tasks WHERE run_id = ? ORDER BY created, seq, id`
+	getTask           = `SELECT ` + taskCols + ` FROM tasks WHERE run_id = ? AND id = ?`
 	listTaskSummaries = `SELECT ` + taskSummaryCols + ` FROM tasks WHERE run_id = ? ORDER BY created, seq, id`
 	// putTasksPostgres is a batch of puts as one statement (one round
 	// trip): the arguments are one array per column, a put per index, at
@@ -279,6 +280,15 @@ func (s *sqlStore) writeTasksPostgres(ctx context.Context, batch []*taskPut) []e
 // the order they were first put).
 func (s *sqlStore) ListTasks(ctx context.Context, runID string) ([]*Task, error) {
 	return s.listTasks(ctx, listTasks, scanTask, runID)
+}
+
+// GetTask returns one task of a run.
+func (s *sqlStore) GetTask(ctx context.Context, runID, id string) (*Task, error) {
+	t, err := scanTask(s.queryRow(ctx, s.db, getTask, runID, id))
+	if err != nil {
+		return nil, notFound(err, "get task", runID+"/"+id)
+	}
+	return t, nil
 }
 
 // ListTaskSummaries is ListTasks without each task's Argv, Inputs,

@@ -244,6 +244,8 @@ type Store interface {
 	PutTask(ctx context.Context, t *Task) error
 	// ListTasks returns a run's tasks in creation order.
 	ListTasks(ctx context.Context, runID string) ([]*Task, error)
+	// GetTask returns one task of a run (ErrNotFound if there is none).
+	GetTask(ctx context.Context, runID, id string) (*Task, error)
 	// ListTaskSummaries is ListTasks without the tasks' Argv, Inputs,
 	// Outputs, Image and LogURI (a run's task list as the API shows it).
 	ListTaskSummaries(ctx context.Context, runID string) ([]*Task, error)
