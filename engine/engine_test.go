@@ -465,3 +465,37 @@ func TestResumeSkipsCompletedSteps(t *testing.T) {
 		t.Fatalf("consumer attempts %d", c.Attempts)
 	}
 }
+
+// The exit code reaches observers (the server's task rows) with the state
+// change that ends the attempt, not as a change of its own.
+func TestExitCodeReportedWithFinalState(t *testing.T) {
+	e := newEngine(t)
+	var mu sync.Mutex
+	last := map[string]engine.Task{}
+	events := 0
+	e.Observer = engine.ObserverFunc(func(tk engine.Task) {
+		mu.Lock()
+		defer mu.Unlock()
+		last[tk.ID] = tk
+		events++
+	})
+	y := strings.Replace(sleeper, "sleep 30 & wait", "exit 5", 1)
+	res := run(t, e, load(t, y), nil)
+	if res.State != plan.Failed {
+		t.Fatalf("state %s", res.State)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	failed := 0
+	for id, tk := range last {
+		if tk.State == plan.Failed && tk.Kind == engine.KindContainer {
+			failed++
+			if tk.ExitCode == nil || *tk.ExitCode != 5 {
+				t.Errorf("%s: final report %+v lacks exit code 5", id, tk)
+			}
+		}
+	}
+	if failed == 0 {
+		t.Fatalf("no failed step reported: %v", last)
+	}
+}

@@ -105,8 +105,13 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		out, att, err := r.e.Launcher.Run(ctx, lt, prep, logf)
 		<-r.slots
 		if att != nil && att.ExitCode >= 0 {
+			// Recorded, not reported on its own: the state change that
+			// follows (done, failed, or the retry's RUNNING) carries it,
+			// which saves the server one task write per step.
 			code := att.ExitCode
-			r.update(rec, func(x *Task) { x.ExitCode = &code })
+			r.mu.Lock()
+			rec.ExitCode = &code
+			r.mu.Unlock()
 		}
 		if err == nil {
 			if useCache {
