@@ -272,40 +272,36 @@ func (t *Task) memory(what string, v any) (string, float64, bool) {
 
 // SetCPULimit sets the container's CPU limit ("2", "500m", or a Channel).
 func (t *Task) SetCPULimit(q any) *Task {
-	if r := t.res("SetCPULimit"); t.resChannel("SetCPULimit", "cpu_limit", q, &r.ResourceCPULimit) {
-		if s, f, ok := t.cpu("SetCPULimit", q); ok {
-			r.ResourceCPULimit, r.CPULimit = s, f
-		}
-	}
-	return t
+	r := t.res("SetCPULimit")
+	return t.setQuantity("SetCPULimit", "cpu_limit", q, &r.ResourceCPULimit, &r.CPULimit, t.cpu)
 }
 
 // SetCPURequest sets the container's CPU request.
 func (t *Task) SetCPURequest(q any) *Task {
-	if r := t.res("SetCPURequest"); t.resChannel("SetCPURequest", "cpu_request", q, &r.ResourceCPURequest) {
-		if s, f, ok := t.cpu("SetCPURequest", q); ok {
-			r.ResourceCPURequest, r.CPURequest = s, f
-		}
-	}
-	return t
+	r := t.res("SetCPURequest")
+	return t.setQuantity("SetCPURequest", "cpu_request", q, &r.ResourceCPURequest, &r.CPURequest, t.cpu)
 }
 
 // SetMemoryLimit sets the container's memory limit ("512Mi", "4G", or a
 // Channel).
 func (t *Task) SetMemoryLimit(q any) *Task {
-	if r := t.res("SetMemoryLimit"); t.resChannel("SetMemoryLimit", "memory_limit", q, &r.ResourceMemoryLimit) {
-		if s, f, ok := t.memory("SetMemoryLimit", q); ok {
-			r.ResourceMemoryLimit, r.MemoryLimit = s, f
-		}
-	}
-	return t
+	r := t.res("SetMemoryLimit")
+	return t.setQuantity("SetMemoryLimit", "memory_limit", q, &r.ResourceMemoryLimit, &r.MemoryLimit, t.memory)
 }
 
 // SetMemoryRequest sets the container's memory request.
 func (t *Task) SetMemoryRequest(q any) *Task {
-	if r := t.res("SetMemoryRequest"); t.resChannel("SetMemoryRequest", "memory_request", q, &r.ResourceMemoryRequest) {
-		if s, f, ok := t.memory("SetMemoryRequest", q); ok {
-			r.ResourceMemoryRequest, r.MemoryRequest = s, f
+	r := t.res("SetMemoryRequest")
+	return t.setQuantity("SetMemoryRequest", "memory_request", q, &r.ResourceMemoryRequest, &r.MemoryRequest, t.memory)
+}
+
+// setQuantity sets one resource: a Channel becomes a placeholder in the
+// string field; a literal is parsed into the string field and its
+// deprecated numeric twin.
+func (t *Task) setQuantity(method, param string, q any, str *string, num *float64, parse func(string, any) (string, float64, bool)) *Task {
+	if t.resChannel(method, param, q, str) {
+		if s, f, ok := parse(method, q); ok {
+			*str, *num = s, f
 		}
 	}
 	return t
