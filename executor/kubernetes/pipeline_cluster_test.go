@@ -1,4 +1,4 @@
-package kubernetes_test
+package kubernetes
 
 import (
 	"context"
@@ -11,37 +11,14 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/sluicehq/sluice/artifact"
 	"github.com/sluicehq/sluice/artifact/artifacttest"
 	"github.com/sluicehq/sluice/engine"
-	kexec "github.com/sluicehq/sluice/executor/kubernetes"
 	"github.com/sluicehq/sluice/launcher"
 	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/spec"
 )
-
-func cluster(t *testing.T) kubernetes.Interface {
-	t.Helper()
-	path := os.Getenv("SLUICE_TEST_KUBECONFIG")
-	if path == "" {
-		if os.Getenv("SLUICE_REQUIRE_K8S") == "1" {
-			t.Fatal("SLUICE_TEST_KUBECONFIG is not set (start a cluster with scripts/k8s/up.sh)")
-		}
-		t.Skip("no cluster: set SLUICE_TEST_KUBECONFIG (scripts/k8s/up.sh)")
-	}
-	rc, err := clientcmd.BuildConfigFromFlags("", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cs
-}
 
 // mixed: a ParallelFor whose squares are summed, a condition on the sum
 // guarding a step that writes an artifact, and a step that always fails
@@ -160,7 +137,7 @@ schemaVersion: 2.1.0
 // artifacts and logs through an S3 bucket, pod-side staging by `sluice
 // launch` from the sluice image.
 func TestClusterPipelines(t *testing.T) {
-	cs := cluster(t)
+	cs := realCluster(t)
 	storeURL := artifacttest.S3(t, "sluice-k8s", "runs")
 	st, err := artifact.Open(t.Context(), storeURL)
 	if err != nil {
@@ -174,9 +151,9 @@ func TestClusterPipelines(t *testing.T) {
 	if _, err := cs.CoreV1().Secrets("default").Create(ctx, secret, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	ex := &kexec.Executor{
+	ex := &Executor{
 		Client: cs,
-		Pod: kexec.PodOptions{Namespace: "default", LauncherImage: "docker.io/library/sluice:latest", ImagePullPolicy: "Never",
+		Pod: PodOptions{Namespace: "default", LauncherImage: "docker.io/library/sluice:latest", ImagePullPolicy: "Never",
 			EnvFromSecret: secret.Name, HostNetwork: true},
 		StoreURL:     storeURL,
 		KeepFinished: time.Hour, // counted below, then deleted
@@ -206,7 +183,7 @@ func TestClusterPipelines(t *testing.T) {
 		return string(b)
 	}
 	pods := func(runID string) int {
-		l, err := cs.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: kexec.LabelRun + "=" + runID})
+		l, err := cs.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: LabelRun + "=" + runID})
 		if err != nil {
 			t.Fatal(err)
 		}
