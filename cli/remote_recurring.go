@@ -173,13 +173,7 @@ func newRecurringGetCmd(stdout, stderr io.Writer) *cobra.Command {
 }
 
 func printRecurringRun(w io.Writer, rr *client.RecurringRun) {
-	pipeline := "inline spec"
-	if ref := rr.PipelineVersionReference; ref != nil {
-		pipeline = ref.PipelineID
-		if ref.PipelineVersionID != "" {
-			pipeline += " version " + ref.PipelineVersionID
-		}
-	}
+	pipeline := pipelineSource(rr.PipelineVersionReference)
 	var params, errMsg string
 	if rr.RuntimeConfig != nil {
 		params = fmtParams(rr.RuntimeConfig.Parameters)

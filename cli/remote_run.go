@@ -348,14 +348,20 @@ func newRunGetCmd(stdout, stderr io.Writer) *cobra.Command {
 	return r.flags(cmd, true)
 }
 
-func printRun(w io.Writer, run *client.Run) {
-	pipeline := "inline spec"
-	if ref := run.PipelineVersionReference; ref != nil {
-		pipeline = ref.PipelineID
-		if ref.PipelineVersionID != "" {
-			pipeline += " version " + ref.PipelineVersionID
-		}
+// pipelineSource words where a run's spec comes from: a stored pipeline
+// (and version), or an inline spec.
+func pipelineSource(ref *client.PipelineVersionReference) string {
+	if ref == nil {
+		return "inline spec"
 	}
+	if ref.PipelineVersionID != "" {
+		return ref.PipelineID + " version " + ref.PipelineVersionID
+	}
+	return ref.PipelineID
+}
+
+func printRun(w io.Writer, run *client.Run) {
+	pipeline := pipelineSource(run.PipelineVersionReference)
 	var params, root, errMsg string
 	if rc := run.RuntimeConfig; rc != nil {
 		params, root = fmtParams(rc.Parameters), rc.PipelineRoot
