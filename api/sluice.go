@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluicehq/sluice/client"
 	"github.com/sluicehq/sluice/store"
 )
 
@@ -28,26 +29,9 @@ func (s *server) sluiceRoutes() {
 	s.mux.HandleFunc("GET "+sluicePrefix+"/artifacts", s.artifact)
 }
 
-// wireTask is a task with everything Sluice records about it.
-type wireTask struct {
-	TaskID      string          `json:"task_id"`
-	ParentID    string          `json:"parent_task_id,omitempty"`
-	Key         string          `json:"key"`
-	DisplayName string          `json:"display_name"`
-	Kind        string          `json:"kind"`
-	State       string          `json:"state"`
-	Cached      bool            `json:"cached,omitempty"`
-	Attempts    int             `json:"attempts,omitempty"`
-	Image       string          `json:"image,omitempty"`
-	Command     []string        `json:"command,omitempty"`
-	ExitCode    *int            `json:"exit_code,omitempty"`
-	Error       string          `json:"error,omitempty"`
-	Inputs      json.RawMessage `json:"inputs,omitempty"`
-	Outputs     json.RawMessage `json:"outputs,omitempty"`
-	HasLog      bool            `json:"has_log,omitempty"`
-	StartTime   *time.Time      `json:"start_time,omitempty"`
-	EndTime     *time.Time      `json:"end_time,omitempty"`
-}
+// wireTask is a task with everything Sluice records about it; its JSON is
+// the client package's Task, which decodes it.
+type wireTask = client.Task
 
 func toWireTask(t *store.Task) wireTask {
 	w := wireTask{TaskID: t.ID, ParentID: t.ParentID, Key: t.Key, DisplayName: t.Name, Kind: t.Kind, State: t.State,
