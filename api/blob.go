@@ -21,12 +21,6 @@ import (
 // or from the configured artifact store (bucket URIs); nothing outside
 // those two is served.
 
-// remoteURI reports whether uri names a bucket object (s3://, gs://, ...).
-func remoteURI(uri string) bool {
-	i := strings.Index(uri, "://")
-	return i > 0 && uri[:i] != "file"
-}
-
 // insideRoot resolves path and checks it lies under the artifact root, so
 // that no request reads outside it.
 func (s *server) insideRoot(p string) (string, error) {
@@ -63,7 +57,7 @@ func (s *server) storeKey(uri string) (string, error) {
 // openBlob opens one object: a file under the artifact root or an object
 // of the artifact store.
 func (s *server) openBlob(ctx context.Context, uri string) (io.ReadCloser, error) {
-	if remoteURI(uri) {
+	if artifact.IsBucketURI(uri) {
 		key, err := s.storeKey(uri)
 		if err != nil {
 			return nil, err
@@ -191,7 +185,7 @@ func (s *server) artifact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sub := r.URL.Query().Get("path")
-	if remoteURI(uri) {
+	if artifact.IsBucketURI(uri) {
 		s.remoteArtifact(w, r, uri, sub)
 		return
 	}

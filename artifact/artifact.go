@@ -68,6 +68,13 @@ func Open(ctx context.Context, rawURL string) (Store, error) {
 	}
 }
 
+// IsBucketURI reports whether an artifact URI names an object in a bucket
+// (s3://, gs://, azblob://, ...) rather than a local path or file:// URL.
+func IsBucketURI(uri string) bool {
+	i := strings.Index(uri, "://")
+	return i > 0 && uri[:i] != "file"
+}
+
 // KeyOf is the inverse of s.URI: it reports whether uri lies inside the store
 // and at which key. For local stores, absolute paths and file:// URLs are
 // both accepted.

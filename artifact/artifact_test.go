@@ -155,3 +155,14 @@ func TestBucketURIs(t *testing.T) {
 		t.Errorf("URI(\"\") = %q", s.URI(""))
 	}
 }
+
+func TestIsBucketURI(t *testing.T) {
+	for uri, want := range map[string]bool{
+		"s3://b/k": true, "gs://b/k": true, "azblob://c/k": true, "minio://b/k": true,
+		"/tmp/x": false, "file:///tmp/x": false, "relative": false, "": false,
+	} {
+		if got := artifact.IsBucketURI(uri); got != want {
+			t.Errorf("IsBucketURI(%q) = %v, want %v", uri, got, want)
+		}
+	}
+}

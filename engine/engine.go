@@ -104,7 +104,7 @@ func (e *Engine) Run(ctx context.Context, req *Request) (*Result, error) {
 		return nil, errors.New("no pipeline root: set one with --pipeline-root")
 	}
 	r := &run{e: e, req: req, ps: ps, noCache: req.NoCache, tasks: map[string]*Task{}}
-	if launcher.Remote(pipelineRoot) {
+	if artifact.IsBucketURI(pipelineRoot) {
 		st, own, err := e.storeFor(ctx, pipelineRoot)
 		if err != nil {
 			return nil, fmt.Errorf("pipeline root: %w", err)

@@ -462,7 +462,7 @@ func (l *Launcher) Import(ctx context.Context, t *Task) (*plan.Outputs, error) {
 		}
 		a := &spec.RuntimeArtifact{URI: s, Metadata: map[string]any{"_kfp_workspace": true}}
 		dst := spec.ArtifactLocalPath(a, ws, nil)
-		if Remote(s) {
+		if artifact.IsBucketURI(s) {
 			st, key, err := l.storeFor(ctx, t, s)
 			if err == nil {
 				err = st.Get(ctx, key, dst)

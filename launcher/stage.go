@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -16,18 +15,11 @@ import (
 	"github.com/sluicehq/sluice/spec"
 )
 
-// Remote reports whether an artifact URI names an object in a bucket
-// (s3://, gs://, azblob://, ...) rather than a local path or file:// URL.
-func Remote(uri string) bool {
-	i := strings.Index(uri, "://")
-	return i > 0 && uri[:i] != "file"
-}
-
 // localPath maps an artifact URI to the file the step reads or writes: a
 // remote URI to its mount path (spec.LocalPath) under the task's Scratch
 // directory, anything else as spec.LocalPath does.
 func (t *Task) localPath(uri string) string {
-	if t.Scratch != "" && Remote(uri) {
+	if t.Scratch != "" && artifact.IsBucketURI(uri) {
 		return filepath.Join(t.Scratch, filepath.FromSlash(spec.LocalPath(uri)))
 	}
 	return spec.LocalPath(uri)
@@ -115,7 +107,7 @@ func (l *Launcher) pathLock(p string) func() {
 // download fetches a remote artifact to its local path unless it is
 // already there (downloaded or produced earlier in this run).
 func (l *Launcher) download(ctx context.Context, t *Task, a *spec.RuntimeArtifact, workspace string) error {
-	if a == nil || a.CustomPath != "" || !Remote(a.URI) || t.Store == nil {
+	if a == nil || a.CustomPath != "" || !artifact.IsBucketURI(a.URI) || t.Store == nil {
 		return nil
 	}
 	if ws, _ := a.Metadata["_kfp_workspace"].(bool); ws {
@@ -159,7 +151,7 @@ func (l *Launcher) uploadOutputs(ctx context.Context, t *Task, out map[string][]
 	}
 	for name, arts := range out {
 		for _, a := range arts {
-			if !Remote(a.URI) {
+			if !artifact.IsBucketURI(a.URI) {
 				continue
 			}
 			local := t.localPath(a.URI)

@@ -12,17 +12,6 @@ import (
 	"github.com/sluicehq/sluice/spec"
 )
 
-func TestRemote(t *testing.T) {
-	for uri, want := range map[string]bool{
-		"s3://b/k": true, "gs://b/k": true, "azblob://c/k": true, "minio://b/k": true,
-		"/tmp/x": false, "file:///tmp/x": false, "relative": false, "": false,
-	} {
-		if got := Remote(uri); got != want {
-			t.Errorf("Remote(%q) = %v, want %v", uri, got, want)
-		}
-	}
-}
-
 // A task's log reaches the bucket while the step is still writing it, and
 // in full when it is closed.
 func TestOpenLogMirrorsToBucket(t *testing.T) {
