@@ -1,0 +1,126 @@
+package server_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/sluicehq/sluice/artifact/artifacttest"
+	kexec "github.com/sluicehq/sluice/executor/kubernetes"
+	"github.com/sluicehq/sluice/store"
+)
+
+// TestClusterServerKilledWhilePodsRun runs `sluice server --executor
+// kubernetes` against the real local cluster (scripts/k8s/up.sh), kills it
+// with SIGKILL while step pods are running, starts it again on the same
+// database, and checks that the run ends SUCCEEDED with its result whole
+// and exactly one pod per step: the new server re-attached to the pods the
+// old one had started instead of starting them again.
+func TestClusterServerKilledWhilePodsRun(t *testing.T) {
+	kubeconfig := os.Getenv("SLUICE_TEST_KUBECONFIG")
+	if kubeconfig == "" {
+		if os.Getenv("SLUICE_REQUIRE_K8S") == "1" {
+			t.Fatal("SLUICE_TEST_KUBECONFIG is not set (start a cluster with scripts/k8s/up.sh)")
+		}
+		t.Skip("no cluster: set SLUICE_TEST_KUBECONFIG (scripts/k8s/up.sh)")
+	}
+	rc, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storeURL := artifacttest.ExternalOrInProcess(t, "sluice-restart", "restart")
+	ctx := context.Background()
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "sluice-test-restart-s3"}, StringData: map[string]string{
+		"AWS_ACCESS_KEY_ID": os.Getenv("AWS_ACCESS_KEY_ID"), "AWS_SECRET_ACCESS_KEY": os.Getenv("AWS_SECRET_ACCESS_KEY"),
+		"AWS_EC2_METADATA_DISABLED": "true"}}
+	_ = cs.CoreV1().Secrets("default").Delete(ctx, secret.Name, metav1.DeleteOptions{})
+	if _, err := cs.CoreV1().Secrets("default").Create(ctx, secret, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cs.CoreV1().Secrets("default").Delete(context.Background(), secret.Name, metav1.DeleteOptions{})
+	})
+
+	addr, data := freeAddr(t), t.TempDir()
+	args := []string{"--executor", "kubernetes", "--kubeconfig", kubeconfig, "--namespace", "default",
+		"--launcher-image", "docker.io/library/sluice:latest", "--artifacts", storeURL,
+		"--artifacts-secret", secret.Name, "--pod-host-network", "--keep-pods", "1h"}
+	srv := startServer(t, addr, data, args...)
+	c := &client{t: t, base: "http://" + addr}
+	// Four squares that take 8 s each, at most three at a time, then a sum.
+	id := c.submit(fanout(4, "8"))
+	pods := func(phase corev1.PodPhase) int {
+		l, err := cs.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: kexec.LabelRun + "=" + id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, p := range l.Items {
+			if phase == "" || p.Status.Phase == phase {
+				n++
+			}
+		}
+		return n
+	}
+	t.Cleanup(func() {
+		_ = cs.CoreV1().Pods("default").DeleteCollection(context.Background(), metav1.DeleteOptions{},
+			metav1.ListOptions{LabelSelector: kexec.LabelRun + "=" + id})
+	})
+	deadline := time.Now().Add(3 * time.Minute)
+	for pods(corev1.PodRunning) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no step pods running after 3 minutes (%d pods)", pods(""))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err := srv.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = srv.Wait()
+	running := pods(corev1.PodRunning)
+	t.Logf("server killed with %d step pods running", running)
+
+	startServer(t, addr, data, args...)
+	r := c.waitTerminal(id, 5*time.Minute)
+	if r.State != "SUCCEEDED" {
+		t.Fatalf("run %s: %s %+v", id, r.State, r.Error)
+	}
+	for _, td := range r.RunDetails.TaskDetails {
+		if td.State != "SUCCEEDED" {
+			t.Errorf("task %s %s", td.TaskID, td.State)
+		}
+	}
+	// 4 squares and the sum: one pod each, none started twice.
+	const steps = 5
+	if n := pods(""); n != steps {
+		t.Errorf("%d pods for %d steps: the restarted server did not re-attach", n, steps)
+	}
+	if n := pods(corev1.PodSucceeded); n != steps {
+		t.Errorf("%d pods succeeded, want %d", n, steps)
+	}
+	st, err := store.Open(ctx, filepath.Join(data, "sluice.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	run, err := st.GetRun(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(run.Outputs), `"total":30`) {
+		t.Errorf("outputs %s, want total 30 (1+4+9+16)", run.Outputs)
+	}
+}
