@@ -217,7 +217,7 @@ func (e *Executor) Run(ctx context.Context, job *executor.Job) (*executor.Result
 			e.deletePod(pod.Name)
 			return nil, fmt.Errorf("pod %s did not start within %s%s", pod.Name, e.startTimeout(), pendingReason(cur))
 		}
-		if cur.Status.Phase != corev1.PodSucceeded && cur.Status.Phase != corev1.PodFailed {
+		if !done(cur) {
 			continue
 		}
 		logs.wait(10 * time.Second)
@@ -262,6 +262,22 @@ func stuck(p *corev1.Pod) string {
 		}
 	}
 	return ""
+}
+
+// done reports whether the pod's step is over: the pod ended, or its main
+// container terminated. The pod never restarts a container, so the second
+// is final too, and the kubelet reports it about a second (one relist)
+// before the pod's phase.
+func done(p *corev1.Pod) bool {
+	if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+		return true
+	}
+	for _, cs := range p.Status.ContainerStatuses {
+		if cs.Name == ContainerName && cs.State.Terminated != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // exitCode is the main container's exit code, or an error saying why the
