@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -93,7 +95,7 @@ func TestClusterServerKilledWhilePodsRun(t *testing.T) {
 	running := pods(corev1.PodRunning)
 	t.Logf("server killed with %d step pods running", running)
 
-	startServer(t, addr, data, args...)
+	srv2 := startServer(t, addr, data, args...)
 	r := c.waitTerminal(id, 5*time.Minute)
 	if r.State != "SUCCEEDED" {
 		t.Fatalf("run %s: %s %+v", id, r.State, r.Error)
@@ -108,8 +110,39 @@ func TestClusterServerKilledWhilePodsRun(t *testing.T) {
 	if n := pods(""); n != steps {
 		t.Errorf("%d pods for %d steps: the restarted server did not re-attach", n, steps)
 	}
-	if n := pods(corev1.PodSucceeded); n != steps {
-		t.Errorf("%d pods succeeded, want %d", n, steps)
+	// Every step's command ran to success once (the pod's phase may lag its
+	// main container's state by a kubelet relist).
+	l, err := cs.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: kexec.LabelRun + "=" + id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range l.Items {
+		ok := false
+		for _, c := range p.Status.ContainerStatuses {
+			ok = ok || c.Name == kexec.ContainerName && c.State.Terminated != nil && c.State.Terminated.ExitCode == 0
+		}
+		if !ok {
+			t.Errorf("pod %s: the step did not succeed: %+v", p.Name, p.Status.ContainerStatuses)
+		}
+	}
+	// The credentials reach the pods through the secret and are never
+	// written to the server's output or a step's log.
+	secretKey := os.Getenv("AWS_SECRET_ACCESS_KEY")
+	for _, td := range r.RunDetails.TaskDetails {
+		if td.TaskID != "sum" && !strings.HasSuffix(td.TaskID, "/square") {
+			continue
+		}
+		log := get(t, c.base+"/apis/sluice/v1/runs/"+id+"/logs/"+td.TaskID)
+		if secretKey != "" && strings.Contains(log, secretKey) {
+			t.Errorf("log of %s holds the secret key", td.TaskID)
+		}
+	}
+	_ = srv2.Process.Kill()
+	_ = srv2.Wait()
+	for i, cmd := range []*exec.Cmd{srv, srv2} {
+		if out := cmd.Stdout.(*bytes.Buffer).String(); secretKey != "" && strings.Contains(out, secretKey) {
+			t.Errorf("server %d printed the secret key", i+1)
+		}
 	}
 	st, err := store.Open(ctx, filepath.Join(data, "sluice.db"))
 	if err != nil {
