@@ -206,7 +206,7 @@ func (e *Executor) Run(ctx context.Context, job *executor.Job) (*executor.Result
 			return nil, err
 		}
 		seen = true
-		if cur.Status.Phase == corev1.PodRunning || cur.Status.Phase == corev1.PodSucceeded || cur.Status.Phase == corev1.PodFailed {
+		if cur.Status.Phase != corev1.PodPending || mainStarted(cur) {
 			logs.begin(ctx)
 		}
 		if reason := stuck(cur); reason != "" {
@@ -267,17 +267,29 @@ func stuck(p *corev1.Pod) string {
 // done reports whether the pod's step is over: the pod ended, or its main
 // container terminated. The pod never restarts a container, so the second
 // is final too, and the kubelet reports it about a second (one relist)
-// before the pod's phase.
+// before the pod's phase, which may still say Pending then.
 func done(p *corev1.Pod) bool {
 	if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
 		return true
 	}
-	for _, cs := range p.Status.ContainerStatuses {
-		if cs.Name == ContainerName && cs.State.Terminated != nil {
-			return true
+	m := mainStatus(p)
+	return m != nil && m.State.Terminated != nil
+}
+
+// mainStarted reports whether the main container has started (its log can
+// be read).
+func mainStarted(p *corev1.Pod) bool {
+	m := mainStatus(p)
+	return m != nil && (m.State.Running != nil || m.State.Terminated != nil)
+}
+
+func mainStatus(p *corev1.Pod) *corev1.ContainerStatus {
+	for i := range p.Status.ContainerStatuses {
+		if p.Status.ContainerStatuses[i].Name == ContainerName {
+			return &p.Status.ContainerStatuses[i]
 		}
 	}
-	return false
+	return nil
 }
 
 // exitCode is the main container's exit code, or an error saying why the

@@ -137,23 +137,28 @@ func TestRunReportsExitCodeStreamsLogAndDeletesPod(t *testing.T) {
 }
 
 // The step is over when the main container has terminated: Run returns
-// without waiting for the pod's phase, which the kubelet reports later.
+// without waiting for the pod's phase, which the kubelet reports later
+// (and which may still say Pending then), and the log is read.
 func TestMainContainerTerminatedEndsTheStep(t *testing.T) {
 	e, cs := newFake(t)
-	ch := start(e, context.Background(), testJob(&syncBuf{}))
+	log := &syncBuf{}
+	ch := start(e, context.Background(), testJob(log))
 	p := waitPod(t, cs)
-	setStatus(t, cs, p, corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{
-		{Name: ContainerName, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}})
+	setStatus(t, cs, p, corev1.PodStatus{Phase: corev1.PodPending, ContainerStatuses: []corev1.ContainerStatus{
+		{Name: ContainerName, State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}}}})
 	select {
 	case r := <-ch:
 		t.Fatalf("Run returned while the step ran: %+v, %v", r.res, r.err)
 	case <-time.After(200 * time.Millisecond):
 	}
-	setStatus(t, cs, p, corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{
+	setStatus(t, cs, p, corev1.PodStatus{Phase: corev1.PodPending, ContainerStatuses: []corev1.ContainerStatus{
 		{Name: ContainerName, State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 4}}}}})
 	r := wait(t, ch)
 	if r.err != nil || r.res.ExitCode != 4 {
 		t.Fatalf("Run = %+v, %v; want exit 4", r.res, r.err)
+	}
+	if !strings.Contains(log.String(), "fake logs") {
+		t.Errorf("log %q: the pod's log was not read", log)
 	}
 }
 
