@@ -30,42 +30,9 @@ func TestDeployManifests(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dec := yaml.NewDecoder(bytes.NewReader(b))
-		for {
-			var doc map[string]any
-			if err := dec.Decode(&doc); err != nil {
-				break
-			}
-			kind, _ := doc["kind"].(string)
-			kinds[kind]++
-			js, _ := json.Marshal(doc)
-			var obj any
-			switch kind {
-			case "Namespace":
-				obj = &corev1.Namespace{}
-			case "ServiceAccount":
-				obj = &corev1.ServiceAccount{}
-			case "Secret":
-				obj = &corev1.Secret{}
-			case "Service":
-				obj = &corev1.Service{}
-			case "Deployment":
-				obj = &appsv1.Deployment{}
-			case "StatefulSet":
-				obj = &appsv1.StatefulSet{}
-			case "Role":
-				obj = &rbacv1.Role{}
-			case "RoleBinding":
-				obj = &rbacv1.RoleBinding{}
-			default:
-				t.Errorf("%s: unexpected kind %q", f, kind)
-				continue
-			}
-			d := json.NewDecoder(bytes.NewReader(js))
-			d.DisallowUnknownFields()
-			if err := d.Decode(obj); err != nil {
-				t.Errorf("%s: %s: %v", f, kind, err)
-			}
+		for _, m := range decodeManifests(t, f, b) {
+			kinds[m.kind]++
+			obj := m.obj
 			if r, ok := obj.(*rbacv1.Role); ok {
 				for _, rule := range r.Rules {
 					for _, res := range rule.Resources {
@@ -88,4 +55,55 @@ func TestDeployManifests(t *testing.T) {
 	if kinds["ClusterRole"] > 0 || kinds["ClusterRoleBinding"] > 0 || kinds["Role"] != 1 || kinds["Deployment"] != 1 {
 		t.Errorf("kinds %v", kinds)
 	}
+}
+
+type manifest struct {
+	kind string
+	obj  any // a typed object, nil for an unexpected kind
+}
+
+// decodeManifests decodes the YAML documents of file (its content b) into
+// the Kubernetes types, refusing unknown fields.
+func decodeManifests(t *testing.T, file string, b []byte) []manifest {
+	t.Helper()
+	var out []manifest
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	for {
+		var doc map[string]any
+		if err := dec.Decode(&doc); err != nil {
+			break
+		}
+		kind, _ := doc["kind"].(string)
+		js, _ := json.Marshal(doc)
+		var obj any
+		switch kind {
+		case "Namespace":
+			obj = &corev1.Namespace{}
+		case "ServiceAccount":
+			obj = &corev1.ServiceAccount{}
+		case "Secret":
+			obj = &corev1.Secret{}
+		case "Service":
+			obj = &corev1.Service{}
+		case "Deployment":
+			obj = &appsv1.Deployment{}
+		case "StatefulSet":
+			obj = &appsv1.StatefulSet{}
+		case "Role":
+			obj = &rbacv1.Role{}
+		case "RoleBinding":
+			obj = &rbacv1.RoleBinding{}
+		default:
+			t.Errorf("%s: unexpected kind %q", file, kind)
+			out = append(out, manifest{kind: kind})
+			continue
+		}
+		d := json.NewDecoder(bytes.NewReader(js))
+		d.DisallowUnknownFields()
+		if err := d.Decode(obj); err != nil {
+			t.Errorf("%s: %s: %v", file, kind, err)
+		}
+		out = append(out, manifest{kind: kind, obj: obj})
+	}
+	return out
 }
