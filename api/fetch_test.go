@@ -2,8 +2,10 @@ package api
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -115,5 +117,87 @@ func TestCreateRunNoCache(t *testing.T) {
 		if strings.Contains(string(res.Body), "no_cache") {
 			t.Errorf("no_cache leaked into the KFP run JSON: %s", res.Body)
 		}
+	}
+}
+
+// A server whose store is minio:// (KFP's MinIO scheme) serves its
+// minio:// artifacts and fetches packages from it; the same objects named
+// s3:// are not its URIs.
+func TestMinioStoreServesArtifacts(t *testing.T) {
+	u, err := url.Parse(artifacttest.S3(t, "mlpipeline", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, err := url.Parse(u.Query().Get("endpoint"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := artifact.Open(context.Background(), "minio://mlpipeline/v2/artifacts?endpoint="+ep.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tutorial, err := os.ReadFile("../examples/tutorial/pipeline.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(dir+"/tutorial.yaml", tutorial, 0o644)
+	os.MkdirAll(dir+"/model/sub", 0o755)
+	os.WriteFile(dir+"/model/weights", []byte("w"), 0o644)
+	os.WriteFile(dir+"/model/sub/config", []byte("c"), 0o644)
+	for local, key := range map[string]string{"tutorial.yaml": "pkgs/tutorial.yaml", "model": "p/r1/train/model"} {
+		if err := st.Put(context.Background(), dir+"/"+local, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	ts := newTestServer(t, func(c *Config) { c.Artifacts = st })
+	// Artifacts are served raw, not as JSON (which ts.do expects).
+	get := func(uri, sub string) response {
+		q := url.Values{"uri": {uri}}
+		if sub != "" {
+			q.Set("path", sub)
+		}
+		hr, err := http.NewRequest("GET", ts.URL+"/apis/sluice/v1/artifacts?"+q.Encode(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ts.token != "" {
+			hr.Header.Set("Authorization", "Bearer "+ts.token)
+		}
+		resp, err := http.DefaultClient.Do(hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return response{Status: resp.StatusCode, Body: b, Header: resp.Header}
+	}
+	const model = "minio://mlpipeline/v2/artifacts/p/r1/train/model"
+	if res := get(model, "sub/config"); res.Status != 200 || string(res.Body) != "c" {
+		t.Errorf("file in a directory artifact: %d %s", res.Status, res.Body)
+	}
+	if res := get(model, ""); res.Status != 200 || !strings.Contains(string(res.Body), `"files":["sub/config","weights"]`) {
+		t.Errorf("directory listing: %d %s", res.Status, res.Body)
+	}
+	if res := get(model+"/weights", ""); res.Status != 200 || string(res.Body) != "w" {
+		t.Errorf("object: %d %s", res.Status, res.Body)
+	}
+	if res := get("s3://mlpipeline/v2/artifacts/p/r1/train/model/weights", ""); res.Status != 403 {
+		t.Errorf("s3:// name of the same object: %d %s, want 403", res.Status, res.Body)
+	}
+	if res := get("minio://mlpipeline/v2/artifacts/p/r1/nope", ""); res.Status != 404 {
+		t.Errorf("missing object: %d %s, want 404", res.Status, res.Body)
+	}
+	res := ts.do(t, request{Method: "POST", Path: "/apis/v2beta1/pipelines/create", Body: map[string]any{
+		"pipeline":         map[string]any{"display_name": "from-minio"},
+		"pipeline_version": map[string]any{"package_url": map[string]any{"pipeline_url": "minio://mlpipeline/v2/artifacts/pkgs/tutorial.yaml"}},
+	}})
+	if res.Status != 200 {
+		t.Errorf("package_url from the minio store: %d %s", res.Status, res.Body)
 	}
 }

@@ -38,7 +38,8 @@ type Store interface {
 }
 
 // Open opens the store named by rawURL: a local path or file:///dir, or
-// s3://, gs://, azblob:// or mem:// bucket URLs (see the package doc).
+// s3://, minio://, gs://, azblob:// or mem:// bucket URLs (see the package
+// doc).
 // The empty URL is rejected: callers supply their configured default.
 func Open(ctx context.Context, rawURL string) (Store, error) {
 	if rawURL == "" {
@@ -62,14 +63,17 @@ func Open(ctx context.Context, rawURL string) (Store, error) {
 		}
 		return openDir(filepath.FromSlash(u.Path))
 	case "s3", "gs", "azblob", "mem":
-		return openBucket(ctx, u)
+		return openBucket(ctx, u, u.Scheme)
+	case "minio":
+		return openMinio(ctx, u)
 	default:
-		return nil, fmt.Errorf("open artifact store: unsupported scheme %q (want a path, file, s3, gs, azblob or mem)", u.Scheme)
+		return nil, fmt.Errorf("open artifact store: unsupported scheme %q (want a path, file, s3, minio, gs, azblob or mem)", u.Scheme)
 	}
 }
 
 // IsBucketURI reports whether an artifact URI names an object in a bucket
-// (s3://, gs://, azblob://, ...) rather than a local path or file:// URL.
+// (s3://, minio://, gs://, azblob://, ...) rather than a local path or
+// file:// URL.
 func IsBucketURI(uri string) bool {
 	i := strings.Index(uri, "://")
 	return i > 0 && uri[:i] != "file"

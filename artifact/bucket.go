@@ -42,12 +42,14 @@ func NewBucketStore(bucket *blob.Bucket, base string) *BucketStore {
 	return &BucketStore{bucket: bucket, base: base}
 }
 
-func openBucket(ctx context.Context, u *url.URL) (*BucketStore, error) {
+// openBucket opens u with gocloud; the store's URIs use scheme (u.Scheme,
+// or "minio" for the s3 URL openMinio builds).
+func openBucket(ctx context.Context, u *url.URL, scheme string) (*BucketStore, error) {
 	prefix := strings.Trim(u.Path, "/")
 	if prefix != "" && checkKey(prefix, false) != nil {
-		return nil, fmt.Errorf("open artifact store %s://%s: bad prefix %q", u.Scheme, u.Host, prefix)
+		return nil, fmt.Errorf("open artifact store %s://%s: bad prefix %q", scheme, u.Host, prefix)
 	}
-	base := u.Scheme + "://" + u.Host
+	base := scheme + "://" + u.Host
 	if prefix != "" {
 		base += "/" + prefix
 	}

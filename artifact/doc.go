@@ -15,13 +15,21 @@
 //     disable_https, profile, ssetype, kmskeyid, ...). Credentials come from
 //     the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, shared config
 //     files, instance roles); they are never part of the URL and never logged.
+//   - minio://bucket/prefix?endpoint=host:9000: KFP's scheme for its MinIO
+//     (default pipeline root minio://mlpipeline/v2/artifacts), opened as an
+//     S3 store with use_path_style=true and region us-east-1 unless given.
+//     An endpoint without a scheme means http://; without ?endpoint= the
+//     endpoint comes from SLUICE_MINIO_ENDPOINT, and with neither Open fails
+//     (no host is guessed). Other query parameters are s3's. Credentials are
+//     the AWS variables as for s3 (MinIO's own MINIO_ROOT_USER and
+//     MINIO_ROOT_PASSWORD are not read). Artifact URIs stay minio://bucket/key.
 //   - gs://bucket/prefix: Google Cloud Storage (application default credentials).
 //   - azblob://container/prefix: Azure Blob Storage (AZURE_STORAGE_ACCOUNT and
 //     the usual Azure credential variables).
 //   - mem://name/prefix: an in-memory bucket, for tests.
 //
 // Bucket backends go through gocloud.dev/blob; the drivers are imported
-// explicitly in open.go and used through gocloud's own URL openers. This
+// explicitly in bucket.go and used through gocloud's own URL openers. This
 // package has no registry of its own.
 //
 // # Contract

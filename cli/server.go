@@ -53,7 +53,7 @@ SLUICE_NO_EXAMPLES); flags win.`,
 	f.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (a non-loopback address needs --token)")
 	f.StringVar(&cfg.Data, "data", cfg.Data, "data directory: database, artifacts, logs, cache")
 	f.StringVar(&cfg.DB, "db", cfg.DB, "database: empty for <data>/sluice.db, a file, or postgres://...")
-	f.StringVar(&cfg.Artifacts, "artifacts", cfg.Artifacts, "artifact store and default pipeline root: a directory (default <data>/artifacts) or s3://, gs://, azblob://")
+	f.StringVar(&cfg.Artifacts, "artifacts", cfg.Artifacts, "artifact store and default pipeline root: a directory (default <data>/artifacts) or s3://, minio://, gs://, azblob://")
 	f.StringVar(&cfg.Executor, "executor", cfg.Executor, "where steps run: local, or kubernetes (one pod per step; needs a bucket --artifacts)")
 	f.StringVar(&cfg.Kubernetes.Kubeconfig, "kubeconfig", cfg.Kubernetes.Kubeconfig, "kubernetes: kubeconfig file (default: in-cluster, else $KUBECONFIG or ~/.kube/config)")
 	f.StringVar(&cfg.Kubernetes.Namespace, "namespace", cfg.Kubernetes.Namespace, "kubernetes: namespace of the step pods")

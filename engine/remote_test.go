@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,5 +169,114 @@ func TestBucketDirectoryArtifactAndLogs(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(e.Scratch, "r1")); !os.IsNotExist(err) {
 		t.Errorf("scratch of the run still there: %v", err)
+	}
+}
+
+// minioEndpoint starts the in-process S3 server with bucket and returns
+// its s3:// URL (no prefix) and its loopback host:port.
+func minioEndpoint(t *testing.T, bucket string) (s3URL, hostPort string) {
+	t.Helper()
+	s3URL = artifacttest.S3(t, bucket, "")
+	u, err := url.Parse(s3URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, err := url.Parse(u.Query().Get("endpoint"))
+	if err != nil || ep.Host == "" {
+		t.Fatalf("endpoint of %s: %v", s3URL, err)
+	}
+	return s3URL, ep.Host
+}
+
+// A run rooted at KFP's default pipeline root, minio://mlpipeline/v2/artifacts,
+// with the endpoint from SLUICE_MINIO_ENDPOINT: artifacts and logs get
+// minio:// URIs, as in KFP, and are objects of the S3 bucket.
+func TestMinioPipelineRoot(t *testing.T) {
+	s3URL, hostPort := minioEndpoint(t, "mlpipeline")
+	t.Setenv(artifact.MinioEndpointEnv, hostPort)
+	e := newEngine(t)
+	e.Scratch = t.TempDir()
+	res, err := e.Run(context.Background(), &engine.Request{Pipeline: load(t, twoStep), Params: map[string]any{"n": int64(3)}, PipelineRoot: "minio://mlpipeline/v2/artifacts", RunID: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.State != plan.Succeeded {
+		t.Fatalf("state %s: %s", res.State, res.Error)
+	}
+	if res.PipelineRoot != "minio://mlpipeline/v2/artifacts" || res.RunRoot != "minio://mlpipeline/v2/artifacts/two-step/r1" {
+		t.Errorf("roots = %q, %q", res.PipelineRoot, res.RunRoot)
+	}
+	if got := res.Outputs.Parameters["Output"]; got != int64(3) {
+		t.Fatalf("Output = %#v, want 3 (the consumer read the downloaded artifact)", got)
+	}
+	data := res.Outputs.Artifacts["data"][0]
+	if data.URI != "minio://mlpipeline/v2/artifacts/two-step/r1/producer/out" {
+		t.Errorf("artifact URI = %q", data.URI)
+	}
+	m, err := artifact.Open(t.Context(), "minio://mlpipeline/v2/artifacts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if got := readObject(t, m, data.URI); got != "hello\nhello\nhello\n" {
+		t.Errorf("artifact through minio:// = %q", got)
+	}
+	s3, err := artifact.Open(t.Context(), s3URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s3.Close()
+	if got := readObject(t, s3, "s3://mlpipeline/v2/artifacts/two-step/r1/producer/out"); got != "hello\nhello\nhello\n" {
+		t.Errorf("artifact through s3:// = %q", got)
+	}
+	if prod := task(t, res, "producer"); prod.LogPath != "minio://mlpipeline/v2/artifacts/two-step/r1/.sluice/tasks/producer/log.txt" {
+		t.Errorf("log URI = %q", prod.LogPath)
+	} else {
+		readObject(t, m, prod.LogPath) // exists (the step prints nothing)
+	}
+	if left, _ := os.ReadDir(e.Scratch); len(left) != 0 {
+		t.Errorf("scratch not cleaned: %v", left)
+	}
+}
+
+// With a configured minio store (endpoint in its URL, none in the
+// environment) a root inside it uses that store; steps see artifacts at the
+// KFP mount path /minio/bucket/key below SLUICE_URI_PATH_PREFIX.
+func TestMinioPipelineRootInConfiguredStore(t *testing.T) {
+	_, hostPort := minioEndpoint(t, "mlpipeline")
+	t.Setenv(artifact.MinioEndpointEnv, "")
+	st, err := artifact.Open(t.Context(), "minio://mlpipeline/v2/artifacts?endpoint="+hostPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e := newEngine(t)
+	e.Artifacts = st
+	e.Scratch = t.TempDir()
+	y := strings.Replace(dirArtifact, `"$SLUICE_URI_PATH_PREFIX"/s3/*`, `"$SLUICE_URI_PATH_PREFIX"/minio/mlpipeline/v2/artifacts/team/*`, 1)
+	if y == dirArtifact {
+		t.Fatal("dirArtifact no longer checks the mount path")
+	}
+	p := load(t, y)
+	res, err := e.Run(context.Background(), &engine.Request{Pipeline: p, PipelineRoot: "minio://mlpipeline/v2/artifacts/team", RunID: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	use := task(t, res, "use")
+	if res.State != plan.Succeeded {
+		t.Fatalf("state %s: %s; use log: %s", res.State, res.Error, readObject(t, st, use.LogPath))
+	}
+	if res.RunRoot != "minio://mlpipeline/v2/artifacts/team/dir-artifact/r1" {
+		t.Errorf("run root = %q", res.RunRoot)
+	}
+	if got := readObject(t, st, use.LogPath); got != "w\nc\n" {
+		t.Errorf("consumer log = %q", got)
+	}
+	model := task(t, res, "train").Outputs.Artifacts["model"][0].URI
+	if model != "minio://mlpipeline/v2/artifacts/team/dir-artifact/r1/train/model" {
+		t.Errorf("model URI = %q", model)
+	}
+	if got := readObject(t, st, model+"/sub/config"); got != "c\n" {
+		t.Errorf("model/sub/config = %q", got)
 	}
 }

@@ -3,6 +3,10 @@ package launcher
 import (
 	"context"
 	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,5 +82,69 @@ func TestResources(t *testing.T) {
 	}
 	if got, _ := resources(nil, nil); got != (executor.Resources{}) {
 		t.Errorf("no resources = %+v", got)
+	}
+}
+
+// An input in a minio:// bucket outside the run's store is downloaded from
+// a store the launcher opens on that bucket, at SLUICE_MINIO_ENDPOINT, to
+// its mount path /minio/bucket/key; without the variable the error says
+// what to set.
+func TestDownloadMinioOutsideTheRunStore(t *testing.T) {
+	s3URL := artifacttest.S3(t, "mlpipeline", "")
+	u, err := url.Parse(s3URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, err := url.Parse(u.Query().Get("endpoint"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(artifact.MinioEndpointEnv, "")
+	st, err := artifact.Open(t.Context(), "minio://mlpipeline/v2/artifacts?endpoint="+ep.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	w, err := st.Create(t.Context(), "p/r1/t/out") // inside the run store
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, "in store")
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	other, err := artifact.Open(t.Context(), s3URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	src := filepath.Join(t.TempDir(), "d.csv")
+	os.WriteFile(src, []byte("a,b\n"), 0o644)
+	if err := other.Put(t.Context(), src, "datasets/d.csv"); err != nil {
+		t.Fatal(err)
+	}
+
+	l := &Launcher{}
+	defer l.Close()
+	task := &Task{Store: st, Scratch: t.TempDir()}
+	inStore := &spec.RuntimeArtifact{URI: "minio://mlpipeline/v2/artifacts/p/r1/t/out"}
+	if err := l.download(t.Context(), task, inStore, ""); err != nil {
+		t.Fatalf("download from the run store: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(task.Scratch, "minio/mlpipeline/v2/artifacts/p/r1/t/out")); string(b) != "in store" {
+		t.Errorf("run-store input at its mount path = %q, %v", b, err)
+	}
+
+	foreign := &spec.RuntimeArtifact{URI: "minio://mlpipeline/datasets/d.csv"}
+	err = l.download(t.Context(), task, foreign, "")
+	if err == nil || !strings.Contains(err.Error(), artifact.MinioEndpointEnv) {
+		t.Fatalf("download without an endpoint = %v, want an error naming %s", err, artifact.MinioEndpointEnv)
+	}
+	t.Setenv(artifact.MinioEndpointEnv, ep.Host)
+	if err := l.download(t.Context(), task, foreign, ""); err != nil {
+		t.Fatalf("download: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(task.Scratch, "minio/mlpipeline/datasets/d.csv")); string(b) != "a,b\n" {
+		t.Errorf("foreign input at its mount path = %q, %v", b, err)
 	}
 }

@@ -25,7 +25,8 @@ type Config struct {
 	DB string
 	// Artifacts is the artifact store and default pipeline root
 	// (SLUICE_ARTIFACTS, default <Data>/artifacts): a local directory, or
-	// an s3://, gs:// or azblob:// bucket URL (see package artifact).
+	// an s3://, minio://, gs:// or azblob:// bucket URL (see package
+	// artifact).
 	// Task logs are kept there too.
 	Artifacts string
 	// Executor runs steps (SLUICE_EXECUTOR): "local" (processes on this
@@ -167,9 +168,9 @@ func (c *Config) Validate() error {
 	}
 	if scheme, _, ok := strings.Cut(c.Artifacts, "://"); ok && scheme != "file" {
 		switch scheme {
-		case "s3", "gs", "azblob":
+		case "s3", "minio", "gs", "azblob":
 		default:
-			return fmt.Errorf("--artifacts: unsupported scheme %q (want a directory, s3://, gs:// or azblob://)", scheme)
+			return fmt.Errorf("--artifacts: unsupported scheme %q (want a directory, s3://, minio://, gs:// or azblob://)", scheme)
 		}
 	} else {
 		c.Artifacts = strings.TrimPrefix(c.Artifacts, "file://")
@@ -181,7 +182,7 @@ func (c *Config) Validate() error {
 	case "local":
 	case "kubernetes":
 		if !strings.Contains(c.Artifacts, "://") {
-			return errors.New("--executor kubernetes: pods cannot reach a local artifact directory: set --artifacts to a bucket (s3://..., gs://..., azblob://...)")
+			return errors.New("--executor kubernetes: pods cannot reach a local artifact directory: set --artifacts to a bucket (s3://..., minio://..., gs://..., azblob://...)")
 		}
 		if c.Kubernetes.LauncherImage == "" {
 			return errors.New("--executor kubernetes: --launcher-image is empty")
