@@ -134,10 +134,12 @@ func TestArtifactsFlagSchemes(t *testing.T) {
 			t.Errorf("%s: err %v, want %q", tc.url, err, tc.err)
 		}
 	}
-	cfg := server.Defaults()
-	cfg.Data, cfg.Artifacts = t.TempDir(), "s3://bucket/prefix?endpoint=http://127.0.0.1:9000"
-	if err := cfg.Validate(); err != nil {
-		t.Errorf("s3 URL refused: %v", err)
+	for _, u := range []string{"s3://bucket/prefix?endpoint=http://127.0.0.1:9000", "minio://mlpipeline/v2/artifacts?endpoint=127.0.0.1:9000"} {
+		cfg := server.Defaults()
+		cfg.Data, cfg.Artifacts = t.TempDir(), u
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("%s refused: %v", u, err)
+		}
 	}
 }
 
