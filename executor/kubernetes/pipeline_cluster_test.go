@@ -134,11 +134,11 @@ schemaVersion: 2.1.0
 `
 
 // Pipelines on a real cluster: one pod per executed step (no driver pod),
-// artifacts and logs through an S3 bucket, pod-side staging by `sluice
-// launch` from the sluice image.
+// artifacts and logs through an S3 bucket (SeaweedFS when up.sh started
+// it), pod-side staging by `sluice launch` from the sluice image.
 func TestClusterPipelines(t *testing.T) {
 	cs := realCluster(t)
-	storeURL := artifacttest.S3(t, "sluice-k8s", "runs")
+	storeURL := artifacttest.ExternalOrInProcess(t, "sluice-k8s", "runs")
 	st, err := artifact.Open(t.Context(), storeURL)
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +146,8 @@ func TestClusterPipelines(t *testing.T) {
 	defer st.Close()
 	ctx := context.Background()
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "sluice-test-s3"}, StringData: map[string]string{
-		"AWS_ACCESS_KEY_ID": "test-access-key", "AWS_SECRET_ACCESS_KEY": "test-secret-key", "AWS_EC2_METADATA_DISABLED": "true"}}
+		"AWS_ACCESS_KEY_ID": os.Getenv("AWS_ACCESS_KEY_ID"), "AWS_SECRET_ACCESS_KEY": os.Getenv("AWS_SECRET_ACCESS_KEY"),
+		"AWS_EC2_METADATA_DISABLED": "true"}}
 	cs.CoreV1().Secrets("default").Delete(ctx, secret.Name, metav1.DeleteOptions{})
 	if _, err := cs.CoreV1().Secrets("default").Create(ctx, secret, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)

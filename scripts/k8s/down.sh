@@ -17,7 +17,8 @@ if [ -S "$RUN/containerd/containerd.sock" ]; then
   for t in $($CTR tasks ls -q 2>/dev/null); do $CTR tasks delete -f "$t" >/dev/null 2>&1; done
   for c in $($CTR containers ls -q 2>/dev/null); do $CTR containers delete "$c" >/dev/null 2>&1; done
 fi
-for s in kubelet containerd scheduler kcm apiserver etcd; do stop $s; done
+for s in seaweedfs kubelet containerd scheduler kcm apiserver etcd; do stop $s; done
+rm -rf "$RUN/seaweedfs" "$RUN/s3.env"
 grep -o " $RUN[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
 ip link del cni-sluice 2>/dev/null || true
 find /run/containerd /var/lib/cni -depth -type d -empty -delete 2>/dev/null || true

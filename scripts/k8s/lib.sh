@@ -7,6 +7,12 @@ ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
 # Built binaries are cached outside the repository, keyed by version.
 CACHE=${SLUICE_K8S_CACHE:-/var/cache/sluice-k8s}
 BIN=$CACHE/k8s-$K8S_VERSION-etcd-$ETCD_VERSION/bin
+# SeaweedFS (KFP's default object store), the cluster's S3-compatible
+# artifact store, built from the Go module proxy like the cluster.
+SEAWEEDFS_VERSION=${SEAWEEDFS_VERSION:-v0.0.0-20261109003541-7506e5f91cd6}
+WEED=$CACHE/seaweedfs-$SEAWEEDFS_VERSION/weed
+# Its S3 endpoint (loopback: the step pods use the node's network).
+S3_PORT=${SLUICE_K8S_S3_PORT:-18333}
 # Cluster state (certificates, etcd data, containerd, logs).
 RUN=${SLUICE_K8S_RUN:-/tmp/sluice-k8s}
 PKI=$RUN/pki

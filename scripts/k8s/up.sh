@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Starts the local single-node cluster (build.sh and images.sh first):
 # etcd, kube-apiserver on https://127.0.0.1:6443, controller manager,
-# scheduler, containerd + kubelet with the local images imported.
-# Prints the kubeconfig path. Stop it with down.sh.
+# scheduler, containerd + kubelet with the local images imported, and
+# SeaweedFS's S3 gateway on 127.0.0.1:$S3_PORT with a bucket "sluice".
+# Prints the kubeconfig path and writes $RUN/s3.env (the store URL and
+# credentials the tests read). Stop it with down.sh.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 "$HERE/down.sh" >/dev/null 2>&1 || true
@@ -104,4 +106,30 @@ for i in $(seq 480); do
 done
 [ -n "$ready" ] || { echo "node not Ready"; tail -30 "$L/kubelet.log"; exit 1; }
 for i in $(seq 240); do curlk -o /dev/null https://127.0.0.1:6443/api/v1/namespaces/default/serviceaccounts/default 2>/dev/null && break; sleep 0.5; done
+# The artifact store: SeaweedFS (master, volume, filer and S3 gateway in
+# one process) with one identity, as a first install would have.
+S3_KEY=sluice-test S3_SECRET=$(openssl rand -hex 16)
+mkdir -p "$RUN/seaweedfs/data"
+cat > "$RUN/seaweedfs/s3.json" <<EOT
+{"identities": [{"name": "sluice", "credentials": [{"accessKey": "$S3_KEY", "secretKey": "$S3_SECRET"}],
+  "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}
+EOT
+"$WEED" server -dir="$RUN/seaweedfs/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+  -master.port=19333 -volume.port=18080 -filer -filer.port=18888 \
+  -s3 -s3.port="$S3_PORT" -s3.config="$RUN/seaweedfs/s3.json" -volume.max=8 -master.volumeSizeLimitMB=256 -master.telemetry=false \
+  > "$L/seaweedfs.log" 2>&1 & pid seaweedfs
+wsh() { echo "$1" | "$WEED" shell -master=127.0.0.1:19333 -filer=127.0.0.1:18888 2>&1; }
+for i in $(seq 240); do
+  wsh "s3.bucket.create -name sluice" >/dev/null
+  wsh "s3.bucket.list" | grep -qw sluice && curl -s -o /dev/null "http://127.0.0.1:$S3_PORT/" && break
+  kill -0 "$(cat "$RUN/seaweedfs.pid")" 2>/dev/null || { tail -20 "$L/seaweedfs.log"; exit 1; }
+  [ "$i" -lt 240 ] || { echo "SeaweedFS not ready"; tail -20 "$L/seaweedfs.log"; exit 1; }
+  sleep 0.5
+done
+cat > "$RUN/s3.env" <<EOT
+SLUICE_TEST_S3='s3://sluice?endpoint=http://127.0.0.1:$S3_PORT&use_path_style=true&region=us-east-1'
+SLUICE_TEST_S3_ACCESS_KEY='$S3_KEY'
+SLUICE_TEST_S3_SECRET_KEY='$S3_SECRET'
+EOT
+log "SeaweedFS S3 on 127.0.0.1:$S3_PORT (bucket sluice; credentials in $RUN/s3.env)"
 log "cluster up: KUBECONFIG=$KUBECONFIG_FILE"
