@@ -58,6 +58,7 @@ SLUICE_NO_EXAMPLES); flags win.`,
 	f.StringVar(&cfg.Kubernetes.Kubeconfig, "kubeconfig", cfg.Kubernetes.Kubeconfig, "kubernetes: kubeconfig file (default: in-cluster, else $KUBECONFIG or ~/.kube/config)")
 	f.StringVar(&cfg.Kubernetes.Namespace, "namespace", cfg.Kubernetes.Namespace, "kubernetes: namespace of the step pods")
 	f.StringVar(&cfg.Kubernetes.LauncherImage, "launcher-image", cfg.Kubernetes.LauncherImage, "kubernetes: image holding the sluice binary at /sluice")
+	f.StringVar(&cfg.Kubernetes.LauncherHostPath, "launcher-host-path", cfg.Kubernetes.LauncherHostPath, "kubernetes: directory on every node holding the sluice binary; pods mount it instead of copying it in (one container less per step)")
 	f.StringVar(&cfg.Kubernetes.ServiceAccount, "step-service-account", cfg.Kubernetes.ServiceAccount, "kubernetes: service account of the step pods")
 	f.StringVar(&cfg.Kubernetes.ArtifactsSecret, "artifacts-secret", cfg.Kubernetes.ArtifactsSecret, "kubernetes: secret holding the artifact store credentials for pods")
 	f.StringVar(&cfg.Kubernetes.PodArtifacts, "pod-artifacts", cfg.Kubernetes.PodArtifacts, "kubernetes: artifact store URL as pods reach it (default --artifacts)")

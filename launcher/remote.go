@@ -25,8 +25,11 @@ import (
 // in the artifact store named by the SLUICE_ARTIFACTS variable (credentials
 // from the environment); paths are the KFP mount paths (/s3/bucket/key).
 type LaunchSpec struct {
-	RunID  string `json:"runId"`
-	TaskID string `json:"taskId"`
+	// Protocol is the description's version: a launcher refuses one it
+	// does not speak (a sluice binary older or newer than the server).
+	Protocol int    `json:"protocol"`
+	RunID    string `json:"runId"`
+	TaskID   string `json:"taskId"`
 	// Input is the step's ExecutorInput (artifact URIs, output files).
 	Input *spec.ExecutorInput `json:"executorInput"`
 	// Outputs are the component's output definitions.
@@ -41,6 +44,9 @@ type LaunchSpec struct {
 	MetaURI string `json:"metaUri"`
 }
 
+// LaunchProtocol is the version of LaunchSpec this sluice writes and reads.
+const LaunchProtocol = 1
+
 // ResultName is the outputs record's name under the task's MetaURI.
 const ResultName = "outputs.json"
 
@@ -52,7 +58,7 @@ func launchSpec(t *Task, p *Prepared) ([]byte, error) {
 	if t.MetaURI == "" {
 		return nil, errors.New("this executor runs steps on other machines: the pipeline root must be a bucket (s3://, gs://, azblob://), not a local directory")
 	}
-	ls := &LaunchSpec{RunID: t.RunID, TaskID: t.TaskID, Input: p.Input, Outputs: t.Comp.OutputDefinitions,
+	ls := &LaunchSpec{Protocol: LaunchProtocol, RunID: t.RunID, TaskID: t.TaskID, Input: p.Input, Outputs: t.Comp.OutputDefinitions,
 		Workspace: t.System["workspace_path"], MetaURI: t.MetaURI}
 	for _, r := range p.Reqs {
 		ls.Requirements = append(ls.Requirements, r.Raw)
@@ -113,6 +119,9 @@ func (l *Launcher) runRemote(ctx context.Context, t *Task, p *Prepared, log io.W
 // goes to stdout (and to the log in the store as it runs). It returns the
 // command's exit code; an error means the launcher itself failed.
 func Launch(ctx context.Context, ls *LaunchSpec, store artifact.Store, argv, env []string, stdout io.Writer) (int, error) {
+	if ls.Protocol != LaunchProtocol {
+		return -1, fmt.Errorf("launch: the launch description is protocol %d, this sluice speaks %d: the sluice binary in the pod is not the server's version (rebuild the launcher image or the nodes' --launcher-host-path)", ls.Protocol, LaunchProtocol)
+	}
 	if ls.Input == nil || ls.MetaURI == "" {
 		return -1, errors.New("launch: the launch description has no executorInput or metaUri")
 	}

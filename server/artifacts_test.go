@@ -160,6 +160,18 @@ func TestKubernetesExecutorConfig(t *testing.T) {
 		t.Errorf("no launcher image: %v", err)
 	}
 	c = base()
+	c.Artifacts, c.Kubernetes.LauncherImage = "s3://bucket/p", ""
+	if err := c.FromEnv(func(k string) string { return map[string]string{"SLUICE_LAUNCHER_HOST_PATH": "/var/lib/sluice/bin"}[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil || c.Kubernetes.LauncherHostPath != "/var/lib/sluice/bin" {
+		t.Errorf("host path launcher without an image: %v %+v", err, c.Kubernetes)
+	}
+	c.Kubernetes.LauncherHostPath = "bin"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "absolute path") {
+		t.Errorf("relative host path: %v", err)
+	}
+	c = base()
 	c.Executor = "docker"
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), `want "local" or "kubernetes"`) {
 		t.Errorf("unknown executor: %v", err)

@@ -61,6 +61,10 @@ type KubernetesConfig struct {
 	// LauncherImage holds the sluice binary at /sluice, copied into each
 	// pod by an init container (SLUICE_LAUNCHER_IMAGE, default sluice:latest).
 	LauncherImage string
+	// LauncherHostPath is a directory on every node holding the sluice
+	// binary; pods mount it instead of copying the binary in from
+	// LauncherImage (SLUICE_LAUNCHER_HOST_PATH).
+	LauncherHostPath string
 	// ServiceAccount runs the step pods (SLUICE_STEP_SERVICE_ACCOUNT).
 	ServiceAccount string
 	// ArtifactsSecret names a secret whose keys become the launcher's
@@ -125,6 +129,7 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 	str("SLUICE_KUBECONFIG", &c.Kubernetes.Kubeconfig)
 	str("SLUICE_NAMESPACE", &c.Kubernetes.Namespace)
 	str("SLUICE_LAUNCHER_IMAGE", &c.Kubernetes.LauncherImage)
+	str("SLUICE_LAUNCHER_HOST_PATH", &c.Kubernetes.LauncherHostPath)
 	str("SLUICE_STEP_SERVICE_ACCOUNT", &c.Kubernetes.ServiceAccount)
 	str("SLUICE_ARTIFACTS_SECRET", &c.Kubernetes.ArtifactsSecret)
 	str("SLUICE_POD_ARTIFACTS", &c.Kubernetes.PodArtifacts)
@@ -184,8 +189,11 @@ func (c *Config) Validate() error {
 		if !strings.Contains(c.Artifacts, "://") {
 			return errors.New("--executor kubernetes: pods cannot reach a local artifact directory: set --artifacts to a bucket (s3://..., minio://..., gs://..., azblob://...)")
 		}
-		if c.Kubernetes.LauncherImage == "" {
+		if c.Kubernetes.LauncherImage == "" && c.Kubernetes.LauncherHostPath == "" {
 			return errors.New("--executor kubernetes: --launcher-image is empty")
+		}
+		if p := c.Kubernetes.LauncherHostPath; p != "" && !strings.HasPrefix(p, "/") {
+			return fmt.Errorf("--launcher-host-path %q: must be an absolute path on the nodes", p)
 		}
 		if c.Kubernetes.KeepPods < 0 {
 			return fmt.Errorf("--keep-pods %s: must not be negative", c.Kubernetes.KeepPods)

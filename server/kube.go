@@ -65,7 +65,7 @@ func newKubernetesExecutor(cfg Config, log *slog.Logger) (*kexec.Executor, error
 	return &kexec.Executor{
 		Client: cs,
 		Pod: kexec.PodOptions{
-			Namespace: ns, LauncherImage: k.LauncherImage, ServiceAccount: k.ServiceAccount,
+			Namespace: ns, LauncherImage: k.LauncherImage, LauncherHostPath: k.LauncherHostPath, ServiceAccount: k.ServiceAccount,
 			ImagePullPolicy: corev1.PullIfNotPresent, EnvFromSecret: k.ArtifactsSecret, HostNetwork: k.HostNetwork,
 		},
 		StoreURL:     storeURL,

@@ -271,19 +271,20 @@ func TestClusterPipelines(t *testing.T) {
 	})
 	// Per-step overhead on the cluster (reported, not asserted): a chain
 	// of trivial steps, each a pod whose command takes ~1 ms.
-	t.Run("overhead", func(t *testing.T) {
-		const n = 5
-		var b strings.Builder
-		b.WriteString("pipelineInfo: {name: chain}\nroot:\n  dag:\n    tasks:\n")
-		for i := 0; i < n; i++ {
-			fmt.Fprintf(&b, "      s%d:\n        taskInfo: {name: s%d}\n        componentRef: {name: comp-noop}\n", i, i)
-			if i > 0 {
-				fmt.Fprintf(&b, "        dependentTasks: [s%d]\n", i-1)
-			}
+	const n = 5
+	var b strings.Builder
+	b.WriteString("pipelineInfo: {name: chain}\nroot:\n  dag:\n    tasks:\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "      s%d:\n        taskInfo: {name: s%d}\n        componentRef: {name: comp-noop}\n", i, i)
+		if i > 0 {
+			fmt.Fprintf(&b, "        dependentTasks: [s%d]\n", i-1)
 		}
-		b.WriteString("components:\n  comp-noop: {executorLabel: exec-noop}\ndeploymentSpec:\n  executors:\n    exec-noop:\n      container: {image: docker.io/library/busybox:1.36, command: [\"true\"]}\nschemaVersion: 2.1.0\n")
+	}
+	b.WriteString("components:\n  comp-noop: {executorLabel: exec-noop}\ndeploymentSpec:\n  executors:\n    exec-noop:\n      container: {image: docker.io/library/busybox:1.36, command: [\"true\"]}\nschemaVersion: 2.1.0\n")
+	chain := []byte(b.String())
+	overhead := func(t *testing.T, how string) *engine.Result {
 		start := time.Now()
-		res := run(t, []byte(b.String()), nil)
+		res := run(t, chain, nil)
 		wall := time.Since(start)
 		if res.State != plan.Succeeded {
 			t.Fatalf("state %s: %s", res.State, res.Error)
@@ -292,6 +293,34 @@ func TestClusterPipelines(t *testing.T) {
 		for _, x := range res.Tasks {
 			sum += x.Finished.Sub(x.Started)
 		}
-		t.Logf("kubernetes: %d chained no-op steps in %s: %s per step (pod create -> task done, the command itself ~1 ms)", n, wall.Round(time.Millisecond), (sum / n).Round(time.Millisecond))
+		t.Logf("kubernetes, %s: %d chained no-op steps in %s: %s per step (pod create -> task done, the command itself ~1 ms)", how, n, wall.Round(time.Millisecond), (sum / n).Round(time.Millisecond))
+		return res
+	}
+	t.Run("overhead", func(t *testing.T) { overhead(t, "launcher image") })
+	// With the launcher binary on the node (--launcher-host-path), a pod
+	// has no init container.
+	t.Run("overhead-host-path", func(t *testing.T) {
+		dir := os.Getenv("SLUICE_TEST_LAUNCHER_DIR")
+		if dir == "" {
+			if os.Getenv("SLUICE_REQUIRE_K8S") == "1" {
+				t.Fatal("SLUICE_TEST_LAUNCHER_DIR is not set (the directory of the image's sluice binary, $SLUICE_K8S_RUN/rootfs/sluice)")
+			}
+			t.Skip("SLUICE_TEST_LAUNCHER_DIR is not set")
+		}
+		ex.Pod.LauncherImage, ex.Pod.LauncherHostPath = "", dir
+		defer func() { ex.Pod.LauncherImage, ex.Pod.LauncherHostPath = "docker.io/library/sluice:latest", "" }()
+		res := overhead(t, "launcher on the node")
+		l, err := cs.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: LabelRun + "=" + res.RunID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(l.Items) != n {
+			t.Errorf("%d pods for %d steps", len(l.Items), n)
+		}
+		for _, p := range l.Items {
+			if len(p.Spec.InitContainers) != 0 {
+				t.Errorf("pod %s has init containers", p.Name)
+			}
+		}
 	})
 }

@@ -62,6 +62,26 @@ func TestPlainStepPod(t *testing.T) {
 	golden(t, "plain", pod)
 }
 
+// With a launcher directory on the nodes, the pod mounts it read-only and
+// has no init container.
+func TestHostPathLauncherPod(t *testing.T) {
+	o := opts
+	o.LauncherImage, o.LauncherHostPath = "", "/var/lib/sluice/bin"
+	pod, err := BuildPod(&Step{RunID: "0d1f2a3b-4c5d-6e7f-8091-a2b3c4d5e6f7", TaskID: "train", Attempt: 1,
+		Image: "python:3.11", Argv: []string{"python3", "train.py"}}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "host-path-launcher", pod)
+	if len(pod.Spec.InitContainers) != 0 {
+		t.Errorf("init containers %v", pod.Spec.InitContainers)
+	}
+	o.LauncherHostPath = ""
+	if _, err := BuildPod(&Step{RunID: "r", TaskID: "t", Attempt: 1, Image: "i", Argv: []string{"x"}}, o); err == nil {
+		t.Error("no launcher image nor host path: no error")
+	}
+}
+
 // executorConfig is the platform spec entry of one executor in a compiled
 // pipeline (YAML, as kfp-kubernetes writes it).
 func executorConfig(t *testing.T, y string) *ExecutorConfig {

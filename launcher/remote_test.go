@@ -1,0 +1,28 @@
+package launcher
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/sluicehq/sluice/artifact"
+	"github.com/sluicehq/sluice/spec"
+)
+
+// A launcher refuses a launch description of another protocol version (a
+// sluice binary in the pod older or newer than the server's) before it
+// runs anything, and says what to do.
+func TestLaunchRefusesOtherProtocol(t *testing.T) {
+	st, err := artifact.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []int{0, LaunchProtocol + 1} {
+		ls := &LaunchSpec{Protocol: p, RunID: "r", TaskID: "t", Input: &spec.ExecutorInput{}, MetaURI: st.URI("r/t")}
+		code, err := Launch(context.Background(), ls, st, []string{"sh", "-c", "echo ran"}, nil, io.Discard)
+		if err == nil || code != -1 || !strings.Contains(err.Error(), "not the server's version") {
+			t.Errorf("protocol %d: code %d, err %v", p, code, err)
+		}
+	}
+}
