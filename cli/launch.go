@@ -92,7 +92,8 @@ func runLaunch(ctx context.Context, argv []string, stdout io.Writer) error {
 	return nil
 }
 
-// installSelf copies the running executable to dest.
+// installSelf copies the running executable to dest, atomically: a binary
+// that pods are running from is replaced, never rewritten in place.
 func installSelf(dest string) error {
 	self, err := os.Executable()
 	if err != nil {
@@ -106,13 +107,21 @@ func installSelf(dest string) error {
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 		return err
 	}
-	out, err := os.OpenFile(dest, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+	out, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+"-*")
 	if err != nil {
 		return err
 	}
+	defer os.Remove(out.Name()) // if anything below fails
 	if _, err := io.Copy(out, in); err != nil {
 		out.Close()
 		return err
 	}
-	return out.Close()
+	if err := out.Chmod(0o755); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Rename(out.Name(), dest)
 }
