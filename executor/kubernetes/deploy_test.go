@@ -21,6 +21,8 @@ func TestDeployManifests(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no manifests: %v", err)
 	}
+	options, _ := filepath.Glob("../../deploy/options/*.yaml")
+	files = append(files, options...)
 	kinds := map[string]int{}
 	for _, f := range files {
 		if strings.HasSuffix(f, "kustomization.yaml") {
@@ -52,7 +54,7 @@ func TestDeployManifests(t *testing.T) {
 			}
 		}
 	}
-	if kinds["ClusterRole"] > 0 || kinds["ClusterRoleBinding"] > 0 || kinds["Role"] != 1 || kinds["Deployment"] != 1 {
+	if kinds["ClusterRole"] > 0 || kinds["ClusterRoleBinding"] > 0 || kinds["Role"] != 1 || kinds["Deployment"] != 1 || kinds["DaemonSet"] != 1 {
 		t.Errorf("kinds %v", kinds)
 	}
 }
@@ -89,6 +91,8 @@ func decodeManifests(t *testing.T, file string, b []byte) []manifest {
 			obj = &appsv1.Deployment{}
 		case "StatefulSet":
 			obj = &appsv1.StatefulSet{}
+		case "DaemonSet":
+			obj = &appsv1.DaemonSet{}
 		case "Role":
 			obj = &rbacv1.Role{}
 		case "RoleBinding":

@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/sluicehq/sluice/artifact"
 	"github.com/sluicehq/sluice/artifact/artifacttest"
@@ -297,16 +300,11 @@ func TestClusterPipelines(t *testing.T) {
 		return res
 	}
 	t.Run("overhead", func(t *testing.T) { overhead(t, "launcher image") })
-	// With the launcher binary on the node (--launcher-host-path), a pod
-	// has no init container.
+	// With the launcher binary on the node (--launcher-host-path), put
+	// there by deploy/options/launcher-daemonset.yaml, a pod has no init
+	// container.
 	t.Run("overhead-host-path", func(t *testing.T) {
-		dir := os.Getenv("SLUICE_TEST_LAUNCHER_DIR")
-		if dir == "" {
-			if os.Getenv("SLUICE_REQUIRE_K8S") == "1" {
-				t.Fatal("SLUICE_TEST_LAUNCHER_DIR is not set (the directory of the image's sluice binary, $SLUICE_K8S_RUN/rootfs/sluice)")
-			}
-			t.Skip("SLUICE_TEST_LAUNCHER_DIR is not set")
-		}
+		dir := installLauncherOnNodes(t, cs)
 		ex.Pod.LauncherImage, ex.Pod.LauncherHostPath = "", dir
 		defer func() { ex.Pod.LauncherImage, ex.Pod.LauncherHostPath = "docker.io/library/sluice:latest", "" }()
 		res := overhead(t, "launcher on the node")
@@ -323,4 +321,45 @@ func TestClusterPipelines(t *testing.T) {
 			}
 		}
 	})
+}
+
+// installLauncherOnNodes applies deploy/options/launcher-daemonset.yaml with
+// its host directory moved to a temporary one (the single node is this
+// machine), waits for the binary to be there and returns the directory.
+func installLauncherOnNodes(t *testing.T, cs kubernetes.Interface) string {
+	t.Helper()
+	ctx := context.Background()
+	b, err := os.ReadFile("../../deploy/options/launcher-daemonset.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := decodeManifests(t, "launcher-daemonset.yaml", b)
+	ds, ok := ms[0].obj.(*appsv1.DaemonSet)
+	if len(ms) != 1 || !ok {
+		t.Fatalf("launcher-daemonset.yaml: want one DaemonSet, have %v", ms)
+	}
+	dir := t.TempDir()
+	ds.Name += "-" + strings.ToLower(strings.NewReplacer("/", "", "_", "").Replace(filepath.Base(dir)))
+	for i, v := range ds.Spec.Template.Spec.Volumes {
+		if v.HostPath != nil {
+			ds.Spec.Template.Spec.Volumes[i].HostPath.Path = dir
+		}
+	}
+	if _, err := cs.AppsV1().DaemonSets("default").Create(ctx, ds, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cs.AppsV1().DaemonSets("default").Delete(context.Background(), ds.Name, metav1.DeleteOptions{})
+	})
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if fi, err := os.Stat(filepath.Join(dir, "sluice")); err == nil && fi.Mode()&0o111 != 0 {
+			return dir
+		}
+		if time.Now().After(deadline) {
+			got, _ := cs.AppsV1().DaemonSets("default").Get(ctx, ds.Name, metav1.GetOptions{})
+			t.Fatalf("the DaemonSet did not install the launcher in 2 minutes: %+v", got.Status)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
