@@ -13,11 +13,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/sluicehq/sluice/artifact/artifacttest"
 	kexec "github.com/sluicehq/sluice/executor/kubernetes"
+	"github.com/sluicehq/sluice/internal/kubetest"
 	"github.com/sluicehq/sluice/store"
 )
 
@@ -28,21 +27,8 @@ import (
 // and exactly one pod per step: the new server re-attached to the pods the
 // old one had started instead of starting them again.
 func TestClusterServerKilledWhilePodsRun(t *testing.T) {
-	kubeconfig := os.Getenv("SLUICE_TEST_KUBECONFIG")
-	if kubeconfig == "" {
-		if os.Getenv("SLUICE_REQUIRE_K8S") == "1" {
-			t.Fatal("SLUICE_TEST_KUBECONFIG is not set (start a cluster with scripts/k8s/up.sh)")
-		}
-		t.Skip("no cluster: set SLUICE_TEST_KUBECONFIG (scripts/k8s/up.sh)")
-	}
-	rc, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kubeconfig := kubetest.Kubeconfig(t)
+	cs := kubetest.Client(t)
 	storeURL := artifacttest.ExternalOrInProcess(t, "sluice-restart", "restart")
 	ctx := context.Background()
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "sluice-test-restart-s3"}, StringData: map[string]string{

@@ -44,17 +44,7 @@ func External(t testing.TB, prefix string) (string, bool) {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	u.Path = "/" + strings.Trim(strings.Trim(u.Path, "/")+"/"+strings.Trim(prefix, "/")+"/"+hex.EncodeToString(b[:]), "/")
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID":           os.Getenv(EnvAccessKey),
-		"AWS_SECRET_ACCESS_KEY":       os.Getenv(EnvSecretKey),
-		"AWS_SESSION_TOKEN":           "",
-		"AWS_PROFILE":                 "",
-		"AWS_CONFIG_FILE":             "/dev/null",
-		"AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-		"AWS_EC2_METADATA_DISABLED":   "true",
-	} {
-		t.Setenv(k, v)
-	}
+	setCredentials(t, os.Getenv(EnvAccessKey), os.Getenv(EnvSecretKey))
 	return u.String(), true
 }
 

@@ -21,9 +21,20 @@ func S3(t testing.TB, bucket, prefix string) string {
 	}
 	srv := httptest.NewServer(gofakes3.New(backend, gofakes3.WithLogger(gofakes3.GlobalLog(gofakes3.LogErr))).Server())
 	t.Cleanup(srv.Close)
+	setCredentials(t, "test-access-key", "test-secret-key")
+	path := bucket
+	if prefix != "" {
+		path += "/" + prefix
+	}
+	return fmt.Sprintf("s3://%s?endpoint=%s&use_path_style=true&region=us-east-1", path, srv.URL)
+}
+
+// setCredentials points the AWS SDK at these credentials only, for the rest
+// of the test: no profile, no shared files, no instance metadata.
+func setCredentials(t testing.TB, key, secret string) {
 	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID":           "test-access-key",
-		"AWS_SECRET_ACCESS_KEY":       "test-secret-key",
+		"AWS_ACCESS_KEY_ID":           key,
+		"AWS_SECRET_ACCESS_KEY":       secret,
 		"AWS_SESSION_TOKEN":           "",
 		"AWS_PROFILE":                 "",
 		"AWS_CONFIG_FILE":             "/dev/null",
@@ -32,9 +43,4 @@ func S3(t testing.TB, bucket, prefix string) string {
 	} {
 		t.Setenv(k, v)
 	}
-	path := bucket
-	if prefix != "" {
-		path += "/" + prefix
-	}
-	return fmt.Sprintf("s3://%s?endpoint=%s&use_path_style=true&region=us-east-1", path, srv.URL)
 }

@@ -2,42 +2,20 @@ package kubernetes
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/sluicehq/sluice/executor"
 	"github.com/sluicehq/sluice/executor/executortest"
+	"github.com/sluicehq/sluice/internal/kubetest"
 )
 
-// Integration tests against a real cluster: $SLUICE_TEST_KUBECONFIG names
-// its kubeconfig (scripts/k8s/up.sh starts one on this machine and prints
-// it). The cluster must have the images scripts/k8s/images.sh builds. They
-// skip without one, unless SLUICE_REQUIRE_K8S=1.
-func realCluster(t *testing.T) kubernetes.Interface {
-	t.Helper()
-	path := os.Getenv("SLUICE_TEST_KUBECONFIG")
-	if path == "" {
-		if os.Getenv("SLUICE_REQUIRE_K8S") == "1" {
-			t.Fatal("SLUICE_TEST_KUBECONFIG is not set (start a cluster with scripts/k8s/up.sh)")
-		}
-		t.Skip("no cluster: set SLUICE_TEST_KUBECONFIG (scripts/k8s/up.sh)")
-	}
-	rc, err := clientcmd.BuildConfigFromFlags("", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cs
-}
+// Integration tests against a real cluster (internal/kubetest).
+func realCluster(t *testing.T) kubernetes.Interface { return kubetest.Client(t) }
 
 // The executor conformance suite, on pods: plain jobs in the busybox image.
 func TestClusterConformance(t *testing.T) {
