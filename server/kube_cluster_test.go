@@ -143,3 +143,68 @@ func TestClusterServerKilledWhilePodsRun(t *testing.T) {
 		t.Errorf("outputs %s, want total 30 (1+4+9+16)", run.Outputs)
 	}
 }
+
+// TestClusterTerminateDeletesPods terminates a run whose steps are running
+// as pods: the run ends CANCELED and its pods are deleted.
+func TestClusterTerminateDeletesPods(t *testing.T) {
+	kubeconfig := kubetest.Kubeconfig(t)
+	cs := kubetest.Client(t)
+	storeURL := artifacttest.ExternalOrInProcess(t, "sluice-cancel", "cancel")
+	ctx := context.Background()
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "sluice-test-cancel-s3"}, StringData: map[string]string{
+		"AWS_ACCESS_KEY_ID": os.Getenv("AWS_ACCESS_KEY_ID"), "AWS_SECRET_ACCESS_KEY": os.Getenv("AWS_SECRET_ACCESS_KEY"),
+		"AWS_EC2_METADATA_DISABLED": "true"}}
+	_ = cs.CoreV1().Secrets("default").Delete(ctx, secret.Name, metav1.DeleteOptions{})
+	if _, err := cs.CoreV1().Secrets("default").Create(ctx, secret, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cs.CoreV1().Secrets("default").Delete(context.Background(), secret.Name, metav1.DeleteOptions{})
+	})
+	addr := freeAddr(t)
+	startServer(t, addr, t.TempDir(), "--executor", "kubernetes", "--kubeconfig", kubeconfig, "--namespace", "default",
+		"--launcher-image", "docker.io/library/sluice:latest", "--artifacts", storeURL,
+		"--artifacts-secret", secret.Name, "--pod-host-network")
+	c := &client{t: t, base: "http://" + addr}
+	id := c.submit(fanout(3, "300"))
+	selector := metav1.ListOptions{LabelSelector: kexec.LabelRun + "=" + id}
+	t.Cleanup(func() {
+		_ = cs.CoreV1().Pods("default").DeleteCollection(context.Background(), metav1.DeleteOptions{}, selector)
+	})
+	running := func() int {
+		l, err := cs.CoreV1().Pods("default").List(ctx, selector)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, p := range l.Items {
+			if p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
+				n++
+			}
+		}
+		return n
+	}
+	deadline := time.Now().Add(3 * time.Minute)
+	for running() < 2 { // the test server runs 2 steps at a time
+		if time.Now().After(deadline) {
+			t.Fatal("2 step pods did not run within 3 minutes")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if code := c.do("POST", "/apis/v2beta1/runs/"+id+":terminate", map[string]any{}, nil); code != 200 {
+		t.Fatalf("terminate: HTTP %d", code)
+	}
+	if r := c.waitTerminal(id, 2*time.Minute); r.State != "CANCELED" {
+		t.Fatalf("run %s, want CANCELED", r.State)
+	}
+	// The steps would sleep 5 minutes: their pods are being deleted now.
+	l, err := cs.CoreV1().Pods("default").List(ctx, selector)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range l.Items {
+		if p.DeletionTimestamp == nil {
+			t.Errorf("pod %s of the canceled run is not being deleted (%s)", p.Name, p.Status.Phase)
+		}
+	}
+}
