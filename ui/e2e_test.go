@@ -284,3 +284,160 @@ func measure(t *testing.T, ctx context.Context) pageTiming {
 	}
 	return pageTiming{graph: timing.Graph, long: fmt.Sprintf("%d long tasks (>50 ms), longest %.0f ms, %.0f ms in all; %d table rows in the DOM", len(timing.Long), longest, sum, timing.DOMRows)}
 }
+
+// TestBrowserDeleteAndArchive deletes pipeline versions (from the
+// versions tab and the shown one from the header), then the pipeline with
+// its remaining versions; archives a finished run, finds it in the
+// archived view, restores it and deletes it; and deletes a run that is
+// still running. Each is checked through the API. A delete the server
+// refuses (the version is already gone) shows as an error toast.
+func TestBrowserDeleteAndArchive(t *testing.T) {
+	srv, ctx := browser(t)
+	small, err := json.Marshal(uitest.Fanout(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := srv.Upload("doomed", small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first struct {
+		Versions []struct {
+			ID string `json:"pipeline_version_id"`
+		} `json:"pipeline_versions"`
+	}
+	if err := srv.Call("GET", "/apis/v2beta1/pipelines/"+pid+"/versions", nil, &first); err != nil || len(first.Versions) != 1 {
+		t.Fatalf("versions of the uploaded pipeline: %v %+v", err, first)
+	}
+	v := map[string]string{"v1": first.Versions[0].ID}
+	for _, name := range []string{"v2", "v3", "v4", "v5"} {
+		if v[name], err = srv.UploadVersion(pid, name, small); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gone := func(what, path string) {
+		t.Helper()
+		err := srv.Call("GET", path, nil, nil)
+		if err == nil || !strings.Contains(err.Error(), ": 404 ") {
+			t.Fatalf("%s: GET %s: %v, want 404", what, path, err)
+		}
+	}
+	versionPath := func(name string) string { return "/apis/v2beta1/pipelines/" + pid + "/versions/" + v[name] }
+	row := func(name string) string { return `tr[data-id="` + v[name] + `"]` }
+	confirm := func(what, text string) {
+		t.Helper()
+		waitFor(t, ctx, what+" confirmation", q+`("dialog[open].confirm")?.textContent.includes(`+jsString(text)+`)`, 5*time.Second)
+		run(t, ctx, chromedp.Click(`dialog[open] button[type=submit]`))
+	}
+
+	// A version deleted from the versions tab.
+	run(t, ctx, chromedp.Navigate(srv.URL+"/pipelines/"+pid+"?tab=versions"))
+	waitFor(t, ctx, "five versions", `document.querySelectorAll("main tbody tr").length === 5`, 10*time.Second)
+	run(t, ctx, chromedp.Click(row("v2")+` button.danger`))
+	confirm("version", `Delete the version "v2" of the pipeline "doomed"?`)
+	waitFor(t, ctx, "four versions left", `document.querySelectorAll("main tbody tr").length === 4 && !`+q+`('`+row("v2")+`')`, 10*time.Second)
+	gone("deleted version", versionPath("v2"))
+
+	// The server refuses a delete (the version went behind the page's
+	// back): an error toast says so.
+	if err := srv.Call("DELETE", versionPath("v3"), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, chromedp.Click(row("v3")+` button.danger`))
+	confirm("stale version", `"v3"`)
+	waitFor(t, ctx, "an error toast", q+`("#toasts .toast.error")?.textContent.includes("`+v["v3"]+`")`, 5*time.Second)
+	waitFor(t, ctx, "the dialog closed, the delete button usable again", `!`+q+`("dialog[open]") && !`+q+`('`+row("v3")+` button.danger').disabled`, 5*time.Second)
+
+	// The version shown, deleted from the header: the page moves to the
+	// latest version left.
+	run(t, ctx, chromedp.Navigate(srv.URL+"/pipelines/"+pid+"/versions/"+v["v5"]))
+	waitFor(t, ctx, "v5's graph", q+`("svg.graph g.node")`, 10*time.Second)
+	run(t, ctx, chromedp.Click(`//div[@class="actions"]/button[text()="Delete version"]`))
+	confirm("shown version", `"v5"`)
+	waitFor(t, ctx, "the latest version left shown", `location.pathname === "/pipelines/`+pid+`" && `+q+`('select[aria-label="Version"]')?.value === "`+v["v4"]+`"`, 10*time.Second)
+	gone("deleted shown version", versionPath("v5"))
+
+	// The pipeline and its two remaining versions.
+	run(t, ctx, chromedp.Click(`//div[@class="actions"]/button[text()="Delete pipeline"]`))
+	confirm("pipeline", `Delete the pipeline "doomed" and its 2 versions?`)
+	waitFor(t, ctx, "the pipeline list", `location.pathname === "/pipelines" && `+q+`(".empty-row")`, 10*time.Second)
+	gone("deleted pipeline", "/apis/v2beta1/pipelines/"+pid)
+	gone("version of the deleted pipeline", versionPath("v1"))
+	gone("version of the deleted pipeline", versionPath("v4"))
+
+	// A finished run: archive, find it in the archived view, restore, delete.
+	done, err := srv.RunSpec("archive me", uitest.Fanout(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy, err := srv.RunSpec("still running", sleeper(60))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := srv.Wait(ctx, done); err != nil || st != "SUCCEEDED" {
+		t.Fatalf("run: %s %v", st, err)
+	}
+	storage := func(id string) string {
+		t.Helper()
+		var r struct {
+			StorageState string `json:"storage_state"`
+		}
+		if err := srv.Call("GET", "/apis/v2beta1/runs/"+id, nil, &r); err != nil {
+			t.Fatal(err)
+		}
+		return r.StorageState
+	}
+	action := func(label string) string { return `//div[@class="actions"]/button[text()="` + label + `"]` }
+	run(t, ctx, chromedp.Navigate(srv.URL+"/runs/"+done))
+	waitFor(t, ctx, "the finished run", q+`(".page-head h1 .st-SUCCEEDED")`, 10*time.Second)
+	run(t, ctx, chromedp.Click(action("Archive")))
+	waitFor(t, ctx, "Restore offered", q+`(".page-head h1 .tag")?.textContent === "archived" && document.evaluate('`+action("Restore")+`', document).iterateNext()`, 10*time.Second)
+	if s := storage(done); s != "ARCHIVED" {
+		t.Fatalf("archived run's storage_state %q", s)
+	}
+	run(t, ctx, chromedp.Navigate(srv.URL+"/runs"))
+	waitFor(t, ctx, "the run list without the archived run", q+`('tr[data-id="`+busy+`"]') && !`+q+`('tr[data-id="`+done+`"]')`, 10*time.Second)
+	run(t, ctx, chromedp.Click(`//label[contains(., "Archived")]/input`))
+	waitFor(t, ctx, "the archived view", `location.search === "?archived=1" && `+q+`("main h1").textContent === "Archived runs" && `+q+`('tr[data-id="`+done+`"]') && !`+q+`('tr[data-id="`+busy+`"]')`, 10*time.Second)
+	run(t, ctx, chromedp.Click(`tr[data-id="`+done+`"] a.strong`))
+	waitFor(t, ctx, "the archived run's page", q+`(".page-head h1 .tag")`, 10*time.Second)
+	run(t, ctx, chromedp.Click(action("Restore")))
+	waitFor(t, ctx, "Archive offered again", `!`+q+`(".page-head h1 .tag") && document.evaluate('`+action("Archive")+`', document).iterateNext()`, 10*time.Second)
+	if s := storage(done); s != "AVAILABLE" {
+		t.Fatalf("restored run's storage_state %q", s)
+	}
+	run(t, ctx, chromedp.Click(action("Delete")))
+	confirm("run", `Delete the run "archive me"?`)
+	waitFor(t, ctx, "the run list", `location.pathname === "/runs" && `+q+`('tr[data-id="`+busy+`"]')`, 10*time.Second)
+	gone("deleted run", "/apis/v2beta1/runs/"+done)
+
+	// A running run: the dialog says it is stopped first.
+	run(t, ctx, chromedp.Navigate(srv.URL+"/runs/"+busy))
+	waitFor(t, ctx, "the running run", q+`(".page-head h1 .st-RUNNING")`, 15*time.Second)
+	run(t, ctx, chromedp.Click(action("Delete")))
+	confirm("running run", "it is stopped first, then deleted")
+	if got := eval[string](t, ctx, q+`("dialog[open] button[type=submit]").textContent`); got != "Stop and delete run" {
+		t.Errorf("confirm button %q", got)
+	}
+	waitFor(t, ctx, "the run list", `location.pathname === "/runs" && !`+q+`('tr[data-id="`+busy+`"]') && `+q+`(".empty-row")`, 10*time.Second)
+	gone("deleted running run", "/apis/v2beta1/runs/"+busy)
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// sleeper is a pipeline of one step that sleeps.
+func sleeper(seconds int) map[string]any {
+	var m map[string]any
+	spec := fmt.Sprintf(`{"pipelineInfo": {"name": "sleeper"}, "schemaVersion": "2.1.0",
+ "root": {"dag": {"tasks": {"nap": {"taskInfo": {"name": "nap"}, "componentRef": {"name": "comp-nap"}}}}},
+ "components": {"comp-nap": {"executorLabel": "exec-nap"}},
+ "deploymentSpec": {"executors": {"exec-nap": {"container": {"image": "alpine", "command": ["sleep", "%d"]}}}}}`, seconds)
+	if err := json.Unmarshal([]byte(spec), &m); err != nil {
+		panic(err)
+	}
+	return m
+}

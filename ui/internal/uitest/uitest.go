@@ -15,6 +15,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"time"
@@ -96,21 +97,35 @@ func do(req *http.Request, out any) error {
 
 // Upload uploads a pipeline file and returns its pipeline id.
 func (s *Server) Upload(name string, file []byte) (string, error) {
+	var p struct {
+		ID string `json:"pipeline_id"`
+	}
+	err := s.upload("/apis/v2beta1/pipelines/upload?name="+url.QueryEscape(name), name, file, &p)
+	return p.ID, err
+}
+
+// UploadVersion uploads a pipeline file as a new version of a pipeline
+// and returns the version's id.
+func (s *Server) UploadVersion(pipelineID, name string, file []byte) (string, error) {
+	var v struct {
+		ID string `json:"pipeline_version_id"`
+	}
+	err := s.upload("/apis/v2beta1/pipelines/upload_version?pipelineid="+url.QueryEscape(pipelineID)+"&name="+url.QueryEscape(name), name, file, &v)
+	return v.ID, err
+}
+
+func (s *Server) upload(path, name string, file []byte, out any) error {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	fw, _ := mw.CreateFormFile("uploadfile", name+".yaml")
 	fw.Write(file)
 	mw.Close()
-	req, err := http.NewRequest("POST", s.URL+"/apis/v2beta1/pipelines/upload?name="+name, &buf)
+	req, err := http.NewRequest("POST", s.URL+path, &buf)
 	if err != nil {
-		return "", err
+		return err
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	var p struct {
-		ID string `json:"pipeline_id"`
-	}
-	err = do(req, &p)
-	return p.ID, err
+	return do(req, out)
 }
 
 // Run starts a run of a pipeline's latest version and returns its id.

@@ -1,6 +1,6 @@
 // Experiments: list (search, sort, paging), create, archive/restore, and
 // an experiment's page with its runs and recurring runs.
-import { h, api, header, listTable, filterJSON, debounce, fmtTime, dialog, field, toast } from './lib.js';
+import { h, api, header, listTable, filterJSON, debounce, fmtTime, dialog, field, toast, busy } from './lib.js';
 import { loadNames, runColumns } from './runs.js';
 import { recurringColumns } from './recurring.js';
 
@@ -60,8 +60,8 @@ export async function experimentPage(ctx) {
   const archivedNow = e.storage_state === 'ARCHIVED';
   return h('section.page',
     header(e.display_name, e.description || `created ${fmtTime(e.created_at)}`, [
-      h('button', { onclick: async () => {
-        await api(`/experiments/${id}:${archivedNow ? 'unarchive' : 'archive'}`, { method: 'POST' });
+      h('button', { onclick: async (ev) => {
+        if (!await busy(ev.currentTarget, () => api(`/experiments/${id}:${archivedNow ? 'unarchive' : 'archive'}`, { method: 'POST' }))) return;
         toast(archivedNow ? 'Restored' : 'Archived');
         ctx.navigate(location.pathname, true);
       } }, archivedNow ? 'Restore' : 'Archive'),

@@ -281,6 +281,44 @@ export function dialog(title, body, buttons, onSubmit, opts = {}) {
   return d;
 }
 
+// confirmDialog asks before a destructive action. text is the question
+// (strings or nodes); label names the confirming button. On confirm, act()
+// runs with the dialog's buttons disabled; a failure closes the dialog and
+// shows as an error toast. It resolves to true when act() succeeded, false
+// when the user cancelled or act() failed.
+export function confirmDialog(title, text, label, act) {
+  return new Promise((resolve) => {
+    let ok = false;
+    const d = dialog(title, h('div.confirm-text', text), [h('button.danger-fill', { type: 'submit' }, label)], async () => {
+      try {
+        await act();
+        ok = true;
+      } catch (x) {
+        toast(x.message || String(x), 'error');
+      }
+    });
+    d.classList.add('confirm');
+    d.addEventListener('close', () => resolve(ok));
+    d.showModal();
+  });
+}
+
+// busy runs an action started by a button: the button is disabled while
+// it runs and a failure shows as an error toast. It resolves to whether
+// the action succeeded.
+export async function busy(button, act) {
+  button.disabled = true;
+  try {
+    await act();
+    return true;
+  } catch (x) {
+    toast(x.message || String(x), 'error');
+    return false;
+  } finally {
+    button.disabled = false;
+  }
+}
+
 export function field(label, input, hint) {
   return h('label.field', h('span.label', label), input, hint ? h('span.hint', hint) : null);
 }

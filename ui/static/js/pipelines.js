@@ -1,7 +1,7 @@
 // Pipelines: the list (search, sort, paging), upload (drag and drop) as a
 // new pipeline or a new version, and a pipeline's page: graph, parameters,
-// versions, source.
-import { h, api, header, listTable, filterJSON, debounce, fmtTime, dialog, field, tabs, specOf, rootParams, TYPE_NAMES, fmtValue, empty, errorBox, fetchAll } from './lib.js';
+// versions, source; deleting a version or the pipeline with its versions.
+import { h, api, header, listTable, filterJSON, debounce, fmtTime, dialog, field, tabs, specOf, rootParams, TYPE_NAMES, fmtValue, empty, errorBox, fetchAll, confirmDialog, toast } from './lib.js';
 import { drawGraph } from './graph.js';
 import { toYAML } from './yaml.js';
 
@@ -122,9 +122,11 @@ export async function pipelinePage(ctx) {
     api(`/pipelines/${pid}/versions?page_size=200&sort_by=created_at%20desc`, { signal: ctx.signal }),
   ]);
   const list = versions.pipeline_versions || [];
+  const nVersions = Math.max(versions.total_size || 0, list.length);
   const vid = vidParam || list[0]?.pipeline_version_id;
+  const delPipeline = deletePipelineButton(ctx, p, nVersions);
   if (!vid) {
-    return h('section.page', header(p.display_name, p.description), empty('This pipeline has no versions', 'Upload a version to run it.',
+    return h('section.page', header(p.display_name || p.name, p.description, [delPipeline]), empty('This pipeline has no versions', 'Upload a version to run it.',
       h('button.primary', { onclick: () => uploadDialog(ctx, null, p) }, 'Upload version')));
   }
   const v = await api(`/pipelines/${pid}/versions/${vid}`, { signal: ctx.signal });
@@ -135,6 +137,8 @@ export async function pipelinePage(ctx) {
   const head = header(p.display_name || p.name, p.description || spec?.pipelineInfo?.description, [
     h('label.inline', 'Version ', picker),
     h('button', { onclick: () => uploadDialog(ctx, null, p) }, 'Upload version'),
+    deleteVersionButton(ctx, p, list.find((x) => x.pipeline_version_id === vid) || v, nVersions, vid, 'Delete version'),
+    delPipeline,
     h('a.button', { href: `/runs?pipeline=${pid}` }, 'Runs'),
     h('a.button.primary', { href: `/runs/new?pipeline=${pid}&version=${vid}` }, 'Create run'),
   ]);
@@ -142,7 +146,7 @@ export async function pipelinePage(ctx) {
   let body;
   if (tab === 'graph') body = await graphView(ctx, spec, `pipeline_version_id=${vid}`);
   else if (tab === 'params') body = paramsTable(spec);
-  else if (tab === 'versions') body = versionsTable(pid, list, vid);
+  else if (tab === 'versions') body = versionsTable(ctx, p, list, nVersions, vid);
   else body = h('div.source', h('div.toolbar', h('button', { onclick: () => navigator.clipboard?.writeText(src.textContent) }, 'Copy')), (() => { var src = h('pre.code', toYAML(v.pipeline_spec)); return src; })());
   return dropZone(ctx, h('section.page', head, t, body), p);
 }
@@ -163,12 +167,55 @@ function paramsTable(spec) {
       : null);
 }
 
-function versionsTable(pid, list, vid) {
+function versionsTable(ctx, p, list, nVersions, vid) {
+  const pid = p.pipeline_id;
   return h('table.table', h('thead', h('tr', h('th', 'Version'), h('th', 'Description'), h('th', 'Uploaded'), h('th', ''))),
-    h('tbody', list.map((x) => h('tr', { class: x.pipeline_version_id === vid ? 'current' : '' },
+    h('tbody', list.map((x) => h('tr', { class: x.pipeline_version_id === vid ? 'current' : '', dataset: { id: x.pipeline_version_id } },
       h('td', h('a.strong', { href: `/pipelines/${pid}/versions/${x.pipeline_version_id}` }, x.display_name || x.name)),
       h('td.muted', x.description || ''), h('td.nowrap', fmtTime(x.created_at)),
-      h('td.right', h('a.button.small', { href: `/runs/new?pipeline=${pid}&version=${x.pipeline_version_id}` }, 'Create run'))))));
+      h('td.right.nowrap', h('a.button.small', { href: `/runs/new?pipeline=${pid}&version=${x.pipeline_version_id}` }, 'Create run'), ' ',
+        deleteVersionButton(ctx, p, x, nVersions, vid, 'Delete', true))))));
+}
+
+// deletePipelineButton deletes the pipeline and its versions (cascade:
+// the server refuses to delete a pipeline that has versions without it).
+function deletePipelineButton(ctx, p, nVersions) {
+  const name = p.display_name || p.name;
+  const b = h('button.danger', { onclick: async () => {
+    b.disabled = true;
+    const ok = await confirmDialog('Delete pipeline', [
+      h('p', `Delete the pipeline "${name}"` + (nVersions ? ` and its ${nVersions === 1 ? 'version' : nVersions + ' versions'}?` : '?')),
+      h('p.muted', 'Runs and recurring runs of it keep their own copy of the spec. This cannot be undone.'),
+    ], nVersions ? `Delete pipeline and ${nVersions === 1 ? '1 version' : nVersions + ' versions'}` : 'Delete pipeline',
+    () => api(`/pipelines/${p.pipeline_id}?cascade=true`, { method: 'DELETE' }));
+    b.disabled = false;
+    if (!ok) return;
+    toast(`Deleted the pipeline "${name}"`);
+    ctx.navigate('/pipelines');
+  } }, 'Delete pipeline');
+  return b;
+}
+
+// deleteVersionButton deletes a pipeline version. The server deletes the
+// last version too: the pipeline then stays, without versions.
+function deleteVersionButton(ctx, p, x, nVersions, shown, label, small) {
+  const xid = x.pipeline_version_id;
+  const name = x.display_name || x.name;
+  const b = h('button.danger', { class: small ? 'small' : null, 'aria-label': `Delete version ${name}`, onclick: async () => {
+    b.disabled = true;
+    const ok = await confirmDialog('Delete version', [
+      h('p', `Delete the version "${name}" of the pipeline "${p.display_name || p.name}"?`),
+      nVersions <= 1 ? h('p', 'It is the pipeline\'s only version: the pipeline stays, without versions, until you upload one or delete it.') : null,
+      h('p.muted', 'Runs and recurring runs of it keep their own copy of the spec. This cannot be undone.'),
+    ], 'Delete version', () => api(`/pipelines/${p.pipeline_id}/versions/${xid}`, { method: 'DELETE' }));
+    b.disabled = false;
+    if (!ok) return;
+    toast(`Deleted the version "${name}"`);
+    // The page shown goes with its version: show the latest one left.
+    if (xid === shown) ctx.navigate(`/pipelines/${p.pipeline_id}` + location.search, true);
+    else ctx.navigate(location.pathname + location.search, true);
+  } }, label);
+  return b;
 }
 
 // graphView draws the static graph of a spec with a side panel describing

@@ -1,6 +1,6 @@
 // Recurring runs: list, create (cron or interval), enable/disable, delete,
 // and a recurring run's page with its trigger and the runs it started.
-import { h, api, header, listTable, fmtTime, field, toast, specOf, filterJSON } from './lib.js';
+import { h, api, header, listTable, fmtTime, field, toast, specOf, filterJSON, busy, confirmDialog } from './lib.js';
 import { loadNames, runColumns, paramFields } from './runs.js';
 
 function trigger(r) {
@@ -20,12 +20,10 @@ function everyText(s) {
 
 function toggle(r, after) {
   const on = r.status === 'ENABLED';
-  return h('button.small', { onclick: async () => {
-    try {
-      await api(`/recurringruns/${r.recurring_run_id}:${on ? 'disable' : 'enable'}`, { method: 'POST' });
-      toast(on ? 'Disabled' : 'Enabled');
-      after();
-    } catch (e) { toast(e.message, 'error'); }
+  return h('button.small', { onclick: async (ev) => {
+    if (!await busy(ev.currentTarget, () => api(`/recurringruns/${r.recurring_run_id}:${on ? 'disable' : 'enable'}`, { method: 'POST' }))) return;
+    toast(on ? 'Disabled' : 'Enabled');
+    after();
   } }, on ? 'Disable' : 'Enable');
 }
 
@@ -125,9 +123,14 @@ export async function recurringPage(ctx) {
   const params = Object.entries(r.runtime_config?.parameters || {});
   return h('section.page',
     header(r.display_name, r.description, [toggle(r, () => ctx.navigate(location.pathname, true)),
-      h('button.danger', { onclick: async () => {
-        if (!confirm(`Delete the recurring run "${r.display_name}"? Runs it started stay.`)) return;
-        await api('/recurringruns/' + id, { method: 'DELETE' });
+      h('button.danger', { onclick: async (ev) => {
+        const b = ev.currentTarget;
+        b.disabled = true;
+        const ok = await confirmDialog('Delete recurring run', h('p', `Delete the recurring run "${r.display_name}"? Runs it started stay.`), 'Delete recurring run',
+          () => api('/recurringruns/' + id, { method: 'DELETE' }));
+        b.disabled = false;
+        if (!ok) return;
+        toast(`Deleted the recurring run "${r.display_name}"`);
         ctx.navigate('/recurring');
       } }, 'Delete')]),
     h('table.table.kv', h('tbody',

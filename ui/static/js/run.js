@@ -1,7 +1,7 @@
 // A run, live: the graph recolored by the server's event stream, a
 // virtualized task table, and a side panel with the selected task's
 // inputs, outputs, artifacts, log (followed while it runs) and details.
-import { h, fill, api, stream, header, stateBadge, fmtTime, fmtDuration, duration, TERMINAL, fmtValue, specOf, toast, errorBox, empty, download } from './lib.js';
+import { h, fill, api, stream, header, stateBadge, fmtTime, fmtDuration, duration, TERMINAL, fmtValue, specOf, toast, errorBox, empty, download, confirmDialog } from './lib.js';
 import { drawGraph, specPath } from './graph.js';
 import { artifactView } from './viewers.js';
 import { toYAML } from './yaml.js';
@@ -61,7 +61,7 @@ export async function runPage(ctx) {
   if (expLink) api('/experiments/' + run.experiment_id, { signal }).then((e) => { expLink.textContent = e.display_name; }).catch(() => {});
   const durEl = h('span');
   const renderHead = () => {
-    fill(badge, stateBadge(run.state));
+    fill(badge, stateBadge(run.state), run.storage_state === 'ARCHIVED' ? [' ', h('span.tag', { title: 'Archived: listed under Runs › Archived' }, 'archived')] : null);
     fill(sub, pipeLink, expLink ? [' · ', expLink] : null, ' · started ', fmtTime(run.created_at), ' · ', durEl);
     durEl.textContent = fmtDuration(duration(run.created_at, TERMINAL.has(run.state) ? run.finished_at : null));
     const act = (label, verb, cls) => h('button', { class: cls, onclick: async (e) => {
@@ -79,7 +79,27 @@ export async function runPage(ctx) {
       run.state === 'FAILED' || run.state === 'CANCELED' ? act('Retry', 'retry') : null,
       h('a.button', { href: '/runs/new?clone=' + id }, 'Clone'),
       h('a.button', { href: '/compare?runs=' + id }, 'Compare…'),
-      run.storage_state === 'ARCHIVED' ? act('Restore', 'unarchive') : act('Archive', 'archive'));
+      run.storage_state === 'ARCHIVED' ? act('Restore', 'unarchive') : act('Archive', 'archive'),
+      deleteButton());
+  };
+  // Delete: the server stops a run that has not ended, then deletes it.
+  const deleteButton = () => {
+    const b = h('button.danger', { onclick: async () => {
+      b.disabled = true;
+      const name = run.display_name || id;
+      const ended = TERMINAL.has(run.state);
+      const archived = run.storage_state === 'ARCHIVED';
+      const ok = await confirmDialog('Delete run', [
+        h('p', `Delete the run "${name}"?`),
+        ended ? null : h('p', `It has not ended (${run.state.toLowerCase()}): it is stopped first, then deleted.`),
+        h('p.muted', 'The run and its task records are deleted (artifacts it wrote stay in storage). This cannot be undone.' + (archived ? '' : ' To only hide it from the run list, archive it instead.')),
+      ], ended ? 'Delete run' : 'Stop and delete run', () => api('/runs/' + id, { method: 'DELETE' }));
+      b.disabled = false;
+      if (!ok) return;
+      toast(`Deleted the run "${name}"`);
+      ctx.navigate(archived ? '/runs?archived=1' : '/runs');
+    } }, 'Delete');
+    return b;
   };
   renderHead();
 

@@ -74,7 +74,7 @@ export async function runList(ctx) {
       ]),
     }),
     columns: runColumns(n, selected, onSelect),
-    emptyText: 'No runs match these filters.',
+    get emptyText() { return archived.checked ? 'No archived runs match these filters. Archive a run from its page to move it here.' : 'No runs match these filters.'; },
     onRows: (items) => { rows = items; },
   });
   const sync = () => {
@@ -83,6 +83,7 @@ export async function runList(ctx) {
     for (const [k, el] of [['state', state], ['pipeline', pipeline], ['experiment', experiment], ['since', since], ['until', until]]) if (el.value) u.set(k, el.value);
     if (archived.checked) u.set('archived', '1');
     history.replaceState(null, '', '/runs' + (u.size ? '?' + u : ''));
+    title.textContent = archived.checked ? 'Archived runs' : 'Runs';
     table.reload();
   };
   search.addEventListener('input', debounce(sync, 250));
@@ -94,8 +95,9 @@ export async function runList(ctx) {
       if (!ctx.signal.aborted && rows.some((r) => !TERMINAL.has(r.state)) && !document.hidden) table.refresh();
     }
   })();
-  return h('section.page',
-    header('Runs', null, [compare, h('a.button.primary', { href: '/runs/new' }, 'Create run')]),
+  const head = header(archived.checked ? 'Archived runs' : 'Runs', null, [compare, h('a.button.primary', { href: '/runs/new' }, 'Create run')]);
+  const title = head.querySelector('h1');
+  return h('section.page', head,
     h('div.toolbar.filters', search, state, pipeline, experiment, h('label.inline', 'From ', since), h('label.inline', 'to ', until), h('label.inline', archived, ' Archived')),
     table);
 }
