@@ -121,6 +121,18 @@ func TestGraphRoute(t *testing.T) {
 	if res.Status != 200 || !strings.Contains(string(res.Body), `"compute-average"`) {
 		t.Fatalf("graph of a run: %d %s", res.Status, res.Body)
 	}
+	// The run keeps its own copy of the spec, served after its pipeline
+	// (and version) are deleted.
+	if res := ts.do(t, request{Method: "DELETE", Path: "/apis/v2beta1/pipelines/" + pid + "?cascade=true"}); res.Status != 200 {
+		t.Fatalf("delete pipeline: %d %s", res.Status, res.Body)
+	}
+	res = ts.do(t, request{Method: "GET", Path: "/apis/sluice/v1/runs/" + rid + "/spec"})
+	if res.Status != 200 || !strings.Contains(string(res.Body), `"compute-average"`) || !strings.Contains(string(res.Body), `"deploymentSpec"`) {
+		t.Fatalf("spec of a run whose pipeline is gone: %d %s", res.Status, res.Body)
+	}
+	if res := ts.do(t, request{Method: "GET", Path: "/apis/sluice/v1/runs/nope/spec"}); res.Status != 404 {
+		t.Errorf("spec of a missing run: %d", res.Status)
+	}
 	for path, code := range map[string]int{"": 400, "?run_id=nope": 404, "?pipeline_id=nope": 404, "?pipeline_version_id=nope": 404} {
 		if res := ts.do(t, request{Method: "GET", Path: "/apis/sluice/v1/graph" + path}); res.Status != code {
 			t.Errorf("graph%s: %d, want %d: %s", path, res.Status, code, res.Body)

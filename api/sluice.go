@@ -24,6 +24,7 @@ func (s *server) sluiceRoutes() {
 		s.mux.Handle(strings.Replace(pattern, " /", " "+sluicePrefix+"/", 1), s.rpc(h))
 	}
 	rpc("GET /runs/{run_id}/tasks", s.sluiceTasks)
+	rpc("GET /runs/{run_id}/spec", s.runSpec)
 	s.mux.HandleFunc("GET "+sluicePrefix+"/runs/{run_id}/logs/{task_id...}", s.taskLog)
 	s.mux.HandleFunc("GET "+sluicePrefix+"/runs/{run_id}/events", s.runEvents)
 	s.mux.HandleFunc("GET "+sluicePrefix+"/artifacts", s.artifact)
@@ -64,6 +65,18 @@ func (s *server) sluiceTasks(r *http.Request) (any, error) {
 		out.Tasks = append(out.Tasks, toWireTask(t))
 	}
 	return out, nil
+}
+
+// runSpec is the pipeline spec a run executes: its own copy, taken when it
+// was created, which outlives the pipeline version it came from (the KFP
+// API gives it only for runs created from an inline spec).
+func (s *server) runSpec(r *http.Request) (any, error) {
+	id := r.PathValue("run_id")
+	run, err := s.st.GetRun(r.Context(), id)
+	if err != nil {
+		return nil, notFound(err, "run", id)
+	}
+	return json.RawMessage(run.Spec), nil
 }
 
 func terminal(state string) bool {

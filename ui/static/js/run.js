@@ -37,8 +37,8 @@ export async function runPage(ctx) {
   let run = await api('/runs/' + id, { signal });
   const [graph, spec] = await Promise.all([
     graphP,
-    (run.pipeline_spec ? Promise.resolve(run.pipeline_spec)
-      : api(`/pipelines/${run.pipeline_version_reference?.pipeline_id}/versions/${run.pipeline_version_reference?.pipeline_version_id}`, { signal }).then((v) => v.pipeline_spec))
+    // The run's own copy of its spec: it outlives a deleted pipeline version.
+    (run.pipeline_spec ? Promise.resolve(run.pipeline_spec) : api(`/apis/sluice/v1/runs/${id}/spec`, { signal }))
       .then(specOf).catch(() => null),
   ]);
   const tasks = new Map();
