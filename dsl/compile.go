@@ -16,33 +16,61 @@ const SDKVersion = "sluice-dsl-1"
 
 // Compile turns the pipeline into a KFP pipeline spec. It returns every
 // mistake found as [Errors] (each naming the task and input at fault).
+// Kubernetes settings of tasks are not part of it: see
+// [Pipeline.CompileWithPlatform].
 func (p *Pipeline) Compile() (*spec.PipelineSpec, error) {
+	ps, _, err := p.compileAll()
+	return ps, err
+}
+
+// CompileWithPlatform compiles the pipeline into its spec and its platform
+// spec — the Kubernetes settings of its tasks ([Task.UseSecretAsEnv] and
+// friends), nil when no task has any —, as [spec.Load] returns them from the
+// YAML: ready for the engine.
+func (p *Pipeline) CompileWithPlatform() (*spec.Pipeline, error) {
+	ps, plat, err := p.compileAll()
+	if err != nil {
+		return nil, err
+	}
+	return &spec.Pipeline{Spec: ps, Platform: plat, Kind: spec.KindIR}, nil
+}
+
+func (p *Pipeline) compileAll() (*spec.PipelineSpec, *spec.PlatformSpec, error) {
 	if p.compiling {
-		return nil, Errors{{Msg: fmt.Sprintf("pipeline %q runs itself as a nested pipeline", p.name)}}
+		return nil, nil, Errors{{Msg: fmt.Sprintf("pipeline %q runs itself as a nested pipeline", p.name)}}
 	}
 	p.compiling = true
 	defer func() { p.compiling = false }()
 	c := &compiler{p: p, errs: slices.Clone(p.errs),
 		specs: map[node]*spec.TaskSpec{}, gIn: map[*group]*spec.Interface{}, gOut: map[*group]*spec.Interface{},
 		gDag: map[*group]*spec.DAGOutputs{}, deps: map[node]map[string]bool{},
-		comps: map[string]*spec.ComponentSpec{}, execs: map[string]*spec.ExecutorSpec{}}
+		comps: map[string]*spec.ComponentSpec{}, execs: map[string]*spec.ExecutorSpec{},
+		kube: map[*Task]map[string]any{}, platform: map[string]map[string]any{}}
 	ps := c.compile()
 	if len(c.errs) > 0 {
-		return nil, c.errs
+		return nil, nil, c.errs
 	}
 	if err := spec.Validate(ps); err != nil {
-		return nil, Errors{{Msg: "the compiled spec is invalid (a bug in package dsl): " + err.Error()}}
+		return nil, nil, Errors{{Msg: "the compiled spec is invalid (a bug in package dsl): " + err.Error()}}
 	}
-	return ps, nil
+	var plat *spec.PlatformSpec
+	if len(c.platform) > 0 {
+		k := &spec.SinglePlatformSpec{}
+		k.DeploymentSpec.Executors = c.platform
+		plat = &spec.PlatformSpec{Platforms: map[string]*spec.SinglePlatformSpec{"kubernetes": k}}
+	}
+	return ps, plat, nil
 }
 
-// YAML compiles the pipeline and writes it as IR YAML.
+// YAML compiles the pipeline and writes it as IR YAML: the pipeline spec,
+// then, when a task has Kubernetes settings, the platform spec as a second
+// YAML document, as the KFP compiler writes them.
 func (p *Pipeline) YAML() ([]byte, error) {
-	ps, err := p.Compile()
+	ps, plat, err := p.compileAll()
 	if err != nil {
 		return nil, err
 	}
-	return MarshalYAML(ps)
+	return marshalYAML(ps, plat)
 }
 
 type compiler struct {
@@ -55,6 +83,10 @@ type compiler struct {
 	deps  map[node]map[string]bool
 	comps map[string]*spec.ComponentSpec
 	execs map[string]*spec.ExecutorSpec
+	// kube is each task's Kubernetes executor config; platform the
+	// platform spec's executors, by executor label.
+	kube     map[*Task]map[string]any
+	platform map[string]map[string]any
 }
 
 func (c *compiler) errorf(t *Task, input, format string, args ...any) {
@@ -173,22 +205,29 @@ func (c *compiler) taskComponent(t *Task) string {
 		}
 		label := uniqueKey(c.execs, "exec-"+t.name)
 		c.execs[label] = ex
+		if k := c.kube[t]; k != nil {
+			c.platform[label] = k
+		}
 		var in, out *spec.Interface
 		if d.spec == nil && d.graph == nil {
 			in, out = c.defInterface(d)
 		}
 		return c.addComponent("comp-"+t.name, &spec.ComponentSpec{InputDefinitions: in, OutputDefinitions: out, ExecutorLabel: label})
 	case d.graph != nil:
-		sub, err := d.graph.Compile()
+		sub, plat, err := d.graph.compileAll()
 		if err != nil {
 			for _, e := range err.(Errors) {
 				c.errorf(t, "", "nested pipeline %q: %s", d.graph.name, e.Error())
 			}
 			return ""
 		}
-		return c.merge(t, sub)
+		return c.merge(t, sub, plat)
 	case d.spec != nil:
-		return c.merge(t, cloneJSON(d.spec))
+		var plat *spec.PlatformSpec
+		if d.platform != nil {
+			plat = cloneJSON(d.platform)
+		}
+		return c.merge(t, cloneJSON(d.spec), plat)
 	}
 	return ""
 }
@@ -199,13 +238,21 @@ func (c *compiler) defInterface(d *compDef) (*spec.Interface, *spec.Interface) {
 }
 
 // merge adds a compiled pipeline's components and executors, renamed where
-// their names are taken, and returns the key of its root component.
-func (c *compiler) merge(t *Task, sub *spec.PipelineSpec) string {
+// their names are taken, with the Kubernetes settings of its executors, and
+// returns the key of its root component.
+func (c *compiler) merge(t *Task, sub *spec.PipelineSpec, plat *spec.PlatformSpec) string {
 	execRename := map[string]string{}
 	for _, old := range slices.Sorted(maps.Keys(sub.DeploymentSpec.Executors)) {
 		k := uniqueKey(c.execs, old)
 		execRename[old] = k
 		c.execs[k] = sub.DeploymentSpec.Executors[old]
+	}
+	if plat != nil && plat.Platforms["kubernetes"] != nil {
+		for old, cfg := range plat.Platforms["kubernetes"].DeploymentSpec.Executors {
+			if k, ok := execRename[old]; ok && len(cfg) > 0 {
+				c.platform[k] = cfg
+			}
+		}
 	}
 	compRename := map[string]string{}
 	reserved := maps.Clone(c.comps)
@@ -367,6 +414,9 @@ func (c *compiler) task(t *Task) {
 				}
 			}
 		}
+	}
+	if k := c.kubeConfig(t); k != nil {
+		c.kube[t] = k
 	}
 	if t.retry != nil {
 		if t.def.exec == nil || t.def.exec.Container == nil {

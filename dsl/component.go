@@ -28,6 +28,11 @@ type compDef struct {
 	exec  *spec.ExecutorSpec // container or importer
 	graph *Pipeline          // a Go pipeline used as a component
 	spec  *spec.PipelineSpec // a loaded pipeline used as a component
+	// platform is the loaded pipeline's platform spec (its tasks'
+	// Kubernetes settings), if it has one; kubeBase the Kubernetes settings
+	// of a loaded component's executor, which tasks running it start from.
+	platform *spec.PlatformSpec
+	kubeBase map[string]any
 }
 
 func (d *compDef) input(name string) (Input, bool) {
@@ -310,8 +315,11 @@ func LoadComponent(data []byte) (*LoadedComponent, error) {
 	if one != nil {
 		d.exec = ps.DeploymentSpec.Executors[one.ExecutorLabel]
 		d.inputs, d.outputs = declsFromSpec(one.InputDefinitions, one.OutputDefinitions)
+		if p.Platform != nil && p.Platform.Platforms["kubernetes"] != nil {
+			d.kubeBase = p.Platform.Platforms["kubernetes"].DeploymentSpec.Executors[one.ExecutorLabel]
+		}
 	} else {
-		d.spec = ps
+		d.spec, d.platform = ps, p.Platform
 		d.inputs, d.outputs = declsFromSpec(ps.Root.InputDefinitions, ps.Root.OutputDefinitions)
 	}
 	return &LoadedComponent{def: d}, nil

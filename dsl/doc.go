@@ -10,6 +10,12 @@
 // parameters, task outputs, loop items — are [Channel]s; they are passed to
 // task inputs through [Inputs].
 //
+// Tasks are configured by chaining methods on [Task]: caching, retries,
+// resources, environment, and the Kubernetes settings of kfp-kubernetes
+// ([Task.UseSecretAsEnv], [Task.MountPVC], [Task.AddToleration], ...), which
+// [Pipeline.YAML] writes as the second YAML document (the platform spec) as
+// the KFP compiler does.
+//
 // Mistakes (an unknown input, a type mismatch, an output used outside its
 // condition, a dependency cycle) do not panic: they are collected and
 // returned together by [Pipeline.Compile], each naming the task and input.

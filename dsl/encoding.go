@@ -237,25 +237,38 @@ var intKeys = map[string]bool{"maxRetryCount": true, "parallelismLimit": true}
 
 // MarshalYAML writes a pipeline spec as the KFP compiler does: keys sorted,
 // numbers in protobuf Values as floats, after a comment header naming the
-// pipeline, its inputs and outputs.
+// pipeline, its inputs and outputs. It writes the spec alone; a pipeline's
+// Kubernetes settings are written by [Pipeline.YAML].
 func MarshalYAML(ps *spec.PipelineSpec) ([]byte, error) {
-	b, err := json.Marshal(ps)
-	if err != nil {
-		return nil, err
-	}
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
+	return marshalYAML(ps, nil)
+}
+
+// marshalYAML writes the pipeline spec and, when plat is not nil, the
+// platform spec as a second YAML document.
+func marshalYAML(ps *spec.PipelineSpec, plat *spec.PlatformSpec) ([]byte, error) {
+	docs := []any{ps}
+	if plat != nil {
+		docs = append(docs, plat)
 	}
 	var out bytes.Buffer
 	out.WriteString(header(ps))
 	enc := yaml.NewEncoder(&out)
 	enc.SetIndent(2)
 	enc.CompactSeqIndent()
-	if err := enc.Encode(yamlNode(v, "")); err != nil {
-		return nil, err
+	for _, d := range docs {
+		b, err := json.Marshal(d)
+		if err != nil {
+			return nil, err
+		}
+		var v any
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		if err := enc.Encode(yamlNode(v, "")); err != nil {
+			return nil, err
+		}
 	}
 	if err := enc.Close(); err != nil {
 		return nil, err

@@ -354,13 +354,18 @@ type Importer struct {
 	Metadata map[string]any
 }
 
-// Option configures a control-flow group.
+// Option configures a control-flow group ([DisplayName], [Parallelism]) or a
+// Kubernetes setting of a task ([Optional], [SubPath], [Medium],
+// [SizeLimit]).
 type Option func(*groupOptions)
 
 type groupOptions struct {
 	displayName string
 	parallelism int
-	set         map[string]bool
+	// Options of Kubernetes settings (Task.UseSecretAsEnv and friends).
+	optional                   bool
+	subPath, medium, sizeLimit string
+	set                        map[string]bool
 }
 
 // DisplayName sets the display name of a condition, loop or exit handler

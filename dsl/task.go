@@ -29,6 +29,7 @@ type Task struct {
 	resArgs        map[string]Channel // resources taken from channels, by input name
 	ignoreUpstream bool
 	exitFor        *group
+	k8s            *k8sSettings // Kubernetes settings (kubernetes.go)
 }
 
 type arg struct {
