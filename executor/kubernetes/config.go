@@ -3,6 +3,8 @@ package kubernetes
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/sluicehq/sluice/spec"
 )
@@ -88,10 +90,32 @@ type ExecutorConfig struct {
 		Size       string `json:"size,omitempty"`
 	} `json:"enabledSharedMemory,omitempty"`
 	SecurityContext *struct {
-		RunAsUser    *int64 `json:"runAsUser,omitempty"`
-		RunAsGroup   *int64 `json:"runAsGroup,omitempty"`
-		RunAsNonRoot *bool  `json:"runAsNonRoot,omitempty"`
+		RunAsUser    *protoInt64 `json:"runAsUser,omitempty"`
+		RunAsGroup   *protoInt64 `json:"runAsGroup,omitempty"`
+		RunAsNonRoot *bool       `json:"runAsNonRoot,omitempty"`
 	} `json:"securityContext,omitempty"`
+}
+
+// protoInt64 is a protobuf int64 as JSON: the KFP compiler writes it as a
+// string ('65534'); a number is accepted too.
+type protoInt64 int64
+
+func (n *protoInt64) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%s is not an integer", b)
+	}
+	*n = protoInt64(v)
+	return nil
+}
+
+func (n *protoInt64) int64() *int64 {
+	if n == nil {
+		return nil
+	}
+	v := int64(*n)
+	return &v
 }
 
 // ParseExecutorConfig decodes an executor's entry of the platform spec.

@@ -267,3 +267,22 @@ func TestDirectPod(t *testing.T) {
 	}
 	golden(t, "direct", pod)
 }
+
+// The KFP compiler writes the security context's int64s as strings.
+func TestSecurityContextAsKFPWritesIt(t *testing.T) {
+	s, err := executorConfig(t, "securityContext: {runAsUser: '65534', runAsGroup: '100', runAsNonRoot: true}").Resolve(params(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := s.SecurityContext
+	if sc == nil || sc.RunAsUser == nil || *sc.RunAsUser != 65534 || sc.RunAsGroup == nil || *sc.RunAsGroup != 100 || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot {
+		t.Fatalf("security context %+v", sc)
+	}
+	var raw map[string]any
+	if err := yaml.Unmarshal([]byte("securityContext: {runAsUser: root}"), &raw); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseExecutorConfig(raw); err == nil || !strings.Contains(err.Error(), "not an integer") {
+		t.Errorf("runAsUser: root: err %v", err)
+	}
+}

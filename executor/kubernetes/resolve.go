@@ -243,7 +243,7 @@ func (c *ExecutorConfig) Resolve(r Resolver) (*Settings, error) {
 		s.EmptyDirs = append(s.EmptyDirs, EmptyDir{vol, "/dev/shm", "Memory", sm.Size})
 	}
 	if sc := c.SecurityContext; sc != nil {
-		s.SecurityContext = &corev1.SecurityContext{RunAsUser: sc.RunAsUser, RunAsGroup: sc.RunAsGroup, RunAsNonRoot: sc.RunAsNonRoot}
+		s.SecurityContext = &corev1.SecurityContext{RunAsUser: sc.RunAsUser.int64(), RunAsGroup: sc.RunAsGroup.int64(), RunAsNonRoot: sc.RunAsNonRoot}
 	}
 	return s, nil
 }
