@@ -77,3 +77,27 @@ func TestClusterAdoptsRunningPod(t *testing.T) {
 		}
 	}
 }
+
+// A pod that cannot start because a volume cannot be mounted (here the
+// launcher directory is missing on the node) says so in the step's log
+// while it waits, and in the error when its start timeout ends.
+func TestClusterPendingPodSaysWhy(t *testing.T) {
+	cs := realCluster(t)
+	e := &Executor{Client: cs, StoreURL: "s3://unused/x",
+		Pod:          PodOptions{Namespace: "default", ImagePullPolicy: "Never", LauncherHostPath: "/nonexistent/sluice-launcher"},
+		StartTimeout: 20 * time.Second}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := e.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	log := &syncBuf{}
+	_, err := e.Run(ctx, &executor.Job{RunID: "pending-" + time.Now().Format("150405"), TaskID: "t", Attempt: 1,
+		Image: "docker.io/library/busybox:1.36", Argv: []string{"true"}, Log: log, Launch: []byte(`{}`)})
+	if err == nil || !strings.Contains(err.Error(), "did not start within 20s: FailedMount:") {
+		t.Fatalf("err %v", err)
+	}
+	if !strings.Contains(log.String(), "FailedMount: MountVolume.SetUp failed") {
+		t.Errorf("log %q: the mount failure was not reported while waiting", log)
+	}
+}

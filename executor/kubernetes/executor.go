@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -185,6 +188,7 @@ func (e *Executor) Run(ctx context.Context, job *executor.Job) (*executor.Result
 	}
 	logs := e.streamLogs(pod.Name, job.Log)
 	defer logs.stop()
+	warnings := &podWarnings{e: e, pod: pod.Name, w: job.Log, seen: map[string]bool{}}
 	seen := false
 	startBy := time.Now().Add(e.startTimeout())
 	for {
@@ -213,9 +217,16 @@ func (e *Executor) Run(ctx context.Context, job *executor.Job) (*executor.Result
 			e.deletePod(pod.Name)
 			return nil, fmt.Errorf("pod %s cannot start: %s", pod.Name, reason)
 		}
+		if cur.Status.Phase == corev1.PodPending && !mainStarted(cur) {
+			warnings.check(ctx)
+		}
 		if cur.Status.Phase == corev1.PodPending && time.Now().After(startBy) {
 			e.deletePod(pod.Name)
-			return nil, fmt.Errorf("pod %s did not start within %s%s", pod.Name, e.startTimeout(), pendingReason(cur))
+			reason := pendingReason(cur)
+			if warnings.last != "" {
+				reason = ": " + warnings.last
+			}
+			return nil, fmt.Errorf("pod %s did not start within %s%s", pod.Name, e.startTimeout(), reason)
 		}
 		if !done(cur) {
 			continue
@@ -235,6 +246,58 @@ func (e *Executor) startTimeout() time.Duration {
 		return e.StartTimeout
 	}
 	return 10 * time.Minute
+}
+
+// podWarnings reports the Warning events of a pending pod (failed
+// scheduling, a volume that cannot be mounted, ...) to the step's log as
+// they come, so that a step that waits says why.
+type podWarnings struct {
+	e        *Executor
+	pod      string
+	w        io.Writer
+	seen     map[string]bool
+	last     string // the newest, for the start timeout's error
+	next     time.Time
+	disabled bool // events cannot be listed (no permission): stay quiet
+}
+
+func (p *podWarnings) check(ctx context.Context) {
+	if p.disabled || time.Now().Before(p.next) {
+		return
+	}
+	p.next = time.Now().Add(2 * time.Second)
+	l, err := p.e.Client.CoreV1().Events(p.e.Pod.Namespace).List(ctx, metav1.ListOptions{
+		FieldSelector: "involvedObject.kind=Pod,involvedObject.name=" + p.pod + ",type=" + corev1.EventTypeWarning})
+	if err != nil {
+		p.disabled = ctx.Err() == nil
+		return
+	}
+	evs := l.Items
+	sort.SliceStable(evs, func(i, j int) bool { return eventTime(&evs[i]).Before(eventTime(&evs[j])) })
+	for i := range evs {
+		ev := &evs[i]
+		if ev.InvolvedObject.Name != p.pod || ev.Type != corev1.EventTypeWarning {
+			continue
+		}
+		msg := ev.Reason + ": " + strings.TrimSpace(ev.Message)
+		p.last = msg
+		if key := ev.Name + "/" + strconv.Itoa(int(ev.Count)); !p.seen[key] {
+			p.seen[key] = true
+			if p.w != nil {
+				fmt.Fprintf(p.w, "sluice: pod %s: %s\n", p.pod, msg)
+			}
+		}
+	}
+}
+
+func eventTime(ev *corev1.Event) time.Time {
+	switch {
+	case !ev.LastTimestamp.IsZero():
+		return ev.LastTimestamp.Time
+	case !ev.EventTime.IsZero():
+		return ev.EventTime.Time
+	}
+	return ev.CreationTimestamp.Time
 }
 
 // pendingReason words what a pending pod's conditions say, if anything.

@@ -290,3 +290,48 @@ func TestPendingTooLongFails(t *testing.T) {
 		t.Fatalf("err %v", r.err)
 	}
 }
+
+// A pending pod's Warning events reach the step's log as they come, and the
+// newest one says why in the start timeout's error.
+func TestPendingPodWarningsReachTheLog(t *testing.T) {
+	e, cs := newFake(t)
+	e.StartTimeout = 3 * time.Second
+	log := &syncBuf{}
+	ch := start(e, context.Background(), testJob(log))
+	p := waitPod(t, cs)
+	ev := func(name, reason, msg string, at time.Time) {
+		t.Helper()
+		_, err := cs.CoreV1().Events("steps").Create(context.Background(), &corev1.Event{
+			ObjectMeta:     metav1.ObjectMeta{Name: name, Namespace: "steps"},
+			InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: p.Name, Namespace: "steps"},
+			Type:           corev1.EventTypeWarning, Reason: reason, Message: msg, Count: 1,
+			LastTimestamp: metav1.NewTime(at),
+		}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	ev("e1", "FailedScheduling", "0/1 nodes are available: 1 Insufficient cpu.", now)
+	// Another pod's event is not this step's business.
+	_, _ = cs.CoreV1().Events("steps").Create(context.Background(), &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: "steps"},
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: "someone-else"}, Type: corev1.EventTypeWarning, Reason: "Other", Message: "not ours"}, metav1.CreateOptions{})
+	setStatus(t, cs, p, corev1.PodStatus{Phase: corev1.PodPending})
+	for i := 0; i < 100 && !strings.Contains(log.String(), "Insufficient cpu"); i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	ev("e2", "FailedMount", `MountVolume.SetUp failed for volume "sluice-launcher": hostPath type check failed`, now.Add(time.Second))
+	r := wait(t, ch)
+	if r.err == nil || !strings.Contains(r.err.Error(), `did not start within 3s: FailedMount: MountVolume.SetUp failed for volume "sluice-launcher"`) {
+		t.Errorf("err %v", r.err)
+	}
+	got := log.String()
+	for _, want := range []string{"sluice: pod " + p.Name + ": FailedScheduling: 0/1 nodes are available: 1 Insufficient cpu.\n", "FailedMount: MountVolume.SetUp failed"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("log %q lacks %q", got, want)
+		}
+	}
+	if strings.Contains(got, "not ours") || strings.Count(got, "Insufficient cpu") != 1 {
+		t.Errorf("log %q: another pod's event, or one reported twice", got)
+	}
+}
