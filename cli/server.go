@@ -62,6 +62,7 @@ SLUICE_NO_EXAMPLES); flags win.`,
 	f.StringVar(&cfg.Kubernetes.ServiceAccount, "step-service-account", cfg.Kubernetes.ServiceAccount, "kubernetes: service account of the step pods")
 	f.StringVar(&cfg.Kubernetes.ArtifactsSecret, "artifacts-secret", cfg.Kubernetes.ArtifactsSecret, "kubernetes: secret holding the artifact store credentials for pods")
 	f.StringVar(&cfg.Kubernetes.PodArtifacts, "pod-artifacts", cfg.Kubernetes.PodArtifacts, "kubernetes: artifact store URL as pods reach it (default --artifacts)")
+	f.DurationVar(&cfg.Kubernetes.PodStartTimeout, "pod-start-timeout", cfg.Kubernetes.PodStartTimeout, "kubernetes: fail a step whose pod is still pending after this long (0: 10m)")
 	f.DurationVar(&cfg.Kubernetes.KeepPods, "keep-pods", cfg.Kubernetes.KeepPods, "kubernetes: keep finished pods this long (logs stay in the artifact store)")
 	f.BoolVar(&cfg.Kubernetes.HostNetwork, "pod-host-network", cfg.Kubernetes.HostNetwork, "kubernetes: run step pods in the node's network")
 	f.StringVar(&cfg.Token, "token", cfg.Token, "API token required as 'Authorization: Bearer <token>'")

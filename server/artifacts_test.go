@@ -180,12 +180,13 @@ func TestKubernetesExecutorConfig(t *testing.T) {
 	env := map[string]string{
 		"SLUICE_ARTIFACTS": "s3://bucket/p", "SLUICE_NAMESPACE": "steps", "SLUICE_LAUNCHER_IMAGE": "sluice:1",
 		"SLUICE_KEEP_PODS": "10m", "SLUICE_POD_HOST_NETWORK": "true", "SLUICE_ARTIFACTS_SECRET": "s3-creds",
+		"SLUICE_POD_START_TIMEOUT": "90s",
 	}
 	if err := c.FromEnv(func(k string) string { return env[k] }); err != nil {
 		t.Fatal(err)
 	}
 	k := c.Kubernetes
-	if c.Artifacts != "s3://bucket/p" || k.Namespace != "steps" || k.LauncherImage != "sluice:1" || k.KeepPods != 10*time.Minute || !k.HostNetwork || k.ArtifactsSecret != "s3-creds" {
+	if c.Artifacts != "s3://bucket/p" || k.Namespace != "steps" || k.LauncherImage != "sluice:1" || k.KeepPods != 10*time.Minute || k.PodStartTimeout != 90*time.Second || !k.HostNetwork || k.ArtifactsSecret != "s3-creds" {
 		t.Errorf("from env: %+v", c)
 	}
 	if err := c.Validate(); err != nil {
@@ -194,6 +195,10 @@ func TestKubernetesExecutorConfig(t *testing.T) {
 	env["SLUICE_KEEP_PODS"] = "soon"
 	if err := c.FromEnv(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "SLUICE_KEEP_PODS") {
 		t.Errorf("bad duration: %v", err)
+	}
+	env["SLUICE_KEEP_PODS"], env["SLUICE_POD_START_TIMEOUT"] = "1m", "later"
+	if err := c.FromEnv(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), `SLUICE_POD_START_TIMEOUT="later"`) {
+		t.Errorf("bad start timeout: %v", err)
 	}
 	// With no cluster reachable, the server says so instead of starting.
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")

@@ -78,6 +78,10 @@ type KubernetesConfig struct {
 	// (SLUICE_KEEP_PODS, default 0: deleted once their logs are read;
 	// logs stay in the artifact store).
 	KeepPods time.Duration
+	// PodStartTimeout fails a step whose pod is still pending after this
+	// long (SLUICE_POD_START_TIMEOUT, default 10m): unschedulable, a volume
+	// that cannot be mounted. Its Warning events are in the step's log.
+	PodStartTimeout time.Duration
 	// HostNetwork runs step pods in the node's network (SLUICE_POD_HOST_NETWORK),
 	// for single-node clusters whose object store listens on loopback.
 	HostNetwork bool
@@ -133,12 +137,14 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 	str("SLUICE_STEP_SERVICE_ACCOUNT", &c.Kubernetes.ServiceAccount)
 	str("SLUICE_ARTIFACTS_SECRET", &c.Kubernetes.ArtifactsSecret)
 	str("SLUICE_POD_ARTIFACTS", &c.Kubernetes.PodArtifacts)
-	if v := getenv("SLUICE_KEEP_PODS"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return fmt.Errorf("SLUICE_KEEP_PODS=%q: not a duration", v)
+	for name, dst := range map[string]*time.Duration{"SLUICE_KEEP_PODS": &c.Kubernetes.KeepPods, "SLUICE_POD_START_TIMEOUT": &c.Kubernetes.PodStartTimeout} {
+		if v := getenv(name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%s=%q: not a duration", name, v)
+			}
+			*dst = d
 		}
-		c.Kubernetes.KeepPods = d
 	}
 	if v := getenv("SLUICE_POD_HOST_NETWORK"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -197,6 +203,9 @@ func (c *Config) Validate() error {
 		}
 		if c.Kubernetes.KeepPods < 0 {
 			return fmt.Errorf("--keep-pods %s: must not be negative", c.Kubernetes.KeepPods)
+		}
+		if c.Kubernetes.PodStartTimeout < 0 {
+			return fmt.Errorf("--pod-start-timeout %s: must not be negative", c.Kubernetes.PodStartTimeout)
 		}
 	default:
 		return fmt.Errorf("--executor %q: want \"local\" or \"kubernetes\"", c.Executor)

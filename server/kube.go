@@ -70,6 +70,7 @@ func newKubernetesExecutor(cfg Config, log *slog.Logger) (*kexec.Executor, error
 		},
 		StoreURL:     storeURL,
 		KeepFinished: k.KeepPods,
+		StartTimeout: k.PodStartTimeout,
 		Logger:       log,
 	}, nil
 }
