@@ -1,16 +1,12 @@
 package dsl
 
 import (
-	"encoding/json"
 	"maps"
 	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/sluicehq/sluice/spec"
 )
 
 // Kubernetes settings of a task: what the kfp-kubernetes extension
@@ -107,21 +103,6 @@ type Toleration struct {
 	Seconds *int64
 }
 
-var (
-	// k8sObjectName is a DNS-1123 subdomain: the names of secrets, config
-	// maps and PVCs.
-	k8sObjectName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
-	// k8sVolumeName is a DNS-1123 label.
-	k8sVolumeName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-	// k8sLabelName is the name part of a label or annotation key, and a
-	// label value.
-	k8sLabelName = regexp.MustCompile(`^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
-	// k8sDataKey is a key of a secret's or config map's data.
-	k8sDataKey = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)
-	// k8sFieldPathRE are the pod fields an environment variable may hold.
-	k8sFieldPathRE = regexp.MustCompile(`^(metadata\.(name|namespace|uid)|metadata\.(labels|annotations)\['[^']+'\]|spec\.(nodeName|serviceAccountName)|status\.(hostIP|hostIPs|podIP|podIPs))$`)
-)
-
 // kube returns the task's Kubernetes settings, reporting an error if the
 // task does not run in a pod of its own.
 func (t *Task) kube(what string) *k8sSettings {
@@ -131,12 +112,16 @@ func (t *Task) kube(what string) *k8sSettings {
 			kind = "a nested pipeline"
 		}
 		t.errorf("", "%s: only container tasks have Kubernetes settings (this task runs %s)", what, kind)
-		return &k8sSettings{mounts: map[string]string{}, volumes: map[string]string{}}
+		return newK8sSettings()
 	}
 	if t.k8s == nil {
-		t.k8s = &k8sSettings{mounts: map[string]string{}, volumes: map[string]string{}}
+		t.k8s = newK8sSettings()
 	}
 	return t.k8s
+}
+
+func newK8sSettings() *k8sSettings {
+	return &k8sSettings{mounts: map[string]string{}, volumes: map[string]string{}}
 }
 
 // options reads the options of a task method, reporting those that do not
@@ -180,229 +165,58 @@ func SizeLimit(q string) Option {
 	return func(o *groupOptions) { o.sizeLimit = q; o.set["SizeLimit"] = true }
 }
 
-// k8sName checks a name given as a string or a string Channel.
-func (t *Task) k8sName(what, kind string, v any) (k8sValue, bool) {
-	switch x := v.(type) {
-	case string:
-		switch {
-		case x == "":
-			t.errorf("", "%s: empty %s name", what, kind)
-		case len(x) > 253 || !k8sObjectName.MatchString(x):
-			t.errorf("", "%s(%q): not a valid %s name (lowercase letters, digits, '-' and '.', at most 253 characters)", what, x, kind)
-		default:
-			return k8sValue{constant: x}, true
-		}
-	case Channel:
-		if t.k8sChannel(what, x, String) {
-			return k8sValue{ch: &x}, true
-		}
-	case *Channel:
-		if x == nil {
-			t.errorf("", "%s: nil Channel", what)
-			break
-		}
-		return t.k8sName(what, kind, *x)
-	case Template:
-		t.errorf("", "%s: a %s name cannot be made with Sprintf; compute it in a task and pass its output", what, kind)
-	default:
-		t.errorf("", "%s: wants the %s name as a string or a string Channel, got %T", what, kind, v)
-	}
-	return k8sValue{}, false
-}
-
-// k8sChannel checks a channel used by a setting: one of this pipeline, of
-// one of the types wanted.
-func (t *Task) k8sChannel(what string, c Channel, want ...Type) bool {
-	switch {
-	case !c.valid():
-		t.errorf("", "%s: got an invalid (zero) Channel", what)
-	case c.p != t.p:
-		t.errorf("", "%s: %s belongs to pipeline %q, not to %q", what, c, c.p.name, t.p.name)
-	case c.task == t && c.kind == chanOutput:
-		t.errorf("", "%s: the task's own output %q cannot configure its pod", what, c.name)
-	case c.kind == chanField:
-		return true // typed when the task runs
-	case !slices.ContainsFunc(want, func(w Type) bool { return compatible(c.Type(), w) && !c.Type().IsArtifact() }):
-		var names []string
-		for _, w := range want {
-			names = append(names, w.String())
-		}
-		t.errorf("", "%s: %s is a %s, not a %s", what, c, c.Type(), strings.Join(names, " or "))
-	default:
-		return true
-	}
-	return false
-}
-
-// k8sJSON checks the value of a *Json setting: a Channel of one of the
-// types wanted, or a constant that encoding/json turns into one.
-func (t *Task) k8sJSON(what string, v any, want ...Type) (k8sValue, bool) {
-	switch x := v.(type) {
-	case Channel:
-		if t.k8sChannel(what, x, want...) {
-			return k8sValue{ch: &x}, true
-		}
-		return k8sValue{}, false
-	case *Channel:
-		if x != nil {
-			return t.k8sJSON(what, *x, want...)
-		}
-	case nil:
-	default:
-		j, err := jsonValue(v)
-		if err != nil {
-			t.errorf("", "%s: %v", what, err)
-			return k8sValue{}, false
-		}
-		for _, w := range want {
-			switch j.(type) {
-			case map[string]any:
-				if w.param == spec.TypeStruct {
-					return k8sValue{constant: j}, true
-				}
-			case []any:
-				if w.param == spec.TypeList {
-					return k8sValue{constant: j}, true
-				}
-			}
-		}
-	}
-	var names []string
-	for _, w := range want {
-		names = append(names, w.String())
-	}
-	t.errorf("", "%s: wants a %s (a Go value or a Channel), got %s", what, strings.Join(names, " or "), describeConst(v))
-	return k8sValue{}, false
-}
-
-// mountPath checks a mount path and claims it for the task.
-func (t *Task) mountPath(k *k8sSettings, what, p, user string) bool {
-	switch {
-	case p == "":
-		t.errorf("", "%s: empty mount path", what)
-	case !path.IsAbs(p) || strings.Contains(p, ":"):
-		t.errorf("", "%s(%q): the mount path must be an absolute path without ':'", what, p)
-	case k.mounts[path.Clean(p)] != "":
-		t.errorf("", "%s: mount path %q is already used by %s", what, p, k.mounts[path.Clean(p)])
-	default:
-		k.mounts[path.Clean(p)] = user
-		return true
-	}
-	return false
-}
-
-// volumeName checks a volume name and claims it for the task.
-func (t *Task) volumeName(k *k8sSettings, what, v string) bool {
-	switch {
-	case v == "":
-		t.errorf("", "%s: empty volume name", what)
-	case len(v) > 63 || !k8sVolumeName.MatchString(v):
-		t.errorf("", "%s(%q): not a valid volume name (lowercase letters, digits and '-', at most 63 characters)", what, v)
-	case k.volumes[v] != "":
-		t.errorf("", "%s: volume name %q is already used by %s", what, v, k.volumes[v])
-	default:
-		k.volumes[v] = what
-		return true
-	}
-	return false
-}
-
-// keyToEnv checks and sorts a map of data keys to environment variables.
-func (t *Task) keyToEnv(what, kind string, m map[string]string) ([][2]string, bool) {
-	if len(m) == 0 {
-		t.errorf("", "%s: no keys: map each key of the %s to an environment variable", what, kind)
-		return nil, false
-	}
-	ok := true
-	var keys [][2]string
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		env := m[k]
-		switch {
-		case !k8sDataKey.MatchString(k):
-			t.errorf("", "%s: %q is not a valid %s key (letters, digits, '-', '_' and '.')", what, k, kind)
-			ok = false
-		case !validEnvName(env):
-			t.errorf("", "%s: key %q: %q is not a valid environment variable name", what, k, env)
-			ok = false
-		}
-		keys = append(keys, [2]string{k, env})
-	}
-	return keys, ok
-}
-
-func validEnvName(s string) bool {
-	return s != "" && !strings.ContainsAny(s, "=\x00")
-}
-
-// validLabelKey reports whether s is a label or annotation key: a name,
-// with an optional DNS subdomain prefix and '/'.
-func validLabelKey(s string) bool {
-	name := s
-	if i := strings.LastIndexByte(s, '/'); i >= 0 {
-		prefix := s[:i]
-		name = s[i+1:]
-		if len(prefix) > 253 || !k8sObjectName.MatchString(prefix) {
-			return false
-		}
-	}
-	return len(name) <= 63 && k8sLabelName.MatchString(name)
-}
-
 // UseSecretAsEnv sets environment variables of the task's container from
 // keys of a Kubernetes secret (use_secret_as_env): keyToEnv maps each key
 // of the secret to a variable. The secret's name is a string or a string
 // Channel. Option: [Optional].
 func (t *Task) UseSecretAsEnv(secret any, keyToEnv map[string]string, opts ...Option) *Task {
-	const what = "UseSecretAsEnv"
-	o := t.options(what, opts, "Optional")
-	k := t.kube(what)
-	name, ok := t.k8sName(what, "secret", secret)
-	keys, ok2 := t.keyToEnv(what, "secret", keyToEnv)
-	if ok && ok2 {
-		k.secretEnv = append(k.secretEnv, k8sEnvFrom{name: name, keys: keys, optional: o.optional})
-	}
-	return t
+	return t.useAsEnv("UseSecretAsEnv", "secret", secret, keyToEnv, opts, func(k *k8sSettings) *[]k8sEnvFrom { return &k.secretEnv })
 }
 
 // UseSecretAsVolume mounts a Kubernetes secret at mountPath in the task's
 // container, one file per key (use_secret_as_volume). The secret's name is
 // a string or a string Channel. Option: [Optional].
 func (t *Task) UseSecretAsVolume(secret any, mountPath string, opts ...Option) *Task {
-	const what = "UseSecretAsVolume"
-	o := t.options(what, opts, "Optional")
-	k := t.kube(what)
-	name, ok := t.k8sName(what, "secret", secret)
-	if ok && t.mountPath(k, what, mountPath, "a secret") {
-		k.secretVolumes = append(k.secretVolumes, k8sMount{name: name, mountPath: mountPath, optional: o.optional})
-	}
-	return t
+	return t.useAsVolume("UseSecretAsVolume", "secret", secret, mountPath, opts, func(k *k8sSettings) *[]k8sMount { return &k.secretVolumes })
 }
 
 // UseConfigMapAsEnv sets environment variables of the task's container
 // from keys of a config map (use_config_map_as_env). The config map's name
 // is a string or a string Channel. Option: [Optional].
 func (t *Task) UseConfigMapAsEnv(configMap any, keyToEnv map[string]string, opts ...Option) *Task {
-	const what = "UseConfigMapAsEnv"
-	o := t.options(what, opts, "Optional")
-	k := t.kube(what)
-	name, ok := t.k8sName(what, "config map", configMap)
-	keys, ok2 := t.keyToEnv(what, "config map", keyToEnv)
-	if ok && ok2 {
-		k.configMapEnv = append(k.configMapEnv, k8sEnvFrom{name: name, keys: keys, optional: o.optional})
-	}
-	return t
+	return t.useAsEnv("UseConfigMapAsEnv", "config map", configMap, keyToEnv, opts, func(k *k8sSettings) *[]k8sEnvFrom { return &k.configMapEnv })
 }
 
 // UseConfigMapAsVolume mounts a config map at mountPath in the task's
 // container (use_config_map_as_volume). The config map's name is a string
 // or a string Channel. Option: [Optional].
 func (t *Task) UseConfigMapAsVolume(configMap any, mountPath string, opts ...Option) *Task {
-	const what = "UseConfigMapAsVolume"
+	return t.useAsVolume("UseConfigMapAsVolume", "config map", configMap, mountPath, opts, func(k *k8sSettings) *[]k8sMount { return &k.configMapVolumes })
+}
+
+// useAsEnv is UseSecretAsEnv and UseConfigMapAsEnv: method what, for an
+// object of a kind ("secret", "config map") named by ref, adds the setting
+// to the list of the task's settings that list picks.
+func (t *Task) useAsEnv(what, kind string, ref any, keyToEnv map[string]string, opts []Option, list func(*k8sSettings) *[]k8sEnvFrom) *Task {
 	o := t.options(what, opts, "Optional")
 	k := t.kube(what)
-	name, ok := t.k8sName(what, "config map", configMap)
-	if ok && t.mountPath(k, what, mountPath, "a config map") {
-		k.configMapVolumes = append(k.configMapVolumes, k8sMount{name: name, mountPath: mountPath, optional: o.optional})
+	name, ok := t.k8sName(what, kind, ref)
+	keys, ok2 := t.keyToEnv(what, kind, keyToEnv)
+	if ok && ok2 {
+		l := list(k)
+		*l = append(*l, k8sEnvFrom{name: name, keys: keys, optional: o.optional})
+	}
+	return t
+}
+
+// useAsVolume is UseSecretAsVolume and UseConfigMapAsVolume, as useAsEnv.
+func (t *Task) useAsVolume(what, kind string, ref any, mountPath string, opts []Option, list func(*k8sSettings) *[]k8sMount) *Task {
+	o := t.options(what, opts, "Optional")
+	k := t.kube(what)
+	name, ok := t.k8sName(what, kind, ref)
+	if ok && t.mountPath(k, what, mountPath, "a "+kind) {
+		l := list(k)
+		*l = append(*l, k8sMount{name: name, mountPath: mountPath, optional: o.optional})
 	}
 	return t
 }
@@ -473,7 +287,12 @@ func (t *Task) EnableSharedMemory(size string) *Task {
 // AddNodeSelector makes the task's pod run only on nodes with label
 // key=value (add_node_selector); calls add up.
 func (t *Task) AddNodeSelector(key, value string) *Task {
-	const what = "AddNodeSelector"
+	return t.setLabel("AddNodeSelector", key, value, func(k *k8sSettings) *map[string]string { return &k.nodeSelector })
+}
+
+// setLabel is AddNodeSelector and AddPodLabel: method what checks the label
+// and sets it in the map of the task's settings that labels picks.
+func (t *Task) setLabel(what, key, value string, labels func(*k8sSettings) *map[string]string) *Task {
 	k := t.kube(what)
 	switch {
 	case !validLabelKey(key):
@@ -481,10 +300,11 @@ func (t *Task) AddNodeSelector(key, value string) *Task {
 	case value != "" && (len(value) > 63 || !k8sLabelName.MatchString(value)):
 		t.errorf("", "%s: %q is not a valid label value (letters, digits, '-', '_' and '.', at most 63 characters)", what, value)
 	default:
-		if k.nodeSelector == nil {
-			k.nodeSelector = map[string]string{}
+		m := labels(k)
+		if *m == nil {
+			*m = map[string]string{}
 		}
-		k.nodeSelector[key] = value
+		(*m)[key] = value
 	}
 	return t
 }
@@ -554,20 +374,7 @@ func (t *Task) AddNodeAffinityJSON(affinity any) *Task {
 
 // AddPodLabel puts a label on the task's pod (add_pod_label).
 func (t *Task) AddPodLabel(key, value string) *Task {
-	const what = "AddPodLabel"
-	k := t.kube(what)
-	switch {
-	case !validLabelKey(key):
-		t.errorf("", "%s: %q is not a valid label key", what, key)
-	case value != "" && (len(value) > 63 || !k8sLabelName.MatchString(value)):
-		t.errorf("", "%s: %q is not a valid label value (letters, digits, '-', '_' and '.', at most 63 characters)", what, value)
-	default:
-		if k.labels == nil {
-			k.labels = map[string]string{}
-		}
-		k.labels[key] = value
-	}
-	return t
+	return t.setLabel("AddPodLabel", key, value, func(k *k8sSettings) *map[string]string { return &k.labels })
 }
 
 // AddPodAnnotation puts an annotation on the task's pod
@@ -645,235 +452,6 @@ func (t *Task) UseFieldPathAsEnv(env, fieldPath string) *Task {
 		k.fieldPaths = append(k.fieldPaths, k8sFieldPath{env: env, fieldPath: fieldPath})
 	}
 	return t
-}
-
-// kubeConfig is the task's entry of the platform spec (a
-// KubernetesExecutorConfig as JSON), nil when it has no settings. Channels
-// are resolved in the task's group, as its inputs are.
-func (c *compiler) kubeConfig(t *Task) map[string]any {
-	k := t.k8s
-	if k == nil {
-		if t.def.kubeBase == nil {
-			return nil
-		}
-		k = &k8sSettings{}
-	}
-	param := func(what string, v k8sValue) (any, bool) {
-		if v.ch == nil {
-			return map[string]any{"runtimeValue": map[string]any{"constant": v.constant}}, true
-		}
-		n := len(c.errs)
-		r, ok := c.resolve(*v.ch, t.group, t, "")
-		if !ok {
-			for _, e := range c.errs[n:] {
-				e.Msg = what + ": " + e.Msg
-			}
-			return nil, false
-		}
-		return c.paramRef(t.group, r, t), true
-	}
-	// named sets <field>Parameter, and the deprecated <field> for a
-	// constant name.
-	named := func(entry map[string]any, field, what string, v k8sValue) bool {
-		p, ok := param(what, v)
-		if !ok {
-			return false
-		}
-		entry[field+"Parameter"] = p
-		if v.ch == nil {
-			entry[field] = v.constant
-		}
-		return true
-	}
-	m := map[string]any{}
-	add := func(key string, entry any) { m[key] = append(asList(m[key]), entry) }
-	for _, x := range k.secretVolumes {
-		e := map[string]any{"mountPath": x.mountPath, "optional": x.optional}
-		if named(e, "secretName", "UseSecretAsVolume", x.name) {
-			add("secretAsVolume", e)
-		}
-	}
-	for _, x := range k.secretEnv {
-		e := map[string]any{"keyToEnv": keyToEnvJSON("secretKey", x.keys), "optional": x.optional}
-		if named(e, "secretName", "UseSecretAsEnv", x.name) {
-			add("secretAsEnv", e)
-		}
-	}
-	for _, x := range k.pvcs {
-		e := map[string]any{"mountPath": x.mountPath}
-		if x.subPath != "" {
-			e["subPath"] = x.subPath
-		}
-		p, ok := param("MountPVC", x.name)
-		if !ok {
-			continue
-		}
-		e["pvcNameParameter"] = p
-		// The deprecated pvc_reference oneof mirrors the parameter.
-		switch ip, _ := p.(*spec.InputParameter); {
-		case x.name.ch == nil:
-			e["constant"] = x.name.constant
-		case ip != nil && ip.TaskOutputParameter != nil:
-			e["taskOutputParameter"] = ip.TaskOutputParameter
-		case ip != nil && ip.ComponentInputParameter != "" && ip.ParameterExpressionSelector == "":
-			e["componentInputParameter"] = ip.ComponentInputParameter
-		}
-		add("pvcMount", e)
-	}
-	if len(k.nodeSelector) > 0 || k.nodeSelectorJSON != nil {
-		ns := map[string]any{}
-		if len(k.nodeSelector) > 0 {
-			ns["labels"] = k.nodeSelector
-		}
-		if k.nodeSelectorJSON != nil {
-			if p, ok := param("AddNodeSelectorJSON", *k.nodeSelectorJSON); ok {
-				ns["nodeSelectorJson"] = p
-			}
-		}
-		m["nodeSelector"] = ns
-	}
-	if len(k.labels)+len(k.annotations) > 0 {
-		pm := map[string]any{}
-		if len(k.labels) > 0 {
-			pm["labels"] = k.labels
-		}
-		if len(k.annotations) > 0 {
-			pm["annotations"] = k.annotations
-		}
-		m["podMetadata"] = pm
-	}
-	for _, x := range k.pullSecrets {
-		e := map[string]any{}
-		if named(e, "secretName", "SetImagePullSecrets", x) {
-			add("imagePullSecret", e)
-		}
-	}
-	if k.pullPolicy != "" {
-		m["imagePullPolicy"] = k.pullPolicy
-	}
-	for _, x := range k.configMapVolumes {
-		e := map[string]any{"mountPath": x.mountPath, "optional": x.optional}
-		if named(e, "configMapName", "UseConfigMapAsVolume", x.name) {
-			add("configMapAsVolume", e)
-		}
-	}
-	for _, x := range k.configMapEnv {
-		e := map[string]any{"keyToEnv": keyToEnvJSON("configMapKey", x.keys), "optional": x.optional}
-		if named(e, "configMapName", "UseConfigMapAsEnv", x.name) {
-			add("configMapAsEnv", e)
-		}
-	}
-	if k.deadline > 0 {
-		// int64 fields are strings in protobuf JSON.
-		m["activeDeadlineSeconds"] = strconv.FormatInt(k.deadline, 10)
-	}
-	for _, x := range k.fieldPaths {
-		add("fieldPathAsEnv", map[string]any{"name": x.env, "fieldPath": x.fieldPath})
-	}
-	for _, x := range k.tolerations {
-		e := map[string]any{}
-		if x.json != nil {
-			p, ok := param("AddTolerationJSON", *x.json)
-			if !ok {
-				continue
-			}
-			e["tolerationJson"] = p
-		} else {
-			for f, v := range map[string]string{"key": x.tol.Key, "operator": x.tol.Operator, "value": x.tol.Value, "effect": x.tol.Effect} {
-				if v != "" {
-					e[f] = v
-				}
-			}
-			if x.tol.Seconds != nil {
-				e["tolerationSeconds"] = strconv.FormatInt(*x.tol.Seconds, 10)
-			}
-		}
-		add("tolerations", e)
-	}
-	for _, x := range k.nodeAffinity {
-		if p, ok := param("AddNodeAffinityJSON", x); ok {
-			add("nodeAffinity", map[string]any{"nodeAffinityJson": p})
-		}
-	}
-	if sm := k.sharedMemory; sm != nil {
-		e := map[string]any{"volumeName": sm.volume}
-		if sm.sizeLimit != "" {
-			e["size"] = sm.sizeLimit
-		}
-		m["enabledSharedMemory"] = e
-	}
-	for _, x := range k.emptyDirs {
-		e := map[string]any{"volumeName": x.volume, "mountPath": x.mountPath}
-		if x.medium != "" {
-			e["medium"] = x.medium
-		}
-		if x.sizeLimit != "" {
-			e["sizeLimit"] = x.sizeLimit
-		}
-		add("emptyDirMounts", e)
-	}
-	// The platform spec holds JSON: turn the structs in it into maps.
-	b, err := json.Marshal(m)
-	if err != nil {
-		panic(err)
-	}
-	var own map[string]any
-	if err := json.Unmarshal(b, &own); err != nil {
-		panic(err)
-	}
-	out := mergeKube(t.def.kubeBase, own)
-	if len(out) == 0 {
-		return nil
-	}
-	return out
-}
-
-// mergeKube adds a task's own settings to those of the component file it
-// runs: lists are joined, the labels of maps merged, other fields replaced.
-func mergeKube(base, own map[string]any) map[string]any {
-	if base == nil {
-		return own
-	}
-	out := *cloneJSON(&base)
-	for k, v := range own {
-		switch b := out[k].(type) {
-		case []any:
-			if l, ok := v.([]any); ok {
-				out[k] = append(b, l...)
-				continue
-			}
-		case map[string]any:
-			if m, ok := v.(map[string]any); ok {
-				for kk, vv := range m {
-					bm, ok1 := b[kk].(map[string]any)
-					vm, ok2 := vv.(map[string]any)
-					if ok1 && ok2 {
-						for x, y := range vm {
-							bm[x] = y
-						}
-						continue
-					}
-					b[kk] = vv
-				}
-				continue
-			}
-		}
-		out[k] = v
-	}
-	return out
-}
-
-func asList(v any) []any {
-	l, _ := v.([]any)
-	return l
-}
-
-func keyToEnvJSON(keyField string, keys [][2]string) []any {
-	var l []any
-	for _, kv := range keys {
-		l = append(l, map[string]any{keyField: kv[0], "envVar": kv[1]})
-	}
-	return l
 }
 
 // CreatePVC creates a PersistentVolumeClaim for later tasks to mount with
