@@ -30,19 +30,19 @@ type Config struct {
 	Timeout time.Duration
 }
 
-// logBuf is a Log writer safe for the executor's goroutines.
-type logBuf struct {
+// LogBuf is a job Log writer safe for the executor's goroutines.
+type LogBuf struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *logBuf) Write(p []byte) (int, error) {
+func (l *LogBuf) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *logBuf) String() string {
+func (l *LogBuf) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
@@ -57,9 +57,9 @@ func Run(t *testing.T, cfg Config) {
 		cfg.Dir = func(t *testing.T) string { return t.TempDir() }
 	}
 	n := 0
-	job := func(t *testing.T, script string, env ...string) (*executor.Job, *logBuf) {
+	job := func(t *testing.T, script string, env ...string) (*executor.Job, *LogBuf) {
 		n++
-		log := &logBuf{}
+		log := &LogBuf{}
 		return &executor.Job{
 			RunID: "conformance", TaskID: strings.ReplaceAll(t.Name(), "/", "-"),
 			Image: cfg.Image, Argv: []string{"sh", "-c", script, "sh"},
@@ -173,7 +173,7 @@ func Run(t *testing.T, cfg Config) {
 	t.Run("Concurrent", func(t *testing.T) {
 		e := cfg.New(t)
 		var wg sync.WaitGroup
-		logs := make([]*logBuf, 4)
+		logs := make([]*LogBuf, 4)
 		for i := range logs {
 			j, log := job(t, `echo "job $0"`)
 			j.Argv[3] = string(rune('a' + i))

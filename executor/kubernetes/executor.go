@@ -188,7 +188,7 @@ func (e *Executor) Run(ctx context.Context, job *executor.Job) (*executor.Result
 	}
 	logs := e.streamLogs(pod.Name, job.Log)
 	defer logs.stop()
-	warnings := &podWarnings{e: e, pod: pod.Name, w: job.Log, seen: map[string]bool{}}
+	warnings := &podWarnings{e: e, pod: pod.Name, w: job.Log, seen: map[string]bool{}, next: time.Now().Add(pendingQuiet)}
 	seen := false
 	startBy := time.Now().Add(e.startTimeout())
 	for {
@@ -221,6 +221,8 @@ func (e *Executor) Run(ctx context.Context, job *executor.Job) (*executor.Result
 			warnings.check(ctx)
 		}
 		if cur.Status.Phase == corev1.PodPending && time.Now().After(startBy) {
+			warnings.next = time.Time{}
+			warnings.check(ctx)
 			e.deletePod(pod.Name)
 			reason := pendingReason(cur)
 			if warnings.last != "" {
@@ -248,9 +250,14 @@ func (e *Executor) startTimeout() time.Duration {
 	return 10 * time.Minute
 }
 
-// podWarnings reports the Warning events of a pending pod (failed
-// scheduling, a volume that cannot be mounted, ...) to the step's log as
-// they come, so that a step that waits says why.
+// pendingQuiet is how long a pod may be pending before its Warning events
+// go to the step's log: a pod that starts soon keeps its log to itself
+// (some clusters warn about every pod, e.g. MissingClusterDNS).
+var pendingQuiet = 10 * time.Second
+
+// podWarnings reports the Warning events of a pod pending for a while
+// (failed scheduling, a volume that cannot be mounted, ...) to the step's
+// log as they come, so that a step that waits says why.
 type podWarnings struct {
 	e        *Executor
 	pod      string

@@ -1,11 +1,9 @@
 package kubernetes
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/sluicehq/sluice/executor"
+	"github.com/sluicehq/sluice/executor/executortest"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -24,22 +23,7 @@ import (
 // real cluster cannot be made to take on demand; the behaviour on a real
 // cluster is covered by the executor conformance suite there.
 
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuf = executortest.LogBuf
 
 func newFake(t *testing.T, objs ...runtime.Object) (*Executor, *fake.Clientset) {
 	t.Helper()
@@ -294,6 +278,8 @@ func TestPendingTooLongFails(t *testing.T) {
 // A pending pod's Warning events reach the step's log as they come, and the
 // newest one says why in the start timeout's error.
 func TestPendingPodWarningsReachTheLog(t *testing.T) {
+	defer func(q time.Duration) { pendingQuiet = q }(pendingQuiet)
+	pendingQuiet = 0
 	e, cs := newFake(t)
 	e.StartTimeout = 3 * time.Second
 	log := &syncBuf{}
@@ -333,5 +319,32 @@ func TestPendingPodWarningsReachTheLog(t *testing.T) {
 	}
 	if strings.Contains(got, "not ours") || strings.Count(got, "Insufficient cpu") != 1 {
 		t.Errorf("log %q: another pod's event, or one reported twice", got)
+	}
+}
+
+// A pod that starts within pendingQuiet keeps its log to itself, though
+// the cluster warned about it (this machine's kubelet warns about every pod).
+func TestEarlyWarningsStayOutOfTheLog(t *testing.T) {
+	e, cs := newFake(t)
+	log := &syncBuf{}
+	ch := start(e, context.Background(), testJob(log))
+	p := waitPod(t, cs)
+	_, err := cs.CoreV1().Events("steps").Create(context.Background(), &corev1.Event{
+		ObjectMeta:     metav1.ObjectMeta{Name: "dns", Namespace: "steps"},
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: p.Name, Namespace: "steps"},
+		Type:           corev1.EventTypeWarning, Reason: "MissingClusterDNS", Message: "kubelet does not have ClusterDNS IP configured", Count: 1,
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	setStatus(t, cs, p, corev1.PodStatus{Phase: corev1.PodPending})
+	time.Sleep(100 * time.Millisecond)
+	setStatus(t, cs, p, corev1.PodStatus{Phase: corev1.PodSucceeded, ContainerStatuses: []corev1.ContainerStatus{
+		{Name: ContainerName, State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0}}}}})
+	if r := wait(t, ch); r.err != nil {
+		t.Fatal(r.err)
+	}
+	if strings.Contains(log.String(), "MissingClusterDNS") {
+		t.Errorf("log %q holds a warning of a pod that started at once", log)
 	}
 }
