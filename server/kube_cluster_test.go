@@ -31,21 +31,12 @@ func TestClusterServerKilledWhilePodsRun(t *testing.T) {
 	cs := kubetest.Client(t)
 	storeURL := artifacttest.ExternalOrInProcess(t, "sluice-restart", "restart")
 	ctx := context.Background()
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "sluice-test-restart-s3"}, StringData: map[string]string{
-		"AWS_ACCESS_KEY_ID": os.Getenv("AWS_ACCESS_KEY_ID"), "AWS_SECRET_ACCESS_KEY": os.Getenv("AWS_SECRET_ACCESS_KEY"),
-		"AWS_EC2_METADATA_DISABLED": "true"}}
-	_ = cs.CoreV1().Secrets("default").Delete(ctx, secret.Name, metav1.DeleteOptions{})
-	if _, err := cs.CoreV1().Secrets("default").Create(ctx, secret, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cs.CoreV1().Secrets("default").Delete(context.Background(), secret.Name, metav1.DeleteOptions{})
-	})
+	secret := kubetest.S3Secret(t, cs, "default", "sluice-test-restart-s3")
 
 	addr, data := freeAddr(t), t.TempDir()
 	args := []string{"--executor", "kubernetes", "--kubeconfig", kubeconfig, "--namespace", "default",
 		"--launcher-image", "docker.io/library/sluice:latest", "--artifacts", storeURL,
-		"--artifacts-secret", secret.Name, "--pod-host-network", "--keep-pods", "1h"}
+		"--artifacts-secret", secret, "--pod-host-network", "--keep-pods", "1h"}
 	srv := startServer(t, addr, data, args...)
 	c := &client{t: t, base: "http://" + addr}
 	// Four squares that take 8 s each, at most three at a time, then a sum.
@@ -151,20 +142,11 @@ func TestClusterTerminateDeletesPods(t *testing.T) {
 	cs := kubetest.Client(t)
 	storeURL := artifacttest.ExternalOrInProcess(t, "sluice-cancel", "cancel")
 	ctx := context.Background()
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "sluice-test-cancel-s3"}, StringData: map[string]string{
-		"AWS_ACCESS_KEY_ID": os.Getenv("AWS_ACCESS_KEY_ID"), "AWS_SECRET_ACCESS_KEY": os.Getenv("AWS_SECRET_ACCESS_KEY"),
-		"AWS_EC2_METADATA_DISABLED": "true"}}
-	_ = cs.CoreV1().Secrets("default").Delete(ctx, secret.Name, metav1.DeleteOptions{})
-	if _, err := cs.CoreV1().Secrets("default").Create(ctx, secret, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cs.CoreV1().Secrets("default").Delete(context.Background(), secret.Name, metav1.DeleteOptions{})
-	})
+	secret := kubetest.S3Secret(t, cs, "default", "sluice-test-cancel-s3")
 	addr := freeAddr(t)
 	startServer(t, addr, t.TempDir(), "--executor", "kubernetes", "--kubeconfig", kubeconfig, "--namespace", "default",
 		"--launcher-image", "docker.io/library/sluice:latest", "--artifacts", storeURL,
-		"--artifacts-secret", secret.Name, "--pod-host-network")
+		"--artifacts-secret", secret, "--pod-host-network")
 	c := &client{t: t, base: "http://" + addr}
 	id := c.submit(fanout(3, "300"))
 	selector := metav1.ListOptions{LabelSelector: kexec.LabelRun + "=" + id}

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sluicehq/sluice/artifact/artifacttest"
+	"github.com/sluicehq/sluice/internal/kubetest"
 )
 
 // TestClusterServerInCluster runs `sluice server` itself as a pod, the way
@@ -43,12 +44,7 @@ func TestClusterServerInCluster(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
 	applyRBAC(t, cs, ns)
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "sluice-s3"}, StringData: map[string]string{
-		"AWS_ACCESS_KEY_ID": os.Getenv("AWS_ACCESS_KEY_ID"), "AWS_SECRET_ACCESS_KEY": os.Getenv("AWS_SECRET_ACCESS_KEY"),
-		"AWS_EC2_METADATA_DISABLED": "true"}}
-	if _, err := cs.CoreV1().Secrets(ns).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	secret := kubetest.S3Secret(t, cs, ns, "sluice-s3")
 	// The server pod shares the node's network, so the test reaches it on
 	// loopback; the local cluster has no service proxy, so the API server's
 	// in-cluster address is given as the node's.
@@ -67,11 +63,11 @@ func TestClusterServerInCluster(t *testing.T) {
 				Name: "server", Image: "docker.io/library/sluice:latest", ImagePullPolicy: corev1.PullNever,
 				Command: []string{"/sluice", "server", "--addr", addr, "--data", "/data", "--no-examples",
 					"--executor", "kubernetes", "--launcher-image", "docker.io/library/sluice:latest",
-					"--artifacts", storeURL, "--artifacts-secret", secret.Name,
+					"--artifacts", storeURL, "--artifacts-secret", secret,
 					"--step-service-account", "sluice-steps", "--pod-host-network", "--keep-pods", "10m"},
 				Env: []corev1.EnvVar{{Name: "KUBERNETES_SERVICE_HOST", Value: "127.0.0.1"}, {Name: "KUBERNETES_SERVICE_PORT", Value: "6443"},
 					{Name: "TMPDIR", Value: "/tmp"}},
-				EnvFrom:      []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: secret.Name}}}},
+				EnvFrom:      []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: secret}}}},
 				VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: "/data"}, {Name: "tmp", MountPath: "/tmp"}},
 			}},
 			Volumes: []corev1.Volume{{Name: "data", VolumeSource: empty}, {Name: "tmp", VolumeSource: empty}},

@@ -11,13 +11,13 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/sluicehq/sluice/artifact"
 	"github.com/sluicehq/sluice/artifact/artifacttest"
 	"github.com/sluicehq/sluice/engine"
+	"github.com/sluicehq/sluice/internal/kubetest"
 	"github.com/sluicehq/sluice/launcher"
 	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/spec"
@@ -148,17 +148,11 @@ func TestClusterPipelines(t *testing.T) {
 	}
 	defer st.Close()
 	ctx := context.Background()
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "sluice-test-s3"}, StringData: map[string]string{
-		"AWS_ACCESS_KEY_ID": os.Getenv("AWS_ACCESS_KEY_ID"), "AWS_SECRET_ACCESS_KEY": os.Getenv("AWS_SECRET_ACCESS_KEY"),
-		"AWS_EC2_METADATA_DISABLED": "true"}}
-	cs.CoreV1().Secrets("default").Delete(ctx, secret.Name, metav1.DeleteOptions{})
-	if _, err := cs.CoreV1().Secrets("default").Create(ctx, secret, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	secret := kubetest.S3Secret(t, cs, "default", "sluice-test-s3")
 	ex := &Executor{
 		Client: cs,
 		Pod: PodOptions{Namespace: "default", LauncherImage: "docker.io/library/sluice:latest", ImagePullPolicy: "Never",
-			EnvFromSecret: secret.Name, HostNetwork: true},
+			EnvFromSecret: secret, HostNetwork: true},
 		StoreURL:     storeURL,
 		KeepFinished: time.Hour, // counted below, then deleted
 		StartTimeout: 90 * time.Second,

@@ -6,9 +6,12 @@
 package kubetest
 
 import (
+	"context"
 	"os"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -38,4 +41,21 @@ func Client(t testing.TB) kubernetes.Interface {
 		t.Fatal(err)
 	}
 	return cs
+}
+
+// S3Secret creates (or replaces) the secret name in namespace ns holding
+// the AWS credentials of the test's environment, as `--artifacts-secret`
+// gives them to step pods, and deletes it when the test ends.
+func S3Secret(t testing.TB, cs kubernetes.Interface, ns, name string) string {
+	t.Helper()
+	ctx := context.Background()
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name}, StringData: map[string]string{
+		"AWS_ACCESS_KEY_ID": os.Getenv("AWS_ACCESS_KEY_ID"), "AWS_SECRET_ACCESS_KEY": os.Getenv("AWS_SECRET_ACCESS_KEY"),
+		"AWS_EC2_METADATA_DISABLED": "true"}}
+	_ = cs.CoreV1().Secrets(ns).Delete(ctx, name, metav1.DeleteOptions{})
+	if _, err := cs.CoreV1().Secrets(ns).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cs.CoreV1().Secrets(ns).Delete(context.Background(), name, metav1.DeleteOptions{}) })
+	return name
 }
