@@ -95,7 +95,7 @@ func TestRunReportsExitCodeStreamsLogAndDeletesPod(t *testing.T) {
 	log := &syncBuf{}
 	ch := start(e, context.Background(), testJob(log))
 	p := waitPod(t, cs)
-	if got := p.Spec.Containers[0].Command[:3]; strings.Join(got, " ") != "/sluice/sluice launch --" {
+	if got := p.Spec.Containers[0].Command[:2]; strings.Join(got, " ") != "/sluice/sluice-launch --" {
 		t.Errorf("command %v", got)
 	}
 	env := map[string]string{}

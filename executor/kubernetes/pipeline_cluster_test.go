@@ -347,7 +347,7 @@ func installLauncherOnNodes(t *testing.T, cs kubernetes.Interface) string {
 	})
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		if fi, err := os.Stat(filepath.Join(dir, "sluice")); err == nil && fi.Mode()&0o111 != 0 {
+		if fi, err := os.Stat(filepath.Join(dir, launcher.BinaryName)); err == nil && fi.Mode()&0o111 != 0 {
 			return dir
 		}
 		if time.Now().After(deadline) {

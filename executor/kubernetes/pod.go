@@ -11,6 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/sluicehq/sluice/launcher"
 )
 
 // Labels and annotations Sluice puts on its pods.
@@ -23,7 +25,8 @@ const (
 	AnnotationTask  = "sluice.dev/task-id"
 	AnnotationImage = "sluice.dev/image"
 
-	// launcherDir is where the init container puts the sluice binary.
+	// launcherDir is where the init container puts the launcher binary
+	// (launcher.BinaryName).
 	launcherDir = "/sluice"
 	// ContainerName is the step's container.
 	ContainerName = "main"
@@ -54,12 +57,12 @@ type Step struct {
 // PodOptions are the cluster-wide settings of the executor.
 type PodOptions struct {
 	Namespace string
-	// LauncherImage holds the sluice binary at /sluice; an init container
-	// copies it into the pod.
+	// LauncherImage holds the launcher binary at /sluice-launch
+	// (launcher.BinaryName); an init container copies it into the pod.
 	LauncherImage string
 	// LauncherHostPath, when set, is a directory on every node holding the
-	// sluice binary (DIR/sluice). Pods mount it read-only and need no init
-	// container: one container start less per step. The binary must be the
+	// launcher binary (DIR/sluice-launch). Pods mount it read-only and need
+	// no init container: one container start less per step. The binary must be the
 	// server's own version (the launch description's protocol is checked).
 	LauncherHostPath string
 	// ServiceAccount runs the step pods (default: the namespace's default).
@@ -210,12 +213,12 @@ func BuildPod(s *Step, o PodOptions) (*corev1.Pod, error) {
 	if set.NodeAffinity != nil {
 		affinity = &corev1.Affinity{NodeAffinity: set.NodeAffinity}
 	}
-	command := append([]string{launcherDir + "/sluice", "launch", "--"}, s.Argv...)
+	command := append([]string{launcherDir + "/" + launcher.BinaryName, "--"}, s.Argv...)
 	initContainers := []corev1.Container{{
 		Name: "sluice-launcher", Image: o.LauncherImage, ImagePullPolicy: o.ImagePullPolicy,
-		// The launcher image has the binary at /sluice: the shared volume
-		// goes elsewhere there.
-		Command:      []string{"/sluice", "launch", "install", "/sluice-bin/sluice"},
+		// The launcher image has /sluice (the full binary) and
+		// /sluice-launch: the shared volume goes elsewhere there.
+		Command:      []string{"/" + launcher.BinaryName, "install", "/sluice-bin/" + launcher.BinaryName},
 		VolumeMounts: []corev1.VolumeMount{{Name: "sluice-launcher", MountPath: "/sluice-bin"}},
 	}}
 	if o.LauncherHostPath != "" {

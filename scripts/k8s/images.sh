@@ -2,7 +2,8 @@
 # Builds the local cluster's images as docker-archive tarballs in $RUN/images:
 #   registry.k8s.io/pause:3.10      the pod sandbox (scripts/k8s/pause)
 #   busybox:1.36, alpine            a static busybox (Debian busybox-static)
-#   sluice:latest                   the sluice binary at /sluice (the launcher image)
+#   sluice:latest                   the sluice binary at /sluice, the launcher at
+#                                   /sluice-launch (the launcher image)
 #   python:3.9/3.10/3.11/3.12       Debian's python3 with its libraries and busybox,
 #                                   for lightweight Python components
 set -euo pipefail
@@ -24,7 +25,7 @@ busybox_into "$R/busybox"
 CMD='["sh"]' "$HERE/make-image.sh" "$R/busybox" "$OUT/busybox.tar" docker.io/library/busybox:1.36 docker.io/library/busybox:latest docker.io/library/alpine:latest
 
 mkdir -p "$R/sluice"
-(cd "$REPO" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$R/sluice/sluice" ./cmd/sluice)
+(cd "$REPO" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$R/sluice/" ./cmd/sluice ./cmd/sluice-launch)
 ENTRYPOINT='["/sluice"]' "$HERE/make-image.sh" "$R/sluice" "$OUT/sluice.tar" docker.io/library/sluice:latest
 
 # Python: the interpreter, the shared libraries it links and its standard

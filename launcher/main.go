@@ -1,0 +1,130 @@
+package launcher
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/sluicehq/sluice/artifact"
+	"github.com/sluicehq/sluice/pyruntime"
+)
+
+// ExitLaunchFailed is the exit code of the in-pod launcher when the
+// launcher itself failed (staging, outputs), as opposed to the step's
+// command.
+const ExitLaunchFailed = 125
+
+// EnvLaunch holds the launch description (LaunchSpec as JSON).
+const EnvLaunch = "SLUICE_LAUNCH"
+
+// BinaryName is the in-pod launcher's own small binary (cmd/sluice-launch):
+// the launcher image has it at /BinaryName, and pods run it from their
+// launcher volume. It links the launcher and the artifact stores only, so
+// it starts at once in a fresh container (the full sluice binary compiles
+// its Graphviz WebAssembly module at start-up, 1.5 s without a warm cache).
+const BinaryName = "sluice-launch"
+
+// Main is the in-pod launcher's command line, for `sluice-launch` and
+// `sluice launch`:
+//
+//	-- COMMAND [ARG...]   run a step: stage inputs, run it, upload outputs
+//	install DEST          copy this binary to DEST (the init container)
+//
+// It returns the exit code: the command's, or ExitLaunchFailed (with one
+// line on stderr) when the launcher failed, or 2 for a usage error.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "--" {
+		args = args[1:]
+	} else if len(args) == 2 && args[0] == "install" {
+		if err := InstallSelf(args[1]); err != nil {
+			fmt.Fprintf(stderr, "sluice: launch install: %v\n", oneLine(err.Error()))
+			return ExitLaunchFailed
+		}
+		return 0
+	}
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "sluice: launch: requires at least 1 arg: -- COMMAND [ARG...], or install DEST")
+		return 2
+	}
+	code, err := launchFromEnv(ctx, args, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "sluice: launch: %s\n", oneLine(err.Error()))
+		return ExitLaunchFailed
+	}
+	return code
+}
+
+// launchFromEnv runs argv as the step $SLUICE_LAUNCH describes, with the
+// artifact store $SLUICE_ARTIFACTS names.
+func launchFromEnv(ctx context.Context, argv []string, stdout io.Writer) (int, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	raw := os.Getenv(EnvLaunch)
+	if raw == "" {
+		return -1, fmt.Errorf("$%s is not set", EnvLaunch)
+	}
+	var ls LaunchSpec
+	if err := json.Unmarshal([]byte(raw), &ls); err != nil {
+		return -1, fmt.Errorf("$%s: %v", EnvLaunch, err)
+	}
+	storeURL := os.Getenv(EnvArtifacts)
+	if storeURL == "" {
+		return -1, fmt.Errorf("$%s is not set", EnvArtifacts)
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st, err := artifact.Open(ctx, storeURL)
+	if err != nil {
+		return -1, err
+	}
+	defer st.Close()
+	pp, err := pyruntime.Install(filepath.Join(os.TempDir(), "sluice-pyruntime"))
+	if err != nil {
+		return -1, err
+	}
+	env := pyruntime.PythonPathEnv([]string{"PYTHONPATH=" + os.Getenv("PYTHONPATH")}, pp)
+	return Launch(ctx, &ls, st, argv, env, stdout)
+}
+
+// InstallSelf copies the running executable to dest, atomically: a binary
+// that pods are running from is replaced, never rewritten in place.
+func InstallSelf(dest string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	in, err := os.Open(self)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		return err
+	}
+	out, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+"-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(out.Name()) // if anything below fails
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Chmod(0o755); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Rename(out.Name(), dest)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
