@@ -58,11 +58,11 @@ type KubernetesConfig struct {
 	// Namespace is where step pods run (SLUICE_NAMESPACE; default: the
 	// server's own namespace in a cluster, else "default").
 	Namespace string
-	// LauncherImage holds the sluice binary at /sluice, copied into each
+	// LauncherImage holds the launcher binary at /sluice-launch, copied into each
 	// pod by an init container (SLUICE_LAUNCHER_IMAGE, default sluice:latest).
 	LauncherImage string
-	// LauncherHostPath is a directory on every node holding the sluice
-	// binary; pods mount it instead of copying the binary in from
+	// LauncherHostPath is a directory on every node holding the launcher
+	// binary (sluice-launch); pods mount it instead of copying the binary in from
 	// LauncherImage (SLUICE_LAUNCHER_HOST_PATH).
 	LauncherHostPath string
 	// ServiceAccount runs the step pods (SLUICE_STEP_SERVICE_ACCOUNT).
