@@ -370,10 +370,8 @@ func exitCode(p *corev1.Pod) (int, error) {
 			return 0, fmt.Errorf("pod %s: init container %s failed (%s, exit code %d): %s", p.Name, cs.Name, t.Reason, t.ExitCode, t.Message)
 		}
 	}
-	for _, cs := range p.Status.ContainerStatuses {
-		if cs.Name == ContainerName && cs.State.Terminated != nil {
-			return int(cs.State.Terminated.ExitCode), nil
-		}
+	if m := mainStatus(p); m != nil && m.State.Terminated != nil {
+		return int(m.State.Terminated.ExitCode), nil
 	}
 	if p.Status.Phase == corev1.PodSucceeded {
 		return 0, nil
