@@ -121,6 +121,11 @@ func TestClusterServerKilledWhilePodsRun(t *testing.T) {
 			t.Errorf("server %d printed the secret key", i+1)
 		}
 	}
+	// The steps are the pods' processes, not the server's: on this single
+	// node they show in /proc, and the restarted server must leave them be.
+	if out := srv2.Stdout.(*bytes.Buffer).String(); strings.Contains(out, "killed processes") {
+		t.Errorf("the restarted server killed the pods' processes:\n%s", out)
+	}
 	st, err := store.Open(ctx, filepath.Join(data, "sluice.db"))
 	if err != nil {
 		t.Fatal(err)

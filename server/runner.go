@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/engine"
+	"github.com/sluicehq/sluice/executor"
 	"github.com/sluicehq/sluice/executor/local"
 	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/spec"
@@ -53,15 +54,29 @@ func (r *Runner) Start(ctx context.Context) error {
 		return fmt.Errorf("recover runs: %w", err)
 	}
 	// Steps started by a previous life of the server must not run beside
-	// their retries.
-	if n := local.KillOrphans(ids); n > 0 {
-		r.logger().Warn("killed processes left by a previous server", "count", n)
+	// their retries. Steps an executor runs elsewhere (pods) are not this
+	// machine's processes, even when a single-node cluster's containers
+	// show in its /proc: the executor adopts them instead.
+	if !r.remoteSteps() {
+		if n := local.KillOrphans(ids); n > 0 {
+			r.logger().Warn("killed processes left by a previous server", "count", n)
+		}
 	}
 	for _, id := range ids {
 		r.logger().Info("resuming run", "run", id)
 		r.enqueue(id)
 	}
 	return nil
+}
+
+// remoteSteps reports whether the engine's steps run under a remote
+// launcher (the Kubernetes executor), not as the server's own processes.
+func (r *Runner) remoteSteps() bool {
+	if r.Engine == nil || r.Engine.Launcher == nil {
+		return false
+	}
+	rl, ok := r.Engine.Launcher.Executor.(executor.RemoteLauncher)
+	return ok && rl.LaunchesRemotely()
 }
 
 // executing counts the runs executing now.
