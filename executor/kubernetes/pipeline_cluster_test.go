@@ -315,6 +315,24 @@ func TestClusterPipelines(t *testing.T) {
 			}
 		}
 	})
+	// Throughput (reported, not asserted): 16 independent no-op steps, 4 pods
+	// at a time (the engine's parallelism), with the launcher image.
+	t.Run("fanout", func(t *testing.T) {
+		const k = 16
+		var b strings.Builder
+		b.WriteString("pipelineInfo: {name: fan}\nroot:\n  dag:\n    tasks:\n")
+		for i := 0; i < k; i++ {
+			fmt.Fprintf(&b, "      s%d:\n        taskInfo: {name: s%d}\n        componentRef: {name: comp-noop}\n", i, i)
+		}
+		b.WriteString("components:\n  comp-noop: {executorLabel: exec-noop}\ndeploymentSpec:\n  executors:\n    exec-noop:\n      container: {image: docker.io/library/busybox:1.36, command: [\"true\"]}\nschemaVersion: 2.1.0\n")
+		start := time.Now()
+		res := run(t, []byte(b.String()), nil)
+		wall := time.Since(start)
+		if res.State != plan.Succeeded || len(res.Tasks) != k {
+			t.Fatalf("state %s, %d tasks: %s", res.State, len(res.Tasks), res.Error)
+		}
+		t.Logf("kubernetes: %d independent no-op steps, 4 at a time, in %s: %.1f steps/s", k, wall.Round(time.Millisecond), float64(k)/wall.Seconds())
+	})
 }
 
 // installLauncherOnNodes applies deploy/options/launcher-daemonset.yaml with
