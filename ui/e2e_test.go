@@ -388,9 +388,16 @@ func TestBrowserDeleteAndArchive(t *testing.T) {
 		return r.StorageState
 	}
 	action := func(label string) string { return `//div[@class="actions"]/button[text()="` + label + `"]` }
+	// The run page redraws its header's buttons as the run's events come:
+	// find and click the button in one step, in the page, so that a redraw
+	// between finding it and clicking it cannot lose the click.
+	clickAction := func(label string) {
+		t.Helper()
+		waitFor(t, ctx, label+" clicked", `(() => { const b = document.evaluate('`+action(label)+`', document).iterateNext(); if (!b || b.disabled) return false; b.click(); return true })()`, 10*time.Second)
+	}
 	run(t, ctx, chromedp.Navigate(srv.URL+"/runs/"+done))
 	waitFor(t, ctx, "the finished run", q+`(".page-head h1 .st-SUCCEEDED")`, 10*time.Second)
-	run(t, ctx, chromedp.Click(action("Archive")))
+	clickAction("Archive")
 	waitFor(t, ctx, "Restore offered", q+`(".page-head h1 .tag")?.textContent === "archived" && document.evaluate('`+action("Restore")+`', document).iterateNext()`, 10*time.Second)
 	if s := storage(done); s != "ARCHIVED" {
 		t.Fatalf("archived run's storage_state %q", s)
@@ -401,12 +408,12 @@ func TestBrowserDeleteAndArchive(t *testing.T) {
 	waitFor(t, ctx, "the archived view", `location.search === "?archived=1" && `+q+`("main h1").textContent === "Archived runs" && `+q+`('tr[data-id="`+done+`"]') && !`+q+`('tr[data-id="`+busy+`"]')`, 10*time.Second)
 	run(t, ctx, chromedp.Click(`tr[data-id="`+done+`"] a.strong`))
 	waitFor(t, ctx, "the archived run's page", q+`(".page-head h1 .tag")`, 10*time.Second)
-	run(t, ctx, chromedp.Click(action("Restore")))
+	clickAction("Restore")
 	waitFor(t, ctx, "Archive offered again", `!`+q+`(".page-head h1 .tag") && document.evaluate('`+action("Archive")+`', document).iterateNext()`, 10*time.Second)
 	if s := storage(done); s != "AVAILABLE" {
 		t.Fatalf("restored run's storage_state %q", s)
 	}
-	run(t, ctx, chromedp.Click(action("Delete")))
+	clickAction("Delete")
 	confirm("run", `Delete the run "archive me"?`)
 	waitFor(t, ctx, "the run list", `location.pathname === "/runs" && `+q+`('tr[data-id="`+busy+`"]')`, 10*time.Second)
 	gone("deleted run", "/apis/v2beta1/runs/"+done)
@@ -414,7 +421,7 @@ func TestBrowserDeleteAndArchive(t *testing.T) {
 	// A running run: the dialog says it is stopped first.
 	run(t, ctx, chromedp.Navigate(srv.URL+"/runs/"+busy))
 	waitFor(t, ctx, "the running run", q+`(".page-head h1 .st-RUNNING")`, 15*time.Second)
-	run(t, ctx, chromedp.Click(action("Delete")))
+	clickAction("Delete")
 	confirm("running run", "it is stopped first, then deleted")
 	if got := eval[string](t, ctx, q+`("dialog[open] button[type=submit]").textContent`); got != "Stop and delete run" {
 		t.Errorf("confirm button %q", got)
