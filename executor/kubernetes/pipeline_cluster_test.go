@@ -269,16 +269,7 @@ func TestClusterPipelines(t *testing.T) {
 	// Per-step overhead on the cluster (reported, not asserted): a chain
 	// of trivial steps, each a pod whose command takes ~1 ms.
 	const n = 5
-	var b strings.Builder
-	b.WriteString("pipelineInfo: {name: chain}\nroot:\n  dag:\n    tasks:\n")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "      s%d:\n        taskInfo: {name: s%d}\n        componentRef: {name: comp-noop}\n", i, i)
-		if i > 0 {
-			fmt.Fprintf(&b, "        dependentTasks: [s%d]\n", i-1)
-		}
-	}
-	b.WriteString("components:\n  comp-noop: {executorLabel: exec-noop}\ndeploymentSpec:\n  executors:\n    exec-noop:\n      container: {image: docker.io/library/busybox:1.36, command: [\"true\"]}\nschemaVersion: 2.1.0\n")
-	chain := []byte(b.String())
+	chain := noopSteps("chain", n, true)
 	overhead := func(t *testing.T, how string) *engine.Result {
 		start := time.Now()
 		res := run(t, chain, nil)
@@ -319,20 +310,29 @@ func TestClusterPipelines(t *testing.T) {
 	// at a time (the engine's parallelism), with the launcher image.
 	t.Run("fanout", func(t *testing.T) {
 		const k = 16
-		var b strings.Builder
-		b.WriteString("pipelineInfo: {name: fan}\nroot:\n  dag:\n    tasks:\n")
-		for i := 0; i < k; i++ {
-			fmt.Fprintf(&b, "      s%d:\n        taskInfo: {name: s%d}\n        componentRef: {name: comp-noop}\n", i, i)
-		}
-		b.WriteString("components:\n  comp-noop: {executorLabel: exec-noop}\ndeploymentSpec:\n  executors:\n    exec-noop:\n      container: {image: docker.io/library/busybox:1.36, command: [\"true\"]}\nschemaVersion: 2.1.0\n")
 		start := time.Now()
-		res := run(t, []byte(b.String()), nil)
+		res := run(t, noopSteps("fan", k, false), nil)
 		wall := time.Since(start)
 		if res.State != plan.Succeeded || len(res.Tasks) != k {
 			t.Fatalf("state %s, %d tasks: %s", res.State, len(res.Tasks), res.Error)
 		}
 		t.Logf("kubernetes: %d independent no-op steps, 4 at a time, in %s: %.1f steps/s", k, wall.Round(time.Millisecond), float64(k)/wall.Seconds())
 	})
+}
+
+// noopSteps is a pipeline of n busybox `true` steps, each after the one
+// before when chained, else all independent.
+func noopSteps(name string, n int, chained bool) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "pipelineInfo: {name: %s}\nroot:\n  dag:\n    tasks:\n", name)
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "      s%d:\n        taskInfo: {name: s%d}\n        componentRef: {name: comp-noop}\n", i, i)
+		if chained && i > 0 {
+			fmt.Fprintf(&b, "        dependentTasks: [s%d]\n", i-1)
+		}
+	}
+	b.WriteString("components:\n  comp-noop: {executorLabel: exec-noop}\ndeploymentSpec:\n  executors:\n    exec-noop:\n      container: {image: docker.io/library/busybox:1.36, command: [\"true\"]}\nschemaVersion: 2.1.0\n")
+	return []byte(b.String())
 }
 
 // installLauncherOnNodes applies deploy/options/launcher-daemonset.yaml with
