@@ -39,19 +39,19 @@ const BinaryName = "sluice-launch"
 // It returns the exit code: the command's, or ExitLaunchFailed (with one
 // line on stderr) when the launcher failed, or 2 for a usage error.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "--" {
-		args = args[1:]
-	} else if len(args) == 2 && args[0] == "install" {
+	const usage = "sluice: launch: usage: -- COMMAND [ARG...], or install DEST"
+	switch {
+	case len(args) == 2 && args[0] == "install":
 		if err := InstallSelf(args[1]); err != nil {
 			fmt.Fprintf(stderr, "sluice: launch install: %v\n", oneLine(err.Error()))
 			return ExitLaunchFailed
 		}
 		return 0
-	}
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "sluice: launch: requires at least 1 arg: -- COMMAND [ARG...], or install DEST")
+	case len(args) < 2 || args[0] != "--":
+		fmt.Fprintln(stderr, usage)
 		return 2
 	}
+	args = args[1:]
 	code, err := launchFromEnv(ctx, args, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "sluice: launch: %s\n", oneLine(err.Error()))

@@ -26,3 +26,14 @@ func TestLaunchRefusesOtherProtocol(t *testing.T) {
 		}
 	}
 }
+
+// The launcher's command line takes `-- COMMAND...` or `install DEST`,
+// nothing else: a stray word is not run as a command.
+func TestMainUsage(t *testing.T) {
+	for _, args := range [][]string{nil, {"--"}, {"install"}, {"install", "a", "b"}, {"echo", "hi"}} {
+		var stderr strings.Builder
+		if code := Main(context.Background(), args, io.Discard, &stderr); code != 2 || !strings.Contains(stderr.String(), "usage:") {
+			t.Errorf("%q: exit %d, stderr %q", args, code, stderr.String())
+		}
+	}
+}
