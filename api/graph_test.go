@@ -15,7 +15,7 @@ import (
 	"github.com/sluicehq/sluice/spec"
 )
 
-func exampleSpecJSON(t *testing.T, name string) []byte {
+func exampleSpecJSON(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := examples.FS.ReadFile(name + "/pipeline.yaml")
 	if err != nil {
