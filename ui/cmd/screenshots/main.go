@@ -2,16 +2,23 @@
 // docs/: it starts a Sluice server in a temporary directory, runs the demo
 // pipeline twice, and drives headless Chromium through the pages.
 //
-//	go run ./ui/cmd/screenshots [-out docs/screenshots]
+//	go run ./ui/cmd/screenshots [-out docs/screenshots] [-graphs DIR [PIPELINE_FILE...]]
+//
+// With -graphs it also writes, to DIR, each graph at full size: the
+// example pipelines, the demo, a 1,000-iteration ParallelFor and every
+// pipeline file named on the command line (graph-NAME.png), for checking
+// the graph layout by eye.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -23,14 +30,15 @@ import (
 
 func main() {
 	out := flag.String("out", "docs/screenshots", "directory to write the PNG files to")
+	graphs := flag.String("graphs", "", "also write full-size graphs of the example pipelines and of the files named as arguments to this directory")
 	flag.Parse()
-	if err := run(*out); err != nil {
+	if err := run(*out, *graphs, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, "screenshots:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out string) error {
+func run(out, graphs string, files []string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if err := os.MkdirAll(out, 0o755); err != nil {
@@ -86,18 +94,7 @@ func run(out string) error {
 		{"run-details-dark.png", "/runs/" + runs[1] + "?task=report", `document.querySelector("svg.graph g.node.st-SUCCEEDED") && document.querySelector(".artifact")`, true},
 	}
 	for _, s := range shots {
-		scheme := "light"
-		if s.dark {
-			scheme = "dark"
-		}
-		err := chromedp.Do(bctx,
-			chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-				_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-					Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
-				return err
-			}),
-			chromedp.Navigate(srv.URL+s.path))
-		if err != nil {
+		if err := navigate(bctx, srv.URL+s.path, s.dark); err != nil {
 			return err
 		}
 		if err := waitFor(bctx, s.ready); err != nil {
@@ -122,7 +119,101 @@ func run(out string) error {
 		}
 		fmt.Println(filepath.Join(out, s.file))
 	}
-	return srv.Call("POST", "/apis/v2beta1/runs/"+live+":terminate", nil, nil)
+	if err := srv.Call("POST", "/apis/v2beta1/runs/"+live+":terminate", nil, nil); err != nil {
+		return err
+	}
+	if graphs == "" {
+		return nil
+	}
+	return graphShots(bctx, srv, graphs, files)
+}
+
+// graphShots writes the graph of every stored pipeline, of a 1,000-item
+// ParallelFor and of each file to dir, at full size.
+func graphShots(ctx context.Context, srv *uitest.Server, dir string, files []string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	large, err := json.Marshal(uitest.Fanout(1000))
+	if err != nil {
+		return err
+	}
+	if _, err := srv.Upload("parallelfor-1000", large); err != nil {
+		return err
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		name := strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))
+		if _, err := srv.Upload(name, b); err != nil {
+			fmt.Fprintf(os.Stderr, "screenshots: skip %s: %v\n", f, err)
+		}
+	}
+	var list struct {
+		Pipelines []struct {
+			ID   string `json:"pipeline_id"`
+			Name string `json:"display_name"`
+		} `json:"pipelines"`
+	}
+	if err := srv.Call("GET", "/apis/v2beta1/pipelines?page_size=1000", nil, &list); err != nil {
+		return err
+	}
+	for _, p := range list.Pipelines {
+		if err := navigate(ctx, srv.URL+"/pipelines/"+p.ID, false); err != nil {
+			return err
+		}
+		if err := waitFor(ctx, `document.querySelector("svg.graph g.node, svg.graph g.group, .graph-wrap ~ .error, main .error")`); err != nil {
+			return fmt.Errorf("graph of %s: %w", p.Name, err)
+		}
+		// Full size, alone on the page: no zoom, no scroll box, no side panel.
+		err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`(() => {
+			const svg = document.querySelector("svg.graph");
+			if (!svg) return;
+			const vb = svg.viewBox.baseVal;
+			svg.setAttribute("width", vb.width); svg.setAttribute("height", vb.height);
+			document.body.replaceChildren(svg);
+		})()`))
+		if err != nil {
+			return err
+		}
+		time.Sleep(200 * time.Millisecond)
+		png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("svg.graph")))
+		if err != nil {
+			return fmt.Errorf("graph of %s: %w", p.Name, err)
+		}
+		f := filepath.Join(dir, "graph-"+safeName(p.Name)+".png")
+		if err := os.WriteFile(f, png, 0o644); err != nil {
+			return err
+		}
+		fmt.Println(f)
+	}
+	return nil
+}
+
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// navigate opens url in the light or dark colour scheme.
+func navigate(ctx context.Context, url string, dark bool) error {
+	scheme := "light"
+	if dark {
+		scheme = "dark"
+	}
+	return chromedp.Do(ctx,
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+			return err
+		}),
+		chromedp.Navigate(url))
 }
 
 func waitFor(ctx context.Context, expr string) error {
