@@ -2,29 +2,28 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
 	"net/http"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
-	"github.com/goccy/go-graphviz"
-
+	"github.com/sluicehq/sluice/layout"
 	"github.com/sluicehq/sluice/spec"
 )
 
-// The graph route lays a pipeline's DAG out with Graphviz dot (through
-// go-graphviz, WebAssembly, no cgo) and returns boxes and edge paths as
-// JSON for the web UI to draw. The layout is of the pipeline spec, not of
-// a run's task instances: a ParallelFor is one group however many
-// iterations it has, so a 1,000-task run lays out as fast as a 3-task one.
+// The graph route lays a pipeline's DAG out (package layout: a layered
+// layout in pure Go, sub-DAGs, conditions and loops as groups) and returns
+// boxes and edge paths as JSON for the web UI to draw. The layout is of
+// the pipeline spec, not of a run's task instances: a ParallelFor is one
+// group however many iterations it has, so a 1,000-task run lays out as
+// fast as a 3-task one.
 //
 //	GET /apis/sluice/v1/graph?pipeline_version_id=V   (or ?pipeline_id=P: its latest version)
 //	GET /apis/sluice/v1/graph?run_id=R
@@ -69,11 +68,9 @@ type GraphEdge struct {
 	D    string `json:"d"`
 }
 
-// grapher lays out graphs, one at a time (a Graphviz context is not safe
-// for concurrent use), and remembers recent layouts by spec content.
+// grapher lays out graphs and remembers recent layouts by spec content.
 type grapher struct {
 	mu    sync.Mutex
-	gv    *graphviz.Graphviz
 	cache map[[32]byte]*Graph
 	order [][32]byte
 }
@@ -87,7 +84,7 @@ func (s *server) graphRoutes() {
 		if err != nil {
 			return nil, err
 		}
-		return g.layout(r.Context(), raw)
+		return g.layout(raw)
 	}))
 }
 
@@ -122,40 +119,26 @@ func (s *server) graphSpec(r *http.Request) ([]byte, error) {
 	return src.spec, nil
 }
 
-func (g *grapher) layout(ctx context.Context, raw []byte) (*Graph, error) {
+func (g *grapher) layout(raw []byte) (*Graph, error) {
 	key := sha256.Sum256(raw)
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	if c, ok := g.cache[key]; ok {
+	c, ok := g.cache[key]
+	g.mu.Unlock()
+	if ok {
 		return c, nil
 	}
 	p, err := loadSpecValue(raw, "pipeline_spec")
 	if err != nil {
 		return nil, err
 	}
-	b := newGraphBuilder(p.Spec)
-	dot := b.dot()
-	out := &Graph{Nodes: []GraphNode{}, Groups: []GraphNode{}, Edges: []GraphEdge{},
-		Info: GraphPipInfo{Name: p.Spec.PipelineInfo.Name, Description: p.Spec.PipelineInfo.Description}}
-	if len(b.nodes) > 0 {
-		if g.gv == nil {
-			if g.gv, err = graphviz.New(ctx); err != nil {
-				return nil, fmt.Errorf("start graphviz: %w", err)
-			}
-		}
-		gr, err := graphviz.ParseBytes([]byte(dot))
-		if err != nil {
-			return nil, fmt.Errorf("graph of %q: %w", p.Spec.PipelineInfo.Name, err)
-		}
-		var buf bytes.Buffer
-		err = g.gv.Render(ctx, gr, graphviz.Format("json0"), &buf)
-		gr.Close()
-		if err != nil {
-			return nil, fmt.Errorf("lay out %q: %w", p.Spec.PipelineInfo.Name, err)
-		}
-		if err := b.read(buf.Bytes(), out); err != nil {
-			return nil, fmt.Errorf("read layout of %q: %w", p.Spec.PipelineInfo.Name, err)
-		}
+	out, err := layoutSpec(p.Spec)
+	if err != nil {
+		return nil, err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if c, ok := g.cache[key]; ok {
+		return c, nil // laid out meanwhile by another request
 	}
 	g.cache[key] = out
 	g.order = append(g.order, key)
@@ -166,35 +149,64 @@ func (g *grapher) layout(ctx context.Context, raw []byte) (*Graph, error) {
 	return out, nil
 }
 
-// graphBuilder turns a pipeline spec into dot text and remembers what each
-// dot name stands for.
-type graphBuilder struct {
-	ps     *spec.PipelineSpec
-	buf    strings.Builder
-	nodes  map[string]*GraphNode // by path
-	groups map[string]*GraphNode // by path
-	order  []string              // node and group paths in spec order
-	edges  []dotEdge
-}
+// Sizes in points. Task boxes are one line of 12.5 px text and a status
+// line high; groups have a label line at the top.
+const (
+	taskHeight    = 36
+	maxGraphBoxes = 5000 // tasks and groups; more is refused rather than drawn
+)
 
-// dotEdge is a dependency between two paths, and the dot nodes it was
-// drawn between (an anchor inside a group stands for the group).
-type dotEdge struct{ from, to, dotFrom, dotTo string }
+var graphOptions = layout.Options{NodeSep: 22, EdgeSep: 10, RankSep: 40, GroupPad: 14, GroupHead: 30}
 
-func newGraphBuilder(ps *spec.PipelineSpec) *graphBuilder {
-	b := &graphBuilder{ps: ps, nodes: map[string]*GraphNode{}, groups: map[string]*GraphNode{}}
-	if ps.Root != nil && ps.Root.DAG != nil {
-		b.buf.WriteString("digraph pipeline {\n")
-		b.buf.WriteString("graph [compound=true, rankdir=TB, nodesep=0.3, ranksep=0.55, fontname=\"Helvetica\", fontsize=12, margin=0];\n")
-		b.buf.WriteString("node [shape=box, fixedsize=true, height=0.5, label=\"\", fontname=\"Helvetica\"];\n")
-		b.buf.WriteString("edge [arrowsize=0.6];\n")
-		b.dag("", ps.Root.DAG, 0)
-		b.buf.WriteString("}\n")
+// layoutSpec lays a pipeline's DAG out.
+func layoutSpec(ps *spec.PipelineSpec) (*Graph, error) {
+	b := &graphBuilder{ps: ps}
+	out := &Graph{Nodes: []GraphNode{}, Groups: []GraphNode{}, Edges: []GraphEdge{},
+		Info: GraphPipInfo{Name: ps.PipelineInfo.Name, Description: ps.PipelineInfo.Description}}
+	if ps.Root == nil || ps.Root.DAG == nil {
+		return out, nil
 	}
-	return b
+	if err := b.dag("", ps.Root.DAG, 0); err != nil {
+		return nil, err
+	}
+	lay, err := layout.Compute(b.nodes, b.edges, graphOptions)
+	if errors.Is(err, layout.ErrTooLarge) {
+		return nil, errorf(codeFailedPrecondition, "the graph of %q is too large to draw (its edges cross too many layers); see its tasks instead", ps.PipelineInfo.Name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lay out %q: %w", ps.PipelineInfo.Name, err)
+	}
+	out.Width, out.Height = round(lay.Width), round(lay.Height)
+	for i, n := range b.info {
+		box := lay.Boxes[i]
+		n.X, n.Y, n.W, n.H = round(box.X), round(box.Y), round(box.W), round(box.H)
+		if b.group[i] {
+			out.Groups = append(out.Groups, n)
+		} else {
+			out.Nodes = append(out.Nodes, n)
+		}
+	}
+	for i, e := range b.edges {
+		if d := svgPath(lay.Paths[i]); d != "" {
+			out.Edges = append(out.Edges, GraphEdge{From: e.From, To: e.To, D: d})
+		}
+	}
+	// Outer groups first, so inner ones are drawn on top.
+	sort.SliceStable(out.Groups, func(i, j int) bool {
+		return strings.Count(out.Groups[i].ID, "/") < strings.Count(out.Groups[j].ID, "/")
+	})
+	return out, nil
 }
 
-func (b *graphBuilder) dot() string { return b.buf.String() }
+// graphBuilder lists a pipeline's tasks and sub-DAGs as layout nodes (in
+// spec order: keys sorted, depth first) and their dependencies as edges.
+type graphBuilder struct {
+	ps    *spec.PipelineSpec
+	nodes []layout.Node
+	info  []GraphNode // by node
+	group []bool      // by node
+	edges []layout.Edge
+}
 
 func join(prefix, key string) string {
 	if prefix == "" {
@@ -203,22 +215,23 @@ func join(prefix, key string) string {
 	return prefix + "/" + key
 }
 
-func clusterName(path string) string { return "cluster_" + path }
-
-// dag writes the tasks of one DAG (and, as clusters, their sub-DAGs).
-func (b *graphBuilder) dag(prefix string, d *spec.DAGSpec, depth int) {
+// dag adds the tasks of one DAG (and, as groups, their sub-DAGs).
+func (b *graphBuilder) dag(prefix string, d *spec.DAGSpec, depth int) error {
 	keys := slices.Sorted(maps.Keys(d.Tasks))
 	for _, k := range keys {
 		t := d.Tasks[k]
 		if t == nil {
 			continue
 		}
+		if len(b.nodes) >= maxGraphBoxes {
+			return errorf(codeFailedPrecondition, "the graph of %q has more than %d tasks and groups, too many to draw; see its tasks instead", b.ps.PipelineInfo.Name, maxGraphBoxes)
+		}
 		path := join(prefix, k)
 		label := t.TaskInfo.Name
 		if label == "" {
 			label = k
 		}
-		n := &GraphNode{ID: path, Label: label, Component: t.ComponentRef.Name}
+		n := GraphNode{ID: path, Label: label, Component: t.ComponentRef.Name}
 		if t.TriggerPolicy != nil && t.TriggerPolicy.Strategy == spec.StrategyAllCompleted {
 			n.Exit = true
 		}
@@ -240,18 +253,21 @@ func (b *graphBuilder) dag(prefix string, d *spec.DAGSpec, depth int) {
 				}
 			}
 		}
-		b.order = append(b.order, path)
-		if comp != nil && comp.DAG != nil && len(comp.DAG.Tasks) > 0 && depth < 12 {
-			b.groups[path] = n
-			fmt.Fprintf(&b.buf, "subgraph %q {\nlabel=%q; fontsize=12; margin=14;\n", clusterName(path), groupLabel(n))
-			b.dag(path, comp.DAG, depth+1)
-			b.buf.WriteString("}\n")
-		} else {
-			if n.Kind == "loop" || n.Kind == "condition" {
-				n.Kind = "dag"
+		isGroup := comp != nil && comp.DAG != nil && len(comp.DAG.Tasks) > 0 && depth < 12
+		if !isGroup && (n.Kind == "loop" || n.Kind == "condition") {
+			n.Kind = "dag"
+		}
+		node := layout.Node{ID: path, Parent: prefix, W: nodeWidth(label), H: taskHeight}
+		if isGroup {
+			node.W, node.H = groupMinWidth(&n), 0
+		}
+		b.nodes = append(b.nodes, node)
+		b.info = append(b.info, n)
+		b.group = append(b.group, isGroup)
+		if isGroup {
+			if err := b.dag(path, comp.DAG, depth+1); err != nil {
+				return err
 			}
-			b.nodes[path] = n
-			fmt.Fprintf(&b.buf, "%q [width=%s];\n", path, strconv.FormatFloat(nodeWidth(label), 'f', 2, 64))
 		}
 	}
 	for _, k := range keys {
@@ -260,59 +276,19 @@ func (b *graphBuilder) dag(prefix string, d *spec.DAGSpec, depth int) {
 			continue
 		}
 		for _, up := range spec.Upstream(t) {
-			if _, ok := d.Tasks[up]; !ok {
-				continue
+			if _, ok := d.Tasks[up]; ok && up != k {
+				b.edges = append(b.edges, layout.Edge{From: join(prefix, up), To: join(prefix, k)})
 			}
-			from, to := join(prefix, up), join(prefix, k)
-			e := dotEdge{from: from, to: to}
-			var attrs []string
-			if _, ok := b.groups[from]; ok {
-				attrs = append(attrs, fmt.Sprintf("ltail=%q", clusterName(from)))
-				from = b.anchor(from, false)
-			}
-			if _, ok := b.groups[to]; ok {
-				attrs = append(attrs, fmt.Sprintf("lhead=%q", clusterName(to)))
-				to = b.anchor(to, true)
-			}
-			e.dotFrom, e.dotTo = from, to
-			b.edges = append(b.edges, e)
-			fmt.Fprintf(&b.buf, "%q -> %q [%s];\n", from, to, strings.Join(attrs, ", "))
 		}
 	}
+	return nil
 }
 
-// anchor picks a node inside a group for an edge into it (a source task)
-// or out of it (a sink task); dot clips the edge at the group's border.
-func (b *graphBuilder) anchor(group string, into bool) string {
-	var inside []string
-	for _, p := range b.order {
-		if strings.HasPrefix(p, group+"/") {
-			if _, ok := b.nodes[p]; ok {
-				inside = append(inside, p)
-			}
-		}
-	}
-	if len(inside) == 0 {
-		return group
-	}
-	// Tasks with no edge inside the group on that side.
-	has := map[string]bool{}
-	for _, e := range b.edges {
-		if into {
-			has[e.dotTo] = true
-		} else {
-			has[e.dotFrom] = true
-		}
-	}
-	for _, p := range inside {
-		if !has[p] {
-			return p
-		}
-	}
-	if into {
-		return inside[0]
-	}
-	return inside[len(inside)-1]
+// groupMinWidth makes room for most of a group's label (the UI cuts the
+// rest): its kind mark, name and detail at about 6 points a character.
+func groupMinWidth(n *GraphNode) float64 {
+	chars := len([]rune(groupLabel(n))) + 2
+	return math.Min(24+6*float64(chars), 240)
 }
 
 func groupLabel(n *GraphNode) string {
@@ -345,149 +321,23 @@ func loopDetail(t *spec.TaskSpec) string {
 	return ""
 }
 
-// nodeWidth sizes a task box for its label, in inches.
+// nodeWidth sizes a task box for its label, in points.
 func nodeWidth(label string) float64 {
-	w := 0.6 + 0.09*float64(len([]rune(label)))
-	return math.Max(1.7, math.Min(w, 3.2))
+	w := 43 + 6.5*float64(len([]rune(label)))
+	return math.Max(122, math.Min(w, 230))
 }
 
-// dotJSON is the part of Graphviz's json0 output we read.
-type dotJSON struct {
-	BB      string `json:"bb"`
-	Objects []struct {
-		GVID   int    `json:"_gvid"`
-		Name   string `json:"name"`
-		BB     string `json:"bb"`
-		Pos    string `json:"pos"`
-		Width  string `json:"width"`
-		Height string `json:"height"`
-	} `json:"objects"`
-	Edges []struct {
-		Tail int    `json:"tail"`
-		Head int    `json:"head"`
-		Pos  string `json:"pos"`
-		GVID int    `json:"_gvid"`
-	} `json:"edges"`
-}
-
-// read fills out from Graphviz's json0 layout, flipping y so that the
-// origin is at the top left.
-func (b *graphBuilder) read(js []byte, out *Graph) error {
-	var d dotJSON
-	if err := json.Unmarshal(js, &d); err != nil {
-		return err
-	}
-	bb, err := floats(d.BB, 4)
-	if err != nil {
-		return fmt.Errorf("bb %q: %v", d.BB, err)
-	}
-	out.Width, out.Height = round(bb[2]), round(bb[3])
-	flip := func(y float64) float64 { return round(bb[3] - y) }
-	for _, o := range d.Objects {
-		switch {
-		case strings.HasPrefix(o.Name, "cluster_"):
-			n := b.groups[strings.TrimPrefix(o.Name, "cluster_")]
-			c, err := floats(o.BB, 4)
-			if n == nil || err != nil {
-				continue
-			}
-			g := *n
-			g.X, g.Y, g.W, g.H = round(c[0]), flip(c[3]), round(c[2]-c[0]), round(c[3]-c[1])
-			out.Groups = append(out.Groups, g)
-		default:
-			n := b.nodes[o.Name]
-			pos, err := floats(o.Pos, 2)
-			if n == nil || err != nil {
-				continue
-			}
-			w, _ := strconv.ParseFloat(o.Width, 64)
-			h, _ := strconv.ParseFloat(o.Height, 64)
-			g := *n
-			g.W, g.H = round(w*72), round(h*72)
-			g.X, g.Y = round(pos[0]-g.W/2), round(flip(pos[1])-g.H/2)
-			out.Nodes = append(out.Nodes, g)
-		}
-	}
-	names := map[int]string{}
-	for _, o := range d.Objects {
-		if !strings.HasPrefix(o.Name, "cluster_") {
-			names[o.GVID] = o.Name
-		}
-	}
-	byDot := map[[2]string][]dotEdge{}
-	for _, e := range b.edges {
-		k := [2]string{e.dotFrom, e.dotTo}
-		byDot[k] = append(byDot[k], e)
-	}
-	for _, e := range d.Edges {
-		k := [2]string{names[e.Tail], names[e.Head]}
-		list := byDot[k]
-		if len(list) == 0 {
-			continue
-		}
-		byDot[k] = list[1:]
-		path, err := splinePath(e.Pos, flip)
-		if err != nil {
-			continue
-		}
-		out.Edges = append(out.Edges, GraphEdge{From: list[0].from, To: list[0].to, D: path})
-	}
-	// Outer groups first, so inner ones are drawn on top.
-	sort.SliceStable(out.Groups, func(i, j int) bool {
-		return strings.Count(out.Groups[i].ID, "/") < strings.Count(out.Groups[j].ID, "/")
-	})
-	return nil
-}
-
-// splinePath converts a dot edge "pos" ("e,x,y x,y x,y ...": B-spline
-// control points, then the arrow tip) to an SVG path.
-func splinePath(pos string, flip func(float64) float64) (string, error) {
-	var pts [][2]float64
-	var end *[2]float64
-	for _, f := range strings.Fields(pos) {
-		tip := strings.HasPrefix(f, "e,")
-		if tip || strings.HasPrefix(f, "s,") {
-			f = f[2:]
-		}
-		xy, err := floats(f, 2)
-		if err != nil {
-			return "", err
-		}
-		p := [2]float64{round(xy[0]), flip(xy[1])}
-		if tip {
-			end = &p
-			continue
-		}
-		pts = append(pts, p)
-	}
+// svgPath writes a layout path ("M p C c1 c2 p ...") as SVG path data.
+func svgPath(pts []layout.Point) string {
 	if len(pts) < 4 {
-		return "", fmt.Errorf("edge with %d points", len(pts))
+		return ""
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "M%g,%g", pts[0][0], pts[0][1])
+	fmt.Fprintf(&sb, "M%g,%g", round(pts[0].X), round(pts[0].Y))
 	for i := 1; i+2 < len(pts); i += 3 {
-		fmt.Fprintf(&sb, " C%g,%g %g,%g %g,%g", pts[i][0], pts[i][1], pts[i+1][0], pts[i+1][1], pts[i+2][0], pts[i+2][1])
+		fmt.Fprintf(&sb, " C%g,%g %g,%g %g,%g", round(pts[i].X), round(pts[i].Y), round(pts[i+1].X), round(pts[i+1].Y), round(pts[i+2].X), round(pts[i+2].Y))
 	}
-	if end != nil {
-		fmt.Fprintf(&sb, " L%g,%g", end[0], end[1])
-	}
-	return sb.String(), nil
-}
-
-func floats(s string, n int) ([]float64, error) {
-	parts := strings.Split(s, ",")
-	if len(parts) != n {
-		return nil, fmt.Errorf("want %d numbers, got %q", n, s)
-	}
-	out := make([]float64, n)
-	for i, p := range parts {
-		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = v
-	}
-	return out, nil
+	return sb.String()
 }
 
 func round(v float64) float64 { return math.Round(v*10) / 10 }

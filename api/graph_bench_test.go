@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -71,7 +70,7 @@ func BenchmarkGraphLayout(b *testing.B) {
 			for b.Loop() {
 				clear(g.cache)
 				g.order = g.order[:0]
-				if _, err := g.layout(context.Background(), raw); err != nil {
+				if _, err := g.layout(raw); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -85,7 +84,7 @@ func BenchmarkGraphFirstLayout(b *testing.B) {
 	raw := fanoutSpecJSON(1000)
 	for b.Loop() {
 		g := &grapher{cache: map[[32]byte]*Graph{}}
-		if _, err := g.layout(context.Background(), raw); err != nil {
+		if _, err := g.layout(raw); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,13 +1,18 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -34,7 +39,7 @@ func exampleSpecJSON(t testing.TB, name string) []byte {
 
 func TestGraphLayoutOfNestedGroups(t *testing.T) {
 	g := &grapher{cache: map[[32]byte]*Graph{}}
-	out, err := g.layout(context.Background(), exampleSpecJSON(t, "fanout"))
+	out, err := g.layout(exampleSpecJSON(t, "fanout"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +93,7 @@ func TestGraphLayoutOfNestedGroups(t *testing.T) {
 	if out.Info.Name != "fanout" {
 		t.Errorf("pipeline name %q", out.Info.Name)
 	}
-	again, err := g.layout(context.Background(), exampleSpecJSON(t, "fanout"))
+	again, err := g.layout(exampleSpecJSON(t, "fanout"))
 	if err != nil || again != out {
 		t.Errorf("second layout of the same spec was not served from the cache")
 	}
@@ -160,5 +165,136 @@ func TestMarkdownIsRenderedAndSanitized(t *testing.T) {
 	}
 	if res := ts.do(t, request{Method: "GET", Path: "/apis/sluice/v1/markdown?uri=/etc/passwd"}); res.Status != 403 {
 		t.Fatalf("outside the root: %d", res.Status)
+	}
+}
+
+// pathEnds returns the first and last points of an edge's SVG path
+// ("M x,y C x,y x,y x,y ...").
+func pathEnds(t *testing.T, d string) (x0, y0, x1, y1 float64) {
+	t.Helper()
+	f := strings.Fields(strings.NewReplacer("M", " ", "C", " ").Replace(d))
+	if len(f) < 4 || (len(f)-1)%3 != 0 {
+		t.Fatalf("path %q", d)
+	}
+	parse := func(s string) (float64, float64) {
+		var x, y float64
+		if _, err := fmt.Sscanf(s, "%g,%g", &x, &y); err != nil {
+			t.Fatalf("path %q: %v", d, err)
+		}
+		return x, y
+	}
+	x0, y0 = parse(f[0])
+	x1, y1 = parse(f[len(f)-1])
+	return
+}
+
+// checkGraph asserts what the UI relies on: boxes inside the drawing,
+// sibling boxes apart, groups around their tasks, every edge from its
+// tail's border to its head's border, and the same answer every time.
+func checkGraph(t *testing.T, g *Graph) {
+	t.Helper()
+	const eps = 0.11 // coordinates are rounded to 0.1
+	box := map[string]GraphNode{}
+	all := append(slices.Clone(g.Groups), g.Nodes...)
+	for _, n := range all {
+		box[n.ID] = n
+		if n.W <= 0 || n.H <= 0 || n.X < -eps || n.Y < -eps || n.X+n.W > g.Width+eps || n.Y+n.H > g.Height+eps {
+			t.Errorf("%s box %+v outside %gx%g", n.ID, n, g.Width, g.Height)
+		}
+	}
+	parent := func(id string) string {
+		if i := strings.LastIndex(id, "/"); i >= 0 {
+			return id[:i]
+		}
+		return ""
+	}
+	for i, a := range all {
+		if p := parent(a.ID); p != "" {
+			o := box[p]
+			if a.X < o.X-eps || a.Y < o.Y-eps || a.X+a.W > o.X+o.W+eps || a.Y+a.H > o.Y+o.H+eps {
+				t.Errorf("%s %+v is not inside its group %+v", a.ID, a, o)
+			}
+		}
+		for _, b := range all[i+1:] {
+			if parent(a.ID) == parent(b.ID) && a.X+a.W > b.X+eps && b.X+b.W > a.X+eps && a.Y+a.H > b.Y+eps && b.Y+b.H > a.Y+eps {
+				t.Errorf("%s %+v overlaps %s %+v", a.ID, a, b.ID, b)
+			}
+		}
+	}
+	on := func(x, y float64, b GraphNode) bool {
+		return x >= b.X-eps && x <= b.X+b.W+eps && (math.Abs(y-b.Y) <= eps || math.Abs(y-b.Y-b.H) <= eps)
+	}
+	for _, e := range g.Edges {
+		x0, y0, x1, y1 := pathEnds(t, e.D)
+		if !on(x0, y0, box[e.From]) || !on(x1, y1, box[e.To]) {
+			t.Errorf("edge %s -> %s (%s) does not join %+v and %+v", e.From, e.To, e.D, box[e.From], box[e.To])
+		}
+		if y1 <= y0 {
+			t.Errorf("edge %s -> %s points up: %s", e.From, e.To, e.D)
+		}
+	}
+}
+
+// TestGraphLayoutOfEveryPipeline lays out the example pipelines and the
+// KFP-compiled conformance corpus (when present: ../shared/conformance).
+func TestGraphLayoutOfEveryPipeline(t *testing.T) {
+	files := []string{"../examples/tutorial/pipeline.yaml", "../examples/fanout/pipeline.yaml",
+		"../examples/realworld/gopipeline/pipeline.yaml", "../examples/gosdk/fanout/pipeline.yaml", "../examples/gosdk/grading/pipeline.yaml"}
+	corpus := filepath.Join("..", "..", "shared", "conformance", "kfp-compiled")
+	if d := os.Getenv("SLUICE_CONFORMANCE_DIR"); d != "" {
+		corpus = filepath.Join(d, "kfp-compiled")
+	}
+	filepath.WalkDir(corpus, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".yaml") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if len(files) == 5 {
+		t.Logf("conformance corpus %s not found: the examples only", corpus)
+	}
+	groups := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := spec.Load(b)
+		if err != nil {
+			continue // the corpus also holds what Sluice refuses
+		}
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".yaml"), func(t *testing.T) {
+			g, err := layoutSpec(p.Spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGraph(t, g)
+			groups += len(g.Groups)
+			again, _ := layoutSpec(p.Spec)
+			if !reflect.DeepEqual(g, again) {
+				t.Errorf("two layouts of %s differ", f)
+			}
+		})
+	}
+	if groups == 0 {
+		t.Errorf("no pipeline had a group")
+	}
+}
+
+func TestGraphLayoutOfTooManyTasks(t *testing.T) {
+	g := &grapher{cache: map[[32]byte]*Graph{}}
+	_, err := g.layout(layeredSpecJSON(1, maxGraphBoxes+1))
+	var ae *apiError
+	if !errors.As(err, &ae) || ae.code != codeFailedPrecondition || !strings.Contains(ae.msg, "too many to draw") {
+		t.Fatalf("layout of %d tasks: %v", maxGraphBoxes+1, err)
+	}
+	// A 1,000-iteration loop is one group.
+	out, err := g.layout(fanoutSpecJSON(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGraph(t, out)
+	if len(out.Groups) != 1 || out.Groups[0].Detail != "1000 items" || len(out.Nodes) != 2 {
+		t.Errorf("graph of a 1,000-item loop: %+v", out)
 	}
 }
