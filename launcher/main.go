@@ -26,8 +26,8 @@ const EnvLaunch = "SLUICE_LAUNCH"
 // BinaryName is the in-pod launcher's own small binary (cmd/sluice-launch):
 // the launcher image has it at /BinaryName, and pods run it from their
 // launcher volume. It links the launcher and the artifact stores only, so
-// it starts at once in a fresh container (the full sluice binary compiles
-// its Graphviz WebAssembly module at start-up, 1.5 s without a warm cache).
+// it starts at once in a fresh container and is small (the full sluice binary
+// links the server, the UI, client-go and the databases as well).
 const BinaryName = "sluice-launch"
 
 // Main is the in-pod launcher's command line, for `sluice-launch` and

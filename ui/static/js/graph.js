@@ -1,5 +1,5 @@
 // Draws a laid-out pipeline graph (GET /apis/sluice/v1/graph: boxes and
-// edge paths computed by Graphviz dot on the server) as SVG, and lets
+// edge paths computed on the server by package layout) as SVG, and lets
 // pages recolor nodes as task states change.
 import { h, s } from './lib.js';
 
