@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -166,7 +167,7 @@ func layoutSpec(ps *spec.PipelineSpec) (*Graph, error) {
 	if ps.Root == nil || ps.Root.DAG == nil {
 		return out, nil
 	}
-	if err := b.dag("", ps.Root.DAG, 0); err != nil {
+	if err := b.dag("", "", ps.Root.DAG, 0); err != nil {
 		return nil, err
 	}
 	lay, err := layout.Compute(b.nodes, b.edges, graphOptions)
@@ -186,9 +187,9 @@ func layoutSpec(ps *spec.PipelineSpec) (*Graph, error) {
 			out.Nodes = append(out.Nodes, n)
 		}
 	}
-	for i, e := range b.edges {
+	for i, e := range b.ends {
 		if d := svgPath(lay.Paths[i]); d != "" {
-			out.Edges = append(out.Edges, GraphEdge{From: e.From, To: e.To, D: d})
+			out.Edges = append(out.Edges, GraphEdge{From: e[0], To: e[1], D: d})
 		}
 	}
 	// Outer groups first, so inner ones are drawn on top.
@@ -206,6 +207,7 @@ type graphBuilder struct {
 	info  []GraphNode // by node
 	group []bool      // by node
 	edges []layout.Edge
+	ends  [][2]string // by edge: the task paths it joins
 }
 
 func join(prefix, key string) string {
@@ -216,8 +218,11 @@ func join(prefix, key string) string {
 }
 
 // dag adds the tasks of one DAG (and, as groups, their sub-DAGs).
-func (b *graphBuilder) dag(prefix string, d *spec.DAGSpec, depth int) error {
+// Layout ids are the nodes' indexes: a task key may hold a "/", so two
+// paths can be the same.
+func (b *graphBuilder) dag(prefix, parent string, d *spec.DAGSpec, depth int) error {
 	keys := slices.Sorted(maps.Keys(d.Tasks))
+	ids := make(map[string]string, len(keys))
 	for _, k := range keys {
 		t := d.Tasks[k]
 		if t == nil {
@@ -257,7 +262,8 @@ func (b *graphBuilder) dag(prefix string, d *spec.DAGSpec, depth int) error {
 		if !isGroup && (n.Kind == "loop" || n.Kind == "condition") {
 			n.Kind = "dag"
 		}
-		node := layout.Node{ID: path, Parent: prefix, W: nodeWidth(label), H: taskHeight}
+		ids[k] = strconv.Itoa(len(b.nodes))
+		node := layout.Node{ID: ids[k], Parent: parent, W: nodeWidth(label), H: taskHeight}
 		if isGroup {
 			node.W, node.H = groupMinWidth(&n), 0
 		}
@@ -265,7 +271,7 @@ func (b *graphBuilder) dag(prefix string, d *spec.DAGSpec, depth int) error {
 		b.info = append(b.info, n)
 		b.group = append(b.group, isGroup)
 		if isGroup {
-			if err := b.dag(path, comp.DAG, depth+1); err != nil {
+			if err := b.dag(path, node.ID, comp.DAG, depth+1); err != nil {
 				return err
 			}
 		}
@@ -276,8 +282,9 @@ func (b *graphBuilder) dag(prefix string, d *spec.DAGSpec, depth int) error {
 			continue
 		}
 		for _, up := range spec.Upstream(t) {
-			if _, ok := d.Tasks[up]; ok && up != k {
-				b.edges = append(b.edges, layout.Edge{From: join(prefix, up), To: join(prefix, k)})
+			if id, ok := ids[up]; ok && up != k {
+				b.edges = append(b.edges, layout.Edge{From: id, To: ids[k]})
+				b.ends = append(b.ends, [2]string{join(prefix, up), join(prefix, k)})
 			}
 		}
 	}
