@@ -16,9 +16,10 @@ type level struct {
 	edges [][2]int
 
 	rank     []int
-	up, down [][]int // neighbours in the layer above and below
-	layers   [][]int // vertices of each layer, in order
-	pos      []int   // a vertex's index in its layer
+	up, down [][]int   // neighbours in the layer above and below
+	layers   [][]int   // vertices of each layer, in order
+	pos      []int     // a vertex's index in its layer
+	key      []float64 // a vertex's sort key while ordering
 	x        []float64
 	layerTop []float64
 	layerH   []float64
@@ -291,7 +292,10 @@ func (l *level) restore(s [][]int) {
 // place.
 func (l *level) sortByBarycenter(r int, nbr [][]int) {
 	ly := l.layers[r]
-	key := make(map[int]float64, len(ly))
+	if len(l.key) != len(l.w) {
+		l.key = make([]float64, len(l.w))
+	}
+	key := l.key
 	for _, v := range ly {
 		if len(nbr[v]) == 0 {
 			key[v] = float64(l.pos[v])
