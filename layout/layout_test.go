@@ -358,3 +358,57 @@ func BenchmarkCompute(b *testing.B) {
 		}
 	}
 }
+
+// FuzzCompute lays out graphs made from arbitrary bytes: any input either
+// is refused with an error or gives a layout with every invariant.
+func FuzzCompute(f *testing.F) {
+	f.Add([]byte{4, 0, 0, 0, 1, 2, 3, 0, 1, 1, 2, 2, 3, 0, 3})
+	f.Add([]byte{6, 0, 1, 1, 0, 4, 0, 1, 2, 2, 3, 3, 1, 4, 5, 5, 4})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) == 0 {
+			return
+		}
+		n := int(b[0]) % 48
+		b = b[1:]
+		next := func() int {
+			if len(b) == 0 {
+				return 0
+			}
+			v := int(b[0])
+			b = b[1:]
+			return v
+		}
+		nodes := make([]Node, n)
+		for i := range nodes {
+			nodes[i] = Node{ID: fmt.Sprint(i), W: float64(next() % 200), H: float64(next() % 60)}
+			// Mostly an earlier node or the top level; now and then any
+			// node, which may make a cycle of parents.
+			switch p := next(); {
+			case p%5 == 0 && i > 0:
+				nodes[i].Parent = fmt.Sprint(p % i)
+			case p%17 == 1:
+				nodes[i].Parent = fmt.Sprint(p % max(n, 1))
+			}
+		}
+		// Edges between siblings, and now and then across groups.
+		siblings := map[string][]string{}
+		for _, nd := range nodes {
+			siblings[nd.Parent] = append(siblings[nd.Parent], nd.ID)
+		}
+		var edges []Edge
+		for len(b) >= 2 && n > 0 {
+			a := nodes[next()%n]
+			to := next()
+			if sib := siblings[a.Parent]; to%23 != 0 {
+				edges = append(edges, Edge{a.ID, sib[to%len(sib)]})
+			} else {
+				edges = append(edges, Edge{a.ID, fmt.Sprint(to % n)})
+			}
+		}
+		lay, err := Compute(nodes, edges, Options{MaxVertices: 2000})
+		if err != nil {
+			return
+		}
+		check(t, nodes, edges, lay)
+	})
+}
