@@ -57,3 +57,18 @@ func NormalLogPDF(x, mu, sigma float64) float64 {
 	z := (x - mu) / sigma
 	return -0.5*z*z - math.Log(sigma) - 0.5*math.Log(2*math.Pi)
 }
+
+// Quantile maps u in [0, 1] through the inverse distribution function of
+// the parameter's prior: FromUnit for uniform and log-uniform parameters
+// and choices, the truncated normal's quantile (then snapped) for normal
+// and log-normal ones. Quasi-random algorithms use it to honour priors.
+func (p *Param) Quantile(u float64) float64 {
+	mu, sigma, ok := p.Normal()
+	if !ok {
+		return p.FromUnit(u)
+	}
+	a, b := NormalCDF((p.wlo-mu)/sigma), NormalCDF((p.whi-mu)/sigma)
+	q := a + u*(b-a)
+	q = math.Min(math.Max(q, 1e-300), 1-1e-16)
+	return p.Snap(mu + sigma*math.Sqrt2*math.Erfinv(2*q-1))
+}
