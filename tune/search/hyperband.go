@@ -87,9 +87,12 @@ func newHyperband(b base, set *settings) (Suggester, error) {
 	if _, ok := set.lookup("r_l"); !ok {
 		return nil, space.Invalid(settingField("r_l"), "is required: the maximum resource of a trial")
 	}
-	rl, err := set.float("r_l", 0, 0, MaxHyperbandResource*(1+1e-12))
+	rl, err := set.float("r_l", 0, 0, math.Inf(1))
 	if err != nil {
 		return nil, err
+	}
+	if rl > MaxHyperbandResource {
+		return nil, space.Invalid(settingField("r_l"), fmt.Sprintf("must be at most %g, got %g", float64(MaxHyperbandResource), rl))
 	}
 	eta, err := set.float("eta", 3, 1, math.Inf(1))
 	if err != nil {
