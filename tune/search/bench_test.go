@@ -50,7 +50,7 @@ var gridQuad = objective{
 // for tpe, cmaes and bayesianoptimization). "random" on the same history
 // is the baseline of the run.
 func BenchmarkSuggest(b *testing.B) {
-	hb := Algorithm{Name: "hyperband", Settings: []Setting{{"resource_name", "layers"}, {"r_l", "81"}}}
+	hb := Algorithm{Name: "hyperband", Settings: []Setting{{"resource_name", "layers"}, {"r_l", "729"}}}
 	for _, c := range []struct {
 		alg  Algorithm
 		o    objective
