@@ -14,7 +14,7 @@ func generationSizes(t *testing.T, restart string) []int {
 		{Name: "x", Type: space.Int, Min: "1", Max: "4"},
 		{Name: "y", Type: space.Int, Min: "1", Max: "4"},
 	}, f: func(v map[string]string) float64 { return (num(v, "x") - 2) * (num(v, "y") - 3) * (num(v, "y") - 3) }}
-	_, trials := run(t, Algorithm{Name: "cmaes", Settings: []Setting{{"restart_strategy", restart}}}, o, 1000, 1, 3)
+	_, trials := run(t, Algorithm{Name: "cmaes", Settings: []Setting{{"restart_strategy", restart}}}, o, 1000, 6, 3)
 	var sizes []int
 	for _, tr := range trials {
 		g, err := strconv.Atoi(tr.Labels[LabelGeneration])

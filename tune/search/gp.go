@@ -2,7 +2,11 @@ package search
 
 import (
 	"math"
+	"slices"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
 )
@@ -110,9 +114,12 @@ func fitGP(cat []bool, xAll [][]float64, yAll []float64, nfit int) *gp {
 	}
 	g.theta[d+1] = math.Log(1e-3)
 
-	yv := mat.NewVecDense(n, yn)
-	eval := func(theta, grad []float64) float64 {
-		K := mat.NewSymDense(n, nil)
+	// nll returns the negative log marginal likelihood at theta (plus a
+	// penalty outside the bounds) and writes its gradient to grad.
+	K := make([]float64, n*n)
+	kinv := make([]float64, n*n)
+	alpha := make([]float64, n)
+	nll := func(theta, grad []float64) float64 {
 		noise := math.Exp(theta[d+1])
 		amp, inv := scales(theta)
 		for i := range n {
@@ -121,45 +128,44 @@ func fitGP(cat []bool, xAll [][]float64, yAll []float64, nfit int) *gp {
 				if i == j {
 					v += noise + 1e-8
 				}
-				K.SetSym(i, j, v)
+				K[i*n+j] = v
 			}
 		}
-		var ch mat.Cholesky
-		if !ch.Factorize(K) {
-			if grad != nil {
-				for k := range grad {
-					grad[k] = 0
-				}
-			}
-			return math.Inf(1)
-		}
-		alpha := mat.NewVecDense(n, nil)
-		if err := ch.SolveVecTo(alpha, yv); err != nil {
-			return math.Inf(1)
-		}
-		nll := 0.5*mat.Dot(yv, alpha) + 0.5*ch.LogDet() + 0.5*float64(n)*math.Log(2*math.Pi)
-		pen := 0.0
-		for k, t := range theta {
-			b := g.bounds(k)
-			if t < b[0] {
-				pen += 1e3 * (b[0] - t) * (b[0] - t)
-			} else if t > b[1] {
-				pen += 1e3 * (t - b[1]) * (t - b[1])
-			}
-		}
-		if grad == nil {
-			return nll + pen
-		}
-		var kinv mat.SymDense
-		if err := ch.InverseTo(&kinv); err != nil {
-			return math.Inf(1)
-		}
+		a := blas64.Symmetric{Uplo: blas.Lower, N: n, Stride: n, Data: K}
+		L, ok := lapack64.Potrf(a)
 		for k := range grad {
 			grad[k] = 0
 		}
+		if !ok {
+			return math.Inf(1)
+		}
+		copy(alpha, yn)
+		blas64.Trsv(blas.NoTrans, L, blas64.Vector{N: n, Inc: 1, Data: alpha})
+		var quad, logdet float64
+		for i := range n {
+			quad += alpha[i] * alpha[i]
+			logdet += 2 * math.Log(K[i*n+i])
+		}
+		blas64.Trsv(blas.Trans, L, blas64.Vector{N: n, Inc: 1, Data: alpha}) // α = K⁻¹y
+		f := 0.5*quad + 0.5*logdet + 0.5*float64(n)*math.Log(2*math.Pi)
+		for k, t := range theta {
+			b := g.bounds(k)
+			if t < b[0] {
+				f += 1e3 * (b[0] - t) * (b[0] - t)
+				grad[k] -= 2e3 * (b[0] - t)
+			} else if t > b[1] {
+				f += 1e3 * (t - b[1]) * (t - b[1])
+				grad[k] += 2e3 * (t - b[1])
+			}
+		}
+		// K⁻¹ from the factor: lower triangle of kinv.
+		copy(kinv, K)
+		if _, ok := lapack64.Potri(blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: n, Stride: n, Data: kinv}); !ok {
+			return math.Inf(1)
+		}
 		for i := range n {
 			for j := 0; j <= i; j++ {
-				w := alpha.AtVec(i)*alpha.AtVec(j) - kinv.At(i, j) // (ααᵀ − K⁻¹)ᵢⱼ
+				w := alpha[i]*alpha[j] - kinv[i*n+j] // (ααᵀ − K⁻¹)ᵢⱼ
 				if i != j {
 					w *= 2 // both triangles
 				}
@@ -171,34 +177,36 @@ func fitGP(cat []bool, xAll [][]float64, yAll []float64, nfit int) *gp {
 				r := math.Sqrt(r2)
 				e := math.Exp(-math.Sqrt(5) * r)
 				kij := amp * (1 + math.Sqrt(5)*r + 5*r2/3) * e
-				grad[0] += w * kij
 				c := amp * 5 / 3 * (1 + math.Sqrt(5)*r) * e
+				grad[0] -= 0.5 * w * kij
 				for k, v := range dd {
 					if v != 0 {
-						grad[k+1] += w * c * v * inv[k]
+						grad[k+1] -= 0.5 * w * c * v * inv[k]
 					}
 				}
 				if i == j {
-					grad[d+1] += w * noise
+					grad[d+1] -= 0.5 * w * noise
 				}
 			}
 		}
-		for k := range grad {
-			grad[k] *= -0.5 // of the negative log likelihood
-			b := g.bounds(k)
-			if theta[k] < b[0] {
-				grad[k] -= 2e3 * (b[0] - theta[k])
-			} else if theta[k] > b[1] {
-				grad[k] += 2e3 * (theta[k] - b[1])
-			}
+		return f
+	}
+	// gonum asks for the value and the gradient at the same point
+	// separately: compute both once.
+	lastX, lastG := make([]float64, d+2), make([]float64, d+2)
+	lastF := math.NaN()
+	at := func(theta []float64) {
+		if !math.IsNaN(lastF) && slices.Equal(theta, lastX) {
+			return
 		}
-		return nll + pen
+		copy(lastX, theta)
+		lastF = nll(theta, lastG)
 	}
 	p := optimize.Problem{
-		Func: func(t []float64) float64 { return eval(t, nil) },
-		Grad: func(grad, t []float64) { eval(t, grad) },
+		Func: func(t []float64) float64 { at(t); return lastF },
+		Grad: func(grad, t []float64) { at(t); copy(grad, lastG) },
 	}
-	res, err := optimize.Minimize(p, g.theta, &optimize.Settings{MajorIterations: 30, FuncEvaluations: 50}, &optimize.LBFGS{})
+	res, err := optimize.Minimize(p, g.theta, &optimize.Settings{MajorIterations: 20, FuncEvaluations: 30}, &optimize.LBFGS{})
 	if res != nil && (err == nil || !math.IsInf(res.F, 1)) && !math.IsNaN(res.F) && !math.IsInf(res.F, 1) {
 		copy(g.theta, res.X)
 	}

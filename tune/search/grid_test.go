@@ -39,7 +39,7 @@ func TestGridExactValues(t *testing.T) {
 		{withStep(noiseFree, "0.1"), 1331, 3.586923, "x1=0.1 x2=0.6 x3=0.9"},
 	} {
 		t.Run(fmt.Sprintf("%s/%d", tc.o.name, tc.size), func(t *testing.T) {
-			best, trials := run(t, Algorithm{Name: "grid", Settings: []Setting{{"random_state", "7"}}}, tc.o, 10000, 7, 1)
+			best, trials := run(t, Algorithm{Name: "grid", Settings: []Setting{{"random_state", "7"}}}, tc.o, 10000, 400, 1)
 			if len(trials) != tc.size {
 				t.Fatalf("grid ran %d trials, want %d", len(trials), tc.size)
 			}
