@@ -99,98 +99,12 @@ func fitGP(cat []bool, xAll [][]float64, yAll []float64, nfit int) *gp {
 		yn[i] = (v - g.ymean) / g.ystd
 	}
 	d := len(cat)
-	n := len(x)
-	dist := make([][][]float64, n) // pairwise squared distances per dimension (lower triangle)
-	for i := range n {
-		dist[i] = make([][]float64, i+1)
-		for j := 0; j <= i; j++ {
-			dist[i][j] = make([]float64, d)
-			g.sqdist(x[i], x[j], dist[i][j])
-		}
-	}
 	g.theta = make([]float64, d+2)
 	for k := range d {
 		g.theta[k+1] = math.Log(0.3)
 	}
 	g.theta[d+1] = math.Log(1e-3)
-
-	// nll returns the negative log marginal likelihood at theta (plus a
-	// penalty outside the bounds) and writes its gradient to grad.
-	K := make([]float64, n*n)
-	kinv := make([]float64, n*n)
-	alpha := make([]float64, n)
-	nll := func(theta, grad []float64) float64 {
-		noise := math.Exp(theta[d+1])
-		amp, inv := scales(theta)
-		for i := range n {
-			for j := 0; j <= i; j++ {
-				v := matern(amp, inv, dist[i][j])
-				if i == j {
-					v += noise + 1e-8
-				}
-				K[i*n+j] = v
-			}
-		}
-		a := blas64.Symmetric{Uplo: blas.Lower, N: n, Stride: n, Data: K}
-		L, ok := lapack64.Potrf(a)
-		for k := range grad {
-			grad[k] = 0
-		}
-		if !ok {
-			return math.Inf(1)
-		}
-		copy(alpha, yn)
-		blas64.Trsv(blas.NoTrans, L, blas64.Vector{N: n, Inc: 1, Data: alpha})
-		var quad, logdet float64
-		for i := range n {
-			quad += alpha[i] * alpha[i]
-			logdet += 2 * math.Log(K[i*n+i])
-		}
-		blas64.Trsv(blas.Trans, L, blas64.Vector{N: n, Inc: 1, Data: alpha}) // α = K⁻¹y
-		f := 0.5*quad + 0.5*logdet + 0.5*float64(n)*math.Log(2*math.Pi)
-		for k, t := range theta {
-			b := g.bounds(k)
-			if t < b[0] {
-				f += 1e3 * (b[0] - t) * (b[0] - t)
-				grad[k] -= 2e3 * (b[0] - t)
-			} else if t > b[1] {
-				f += 1e3 * (t - b[1]) * (t - b[1])
-				grad[k] += 2e3 * (t - b[1])
-			}
-		}
-		// K⁻¹ from the factor: lower triangle of kinv.
-		copy(kinv, K)
-		if _, ok := lapack64.Potri(blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: n, Stride: n, Data: kinv}); !ok {
-			return math.Inf(1)
-		}
-		for i := range n {
-			for j := 0; j <= i; j++ {
-				w := alpha[i]*alpha[j] - kinv[i*n+j] // (ααᵀ − K⁻¹)ᵢⱼ
-				if i != j {
-					w *= 2 // both triangles
-				}
-				dd := dist[i][j]
-				var r2 float64
-				for k, v := range dd {
-					r2 += v * inv[k]
-				}
-				r := math.Sqrt(r2)
-				e := math.Exp(-math.Sqrt(5) * r)
-				kij := amp * (1 + math.Sqrt(5)*r + 5*r2/3) * e
-				c := amp * 5 / 3 * (1 + math.Sqrt(5)*r) * e
-				grad[0] -= 0.5 * w * kij
-				for k, v := range dd {
-					if v != 0 {
-						grad[k+1] -= 0.5 * w * c * v * inv[k]
-					}
-				}
-				if i == j {
-					grad[d+1] -= 0.5 * w * noise
-				}
-			}
-		}
-		return f
-	}
+	nll := g.likelihood(x, yn)
 	// gonum asks for the value and the gradient at the same point
 	// separately: compute both once.
 	lastX, lastG := make([]float64, d+2), make([]float64, d+2)
@@ -304,4 +218,96 @@ func (g *gp) predict(x []float64, k, dd []float64) (mu, sd float64) {
 	variance := g.amp - vv
 	sd = math.Sqrt(math.Max(variance, 1e-12))
 	return mu*g.ystd + g.ymean, sd * g.ystd
+}
+
+// likelihood returns the negative log marginal likelihood of normalised
+// targets yn at x as a function of the hyperparameters (plus a penalty
+// outside their bounds), which also writes its gradient to grad.
+func (g *gp) likelihood(x [][]float64, yn []float64) func(theta, grad []float64) float64 {
+	cat := g.cat
+	d := len(cat)
+	n := len(x)
+	dist := make([][][]float64, n) // pairwise squared distances per dimension (lower triangle)
+	for i := range n {
+		dist[i] = make([][]float64, i+1)
+		for j := 0; j <= i; j++ {
+			dist[i][j] = make([]float64, d)
+			g.sqdist(x[i], x[j], dist[i][j])
+		}
+	}
+	K := make([]float64, n*n)
+	kinv := make([]float64, n*n)
+	alpha := make([]float64, n)
+	return func(theta, grad []float64) float64 {
+		noise := math.Exp(theta[d+1])
+		amp, inv := scales(theta)
+		for i := range n {
+			for j := 0; j <= i; j++ {
+				v := matern(amp, inv, dist[i][j])
+				if i == j {
+					v += noise + 1e-8
+				}
+				K[i*n+j] = v
+			}
+		}
+		a := blas64.Symmetric{Uplo: blas.Lower, N: n, Stride: n, Data: K}
+		L, ok := lapack64.Potrf(a)
+		for k := range grad {
+			grad[k] = 0
+		}
+		if !ok {
+			return math.Inf(1)
+		}
+		copy(alpha, yn)
+		blas64.Trsv(blas.NoTrans, L, blas64.Vector{N: n, Inc: 1, Data: alpha})
+		var quad, logdet float64
+		for i := range n {
+			quad += alpha[i] * alpha[i]
+			logdet += 2 * math.Log(K[i*n+i])
+		}
+		blas64.Trsv(blas.Trans, L, blas64.Vector{N: n, Inc: 1, Data: alpha}) // α = K⁻¹y
+		f := 0.5*quad + 0.5*logdet + 0.5*float64(n)*math.Log(2*math.Pi)
+		for k, t := range theta {
+			b := g.bounds(k)
+			if t < b[0] {
+				f += 1e3 * (b[0] - t) * (b[0] - t)
+				grad[k] -= 2e3 * (b[0] - t)
+			} else if t > b[1] {
+				f += 1e3 * (t - b[1]) * (t - b[1])
+				grad[k] += 2e3 * (t - b[1])
+			}
+		}
+		// K⁻¹ from the factor: lower triangle of kinv.
+		copy(kinv, K)
+		if _, ok := lapack64.Potri(blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: n, Stride: n, Data: kinv}); !ok {
+			return math.Inf(1)
+		}
+		for i := range n {
+			for j := 0; j <= i; j++ {
+				w := alpha[i]*alpha[j] - kinv[i*n+j] // (ααᵀ − K⁻¹)ᵢⱼ
+				if i != j {
+					w *= 2 // both triangles
+				}
+				dd := dist[i][j]
+				var r2 float64
+				for k, v := range dd {
+					r2 += v * inv[k]
+				}
+				r := math.Sqrt(r2)
+				e := math.Exp(-math.Sqrt(5) * r)
+				kij := amp * (1 + math.Sqrt(5)*r + 5*r2/3) * e
+				c := amp * 5 / 3 * (1 + math.Sqrt(5)*r) * e
+				grad[0] -= 0.5 * w * kij
+				for k, v := range dd {
+					if v != 0 {
+						grad[k+1] -= 0.5 * w * c * v * inv[k]
+					}
+				}
+				if i == j {
+					grad[d+1] -= 0.5 * w * noise
+				}
+			}
+		}
+		return f
+	}
 }

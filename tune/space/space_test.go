@@ -285,3 +285,32 @@ func FuzzSpaceNew(f *testing.F) {
 		}
 	})
 }
+
+func TestQuantile(t *testing.T) {
+	s := mustSpace(t,
+		Parameter{Name: "n", Type: Double, Min: "-3", Max: "3", Distribution: Normal},
+		Parameter{Name: "u", Type: Int, Min: "1", Max: "4"},
+		Parameter{Name: "l", Type: Double, Min: "1", Max: "100", Distribution: LogNormal},
+	)
+	n, u, l := s.Param(0), s.Param(1), s.Param(2)
+	if q := n.Quantile(0.5); math.Abs(q) > 1e-12 {
+		t.Errorf("normal median = %v, want 0", q)
+	}
+	// σ = 1: Φ⁻¹ of the truncated normal at Φ(1) ≈ 0.8413 is ≈ 1.
+	a, b := NormalCDF(-3), NormalCDF(3)
+	if q := n.Quantile((NormalCDF(1) - a) / (b - a)); math.Abs(q-1) > 1e-9 {
+		t.Errorf("normal quantile at Φ(1) = %v, want 1", q)
+	}
+	if n.Quantile(0) < -3 || n.Quantile(1) > 3 || n.Quantile(0.2) >= n.Quantile(0.3) {
+		t.Error("normal quantile not increasing within [min, max]")
+	}
+	// Uniform ints: every value gets a quarter of [0, 1).
+	for i, want := range []string{"1", "1", "2", "3", "4", "4"} {
+		if got := u.Format(u.Quantile([]float64{0, 0.24, 0.26, 0.74, 0.76, 0.999}[i])); got != want {
+			t.Errorf("int quantile %d = %s, want %s", i, got, want)
+		}
+	}
+	if got := math.Exp(l.Quantile(0.5)); math.Abs(got-10) > 1e-12 {
+		t.Errorf("log-normal median = %v, want 10", got)
+	}
+}
