@@ -106,3 +106,28 @@ func TestKatibCompatible(t *testing.T) {
 		t.Errorf("maximize rule = %+v", up)
 	}
 }
+
+func FuzzEarlyStopSettings(f *testing.F) {
+	f.Add("medianstop", "min_trials_required", "3", "start_step", "4")
+	f.Add("medianstop", "katib_compat", "true", "", "")
+	f.Fuzz(func(t *testing.T, alg, k1, v1, k2, v2 string) {
+		var set []search.Setting
+		if k1 != "" {
+			set = append(set, search.Setting{Name: k1, Value: v1})
+		}
+		if k2 != "" {
+			set = append(set, search.Setting{Name: k2, Value: v2})
+		}
+		s, err := Parse(alg, set)
+		if err != nil {
+			var fe *space.FieldError
+			if !errors.As(err, &fe) {
+				t.Fatalf("error %v is not a *space.FieldError", err)
+			}
+			return
+		}
+		if s.MinTrialsRequired < 1 || s.StartStep < 1 {
+			t.Fatalf("accepted %+v", s)
+		}
+	})
+}
