@@ -75,7 +75,6 @@ func (c *cmaes) Suggest(ctx context.Context, trials []Trial, n int) (Result, err
 		return Result{}, err
 	}
 	st, gen := c.replay(h)
-	labels := map[string]string{LabelGeneration: strconv.Itoa(gen)}
 	var res Result
 	for j := range n {
 		r := c.rng(len(trials) + j)
@@ -89,6 +88,7 @@ func (c *cmaes) Suggest(ctx context.Context, trials []Trial, n int) (Result, err
 				pt[i] = p.Sample(r)
 			}
 		}
+		labels := map[string]string{LabelGeneration: strconv.Itoa(gen)}
 		res.Suggestions = append(res.Suggestions, Suggestion{Assignment: c.sp.Format(pt), Labels: labels})
 	}
 	return res, nil

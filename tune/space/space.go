@@ -68,6 +68,7 @@ type Point []float64
 // concurrent use.
 type Space struct {
 	params []*Param
+	index  map[string]int
 }
 
 // Param is one validated parameter.
@@ -95,8 +96,8 @@ func New(params []Parameter) (*Space, error) {
 	if len(params) > MaxParameters {
 		return nil, Invalid("parameters", fmt.Sprintf("at most %d parameters are supported, got %d", MaxParameters, len(params)))
 	}
-	s := &Space{params: make([]*Param, len(params))}
-	seen := make(map[string]int, len(params))
+	s := &Space{params: make([]*Param, len(params)), index: make(map[string]int, len(params))}
+	seen := s.index
 	for i, d := range params {
 		field := fmt.Sprintf("parameters[%d]", i)
 		if d.Name == "" {
@@ -297,10 +298,8 @@ func (s *Space) Param(i int) *Param { return s.params[i] }
 
 // Index returns the position of the parameter called name, or -1.
 func (s *Space) Index(name string) int {
-	for i, p := range s.params {
-		if p.decl.Name == name {
-			return i
-		}
+	if i, ok := s.index[name]; ok {
+		return i
 	}
 	return -1
 }
