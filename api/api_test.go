@@ -20,7 +20,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/store"
 )
 
@@ -39,7 +39,7 @@ func (f *fakeRuns) Submit(ctx context.Context, r *store.Run) error {
 	if f.SubmitFunc != nil {
 		return f.SubmitFunc(ctx, r)
 	}
-	r.State = string(plan.Pending)
+	r.State = runstate.Pending
 	r.StateHistory = append(r.StateHistory, store.StateChange{State: r.State, Time: f.now()})
 	return f.st.CreateRun(ctx, r)
 }
@@ -48,21 +48,21 @@ func (f *fakeRuns) Terminate(ctx context.Context, id string) error {
 	if f.TerminateFunc != nil {
 		return f.TerminateFunc(ctx, id)
 	}
-	return f.move(ctx, id, plan.Canceled, plan.Pending, plan.Running)
+	return f.move(ctx, id, runstate.Canceled, runstate.Pending, runstate.Running)
 }
 
 func (f *fakeRuns) Retry(ctx context.Context, id string) error {
 	if f.RetryFunc != nil {
 		return f.RetryFunc(ctx, id)
 	}
-	return f.move(ctx, id, plan.Pending, plan.Failed, plan.Canceled)
+	return f.move(ctx, id, runstate.Pending, runstate.Failed, runstate.Canceled)
 }
 
-func (f *fakeRuns) move(ctx context.Context, id string, to plan.State, from ...plan.State) error {
+func (f *fakeRuns) move(ctx context.Context, id string, to runstate.State, from ...runstate.State) error {
 	_, err := f.st.UpdateRun(ctx, id, func(r *store.Run) error {
 		for _, s := range from {
-			if plan.State(r.State) == s {
-				r.State = string(to)
+			if r.State == s {
+				r.State = to
 				r.StateHistory = append(r.StateHistory, store.StateChange{State: r.State, Time: f.now()})
 				return nil
 			}

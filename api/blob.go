@@ -153,11 +153,11 @@ func (s *server) taskLog(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 		}
-		if terminal(t.State) {
+		if t.State.Terminal() {
 			if len(partial) > 0 {
 				sse.send("", string(partial))
 			}
-			sse.send("end", t.State)
+			sse.send("end", string(t.State))
 			return
 		}
 		sse.flush()

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/store"
 )
 
@@ -192,7 +192,7 @@ func (s *server) deleteRun(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, notFound(err, "run", id)
 	}
-	if st := plan.State(run.State); st != plan.Canceling && !st.Terminal() {
+	if st := run.State; st != runstate.Canceling && !st.Terminal() {
 		if err := s.cfg.Runs.Terminate(ctx, id); err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
 			return nil, err
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/client"
+	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/store"
 )
 
@@ -79,14 +80,6 @@ func (s *server) runSpec(r *http.Request) (any, error) {
 	return json.RawMessage(run.Spec), nil
 }
 
-func terminal(state string) bool {
-	switch state {
-	case "SUCCEEDED", "FAILED", "SKIPPED", "CANCELED":
-		return true
-	}
-	return false
-}
-
 // findTask returns a task of a run.
 func (s *server) findTask(r *http.Request) (*store.Task, error) {
 	runID, taskID := r.PathValue("run_id"), r.PathValue("task_id")
@@ -103,7 +96,7 @@ func (s *server) findTask(r *http.Request) (*store.Task, error) {
 // runActive reports whether the request's run exists and has not ended.
 func (s *server) runActive(r *http.Request) bool {
 	run, err := s.st.GetRun(r.Context(), r.PathValue("run_id"))
-	return err == nil && !terminal(run.State)
+	return err == nil && !run.State.Terminal()
 }
 
 // runEvents streams a run's changes as Server-Sent Events: "run" events
@@ -117,7 +110,7 @@ func (s *server) runEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	sse := newSSE(w)
 	seen := map[string]string{}
-	lastRun := ""
+	var lastRun runstate.State
 	for {
 		run, err := s.st.GetRun(r.Context(), id)
 		if err != nil {
@@ -140,11 +133,11 @@ func (s *server) runEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		if run.State != lastRun {
 			lastRun = run.State
-			b, _ := json.Marshal(map[string]string{"run_id": run.ID, "state": run.State, "error": run.Error})
+			b, _ := json.Marshal(map[string]any{"run_id": run.ID, "state": run.State, "error": run.Error})
 			sse.send("run", string(b))
 		}
-		if terminal(run.State) {
-			sse.send("end", run.State)
+		if run.State.Terminal() {
+			sse.send("end", string(run.State))
 			return
 		}
 		sse.flush()

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sluicehq/sluice/runstate"
 )
 
 // This file holds the wire types of the v2beta1 API: snake_case names,
@@ -244,9 +246,9 @@ type runtimeConfig struct {
 }
 
 type runtimeStatus struct {
-	UpdateTime timestamp `json:"update_time,omitzero"`
-	State      string    `json:"state,omitempty"`
-	Error      *status   `json:"error,omitempty"`
+	UpdateTime timestamp      `json:"update_time,omitzero"`
+	State      runstate.State `json:"state,omitempty"`
+	Error      *status        `json:"error,omitempty"`
 }
 
 type childTask struct {
@@ -255,16 +257,16 @@ type childTask struct {
 }
 
 type taskDetail struct {
-	RunID        string      `json:"run_id,omitempty"`
-	TaskID       string      `json:"task_id,omitempty"`
-	DisplayName  string      `json:"display_name,omitempty"`
-	CreateTime   timestamp   `json:"create_time,omitzero"`
-	StartTime    timestamp   `json:"start_time,omitzero"`
-	EndTime      timestamp   `json:"end_time,omitzero"`
-	State        string      `json:"state,omitempty"`
-	Error        *status     `json:"error,omitempty"`
-	ParentTaskID string      `json:"parent_task_id,omitempty"`
-	ChildTasks   []childTask `json:"child_tasks,omitempty"`
+	RunID        string         `json:"run_id,omitempty"`
+	TaskID       string         `json:"task_id,omitempty"`
+	DisplayName  string         `json:"display_name,omitempty"`
+	CreateTime   timestamp      `json:"create_time,omitzero"`
+	StartTime    timestamp      `json:"start_time,omitzero"`
+	EndTime      timestamp      `json:"end_time,omitzero"`
+	State        runstate.State `json:"state,omitempty"`
+	Error        *status        `json:"error,omitempty"`
+	ParentTaskID string         `json:"parent_task_id,omitempty"`
+	ChildTasks   []childTask    `json:"child_tasks,omitempty"`
 }
 
 type runDetails struct {
@@ -285,7 +287,7 @@ type wireRun struct {
 	CreatedAt                timestamp       `json:"created_at,omitzero"`
 	ScheduledAt              timestamp       `json:"scheduled_at,omitzero"`
 	FinishedAt               timestamp       `json:"finished_at,omitzero"`
-	State                    string          `json:"state,omitempty"`
+	State                    runstate.State  `json:"state,omitempty"`
 	Error                    *status         `json:"error,omitempty"`
 	RunDetails               *runDetails     `json:"run_details,omitempty"`
 	RecurringRunID           string          `json:"recurring_run_id,omitempty"`

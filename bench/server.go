@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/server"
 	"github.com/sluicehq/sluice/store"
 )
@@ -267,7 +268,7 @@ func seedRuns(dsn string, n int) (time.Duration, error) {
 	}
 	spec := []byte(`{"pipelineInfo":{"name":"seed"},"pad":"` + strings.Repeat("x", 1000) + `"}`)
 	t0 := time.Now().Add(-time.Duration(n+1) * time.Second)
-	states := []string{"SUCCEEDED", "FAILED", "SUCCEEDED", "CANCELED"}
+	states := []runstate.State{"SUCCEEDED", "FAILED", "SUCCEEDED", "CANCELED"}
 	const chunk = 10_000
 	for lo := 0; lo < n; lo += chunk {
 		var rs []*store.Run

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/sluicehq/sluice/engine"
-	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/runstate"
 )
 
 // Workload is one generated pipeline plus what the shell floor runs.
@@ -175,7 +175,7 @@ func pipeline(name string, dag m, outDefs m) m {
 }
 
 func wantParam(res *engine.Result, key string, want any) error {
-	if res.State != plan.Succeeded {
+	if res.State != runstate.Succeeded {
 		return fmt.Errorf("run %s: %s", res.State, res.Error)
 	}
 	got := res.Outputs.Parameters[key]
@@ -186,12 +186,12 @@ func wantParam(res *engine.Result, key string, want any) error {
 }
 
 func countSucceeded(res *engine.Result, want int) error {
-	if res.State != plan.Succeeded {
+	if res.State != runstate.Succeeded {
 		return fmt.Errorf("run %s: %s", res.State, res.Error)
 	}
 	n := 0
 	for _, t := range res.Tasks {
-		if t.Kind == engine.KindContainer && t.State == plan.Succeeded && !t.Cached {
+		if t.Kind == engine.KindContainer && t.State == runstate.Succeeded && !t.Cached {
 			n++
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluicehq/sluice/client"
+	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -197,14 +198,14 @@ func (r *remote) follow(ctx context.Context, c *client.Client, id string, seed *
 			line += " in " + d
 		}
 		fmt.Fprintln(r.stdout, line)
-		if run.Error != nil && run.Error.Message != "" && run.State != client.StateSucceeded {
+		if run.Error != nil && run.Error.Message != "" && run.State != runstate.Succeeded {
 			fmt.Fprintf(r.stdout, "  %s\n", oneLine(run.Error.Message))
 		}
 	}
 	switch run.State {
-	case client.StateSucceeded:
+	case runstate.Succeeded:
 		return nil
-	case client.StateCanceled:
+	case runstate.Canceled:
 		return &exitError{code: ExitCanceled}
 	}
 	return &exitError{code: ExitFailed}
@@ -218,7 +219,7 @@ type remoteProgress struct {
 }
 
 type taskSeen struct {
-	state string
+	state runstate.State
 	start time.Time
 }
 
@@ -242,16 +243,16 @@ func (p *remoteProgress) update(r *client.Run) {
 	var events []event
 	for _, t := range r.Tasks() {
 		prev := p.last[t.TaskID]
-		if t.State == "" || t.State == client.StatePending || (t.State == prev.state && t.StartTime.Equal(prev.start)) {
+		if t.State == "" || t.State == runstate.Pending || (t.State == prev.state && t.StartTime.Equal(prev.start)) {
 			continue
 		}
 		p.last[t.TaskID] = taskSeen{t.State, t.StartTime}
 		at := t.StartTime
 		// A task that started and ended between two polls still gets its
 		// RUNNING line.
-		if client.Terminal(t.State) {
-			if prev.state != client.StateRunning && !t.StartTime.IsZero() && !t.StartTime.Equal(prev.start) {
-				events = append(events, event{t.StartTime, fmt.Sprintf("%-9s  %s", client.StateRunning, t.TaskID)})
+		if t.State.Terminal() {
+			if prev.state != runstate.Running && !t.StartTime.IsZero() && !t.StartTime.Equal(prev.start) {
+				events = append(events, event{t.StartTime, fmt.Sprintf("%-9s  %s", runstate.Running, t.TaskID)})
 			}
 			if !t.EndTime.IsZero() {
 				at = t.EndTime
@@ -259,11 +260,11 @@ func (p *remoteProgress) update(r *client.Run) {
 		}
 		var b strings.Builder
 		fmt.Fprintf(&b, "%-9s  %s", t.State, t.TaskID)
-		if client.Terminal(t.State) {
+		if t.State.Terminal() {
 			if d := span(t.StartTime, t.EndTime); d != "" {
 				b.WriteString("  " + d)
 			}
-			if t.Error != nil && t.Error.Message != "" && t.State != client.StateSucceeded {
+			if t.Error != nil && t.Error.Message != "" && t.State != runstate.Succeeded {
 				b.WriteString("  " + oneLine(t.Error.Message))
 			}
 		}
@@ -318,7 +319,7 @@ func newRunListCmd(stdout, stderr io.Writer) *cobra.Command {
 			return r.output(l, func() {
 				t := newTable(stdout, "RUN ID", "NAME", "STATE", "CREATED", "DURATION")
 				for _, run := range l.Runs {
-					t.row(run.RunID, run.DisplayName, run.State, fmtTime(run.CreatedAt), span(run.CreatedAt, run.FinishedAt))
+					t.row(run.RunID, run.DisplayName, string(run.State), fmtTime(run.CreatedAt), span(run.CreatedAt, run.FinishedAt))
 				}
 				t.flush()
 				nextPage(stdout, l.NextPageToken)
@@ -373,7 +374,7 @@ func printRun(w io.Writer, run *client.Run) {
 	if d := span(run.CreatedAt, run.FinishedAt); d != "" {
 		finished += " (" + d + ")"
 	}
-	kv(w, "Run", run.RunID, "Name", run.DisplayName, "State", run.State, "Experiment", run.ExperimentID,
+	kv(w, "Run", run.RunID, "Name", run.DisplayName, "State", string(run.State), "Experiment", run.ExperimentID,
 		"Pipeline", pipeline, "Parameters", params, "Pipeline root", root, "Recurring run", run.RecurringRunID,
 		"Storage", run.StorageState, "Created", fmtTime(run.CreatedAt), "Finished", finished, "Error", errMsg)
 	tasks := run.Tasks()
@@ -384,10 +385,10 @@ func printRun(w io.Writer, run *client.Run) {
 	t := newTable(w, "TASK", "STATE", "STARTED", "DURATION", "ERROR")
 	for _, tk := range tasks {
 		msg := ""
-		if tk.Error != nil && tk.State != client.StateSucceeded {
+		if tk.Error != nil && tk.State != runstate.Succeeded {
 			msg = tk.Error.Message
 		}
-		t.row(tk.TaskID, tk.State, fmtTime(tk.StartTime), span(tk.StartTime, tk.EndTime), msg)
+		t.row(tk.TaskID, string(tk.State), fmtTime(tk.StartTime), span(tk.StartTime, tk.EndTime), msg)
 	}
 	t.flush()
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/sluicehq/sluice/launcher"
 	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/pyruntime"
+	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -195,9 +196,9 @@ func runLocal(ctx context.Context, path string, o *runOpts, stdout, stderr io.Wr
 		printSummary(stdout, res)
 	}
 	switch res.State {
-	case plan.Succeeded:
+	case runstate.Succeeded:
 		return nil
-	case plan.Canceled:
+	case runstate.Canceled:
 		return &exitError{code: ExitCanceled}
 	}
 	return &exitError{code: ExitFailed}
@@ -211,7 +212,7 @@ type progress struct {
 }
 
 func (p *progress) TaskChanged(t engine.Task) {
-	if t.State == plan.Pending {
+	if t.State == runstate.Pending {
 		return
 	}
 	p.mu.Lock()
@@ -236,7 +237,7 @@ func (p *progress) TaskChanged(t engine.Task) {
 		if t.Cached {
 			b.WriteString("  (cached)")
 		}
-		if t.Error != "" && t.State != plan.Succeeded {
+		if t.Error != "" && t.State != runstate.Succeeded {
 			fmt.Fprintf(&b, "  %s", oneLine(t.Error))
 		}
 	} else if t.Attempts > 1 {
@@ -303,7 +304,7 @@ func outputValues(o *plan.Outputs) map[string]any {
 type jsonTask struct {
 	Name     string         `json:"name"`
 	Kind     string         `json:"kind"`
-	State    plan.State     `json:"state"`
+	State    runstate.State `json:"state"`
 	Cached   bool           `json:"cached"`
 	Started  *time.Time     `json:"started"`
 	Finished *time.Time     `json:"finished"`

@@ -558,9 +558,9 @@ func TestWaitRun(t *testing.T) {
 	})
 	var seen []string
 	r, err := c.WaitRun(ctx, "r1", time.Millisecond, func(r *client.Run) {
-		s := r.State
+		s := string(r.State)
 		for _, t := range r.Tasks() {
-			s += " " + t.TaskID + "=" + t.State
+			s += " " + t.TaskID + "=" + string(t.State)
 		}
 		seen = append(seen, s)
 	})
@@ -592,7 +592,7 @@ func TestWaitRunStops(t *testing.T) {
 	}
 	for _, s := range []string{"FAILED", "CANCELED", "SKIPPED"} {
 		_, c = newFake(t, func(request) (int, string) { return 200, `{"run_id":"r1","state":"` + s + `"}` })
-		if r, err := c.WaitRun(ctx, "r1", time.Millisecond, nil); err != nil || r.State != s {
+		if r, err := c.WaitRun(ctx, "r1", time.Millisecond, nil); err != nil || string(r.State) != s {
 			t.Errorf("%s: %v %v", s, r, err)
 		}
 	}

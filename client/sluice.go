@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/sluicehq/sluice/runstate"
 )
 
 // SluicePrefix is the path of Sluice's own routes under the base URL.
@@ -22,7 +24,7 @@ type Task struct {
 	Key         string          `json:"key"`
 	DisplayName string          `json:"display_name"`
 	Kind        string          `json:"kind"`
-	State       string          `json:"state"`
+	State       runstate.State  `json:"state"`
 	Cached      bool            `json:"cached,omitempty"`
 	Attempts    int             `json:"attempts,omitempty"`
 	Image       string          `json:"image,omitempty"`

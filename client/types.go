@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sluicehq/sluice/runstate"
 )
 
 // Int64 is an int64 that KFP writes as a JSON string ("42"). It reads a
@@ -34,28 +36,6 @@ func (n *Int64) UnmarshalJSON(b []byte) error {
 	}
 	*n = Int64(v)
 	return nil
-}
-
-// Runtime states of runs and tasks.
-const (
-	StatePending   = "PENDING"
-	StateRunning   = "RUNNING"
-	StateSucceeded = "SUCCEEDED"
-	StateSkipped   = "SKIPPED"
-	StateFailed    = "FAILED"
-	StateCanceling = "CANCELING"
-	StateCanceled  = "CANCELED"
-	StatePaused    = "PAUSED"
-)
-
-// Terminal reports whether a run in state will not change any more (short
-// of a retry): SUCCEEDED, FAILED, CANCELED or SKIPPED.
-func Terminal(state string) bool {
-	switch state {
-	case StateSucceeded, StateFailed, StateCanceled, StateSkipped:
-		return true
-	}
-	return false
 }
 
 // Status is a google.rpc.Status inside a resource (an error).
@@ -123,9 +103,9 @@ type RuntimeConfig struct {
 
 // RuntimeStatus is one entry of a state history.
 type RuntimeStatus struct {
-	UpdateTime time.Time `json:"update_time,omitzero"`
-	State      string    `json:"state,omitempty"`
-	Error      *Status   `json:"error,omitempty"`
+	UpdateTime time.Time      `json:"update_time,omitzero"`
+	State      runstate.State `json:"state,omitempty"`
+	Error      *Status        `json:"error,omitempty"`
 }
 
 // ExecutorDetail names the jobs (pods) that ran a task.
@@ -156,7 +136,7 @@ type TaskDetail struct {
 	StartTime      time.Time               `json:"start_time,omitzero"`
 	EndTime        time.Time               `json:"end_time,omitzero"`
 	ExecutorDetail *ExecutorDetail         `json:"executor_detail,omitempty"`
-	State          string                  `json:"state,omitempty"`
+	State          runstate.State          `json:"state,omitempty"`
 	ExecutionID    Int64                   `json:"execution_id,omitzero"`
 	Error          *Status                 `json:"error,omitempty"`
 	Inputs         map[string]ArtifactList `json:"inputs,omitempty"`
@@ -189,7 +169,7 @@ type Run struct {
 	CreatedAt                time.Time                 `json:"created_at,omitzero"`
 	ScheduledAt              time.Time                 `json:"scheduled_at,omitzero"`
 	FinishedAt               time.Time                 `json:"finished_at,omitzero"`
-	State                    string                    `json:"state,omitempty"`
+	State                    runstate.State            `json:"state,omitempty"`
 	Error                    *Status                   `json:"error,omitempty"`
 	RunDetails               *RunDetails               `json:"run_details,omitempty"`
 	RecurringRunID           string                    `json:"recurring_run_id,omitempty"`

@@ -37,7 +37,7 @@ func (c *Client) WaitRun(ctx context.Context, id string, poll time.Duration, onC
 				onChange(r)
 			}
 		}
-		if Terminal(r.State) {
+		if r.State.Terminal() {
 			return r, nil
 		}
 		t.Reset(poll)
@@ -49,8 +49,8 @@ func runSignature(r *Run) string {
 	tasks := r.Tasks()
 	parts := make([]string, 0, len(tasks))
 	for _, t := range tasks {
-		parts = append(parts, t.TaskID+"="+t.State)
+		parts = append(parts, t.TaskID+"="+string(t.State))
 	}
 	sort.Strings(parts)
-	return r.State + "|" + strings.Join(parts, ",")
+	return string(r.State) + "|" + strings.Join(parts, ",")
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/sluicehq/sluice/launcher"
 	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/pyruntime"
+	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -115,7 +116,7 @@ func runComponent(t *testing.T, e *engine.Engine, file string, params map[string
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.State != plan.Succeeded {
+	if res.State != runstate.Succeeded {
 		for _, task := range res.Tasks {
 			if task.Error != "" {
 				t.Logf("task %s: %s", task.Name, task.Error)
@@ -195,7 +196,7 @@ func TestTutorialComponentFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.State != plan.Failed {
+	if res.State != runstate.Failed {
 		t.Fatalf("state %s", res.State)
 	}
 	log, err := os.ReadFile(filepath.Join(res.RunRoot, ".sluice", "tasks", "compute-average", "log.txt"))

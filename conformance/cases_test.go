@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/sluicehq/sluice/engine"
-	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/runstate"
 )
 
 // Case says how to run one corpus file and what must come out.
@@ -15,7 +15,7 @@ type Case struct {
 	// Artifacts are input artifacts: name -> file content.
 	Artifacts map[string]string
 	// State is the expected end state (default SUCCEEDED).
-	State plan.State
+	State runstate.State
 	// ErrorContains must appear in the run's error.
 	ErrorContains string
 	// Reason, when set, says why the pipeline cannot work here; the run is
@@ -28,7 +28,7 @@ type Case struct {
 	// Outputs are expected pipeline output parameters.
 	Outputs map[string]any
 	// Tasks are expected task states by task id.
-	Tasks map[string]plan.State
+	Tasks map[string]runstate.State
 	// CancelWhenRunning cancels the run when this task key starts running.
 	CancelWhenRunning string
 	Check             func(*engine.Result) error
@@ -53,12 +53,12 @@ func (c Case) checked() string {
 }
 
 func needsPackage(pkg string) Case {
-	return Case{State: plan.Failed, Reason: "needs Python package " + pkg + " (no package index here)",
+	return Case{State: runstate.Failed, Reason: "needs Python package " + pkg + " (no package index here)",
 		ErrorContains: fmt.Sprintf("package %q is not installed", pkg)}
 }
 
 func needsK8s(what, errSub string) Case {
-	return Case{State: plan.Failed, Reason: "needs Kubernetes: " + what, ErrorContains: errSub}
+	return Case{State: runstate.Failed, Reason: "needs Kubernetes: " + what, ErrorContains: errSub}
 }
 
 // logContains checks that a task's log holds a string.
@@ -80,7 +80,7 @@ func logContains(taskID, want string) func(*engine.Result) error {
 	}
 }
 
-const S, F, K = plan.Succeeded, plan.Failed, plan.Skipped
+const S, F, K = runstate.Succeeded, runstate.Failed, runstate.Skipped
 
 // Cases covers every file of the corpus.
 var Cases = map[string]Case{
@@ -163,7 +163,7 @@ var Cases = map[string]Case{
 	"essential/placeholder_with_if_placeholder_none_input_value.yaml": {},
 	"failing/fail_v2.yaml":                                            {State: F, ErrorContains: "fail"},
 	"failing/pipeline_with_exit_handler.yaml": {State: F, ErrorContains: "fail-op",
-		Tasks: map[string]plan.State{"exit-handler-1/fail-op": F, "print-op": S}},
+		Tasks: map[string]runstate.State{"exit-handler-1/fail-op": F, "print-op": S}},
 	"failing/pipeline_with_multiple_exit_handlers.yaml": {State: F, ErrorContains: "fail-op"},
 	"gpu-scheduling/nvidia_gpu_scheduling_check.yaml":   {Note: "runs without a GPU; the accelerator request is warned about"},
 	"hello_world.yaml":                          {},
@@ -175,7 +175,7 @@ var Cases = map[string]Case{
 	"input_artifact.yaml":                       {Artifacts: map[string]string{"data": "some data\n"}},
 	"integration/ray_integration_compiled.yaml": needsPackage("codeflare-sdk"),
 	"log_streaming_compiled.yaml":               {},
-	"long-running.yaml": {State: plan.Canceled, CancelWhenRunning: "wait-op",
+	"long-running.yaml": {State: runstate.Canceled, CancelWhenRunning: "wait-op",
 		Note: "two 5-minute sleeps: the test cancels it once the first starts and checks it ends CANCELED"},
 	"metrics_visualization_v2.yaml":                                             needsPackage("scikit-learn"),
 	"mounted_cabundle_configmap.yaml":                                           {},
@@ -216,9 +216,9 @@ var Cases = map[string]Case{
 	"pipeline_with_secret_as_volume.yaml":                                  needsK8s("mounts a Kubernetes secret as a volume (secretAsVolume)", "exited with code"),
 	"pipeline_with_string_machine_fields_pipeline_input.yaml":              {},
 	"pipeline_with_string_machine_fields_task_output.yaml":                 {},
-	"pipeline_with_task_final_status.yaml":                                 {State: F, ErrorContains: "fail-op", Tasks: map[string]plan.State{"exit-op": S}},
+	"pipeline_with_task_final_status.yaml":                                 {State: F, ErrorContains: "fail-op", Tasks: map[string]runstate.State{"exit-op": S}},
 	"pipeline_with_task_final_status_yaml.yaml":                            {},
-	"pipeline_with_task_using_ignore_upstream_failure.yaml":                {State: F, ErrorContains: "fail-op", Tasks: map[string]plan.State{"print-op": S}},
+	"pipeline_with_task_using_ignore_upstream_failure.yaml":                {State: F, ErrorContains: "fail-op", Tasks: map[string]runstate.State{"print-op": S}},
 	"pipeline_with_utils.yaml":                                             {},
 	"pipeline_with_various_io_types.yaml": {Params: map[string]any{"input1": "x"}, Artifacts: map[string]string{"input3": "y"}, State: F,
 		Reason: "its components have no command: they run the entrypoint of the (placeholder) image gcr.io/image", ErrorContains: "has no command"},

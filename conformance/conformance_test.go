@@ -18,8 +18,8 @@ import (
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/executor/local"
 	"github.com/sluicehq/sluice/launcher"
-	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/pyruntime"
+	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -117,7 +117,7 @@ func runCase(t *testing.T, l *launcher.Launcher, home, file string, c Case) stri
 	defer cancel()
 	if c.CancelWhenRunning != "" {
 		e.Observer = engine.ObserverFunc(func(tk engine.Task) {
-			if tk.Key == c.CancelWhenRunning && tk.State == plan.Running {
+			if tk.Key == c.CancelWhenRunning && tk.State == runstate.Running {
 				cancel()
 			}
 		})
@@ -140,7 +140,7 @@ func runCase(t *testing.T, l *launcher.Launcher, home, file string, c Case) stri
 	}
 	want := c.State
 	if want == "" {
-		want = plan.Succeeded
+		want = runstate.Succeeded
 	}
 	if res.State != want {
 		t.Fatalf("state %s, want %s; error: %s%s", res.State, want, res.Error, failedLogs(res))
@@ -189,7 +189,7 @@ func runCase(t *testing.T, l *launcher.Launcher, home, file string, c Case) stri
 func failedLogs(res *engine.Result) string {
 	var b strings.Builder
 	for _, tk := range res.Tasks {
-		if tk.State == plan.Failed && tk.LogPath != "" {
+		if tk.State == runstate.Failed && tk.LogPath != "" {
 			log, _ := os.ReadFile(tk.LogPath)
 			if len(log) > 1500 {
 				log = log[len(log)-1500:]
@@ -229,7 +229,7 @@ func writeDoc(t *testing.T, files []string, results map[string]string) {
 		c := Cases[f]
 		if c.Reason == "" {
 			runnable++
-			if strings.HasPrefix(results[f], string(plan.Succeeded)) || strings.HasPrefix(results[f], string(plan.Failed)) || strings.HasPrefix(results[f], string(plan.Canceled)) {
+			if strings.HasPrefix(results[f], string(runstate.Succeeded)) || strings.HasPrefix(results[f], string(runstate.Failed)) || strings.HasPrefix(results[f], string(runstate.Canceled)) {
 				passed++
 			}
 		}

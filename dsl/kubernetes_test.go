@@ -10,7 +10,7 @@ import (
 	"github.com/sluicehq/sluice/dsl"
 	"github.com/sluicehq/sluice/dsl/dsltest"
 	"github.com/sluicehq/sluice/executor/kubernetes"
-	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -292,7 +292,7 @@ func TestKubernetesSettingsRunLocally(t *testing.T) {
 	e := p.Task(echo, dsl.Inputs{"text": "hi"}).UseSecretAsEnv(token, map[string]string{"token": "TOKEN"}).AddPodLabel("a", "b")
 	p.Output("out", e.Output("out"))
 	res := runPipeline(t, p, nil)
-	if res.State != plan.Succeeded || res.Outputs.Parameters["out"] != "hi" {
+	if res.State != runstate.Succeeded || res.Outputs.Parameters["out"] != "hi" {
 		t.Fatalf("run: %s %v", res.State, res.Outputs.Parameters)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/sluicehq/sluice/dsl"
-	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -157,7 +157,7 @@ func TestRandomPipelines(t *testing.T) {
 		}
 		if seed%10 == 0 {
 			res := runPipeline(t, p, nil)
-			if res.State != plan.Succeeded {
+			if res.State != runstate.Succeeded {
 				t.Fatalf("seed %d: run %s: %s\n%s", seed, res.State, res.Error, y1)
 			}
 		}

@@ -13,7 +13,7 @@ import (
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/executor/local"
 	"github.com/sluicehq/sluice/launcher"
-	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -101,7 +101,7 @@ func TestRunLoopCollectedConditionExit(t *testing.T) {
 	})
 
 	res := runPipeline(t, p, nil)
-	if res.State != plan.Succeeded {
+	if res.State != runstate.Succeeded {
 		t.Fatalf("%s: %s", res.State, res.Error)
 	}
 	if got := res.Outputs.Parameters["total"]; got != int64(30) {
@@ -144,7 +144,7 @@ func TestRunNestedPipelineArtifactsRetryEnv(t *testing.T) {
 	p.Output("greeting", f.Output("greeting"))
 
 	res := runPipeline(t, p, nil)
-	if res.State != plan.Succeeded {
+	if res.State != runstate.Succeeded {
 		t.Fatalf("%s: %s", res.State, res.Error)
 	}
 	if got := res.Outputs.Parameters["text"]; got != "first" {
@@ -180,7 +180,7 @@ func TestRunImporterAndStructItems(t *testing.T) {
 	p.Output("pairs", dsl.Collected(e.Output("out")))
 
 	res := runPipeline(t, p, nil)
-	if res.State != plan.Succeeded {
+	if res.State != runstate.Succeeded {
 		t.Fatalf("%s: %s", res.State, res.Error)
 	}
 	if got := res.Outputs.Parameters["text"]; got != "imported" {
@@ -249,7 +249,7 @@ func TestRunArtifactLoopsAndNestedCollected(t *testing.T) {
 	p.Output("squares", dsl.Collected(sq.Output("y")))
 
 	res := runPipeline(t, p, nil)
-	if res.State != plan.Succeeded {
+	if res.State != runstate.Succeeded {
 		t.Fatalf("%s: %s", res.State, res.Error)
 	}
 	if got := fmt.Sprint(res.Outputs.Parameters["texts"]); got != "[a b c]" {

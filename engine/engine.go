@@ -18,6 +18,7 @@ import (
 	"github.com/sluicehq/sluice/executor"
 	"github.com/sluicehq/sluice/launcher"
 	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -360,7 +361,7 @@ type finished struct {
 
 // dag runs the tasks of one DAG instance to the end and returns its outputs,
 // its state and, when it failed, why.
-func (r *run) dag(ctx context.Context, id string, comp *spec.ComponentSpec, sc *plan.Scope) (plan.Outputs, plan.State, string) {
+func (r *run) dag(ctx context.Context, id string, comp *spec.ComponentSpec, sc *plan.Scope) (plan.Outputs, runstate.State, string) {
 	d := comp.DAG
 	states := map[string]plan.Status{}
 	results := map[string]*plan.Result{}
@@ -374,15 +375,15 @@ func (r *run) dag(ctx context.Context, id string, comp *spec.ComponentSpec, sc *
 			t := d.Tasks[dec.Task]
 			switch {
 			case canceled || dec.Action == plan.Cancel:
-				res := &plan.Result{Status: plan.Status{State: plan.Canceled}}
+				res := &plan.Result{Status: plan.Status{State: runstate.Canceled}}
 				states[dec.Task], results[dec.Task] = res.Status, res
-				r.record(r.newTask(id, dec.Task, t, plan.Canceled, ""))
+				r.record(r.newTask(id, dec.Task, t, runstate.Canceled, ""))
 			case dec.Action == plan.SkipUpstream:
-				res := &plan.Result{Status: plan.Status{State: plan.Skipped, UpstreamFailed: true}}
+				res := &plan.Result{Status: plan.Status{State: runstate.Skipped, UpstreamFailed: true}}
 				states[dec.Task], results[dec.Task] = res.Status, res
-				r.record(r.newTask(id, dec.Task, t, plan.Skipped, "not run: an upstream task failed"))
+				r.record(r.newTask(id, dec.Task, t, runstate.Skipped, "not run: an upstream task failed"))
 			case dec.Action == plan.Start:
-				states[dec.Task] = plan.Status{State: plan.Running}
+				states[dec.Task] = plan.Status{State: runstate.Running}
 				sib := make(map[string]*plan.Result, len(results))
 				for k, v := range results {
 					sib[k] = v
@@ -401,7 +402,7 @@ func (r *run) dag(ctx context.Context, id string, comp *spec.ComponentSpec, sc *
 		f := <-done
 		running--
 		states[f.key], results[f.key] = f.res.Status, f.res
-		if f.res.State == plan.Failed && firstErr == "" {
+		if f.res.State == runstate.Failed && firstErr == "" {
 			firstErr = fmt.Sprintf("task %s failed: %s", joinID(id, f.key), f.res.Error)
 			if strings.HasPrefix(f.res.Error, "task ") {
 				firstErr = f.res.Error
@@ -409,17 +410,17 @@ func (r *run) dag(ctx context.Context, id string, comp *spec.ComponentSpec, sc *
 		}
 	}
 	state := plan.Outcome(states)
-	if state == plan.Canceled || (ctx.Err() != nil && state != plan.Failed) {
-		state = plan.Canceled
+	if state == runstate.Canceled || (ctx.Err() != nil && state != runstate.Failed) {
+		state = runstate.Canceled
 	}
 	out := plan.DAGOutputs(d, results)
-	if state != plan.Failed {
+	if state != runstate.Failed {
 		firstErr = ""
 	}
 	return out, state, firstErr
 }
 
-func (r *run) newTask(parent, key string, t *spec.TaskSpec, state plan.State, msg string) *Task {
+func (r *run) newTask(parent, key string, t *spec.TaskSpec, state runstate.State, msg string) *Task {
 	name := t.TaskInfo.Name
 	if name == "" {
 		name = key
@@ -445,17 +446,17 @@ func (r *run) newTask(parent, key string, t *spec.TaskSpec, state plan.State, ms
 // returns its outcome.
 func (r *run) task(ctx context.Context, parent, key string, t *spec.TaskSpec, sc *plan.Scope) *plan.Result {
 	comp := r.ps.Components[t.ComponentRef.Name]
-	rec := r.newTask(parent, key, t, plan.Pending, "")
+	rec := r.newTask(parent, key, t, runstate.Pending, "")
 	r.record(rec)
 	fail := func(msg string) *plan.Result {
 		r.update(rec, func(x *Task) {
-			x.State, x.Error = plan.Failed, msg
+			x.State, x.Error = runstate.Failed, msg
 			if x.Started.IsZero() {
 				x.Started = r.e.now()
 			}
 			x.Finished = r.e.now()
 		})
-		return &plan.Result{Status: plan.Status{State: plan.Failed}, Error: msg}
+		return &plan.Result{Status: plan.Status{State: runstate.Failed}, Error: msg}
 	}
 	scope := *sc
 	scope.System = r.taskSystem(rec)
@@ -473,25 +474,25 @@ func (r *run) task(ctx context.Context, parent, key string, t *spec.TaskSpec, sc
 			return fail(err.Error())
 		}
 		if !ok {
-			r.update(rec, func(x *Task) { x.State, x.Error = plan.Skipped, "condition is false" })
-			return &plan.Result{Status: plan.Status{State: plan.Skipped}}
+			r.update(rec, func(x *Task) { x.State, x.Error = runstate.Skipped, "condition is false" })
+			return &plan.Result{Status: plan.Status{State: runstate.Skipped}}
 		}
 	}
 	if ctx.Err() != nil {
-		r.update(rec, func(x *Task) { x.State = plan.Canceled })
-		return &plan.Result{Status: plan.Status{State: plan.Canceled}}
+		r.update(rec, func(x *Task) { x.State = runstate.Canceled })
+		return &plan.Result{Status: plan.Status{State: runstate.Canceled}}
 	}
 	var (
 		out   plan.Outputs
-		state plan.State
+		state runstate.State
 		msg   string
 	)
 	switch {
 	case t.ParameterIterator != nil || t.ArtifactIterator != nil:
-		r.update(rec, func(x *Task) { x.State, x.Started = plan.Running, r.e.now() })
+		r.update(rec, func(x *Task) { x.State, x.Started = runstate.Running, r.e.now() })
 		out, state, msg = r.loop(ctx, rec, t, comp, in)
 	case comp.DAG != nil:
-		r.update(rec, func(x *Task) { x.State, x.Started = plan.Running, r.e.now() })
+		r.update(rec, func(x *Task) { x.State, x.Started = runstate.Running, r.e.now() })
 		out, state, msg = r.dag(ctx, rec.ID, comp, &plan.Scope{Params: in.Params, Artifacts: in.Artifacts})
 	default:
 		resolve := func(p *spec.InputParameter) (any, error) { return plan.ResolveParam(p, &scope) }
@@ -502,7 +503,7 @@ func (r *run) task(ctx context.Context, parent, key string, t *spec.TaskSpec, sc
 		if x.Started.IsZero() {
 			x.Started = x.Finished
 		}
-		if state == plan.Succeeded {
+		if state == runstate.Succeeded {
 			o := out
 			x.Outputs = &o
 		}
@@ -522,7 +523,7 @@ func (r *run) taskSystem(rec *Task) map[string]string {
 
 // loop runs a ParallelFor: one DAG instance per item, at most
 // parallelismLimit at once, outputs collected in iteration order.
-func (r *run) loop(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.ComponentSpec, in *plan.Inputs) (plan.Outputs, plan.State, string) {
+func (r *run) loop(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.ComponentSpec, in *plan.Inputs) (plan.Outputs, runstate.State, string) {
 	type item struct {
 		param any
 		art   *spec.RuntimeArtifact
@@ -533,7 +534,7 @@ func (r *run) loop(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		itemInput = it.ItemInput
 		vals, err := plan.ParameterItems(it, in.Params)
 		if err != nil {
-			return plan.Outputs{}, plan.Failed, err.Error()
+			return plan.Outputs{}, runstate.Failed, err.Error()
 		}
 		for _, v := range vals {
 			items = append(items, item{param: v})
@@ -550,7 +551,7 @@ func (r *run) loop(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 	}
 	sem := make(chan struct{}, max(limit, 1))
 	outs := make([]plan.Outputs, len(items))
-	states := make([]plan.State, len(items))
+	states := make([]runstate.State, len(items))
 	msgs := make([]string, len(items))
 	var itemType string
 	if comp.InputDefinitions != nil && comp.InputDefinitions.Parameters[itemInput] != nil {
@@ -565,11 +566,11 @@ func (r *run) loop(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		idx := i
 		iter := &Task{ID: joinID(rec.ID, fmt.Sprint(i)), ParentID: rec.ID, Key: fmt.Sprint(i),
 			Name: fmt.Sprintf("%s-%d", rec.Name, i), Kind: KindIteration, Component: rec.Component,
-			IterationIndex: &idx, State: plan.Pending}
+			IterationIndex: &idx, State: runstate.Pending}
 		r.record(iter)
 		if ctx.Err() != nil {
-			states[i] = plan.Canceled
-			r.update(iter, func(x *Task) { x.State = plan.Canceled })
+			states[i] = runstate.Canceled
+			r.update(iter, func(x *Task) { x.State = runstate.Canceled })
 			continue
 		}
 		params := make(map[string]any, len(in.Params)+1)
@@ -596,32 +597,32 @@ func (r *run) loop(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 			defer wg.Done()
 			defer func() { <-sem }()
 			r.update(iter, func(x *Task) {
-				x.State, x.Started = plan.Running, r.e.now()
+				x.State, x.Started = runstate.Running, r.e.now()
 				x.Inputs = &plan.Outputs{Parameters: map[string]any{itemInput: params[itemInput]}}
 			})
 			o, st, msg := r.dag(ctx, iter.ID, comp, &plan.Scope{Params: params, Artifacts: arts})
 			outs[idx], states[idx], msgs[idx] = o, st, msg
 			r.update(iter, func(x *Task) {
 				x.State, x.Error, x.Finished = st, msg, r.e.now()
-				if st == plan.Succeeded {
+				if st == runstate.Succeeded {
 					x.Outputs = &o
 				}
 			})
 		}()
 	}
 	wg.Wait()
-	state, msg := plan.Succeeded, ""
+	state, msg := runstate.Succeeded, ""
 	for i, st := range states {
 		switch {
-		case st == plan.Failed && state != plan.Failed:
-			state, msg = plan.Failed, msgs[i]
-		case st == plan.Canceled && state == plan.Succeeded:
-			state = plan.Canceled
+		case st == runstate.Failed && state != runstate.Failed:
+			state, msg = runstate.Failed, msgs[i]
+		case st == runstate.Canceled && state == runstate.Succeeded:
+			state = runstate.Canceled
 		}
 	}
 	var present []plan.Outputs
 	for i, o := range outs {
-		if states[i] == plan.Succeeded {
+		if states[i] == runstate.Succeeded {
 			present = append(present, o)
 		}
 	}

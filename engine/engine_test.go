@@ -13,6 +13,7 @@ import (
 	"github.com/sluicehq/sluice/executor/local"
 	"github.com/sluicehq/sluice/launcher"
 	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -128,7 +129,7 @@ func TestTwoStepParametersAndArtifacts(t *testing.T) {
 	e := newEngine(t)
 	p := load(t, twoStep)
 	res := run(t, e, p, map[string]any{"n": int64(4)})
-	if res.State != plan.Succeeded {
+	if res.State != runstate.Succeeded {
 		t.Fatalf("state %s: %s", res.State, res.Error)
 	}
 	if got := res.Outputs.Parameters["Output"]; got != int64(4) {
@@ -337,7 +338,7 @@ func TestLoopConditionCollectExitHandler(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		switch {
-		case tk.State == plan.Running:
+		case tk.State == runstate.Running:
 			running++
 			peak = max(peak, running)
 		case tk.State.Terminal():
@@ -346,16 +347,16 @@ func TestLoopConditionCollectExitHandler(t *testing.T) {
 	})
 	p := load(t, control)
 	res := run(t, e, p, nil)
-	if res.State != plan.Succeeded {
+	if res.State != runstate.Succeeded {
 		t.Fatalf("state %s: %s", res.State, res.Error)
 	}
 	if got := logOf(t, task(t, res, "exit-handler-1/sum")); got != "nums=[2,4,8]\n" {
 		t.Fatalf("sum log %q", got)
 	}
-	if st := task(t, res, "exit-handler-1/for-loop-2/2/condition-4").State; st != plan.Skipped {
+	if st := task(t, res, "exit-handler-1/for-loop-2/2/condition-4").State; st != runstate.Skipped {
 		t.Fatalf("condition for item 3 = %s, want SKIPPED", st)
 	}
-	if st := task(t, res, "exit-handler-1/condition-3").State; st != plan.Skipped {
+	if st := task(t, res, "exit-handler-1/condition-3").State; st != runstate.Skipped {
 		t.Fatalf("condition-3 = %s", st)
 	}
 	if peak > 2 {
@@ -366,15 +367,15 @@ func TestLoopConditionCollectExitHandler(t *testing.T) {
 	}
 
 	res = run(t, e, p, map[string]any{"fail": true})
-	if res.State != plan.Failed {
+	if res.State != runstate.Failed {
 		t.Fatalf("state %s, want FAILED", res.State)
 	}
 	boom := task(t, res, "exit-handler-1/condition-3/boom")
-	if boom.State != plan.Failed || boom.Attempts != 3 || boom.ExitCode == nil || *boom.ExitCode != 3 {
+	if boom.State != runstate.Failed || boom.Attempts != 3 || boom.ExitCode == nil || *boom.ExitCode != 3 {
 		t.Fatalf("boom = %+v", boom)
 	}
 	ex := task(t, res, "on-exit")
-	if ex.State != plan.Succeeded || !strings.Contains(logOf(t, ex), `"state":"FAILED"`) {
+	if ex.State != runstate.Succeeded || !strings.Contains(logOf(t, ex), `"state":"FAILED"`) {
 		t.Fatalf("exit task %s, log %s", ex.State, logOf(t, ex))
 	}
 	if !strings.Contains(res.Error, "boom") {
@@ -408,7 +409,7 @@ func TestCancelKillsProcessesAndEndsCanceled(t *testing.T) {
 	started := make(chan struct{})
 	var once sync.Once
 	e.Observer = engine.ObserverFunc(func(tk engine.Task) {
-		if tk.ID == "nap" && tk.State == plan.Running {
+		if tk.ID == "nap" && tk.State == runstate.Running {
 			once.Do(func() { close(started) })
 		}
 	})
@@ -421,13 +422,13 @@ func TestCancelKillsProcessesAndEndsCanceled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.State != plan.Canceled {
+	if res.State != runstate.Canceled {
 		t.Fatalf("state %s", res.State)
 	}
-	if s := task(t, res, "nap").State; s != plan.Canceled {
+	if s := task(t, res, "nap").State; s != runstate.Canceled {
 		t.Fatalf("nap %s", s)
 	}
-	if s := task(t, res, "after").State; s != plan.Canceled {
+	if s := task(t, res, "after").State; s != runstate.Canceled {
 		t.Fatalf("after %s", s)
 	}
 }
@@ -435,10 +436,10 @@ func TestCancelKillsProcessesAndEndsCanceled(t *testing.T) {
 func TestUpstreamFailureSkipsDownstream(t *testing.T) {
 	y := strings.Replace(sleeper, "sleep 30 & wait", "exit 1", 1)
 	res := run(t, newEngine(t), load(t, y), nil)
-	if res.State != plan.Failed {
+	if res.State != runstate.Failed {
 		t.Fatalf("state %s", res.State)
 	}
-	if a := task(t, res, "after"); a.State != plan.Skipped {
+	if a := task(t, res, "after"); a.State != runstate.Skipped {
 		t.Fatalf("after = %s", a.State)
 	}
 }
@@ -455,7 +456,7 @@ func TestResumeSkipsCompletedSteps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.State != plan.Succeeded || res.Outputs.Parameters["Output"] != int64(2) {
+	if res.State != runstate.Succeeded || res.Outputs.Parameters["Output"] != int64(2) {
 		t.Fatalf("resumed run: %s %v", res.State, res.Outputs.Parameters)
 	}
 	if p := task(t, res, "producer"); p.Attempts != 0 || p.LogPath != "" {
@@ -481,14 +482,14 @@ func TestExitCodeReportedWithFinalState(t *testing.T) {
 	})
 	y := strings.Replace(sleeper, "sleep 30 & wait", "exit 5", 1)
 	res := run(t, e, load(t, y), nil)
-	if res.State != plan.Failed {
+	if res.State != runstate.Failed {
 		t.Fatalf("state %s", res.State)
 	}
 	mu.Lock()
 	defer mu.Unlock()
 	failed := 0
 	for id, tk := range last {
-		if tk.State == plan.Failed && tk.Kind == engine.KindContainer {
+		if tk.State == runstate.Failed && tk.Kind == engine.KindContainer {
 			failed++
 			if tk.ExitCode == nil || *tk.ExitCode != 5 {
 				t.Errorf("%s: final report %+v lacks exit code 5", id, tk)

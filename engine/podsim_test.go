@@ -15,7 +15,7 @@ import (
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/executor"
 	"github.com/sluicehq/sluice/launcher"
-	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/runstate"
 )
 
 // podSim is an executor that launches steps "remotely" the way the
@@ -105,7 +105,7 @@ func TestRemoteLauncherThroughTheBucket(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.State != plan.Succeeded {
+			if res.State != runstate.Succeeded {
 				for _, tk := range res.Tasks {
 					t.Logf("%s %s %s", tk.ID, tk.State, tk.Error)
 				}

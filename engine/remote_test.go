@@ -12,7 +12,7 @@ import (
 	"github.com/sluicehq/sluice/artifact"
 	"github.com/sluicehq/sluice/artifact/artifacttest"
 	"github.com/sluicehq/sluice/engine"
-	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/runstate"
 )
 
 func readObject(t *testing.T, s artifact.Store, uri string) string {
@@ -52,7 +52,7 @@ func TestBucketPipelineRoot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.State != plan.Succeeded {
+	if res.State != runstate.Succeeded {
 		t.Fatalf("state %s: %s", res.State, res.Error)
 	}
 	if res.PipelineRoot != "s3://art/team/runs" || res.RunRoot != "s3://art/team/runs/two-step/r1" {
@@ -81,7 +81,7 @@ func TestBucketPipelineRoot(t *testing.T) {
 	// The cache serves bucket outputs too: the consumer of a cached
 	// producer still downloads the artifact.
 	res2, err := e.Run(context.Background(), &engine.Request{Pipeline: p, Params: map[string]any{"n": int64(3)}, PipelineRoot: "s3://art/team/runs", RunID: "r2"})
-	if err != nil || res2.State != plan.Succeeded || !task(t, res2, "producer").Cached {
+	if err != nil || res2.State != runstate.Succeeded || !task(t, res2, "producer").Cached {
 		t.Fatalf("second run: %v %+v", err, res2)
 	}
 	// A cached output whose object is gone from the bucket is not served.
@@ -90,7 +90,7 @@ func TestBucketPipelineRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	res3, err := e.Run(context.Background(), &engine.Request{Pipeline: p, Params: map[string]any{"n": int64(3)}, PipelineRoot: "s3://art/team/runs", RunID: "r3"})
-	if err != nil || res3.State != plan.Succeeded || task(t, res3, "producer").Cached {
+	if err != nil || res3.State != runstate.Succeeded || task(t, res3, "producer").Cached {
 		t.Fatalf("third run used a cache entry whose artifact is gone: %v %+v", err, res3)
 	}
 }
@@ -150,7 +150,7 @@ func TestBucketDirectoryArtifactAndLogs(t *testing.T) {
 	}
 	defer st.Close()
 	use := task(t, res, "use")
-	if res.State != plan.Succeeded {
+	if res.State != runstate.Succeeded {
 		t.Fatalf("state %s: %s; use log: %s", res.State, res.Error, readObject(t, st, use.LogPath))
 	}
 	if got := readObject(t, st, use.LogPath); got != "w\nc\n" {
@@ -200,7 +200,7 @@ func TestMinioPipelineRoot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.State != plan.Succeeded {
+	if res.State != runstate.Succeeded {
 		t.Fatalf("state %s: %s", res.State, res.Error)
 	}
 	if res.PipelineRoot != "minio://mlpipeline/v2/artifacts" || res.RunRoot != "minio://mlpipeline/v2/artifacts/two-step/r1" {
@@ -263,7 +263,7 @@ func TestMinioPipelineRootInConfiguredStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	use := task(t, res, "use")
-	if res.State != plan.Succeeded {
+	if res.State != runstate.Succeeded {
 		t.Fatalf("state %s: %s; use log: %s", res.State, res.Error, readObject(t, st, use.LogPath))
 	}
 	if res.RunRoot != "minio://mlpipeline/v2/artifacts/team/dir-artifact/r1" {

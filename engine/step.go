@@ -12,12 +12,13 @@ import (
 	"github.com/sluicehq/sluice/executor"
 	"github.com/sluicehq/sluice/launcher"
 	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 )
 
 // step runs a container or importer task: cache lookup, then attempts with
 // retries and backoff, then cache store.
-func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.ComponentSpec, in *plan.Inputs, sys map[string]string, resolve func(*spec.InputParameter) (any, error)) (plan.Outputs, plan.State, string) {
+func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.ComponentSpec, in *plan.Inputs, sys map[string]string, resolve func(*spec.InputParameter) (any, error)) (plan.Outputs, runstate.State, string) {
 	ex := r.ps.DeploymentSpec.Executors[comp.ExecutorLabel]
 	lt := &launcher.Task{
 		RunID: r.req.RunID, TaskID: rec.ID, TaskName: rec.Key, Comp: comp, Exec: ex, Inputs: in,
@@ -39,21 +40,21 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 			o.Parameters = map[string]any{}
 		}
 		if err := plan.CoerceOutputs(&o, comp.OutputDefinitions); err != nil {
-			return plan.Outputs{}, plan.Failed, err.Error()
+			return plan.Outputs{}, runstate.Failed, err.Error()
 		}
-		return o, plan.Succeeded, ""
+		return o, runstate.Succeeded, ""
 	}
 	if ex.Importer != nil {
-		r.update(rec, func(x *Task) { x.State, x.Started = plan.Running, r.e.now() })
+		r.update(rec, func(x *Task) { x.State, x.Started = runstate.Running, r.e.now() })
 		out, err := r.e.Launcher.Import(ctx, lt)
 		if err != nil {
-			return plan.Outputs{}, plan.Failed, err.Error()
+			return plan.Outputs{}, runstate.Failed, err.Error()
 		}
-		return *out, plan.Succeeded, ""
+		return *out, runstate.Succeeded, ""
 	}
 	prep, err := r.e.Launcher.Prepare(lt)
 	if err != nil {
-		return plan.Outputs{}, plan.Failed, err.Error()
+		return plan.Outputs{}, runstate.Failed, err.Error()
 	}
 	r.mu.Lock()
 	rec.Image, rec.Argv = prep.Image, prep.Argv
@@ -72,13 +73,13 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		} else if out, ok := r.e.Cache.Get(ctx, key); ok && plan.CoerceOutputs(out, comp.OutputDefinitions) == nil && r.inStore(ctx, out) {
 			now := r.e.now()
 			r.update(rec, func(x *Task) { x.Cached, x.Started, x.Finished = true, now, now })
-			return *out, plan.Succeeded, ""
+			return *out, runstate.Succeeded, ""
 		}
 	}
 
 	logf, logPath, err := r.e.Launcher.OpenLog(ctx, lt)
 	if err != nil {
-		return plan.Outputs{}, plan.Failed, err.Error()
+		return plan.Outputs{}, runstate.Failed, err.Error()
 	}
 	defer func() {
 		if err := logf.Close(); err != nil {
@@ -93,7 +94,7 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 	for attempt := 0; ; attempt++ {
 		r.slots <- struct{}{}
 		r.update(rec, func(x *Task) {
-			x.State, x.Attempts, x.LogPath = plan.Running, attempt+1, logPath
+			x.State, x.Attempts, x.LogPath = runstate.Running, attempt+1, logPath
 			if x.Started.IsZero() {
 				x.Started = r.e.now()
 			}
@@ -119,10 +120,10 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 					r.warn(fmt.Sprintf("task %s: cache store: %v", rec.ID, perr))
 				}
 			}
-			return *out, plan.Succeeded, ""
+			return *out, runstate.Succeeded, ""
 		}
 		if errors.Is(err, executor.ErrCanceled) || ctx.Err() != nil {
-			return plan.Outputs{}, plan.Canceled, "canceled"
+			return plan.Outputs{}, runstate.Canceled, "canceled"
 		}
 		var ee *launcher.ExitError
 		msg := err.Error()
@@ -133,12 +134,12 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 			if maxRetries > 0 {
 				msg = fmt.Sprintf("%s (after %d attempts)", msg, attempt+1)
 			}
-			return plan.Outputs{}, plan.Failed, msg
+			return plan.Outputs{}, runstate.Failed, msg
 		}
 		delay := Backoff(t.RetryPolicy, attempt)
 		fmt.Fprintf(logf, "sluice: attempt %d failed: %s; retrying in %s\n", attempt+1, msg, delay)
 		if err := r.sleep(ctx, delay); err != nil {
-			return plan.Outputs{}, plan.Canceled, "canceled"
+			return plan.Outputs{}, runstate.Canceled, "canceled"
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -24,20 +25,20 @@ type Task struct {
 	ID       string `json:"id"`
 	ParentID string `json:"parentId,omitempty"`
 	// Key is the task key in its DAG; Name the display name.
-	Key            string     `json:"key"`
-	Name           string     `json:"name"`
-	Kind           string     `json:"kind"`
-	Component      string     `json:"component,omitempty"`
-	IterationIndex *int       `json:"iterationIndex,omitempty"`
-	State          plan.State `json:"state"`
-	Cached         bool       `json:"cached"`
-	Started        time.Time  `json:"started,omitzero"`
-	Finished       time.Time  `json:"finished,omitzero"`
-	Attempts       int        `json:"attempts,omitempty"`
-	Image          string     `json:"image,omitempty"`
-	Argv           []string   `json:"argv,omitempty"`
-	ExitCode       *int       `json:"exitCode,omitempty"`
-	Error          string     `json:"error,omitempty"`
+	Key            string         `json:"key"`
+	Name           string         `json:"name"`
+	Kind           string         `json:"kind"`
+	Component      string         `json:"component,omitempty"`
+	IterationIndex *int           `json:"iterationIndex,omitempty"`
+	State          runstate.State `json:"state"`
+	Cached         bool           `json:"cached"`
+	Started        time.Time      `json:"started,omitzero"`
+	Finished       time.Time      `json:"finished,omitzero"`
+	Attempts       int            `json:"attempts,omitempty"`
+	Image          string         `json:"image,omitempty"`
+	Argv           []string       `json:"argv,omitempty"`
+	ExitCode       *int           `json:"exitCode,omitempty"`
+	Error          string         `json:"error,omitempty"`
 	// Inputs and Outputs are the resolved parameters and artifacts.
 	Inputs  *plan.Outputs `json:"inputs,omitempty"`
 	Outputs *plan.Outputs `json:"outputs,omitempty"`
@@ -86,16 +87,16 @@ type Request struct {
 
 // Result is a finished run.
 type Result struct {
-	RunID        string       `json:"runId"`
-	State        plan.State   `json:"state"`
-	Error        string       `json:"error,omitempty"`
-	Outputs      plan.Outputs `json:"outputs"`
-	Tasks        []*Task      `json:"tasks"`
-	PipelineRoot string       `json:"pipelineRoot"`
-	RunRoot      string       `json:"runRoot"`
-	Warnings     []string     `json:"warnings,omitempty"`
-	Started      time.Time    `json:"started"`
-	Finished     time.Time    `json:"finished"`
+	RunID        string         `json:"runId"`
+	State        runstate.State `json:"state"`
+	Error        string         `json:"error,omitempty"`
+	Outputs      plan.Outputs   `json:"outputs"`
+	Tasks        []*Task        `json:"tasks"`
+	PipelineRoot string         `json:"pipelineRoot"`
+	RunRoot      string         `json:"runRoot"`
+	Warnings     []string       `json:"warnings,omitempty"`
+	Started      time.Time      `json:"started"`
+	Finished     time.Time      `json:"finished"`
 }
 
 // Observer hears about task state changes as they happen. Calls are

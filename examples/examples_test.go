@@ -12,8 +12,8 @@ import (
 	"github.com/sluicehq/sluice/examples"
 	"github.com/sluicehq/sluice/executor/local"
 	"github.com/sluicehq/sluice/launcher"
-	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/pyruntime"
+	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -60,7 +60,7 @@ func TestExamplesRun(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.State != plan.Succeeded {
+			if res.State != runstate.Succeeded {
 				t.Fatalf("%s: %s", res.State, res.Error)
 			}
 			for k, v := range w.params {

@@ -3,6 +3,7 @@ package plan
 import (
 	"sort"
 
+	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -54,7 +55,7 @@ func (g *Graph) Decide(states map[string]Status) []Decision {
 	var out []Decision
 	for _, key := range g.keys {
 		st := states[key]
-		if st.State != "" && st.State != Pending {
+		if st.State != "" && st.State != runstate.Pending {
 			continue
 		}
 		out = append(out, Decision{Task: key, Action: decide(g.tasks[key], g.up[key], states)})
@@ -70,7 +71,7 @@ func decide(t *spec.TaskSpec, upstream []string, states map[string]Status) Actio
 		switch {
 		case !st.State.Terminal():
 			waiting = true
-		case st.State == Canceled:
+		case st.State == runstate.Canceled:
 			canceled = true
 		case !st.ok():
 			failed = true
@@ -92,14 +93,14 @@ func decide(t *spec.TaskSpec, upstream []string, states map[string]Status) Actio
 
 // Outcome returns the state of a DAG whose tasks are all terminal: FAILED if
 // any task failed, else CANCELED if any was canceled, else SUCCEEDED.
-func Outcome(states map[string]Status) State {
-	out := Succeeded
+func Outcome(states map[string]Status) runstate.State {
+	out := runstate.Succeeded
 	for _, st := range states {
 		switch st.State {
-		case Failed:
-			return Failed
-		case Canceled:
-			out = Canceled
+		case runstate.Failed:
+			return runstate.Failed
+		case runstate.Canceled:
+			out = runstate.Canceled
 		}
 	}
 	return out

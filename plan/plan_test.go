@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -116,8 +117,8 @@ func TestDAGOutputsOneOfAndCollect(t *testing.T) {
 		}{ParameterSelectors: []spec.ParameterSelector{{ProducerSubtask: "a", OutputParameterKey: "x"}, {ProducerSubtask: "b", OutputParameterKey: "x"}}}},
 	}}}
 	children := map[string]*Result{
-		"a": {Status: Status{State: Skipped}},
-		"b": {Status: Status{State: Succeeded}, Outputs: Outputs{Parameters: map[string]any{"x": "from-b"}}},
+		"a": {Status: Status{State: runstate.Skipped}},
+		"b": {Status: Status{State: runstate.Succeeded}, Outputs: Outputs{Parameters: map[string]any{"x": "from-b"}}},
 	}
 	if got := DAGOutputs(d, children).Parameters["out"]; got != "from-b" {
 		t.Fatalf("OneOf = %v", got)
@@ -178,14 +179,14 @@ func TestDecideProperties(t *testing.T) {
 				}
 				switch dec.Action {
 				case Start:
-					outcome := []State{Succeeded, Failed, Skipped}[rng.IntN(3)]
+					outcome := []runstate.State{runstate.Succeeded, runstate.Failed, runstate.Skipped}[rng.IntN(3)]
 					states[dec.Task] = Status{State: outcome}
 					progressed = true
 				case SkipUpstream:
-					states[dec.Task] = Status{State: Skipped, UpstreamFailed: true}
+					states[dec.Task] = Status{State: runstate.Skipped, UpstreamFailed: true}
 					progressed = true
 				case Cancel:
-					states[dec.Task] = Status{State: Canceled}
+					states[dec.Task] = Status{State: runstate.Canceled}
 					progressed = true
 				}
 			}
@@ -198,9 +199,9 @@ func TestDecideProperties(t *testing.T) {
 			if !states[k].State.Terminal() {
 				t.Fatalf("seed %d: %s never finished", seed, k)
 			}
-			failed = failed || states[k].State == Failed
+			failed = failed || states[k].State == runstate.Failed
 		}
-		if (Outcome(states) == Failed) != failed {
+		if (Outcome(states) == runstate.Failed) != failed {
 			t.Fatalf("seed %d: outcome %s with failed=%v", seed, Outcome(states), failed)
 		}
 	}

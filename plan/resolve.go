@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -88,7 +89,7 @@ func ResolveInputs(t *spec.TaskSpec, comp *spec.ComponentSpec, sc *Scope) (*Inpu
 				arts = sc.Artifacts[b.ComponentInputArtifact]
 			case b.TaskOutputArtifact != nil:
 				r := sc.Siblings[b.TaskOutputArtifact.ProducerTask]
-				if r != nil && r.State == Succeeded {
+				if r != nil && r.State == runstate.Succeeded {
 					a, ok := r.Artifacts[b.TaskOutputArtifact.OutputArtifactKey]
 					if !ok {
 						return nil, &InputError{name, fmt.Sprintf("task %q has no output artifact %q", b.TaskOutputArtifact.ProducerTask, b.TaskOutputArtifact.OutputArtifactKey)}
@@ -206,7 +207,7 @@ func resolveParam(name string, b *spec.InputParameter, sc *Scope) (v any, ok, is
 	case b.TaskOutputParameter != nil:
 		p := b.TaskOutputParameter
 		r := sc.Siblings[p.ProducerTask]
-		if r == nil || r.State != Succeeded {
+		if r == nil || r.State != runstate.Succeeded {
 			return nil, false, false, nil
 		}
 		v, ok = r.Parameters[p.OutputParameterKey]
@@ -248,11 +249,11 @@ func FinalStatus(task string, r *Result, runName string) map[string]any {
 	state, code, msg := "SUCCEEDED", 0, ""
 	if r != nil {
 		switch r.State {
-		case Failed:
+		case runstate.Failed:
 			state, code, msg = "FAILED", 1, r.Error
-		case Canceled:
+		case runstate.Canceled:
 			state, code, msg = "CANCELLED", 1, "canceled"
-		case Skipped:
+		case runstate.Skipped:
 			if r.UpstreamFailed {
 				state, code, msg = "FAILED", 1, "not run: an upstream task failed"
 			}
@@ -328,7 +329,7 @@ func DAGOutputs(d *spec.DAGSpec, children map[string]*Result) Outputs {
 		}
 		for _, s := range sels {
 			r := children[s.ProducerSubtask]
-			if r == nil || r.State != Succeeded {
+			if r == nil || r.State != runstate.Succeeded {
 				continue
 			}
 			if v, ok := r.Parameters[s.OutputParameterKey]; ok {
@@ -340,7 +341,7 @@ func DAGOutputs(d *spec.DAGSpec, children map[string]*Result) Outputs {
 	for name, o := range d.Outputs.Artifacts {
 		for _, s := range o.ArtifactSelectors {
 			r := children[s.ProducerSubtask]
-			if r == nil || r.State != Succeeded {
+			if r == nil || r.State != runstate.Succeeded {
 				continue
 			}
 			if a := r.Artifacts[s.OutputArtifactKey]; len(a) > 0 {

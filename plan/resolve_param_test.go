@@ -3,13 +3,14 @@ package plan
 import (
 	"testing"
 
+	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 )
 
 func TestResolveParam(t *testing.T) {
 	sc := &Scope{
 		Params:   map[string]any{"name": "db", "cfg": map[string]any{"zone": "eu"}},
-		Siblings: map[string]*Result{"make": {Status: Status{State: Succeeded}, Outputs: Outputs{Parameters: map[string]any{"pvc": "claim-1"}}}},
+		Siblings: map[string]*Result{"make": {Status: Status{State: runstate.Succeeded}, Outputs: Outputs{Parameters: map[string]any{"pvc": "claim-1"}}}},
 		System:   map[string]string{"pipeline_job_name": "job-7"},
 	}
 	for _, tc := range []struct {

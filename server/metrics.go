@@ -8,7 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sluicehq/sluice/engine"
-	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/runstate"
 )
 
 // metrics are the server's Prometheus metrics, served at /metrics.
@@ -62,6 +62,6 @@ func (m *metrics) taskEnded(t engine.Task) {
 	}
 }
 
-func (m *metrics) runEnded(state plan.State) {
+func (m *metrics) runEnded(state runstate.State) {
 	m.runsFinished.WithLabelValues(string(state)).Inc()
 }

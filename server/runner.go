@@ -12,6 +12,7 @@ import (
 	"github.com/sluicehq/sluice/executor"
 	"github.com/sluicehq/sluice/executor/local"
 	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 	"github.com/sluicehq/sluice/store"
 )
@@ -42,14 +43,14 @@ func (r *Runner) Start(ctx context.Context) error {
 	r.cancels = map[string]context.CancelFunc{}
 	r.queued = map[string]bool{}
 	r.baseCtx, r.stop = context.WithCancel(context.WithoutCancel(ctx))
-	ids, err := r.Store.RunsInState(ctx, string(plan.Canceling))
+	ids, err := r.Store.RunsInState(ctx, runstate.Canceling)
 	if err != nil {
 		return fmt.Errorf("recover runs: %w", err)
 	}
 	for _, id := range ids {
-		r.finish(ctx, id, plan.Canceled, "canceled (the server stopped while the run was being canceled)", nil)
+		r.finish(ctx, id, runstate.Canceled, "canceled (the server stopped while the run was being canceled)", nil)
 	}
-	ids, err = r.Store.RunsInState(ctx, string(plan.Pending), string(plan.Running))
+	ids, err = r.Store.RunsInState(ctx, runstate.Pending, runstate.Running)
 	if err != nil {
 		return fmt.Errorf("recover runs: %w", err)
 	}
@@ -113,7 +114,7 @@ func (r *Runner) Submit(ctx context.Context, run *store.Run) error {
 		run.ID = engine.NewID()
 	}
 	now := r.now()
-	run.State = string(plan.Pending)
+	run.State = runstate.Pending
 	if run.CreatedAt.IsZero() {
 		run.CreatedAt = now
 	}
@@ -136,20 +137,20 @@ func (r *Runner) Submit(ctx context.Context, run *store.Run) error {
 func (r *Runner) Terminate(ctx context.Context, id string) error {
 	var cancel context.CancelFunc
 	_, err := r.Store.UpdateRun(ctx, id, func(run *store.Run) error {
-		switch plan.State(run.State) {
-		case plan.Succeeded, plan.Failed, plan.Canceled, plan.Skipped:
+		switch run.State {
+		case runstate.Succeeded, runstate.Failed, runstate.Canceled, runstate.Skipped:
 			return fmt.Errorf("run %s is already %s: %w", id, run.State, store.ErrConflict)
 		}
 		r.mu.Lock()
 		cancel = r.cancels[id]
 		r.mu.Unlock()
-		next := plan.Canceled
+		next := runstate.Canceled
 		if cancel != nil {
-			next = plan.Canceling
+			next = runstate.Canceling
 		} else {
 			run.FinishedAt = r.now()
 		}
-		run.State = string(next)
+		run.State = next
 		run.StateHistory = append(run.StateHistory, store.StateChange{State: run.State, Time: r.now()})
 		return nil
 	})
@@ -166,12 +167,12 @@ func (r *Runner) Terminate(ctx context.Context, id string) error {
 // succeeded keep their outputs, the rest run again.
 func (r *Runner) Retry(ctx context.Context, id string) error {
 	_, err := r.Store.UpdateRun(ctx, id, func(run *store.Run) error {
-		switch plan.State(run.State) {
-		case plan.Failed, plan.Canceled:
+		switch run.State {
+		case runstate.Failed, runstate.Canceled:
 		default:
 			return fmt.Errorf("run %s is %s: only FAILED or CANCELED runs can be retried: %w", id, run.State, store.ErrConflict)
 		}
-		run.State, run.Error, run.FinishedAt = string(plan.Pending), "", time.Time{}
+		run.State, run.Error, run.FinishedAt = runstate.Pending, "", time.Time{}
 		run.StateHistory = append(run.StateHistory, store.StateChange{State: run.State, Time: r.now()})
 		return nil
 	})
@@ -216,18 +217,18 @@ func (r *Runner) execute(id string) {
 		log.Error("load run", "err", err)
 		return
 	}
-	if plan.State(run.State).Terminal() {
+	if run.State.Terminal() {
 		return // terminated while queued
 	}
 	p, err := LoadSpecJSON(run.Spec)
 	if err != nil {
-		r.finish(ctx, id, plan.Failed, "the run's pipeline spec cannot be used: "+err.Error(), nil)
+		r.finish(ctx, id, runstate.Failed, "the run's pipeline spec cannot be used: "+err.Error(), nil)
 		return
 	}
 	params := map[string]any{}
 	if len(run.Params) > 0 {
 		if err := json.Unmarshal(run.Params, &params); err != nil {
-			r.finish(ctx, id, plan.Failed, "the run's parameters cannot be read: "+err.Error(), nil)
+			r.finish(ctx, id, runstate.Failed, "the run's parameters cannot be read: "+err.Error(), nil)
 			return
 		}
 	}
@@ -245,11 +246,11 @@ func (r *Runner) execute(id string) {
 		r.mu.Unlock()
 	}()
 	if _, err := r.Store.UpdateRun(ctx, id, func(x *store.Run) error {
-		if x.State != string(plan.Pending) && x.State != string(plan.Running) {
+		if x.State != runstate.Pending && x.State != runstate.Running {
 			return fmt.Errorf("run is %s", x.State)
 		}
-		if x.State != string(plan.Running) {
-			x.State = string(plan.Running)
+		if x.State != runstate.Running {
+			x.State = runstate.Running
 			x.StateHistory = append(x.StateHistory, store.StateChange{State: x.State, Time: r.now()})
 		}
 		return nil
@@ -266,7 +267,7 @@ func (r *Runner) execute(id string) {
 		return // the server is stopping: leave the run for the next start
 	}
 	if err != nil {
-		r.finish(ctx, id, plan.Failed, err.Error(), nil)
+		r.finish(ctx, id, runstate.Failed, err.Error(), nil)
 		return
 	}
 	r.finish(context.WithoutCancel(ctx), id, res.State, res.Error, &res.Outputs)
@@ -280,7 +281,7 @@ func (r *Runner) completed(ctx context.Context, id string) (map[string]*plan.Out
 	}
 	out := map[string]*plan.Outputs{}
 	for _, t := range tasks {
-		if t.State != string(plan.Succeeded) || (t.Kind != engine.KindContainer && t.Kind != engine.KindImporter) || len(t.Outputs) == 0 {
+		if t.State != runstate.Succeeded || (t.Kind != engine.KindContainer && t.Kind != engine.KindImporter) || len(t.Outputs) == 0 {
 			continue
 		}
 		var o plan.Outputs
@@ -292,12 +293,12 @@ func (r *Runner) completed(ctx context.Context, id string) (map[string]*plan.Out
 	return out, nil
 }
 
-func (r *Runner) finish(ctx context.Context, id string, state plan.State, msg string, outputs *plan.Outputs) {
+func (r *Runner) finish(ctx context.Context, id string, state runstate.State, msg string, outputs *plan.Outputs) {
 	_, err := r.Store.UpdateRun(ctx, id, func(run *store.Run) error {
-		if run.State == string(plan.Canceling) && state != plan.Failed {
-			state = plan.Canceled
+		if run.State == runstate.Canceling && state != runstate.Failed {
+			state = runstate.Canceled
 		}
-		run.State, run.Error, run.FinishedAt = string(state), msg, r.now()
+		run.State, run.Error, run.FinishedAt = state, msg, r.now()
 		if outputs != nil {
 			b, err := json.Marshal(outputs)
 			if err == nil {

@@ -21,7 +21,7 @@ type taskWriter struct {
 func (w *taskWriter) TaskChanged(t engine.Task) {
 	st := &store.Task{
 		RunID: w.runID, ID: t.ID, ParentID: t.ParentID, Key: t.Key, Name: t.Name, Kind: t.Kind,
-		State: string(t.State), Cached: t.Cached, Attempts: t.Attempts, Image: t.Image, Argv: t.Argv,
+		State: t.State, Cached: t.Cached, Attempts: t.Attempts, Image: t.Image, Argv: t.Argv,
 		ExitCode: t.ExitCode, Error: t.Error, LogURI: t.LogPath, Started: t.Started, Finished: t.Finished,
 	}
 	if t.Inputs != nil {

@@ -4,13 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"github.com/sluicehq/sluice/internal/pgtest"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sluicehq/sluice/internal/pgtest"
+	"github.com/sluicehq/sluice/runstate"
 )
 
 const (
@@ -94,7 +96,7 @@ func seedRuns(b *testing.B, s *sqlStore) []string {
 		exps = append(exps, e.ID)
 	}
 	spec := []byte(`{"pipelineInfo":{"name":"bench"},"pad":"` + strings.Repeat("x", 1000) + `"}`)
-	states := []string{"SUCCEEDED", "FAILED", "RUNNING", "PENDING"}
+	states := []runstate.State{"SUCCEEDED", "FAILED", "RUNNING", "PENDING"}
 	check(b, s.inTx(ctx, func(tx *sql.Tx) error {
 		if s.d.pg {
 			// The test server commits asynchronously; VACUUM can mark

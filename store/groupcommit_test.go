@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sluicehq/sluice/runstate"
 )
 
 // queueBatch puts the tasks from one goroutine each, in order, while the
@@ -97,7 +99,7 @@ func TestPutTaskGroupCommit(t *testing.T) {
 				for i := range 20 {
 					id := fmt.Sprintf("w%d-%d", w, i)
 					r := runs[(w+i)%3]
-					for _, state := range []string{"PENDING", "RUNNING", "SUCCEEDED"} {
+					for _, state := range []runstate.State{"PENDING", "RUNNING", "SUCCEEDED"} {
 						if err := s.PutTask(ctx, &Task{RunID: r.ID, ID: id, State: state}); err != nil {
 							fails <- err
 							return

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sluicehq/sluice/runstate"
 )
 
 // listFixture is a set of runs with repeated values in every sortable
@@ -26,7 +28,7 @@ func newListFixture(t *testing.T, s Store) *listFixture {
 	check(t, s.CreateExperiment(ctx, e1))
 	check(t, s.CreateExperiment(ctx, e2))
 	f := &listFixture{e1: e1.ID, e2: e2.ID}
-	states := []string{"RUNNING", "SUCCEEDED", "FAILED"}
+	states := []runstate.State{"RUNNING", "SUCCEEDED", "FAILED"}
 	names := []string{"alpha", "Beta", "gamma", "alpha-2", "delta"}
 	for i := range 23 {
 		r := &Run{
@@ -222,7 +224,7 @@ var runSortKeys = map[string]func(r *Run) string{
 	"name":             func(r *Run) string { return r.DisplayName },
 	"run_id":           func(r *Run) string { return r.ID },
 	"id":               func(r *Run) string { return r.ID },
-	"state":            func(r *Run) string { return r.State },
+	"state":            func(r *Run) string { return string(r.State) },
 	"description":      func(r *Run) string { return r.Description },
 	"namespace":        func(r *Run) string { return "" },
 	"experiment_id":    func(r *Run) string { return r.ExperimentID },

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/sluicehq/sluice/runstate"
 )
 
 // runListCols are the columns ListRuns reads: all but the spec.
@@ -61,7 +63,7 @@ var runLister = &lister[*Run]{
 		// Runs have no namespace of their own: it is always empty.
 		strField("namespace", "CAST('' AS TEXT)", func(*Run) string { return "" }),
 		strField("experiment_id", "experiment_id", func(r *Run) string { return r.ExperimentID }),
-		strField("state", "state", func(r *Run) string { return r.State }),
+		strField("state", "state", func(r *Run) string { return string(r.State) }),
 		strField("recurring_run_id", "recurring_run_id", func(r *Run) string { return r.RecurringRunID }),
 		strField("pipeline_version_id", "pipeline_version_id", func(r *Run) string { return r.PipelineVersionID }),
 		strField("pipeline_id", "pipeline_id", func(r *Run) string { return r.PipelineID }),
@@ -85,7 +87,7 @@ func (s *sqlStore) runArgs(r *Run) ([]any, error) {
 	d := s.d
 	return []any{r.ExperimentID, r.DisplayName, r.Description, r.StorageState, r.PipelineID,
 		r.PipelineVersionID, d.jsonArg(r.Params), r.PipelineRoot, r.ServiceAccount, r.NoCache,
-		r.RecurringRunID, r.State, r.Error, d.jsonArg(r.Outputs),
+		r.RecurringRunID, string(r.State), r.Error, d.jsonArg(r.Outputs),
 		d.timeArg(r.CreatedAt), d.timeArg(r.ScheduledAt), d.timeArg(r.FinishedAt), history,
 		d.jsonArg(r.Spec)}, nil
 }
@@ -234,13 +236,13 @@ func (s *sqlStore) DeleteRun(ctx context.Context, id string) error {
 
 // RunsInState returns the ids of the runs in any of the states, oldest
 // first.
-func (s *sqlStore) RunsInState(ctx context.Context, states ...string) ([]string, error) {
+func (s *sqlStore) RunsInState(ctx context.Context, states ...runstate.State) ([]string, error) {
 	if len(states) == 0 {
 		return nil, nil
 	}
 	args := make([]any, len(states))
 	for i, st := range states {
-		args[i] = st
+		args[i] = string(st)
 	}
 	ph := strings.TrimSuffix(strings.Repeat("?, ", len(states)), ", ")
 	rows, err := s.query(ctx, s.db, `SELECT id FROM runs WHERE state IN (`+ph+`) ORDER BY created_at, id`, args...)

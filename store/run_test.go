@@ -8,6 +8,8 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/sluicehq/sluice/runstate"
 )
 
 func fullRun(expID string) *Run {
@@ -145,7 +147,7 @@ func TestRunsInStateAndActive(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s Store) {
 		ctx := context.Background()
 		var want []string
-		for i, st := range []string{"PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELING", "CANCELED", "SKIPPED", "RUNNING"} {
+		for i, st := range []runstate.State{"PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELING", "CANCELED", "SKIPPED", "RUNNING"} {
 			r := &Run{State: st, RecurringRunID: "rr", CreatedAt: at(time.Duration(i) * time.Second)}
 			check(t, s.CreateRun(ctx, r))
 			if st == "RUNNING" || st == "CANCELING" {

@@ -117,7 +117,7 @@ func (s *sqlStore) PutTask(ctx context.Context, t *Task) error {
 	d := s.d
 	p := &taskPut{
 		runID: t.RunID, id: t.ID, task: *t, argv: argv, keepCreated: keepCreated,
-		args: []any{t.RunID, t.ID, t.ParentID, t.Key, t.Name, t.Kind, t.State, t.Cached,
+		args: []any{t.RunID, t.ID, t.ParentID, t.Key, t.Name, t.Kind, string(t.State), t.Cached,
 			int64(t.Attempts), t.Image, argv, intArg(t.ExitCode), t.Error, d.jsonArg(t.Inputs),
 			d.jsonArg(t.Outputs), t.LogURI, d.timeArg(t.Created), d.timeArg(t.Started), d.timeArg(t.Finished),
 			t.RunID, keepCreated},
@@ -231,7 +231,7 @@ func (s *sqlStore) writeTasksPostgres(ctx context.Context, batch []*taskPut) []e
 	for i, k := range order {
 		p := merged[k]
 		t := &p.task
-		runIDs[i], ids[i], parents[i], keys[i], names[i], kinds[i], states[i] = t.RunID, t.ID, t.ParentID, t.Key, t.Name, t.Kind, t.State
+		runIDs[i], ids[i], parents[i], keys[i], names[i], kinds[i], states[i] = t.RunID, t.ID, t.ParentID, t.Key, t.Name, t.Kind, string(t.State)
 		images[i], errors[i], logs[i] = t.Image, t.Error, t.LogURI
 		argvs[i], inputs[i], outputs[i] = text(p.argv), text(s.d.jsonArg(t.Inputs)), text(s.d.jsonArg(t.Outputs))
 		cached[i], attempts[i], pos[i] = t.Cached, int64(t.Attempts), int64(i+1)

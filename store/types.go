@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/sluicehq/sluice/runstate"
 )
 
 // Sentinel errors.
@@ -64,9 +66,9 @@ type Experiment struct {
 
 // StateChange is one entry of a run's state history.
 type StateChange struct {
-	State string    `json:"state"`
-	Time  time.Time `json:"time"`
-	Error string    `json:"error,omitempty"`
+	State runstate.State `json:"state"`
+	Time  time.Time      `json:"time"`
+	Error string         `json:"error,omitempty"`
 }
 
 // Run is one execution of a pipeline spec.
@@ -86,7 +88,7 @@ type Run struct {
 	ServiceAccount string
 	NoCache        bool
 	RecurringRunID string
-	State          string
+	State          runstate.State
 	Error          string
 	// Outputs is the JSON of the root DAG's outputs once the run ends.
 	Outputs      []byte
@@ -105,7 +107,7 @@ type Task struct {
 	Key      string
 	Name     string
 	Kind     string
-	State    string
+	State    runstate.State
 	Cached   bool
 	Attempts int
 	Image    string
@@ -235,7 +237,7 @@ type Store interface {
 	UpdateRun(ctx context.Context, id string, f func(r *Run) error) (*Run, error)
 	DeleteRun(ctx context.Context, id string) error
 	// RunsInState returns the ids of runs in any of the states.
-	RunsInState(ctx context.Context, states ...string) ([]string, error)
+	RunsInState(ctx context.Context, states ...runstate.State) ([]string, error)
 	// CountActiveRuns counts runs of a recurring run that are not finished.
 	CountActiveRuns(ctx context.Context, recurringRunID string) (int, error)
 

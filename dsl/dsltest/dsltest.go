@@ -25,8 +25,8 @@ import (
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/executor/local"
 	"github.com/sluicehq/sluice/launcher"
-	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/pyruntime"
+	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -126,10 +126,10 @@ func Run(t testing.TB, p *dsl.Pipeline, params map[string]any) *engine.Result {
 // MustSucceed fails the test unless the run succeeded.
 func MustSucceed(t testing.TB, res *engine.Result) {
 	t.Helper()
-	if res.State != plan.Succeeded {
+	if res.State != runstate.Succeeded {
 		var failed []string
 		for _, task := range res.Tasks {
-			if task.State == plan.Failed && task.Error != "" {
+			if task.State == runstate.Failed && task.Error != "" {
 				failed = append(failed, task.ID+": "+task.Error)
 			}
 		}

@@ -19,7 +19,7 @@ import (
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/internal/kubetest"
 	"github.com/sluicehq/sluice/launcher"
-	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -217,7 +217,7 @@ func TestClusterPipelines(t *testing.T) {
 			t.Fatal(err)
 		}
 		res := run(t, y, nil)
-		if res.State != plan.Succeeded {
+		if res.State != runstate.Succeeded {
 			for _, x := range res.Tasks {
 				t.Logf("%s %s %s", x.ID, x.State, x.Error)
 				if x.LogPath != "" {
@@ -235,17 +235,17 @@ func TestClusterPipelines(t *testing.T) {
 	})
 	t.Run("loop-condition-artifact-retries", func(t *testing.T) {
 		res := run(t, []byte(mixed), nil)
-		if res.State != plan.Failed {
+		if res.State != runstate.Failed {
 			t.Fatalf("state %s, want FAILED (flaky fails)", res.State)
 		}
 		if got := res.Outputs.Parameters["total"]; got != nil && got != int64(14) {
 			t.Errorf("total %#v", got)
 		}
-		if s := task(t, res, "sum"); s.State != plan.Succeeded || s.Outputs.Parameters["total"] != int64(14) {
+		if s := task(t, res, "sum"); s.State != runstate.Succeeded || s.Outputs.Parameters["total"] != int64(14) {
 			t.Errorf("sum: %+v", s)
 		}
 		rep := task(t, res, "condition-2/report")
-		if rep.State != plan.Succeeded {
+		if rep.State != runstate.Succeeded {
 			t.Fatalf("report: %s %s", rep.State, rep.Error)
 		}
 		if got := read(t, rep.Outputs.Artifacts["report"][0].URI); got != "total is 14\n" {
@@ -255,7 +255,7 @@ func TestClusterPipelines(t *testing.T) {
 			t.Errorf("square log %q", got)
 		}
 		fl := task(t, res, "flaky")
-		if fl.State != plan.Failed || fl.Attempts != 3 || fl.ExitCode == nil || *fl.ExitCode != 7 {
+		if fl.State != runstate.Failed || fl.Attempts != 3 || fl.ExitCode == nil || *fl.ExitCode != 7 {
 			t.Errorf("flaky: %s attempts %d exit %v: %s", fl.State, fl.Attempts, fl.ExitCode, fl.Error)
 		}
 		if got := read(t, fl.LogPath); !strings.Contains(got, "failing on purpose") {
@@ -274,7 +274,7 @@ func TestClusterPipelines(t *testing.T) {
 		start := time.Now()
 		res := run(t, chain, nil)
 		wall := time.Since(start)
-		if res.State != plan.Succeeded {
+		if res.State != runstate.Succeeded {
 			t.Fatalf("state %s: %s", res.State, res.Error)
 		}
 		var sum time.Duration
@@ -313,7 +313,7 @@ func TestClusterPipelines(t *testing.T) {
 		start := time.Now()
 		res := run(t, noopSteps("fan", k, false), nil)
 		wall := time.Since(start)
-		if res.State != plan.Succeeded || len(res.Tasks) != k {
+		if res.State != runstate.Succeeded || len(res.Tasks) != k {
 			t.Fatalf("state %s, %d tasks: %s", res.State, len(res.Tasks), res.Error)
 		}
 		t.Logf("kubernetes: %d independent no-op steps, 4 at a time, in %s: %.1f steps/s", k, wall.Round(time.Millisecond), float64(k)/wall.Seconds())

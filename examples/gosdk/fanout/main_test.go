@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/sluicehq/sluice/dsl/dsltest"
-	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/runstate"
 )
 
 func TestFanout(t *testing.T) {
@@ -16,11 +16,11 @@ func TestFanout(t *testing.T) {
 	if got := res.Outputs.Parameters["total"]; got != int64(55) {
 		t.Errorf("total = %#v, want 55", got)
 	}
-	states := map[string]plan.State{}
+	states := map[string]runstate.State{}
 	for _, task := range res.Tasks {
 		states[task.ID] = task.State
 	}
-	if states["exit-handler-1/condition-3/say"] != plan.Succeeded || states["report"] != plan.Succeeded {
+	if states["exit-handler-1/condition-3/say"] != runstate.Succeeded || states["report"] != runstate.Succeeded {
 		t.Errorf("55 is above 50: say and report must run; states: %v", states)
 	}
 
@@ -30,7 +30,7 @@ func TestFanout(t *testing.T) {
 		t.Errorf("total = %#v, want 25", got)
 	}
 	for _, task := range res.Tasks {
-		if task.ID == "exit-handler-1/condition-3" && task.State != plan.Skipped {
+		if task.ID == "exit-handler-1/condition-3" && task.State != runstate.Skipped {
 			t.Errorf("25 is not above 100: %s is %s, want SKIPPED", task.ID, task.State)
 		}
 	}
