@@ -169,13 +169,12 @@ func runLocal(ctx context.Context, path string, o *runOpts, stdout, stderr io.Wr
 		<-ctx.Done()
 		stop()
 	}()
-	var pr *progress
+	req := &engine.Request{Pipeline: p, Params: params, PipelineRoot: o.pipelineRoot, NoCache: o.noCache}
 	if !o.json {
-		pr = &progress{w: stdout}
-		e.Observer = pr
+		req.Recorder = &progress{w: stdout}
 		fmt.Fprintf(stdout, "Running %s\n", p.Spec.PipelineInfo.Name)
 	}
-	res, err := e.Run(ctx, &engine.Request{Pipeline: p, Params: params, PipelineRoot: o.pipelineRoot, NoCache: o.noCache})
+	res, err := e.Run(ctx, req)
 	if err != nil {
 		var pe *engine.ParamError
 		if errors.As(err, &pe) {
@@ -211,9 +210,9 @@ type progress struct {
 	last map[string]string
 }
 
-func (p *progress) TaskChanged(t engine.Task) {
+func (p *progress) RecordTask(_ context.Context, t engine.Task) error {
 	if t.State == runstate.Pending {
-		return
+		return nil
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -222,7 +221,7 @@ func (p *progress) TaskChanged(t engine.Task) {
 		p.last = map[string]string{}
 	}
 	if p.last[t.ID] == mark {
-		return
+		return nil
 	}
 	p.last[t.ID] = mark
 	var b strings.Builder
@@ -244,6 +243,7 @@ func (p *progress) TaskChanged(t engine.Task) {
 		fmt.Fprintf(&b, "  (attempt %d)", t.Attempts)
 	}
 	fmt.Fprintln(p.w, b.String())
+	return nil
 }
 
 func fmtDuration(d time.Duration) string {

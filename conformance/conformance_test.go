@@ -115,11 +115,13 @@ func runCase(t *testing.T, l *launcher.Launcher, home, file string, c Case) stri
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
+	var rec engine.Recorder
 	if c.CancelWhenRunning != "" {
-		e.Observer = engine.ObserverFunc(func(tk engine.Task) {
+		rec = engine.RecorderFunc(func(_ context.Context, tk engine.Task) error {
 			if tk.Key == c.CancelWhenRunning && tk.State == runstate.Running {
 				cancel()
 			}
+			return nil
 		})
 	}
 	params := map[string]any{}
@@ -134,7 +136,7 @@ func runCase(t *testing.T, l *launcher.Launcher, home, file string, c Case) stri
 		}
 		arts[name] = []*spec.RuntimeArtifact{{Name: name, URI: path}}
 	}
-	res, err := e.Run(ctx, &engine.Request{Pipeline: p, Params: params, Artifacts: arts})
+	res, err := e.Run(ctx, &engine.Request{Pipeline: p, Params: params, Artifacts: arts, Recorder: rec})
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}

@@ -32,8 +32,6 @@ type Engine struct {
 	DefaultRoot string
 	// Cache, when set, serves and stores cached step outputs.
 	Cache Cache
-	// Observer, when set, hears every task state change.
-	Observer Observer
 	// Logger receives warnings; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
@@ -67,7 +65,10 @@ type run struct {
 	tasks    map[string]*Task
 	order    []string
 	warnings []string
-	obsMu    sync.Mutex
+
+	recMu sync.Mutex              // one Recorder call at a time
+	stop  context.CancelCauseFunc // ends the run when a record cannot be kept
+	fatal error                   // the first RecordError (under mu)
 }
 
 // Run executes a pipeline to the end and returns its result. It returns an
@@ -170,8 +171,18 @@ func (e *Engine) Run(ctx context.Context, req *Request) (*Result, error) {
 	if r.rootURI != "" {
 		res.RunRoot = r.rootURI
 	}
-	out, state, msg := r.dag(ctx, "", ps.Root, &plan.Scope{Params: params, Artifacts: arts})
-	res.State, res.Error, res.Outputs = state, msg, out
+	ctx, r.stop = context.WithCancelCause(ctx)
+	defer r.stop(nil)
+	out, st, err := r.dag(ctx, "", ps.Root, &plan.Scope{Params: params, Artifacts: arts})
+	r.mu.Lock()
+	if r.fatal != nil {
+		st, err = runstate.Failed, r.fatal
+	}
+	r.mu.Unlock()
+	res.State, res.Outputs = st, out
+	if err != nil {
+		res.Error = err.Error()
+	}
 	res.Finished = e.now()
 	r.mu.Lock()
 	for _, id := range r.order {
@@ -313,37 +324,47 @@ func (r *run) warnPlatform(p *spec.PlatformSpec) {
 	}
 }
 
-// record creates a task record and reports it.
-func (r *run) record(t *Task) {
+// record creates a task record and keeps it.
+func (r *run) record(ctx context.Context, t *Task) error {
 	r.mu.Lock()
 	r.tasks[t.ID] = t
 	r.order = append(r.order, t.ID)
 	r.mu.Unlock()
-	r.notify(t)
+	return r.keep(ctx, t)
 }
 
-// update changes a task record under the lock and reports it.
-func (r *run) update(t *Task, f func(t *Task)) {
+// update changes a task record under the lock and keeps it.
+func (r *run) update(ctx context.Context, t *Task, f func(t *Task)) error {
 	r.mu.Lock()
 	f(t)
 	r.mu.Unlock()
-	r.notify(t)
+	return r.keep(ctx, t)
 }
 
-func (r *run) notify(t *Task) {
-	obs := r.req.Observer
-	if obs == nil {
-		obs = r.e.Observer
-	}
-	if obs == nil {
-		return
+// keep hands a copy of the task record to the Recorder. A record that
+// cannot be kept ends the run: the first such error is the run's.
+func (r *run) keep(ctx context.Context, t *Task) error {
+	rec := r.req.Recorder
+	if rec == nil {
+		return nil
 	}
 	r.mu.Lock()
 	cp := *t
 	r.mu.Unlock()
-	r.obsMu.Lock()
-	obs.TaskChanged(cp)
-	r.obsMu.Unlock()
+	r.recMu.Lock()
+	err := rec.RecordTask(context.WithoutCancel(ctx), cp)
+	r.recMu.Unlock()
+	if err == nil {
+		return nil
+	}
+	err = &RecordError{Task: t.ID, Err: err}
+	r.mu.Lock()
+	if r.fatal == nil {
+		r.fatal = err
+	}
+	r.mu.Unlock()
+	r.stop(err)
+	return err
 }
 
 func joinID(parent, key string) string {
@@ -357,17 +378,18 @@ func joinID(parent, key string) string {
 type finished struct {
 	key string
 	res *plan.Result
+	err error // why it failed
 }
 
 // dag runs the tasks of one DAG instance to the end and returns its outputs,
-// its state and, when it failed, why.
-func (r *run) dag(ctx context.Context, id string, comp *spec.ComponentSpec, sc *plan.Scope) (plan.Outputs, runstate.State, string) {
+// its state and, when it failed, why (a *TaskError).
+func (r *run) dag(ctx context.Context, id string, comp *spec.ComponentSpec, sc *plan.Scope) (plan.Outputs, runstate.State, error) {
 	d := comp.DAG
 	states := map[string]plan.Status{}
 	results := map[string]*plan.Result{}
 	done := make(chan finished)
 	running := 0
-	var firstErr string
+	var firstErr error
 	graph := plan.NewGraph(d)
 	for {
 		canceled := ctx.Err() != nil
@@ -377,11 +399,11 @@ func (r *run) dag(ctx context.Context, id string, comp *spec.ComponentSpec, sc *
 			case canceled || dec.Action == plan.Cancel:
 				res := &plan.Result{Status: plan.Status{State: runstate.Canceled}}
 				states[dec.Task], results[dec.Task] = res.Status, res
-				r.record(r.newTask(id, dec.Task, t, runstate.Canceled, ""))
+				_ = r.record(ctx, r.newTask(id, dec.Task, t, runstate.Canceled, "")) // a failure ends the run
 			case dec.Action == plan.SkipUpstream:
 				res := &plan.Result{Status: plan.Status{State: runstate.Skipped, UpstreamFailed: true}}
 				states[dec.Task], results[dec.Task] = res.Status, res
-				r.record(r.newTask(id, dec.Task, t, runstate.Skipped, "not run: an upstream task failed"))
+				_ = r.record(ctx, r.newTask(id, dec.Task, t, runstate.Skipped, "not run: an upstream task failed"))
 			case dec.Action == plan.Start:
 				states[dec.Task] = plan.Status{State: runstate.Running}
 				sib := make(map[string]*plan.Result, len(results))
@@ -392,7 +414,8 @@ func (r *run) dag(ctx context.Context, id string, comp *spec.ComponentSpec, sc *
 				scope.Siblings = sib
 				running++
 				go func(key string) {
-					done <- finished{key, r.task(ctx, id, key, t, &scope)}
+					res, err := r.task(ctx, id, key, t, &scope)
+					done <- finished{key, res, err}
 				}(dec.Task)
 			}
 		}
@@ -402,10 +425,13 @@ func (r *run) dag(ctx context.Context, id string, comp *spec.ComponentSpec, sc *
 		f := <-done
 		running--
 		states[f.key], results[f.key] = f.res.Status, f.res
-		if f.res.State == runstate.Failed && firstErr == "" {
-			firstErr = fmt.Sprintf("task %s failed: %s", joinID(id, f.key), f.res.Error)
-			if strings.HasPrefix(f.res.Error, "task ") {
-				firstErr = f.res.Error
+		if f.res.State == runstate.Failed && firstErr == nil {
+			firstErr = f.err
+			if firstErr == nil {
+				firstErr = errors.New(f.res.Error)
+			}
+			if te := (*TaskError)(nil); !errors.As(f.err, &te) {
+				firstErr = &TaskError{Task: joinID(id, f.key), Err: f.err}
 			}
 		}
 	}
@@ -415,7 +441,7 @@ func (r *run) dag(ctx context.Context, id string, comp *spec.ComponentSpec, sc *
 	}
 	out := plan.DAGOutputs(d, results)
 	if state != runstate.Failed {
-		firstErr = ""
+		firstErr = nil
 	}
 	return out, state, firstErr
 }
@@ -443,27 +469,29 @@ func (r *run) newTask(parent, key string, t *spec.TaskSpec, state runstate.State
 }
 
 // task runs one task of a DAG (resolving inputs and its condition first) and
-// returns its outcome.
-func (r *run) task(ctx context.Context, parent, key string, t *spec.TaskSpec, sc *plan.Scope) *plan.Result {
+// returns its outcome and, when it failed, why.
+func (r *run) task(ctx context.Context, parent, key string, t *spec.TaskSpec, sc *plan.Scope) (*plan.Result, error) {
 	comp := r.ps.Components[t.ComponentRef.Name]
 	rec := r.newTask(parent, key, t, runstate.Pending, "")
-	r.record(rec)
-	fail := func(msg string) *plan.Result {
-		r.update(rec, func(x *Task) {
-			x.State, x.Error = runstate.Failed, msg
+	if err := r.record(ctx, rec); err != nil {
+		return &plan.Result{Status: plan.Status{State: runstate.Canceled}}, nil // the run ends with err
+	}
+	fail := func(err error) (*plan.Result, error) {
+		_ = r.update(ctx, rec, func(x *Task) {
+			x.State, x.Error = runstate.Failed, err.Error()
 			if x.Started.IsZero() {
 				x.Started = r.e.now()
 			}
 			x.Finished = r.e.now()
 		})
-		return &plan.Result{Status: plan.Status{State: runstate.Failed}, Error: msg}
+		return &plan.Result{Status: plan.Status{State: runstate.Failed}, Error: err.Error()}, err
 	}
 	scope := *sc
 	scope.System = r.taskSystem(rec)
 	scope.RunName = r.req.RunName
 	in, err := plan.ResolveInputs(t, comp, &scope)
 	if err != nil {
-		return fail(err.Error())
+		return fail(err)
 	}
 	r.mu.Lock()
 	rec.Inputs = &plan.Outputs{Parameters: in.Params, Artifacts: in.Artifacts}
@@ -471,34 +499,40 @@ func (r *run) task(ctx context.Context, parent, key string, t *spec.TaskSpec, sc
 	if t.TriggerPolicy != nil && t.TriggerPolicy.Condition != "" {
 		ok, err := plan.EvalCondition(t.TriggerPolicy.Condition, in.Params)
 		if err != nil {
-			return fail(err.Error())
+			return fail(err)
 		}
 		if !ok {
-			r.update(rec, func(x *Task) { x.State, x.Error = runstate.Skipped, "condition is false" })
-			return &plan.Result{Status: plan.Status{State: runstate.Skipped}}
+			_ = r.update(ctx, rec, func(x *Task) { x.State, x.Error = runstate.Skipped, "condition is false" })
+			return &plan.Result{Status: plan.Status{State: runstate.Skipped}}, nil
 		}
 	}
 	if ctx.Err() != nil {
-		r.update(rec, func(x *Task) { x.State = runstate.Canceled })
-		return &plan.Result{Status: plan.Status{State: runstate.Canceled}}
+		_ = r.update(ctx, rec, func(x *Task) { x.State = runstate.Canceled })
+		return &plan.Result{Status: plan.Status{State: runstate.Canceled}}, nil
 	}
 	var (
 		out   plan.Outputs
 		state runstate.State
-		msg   string
 	)
 	switch {
 	case t.ParameterIterator != nil || t.ArtifactIterator != nil:
-		r.update(rec, func(x *Task) { x.State, x.Started = runstate.Running, r.e.now() })
-		out, state, msg = r.loop(ctx, rec, t, comp, in)
+		if err := r.update(ctx, rec, func(x *Task) { x.State, x.Started = runstate.Running, r.e.now() }); err != nil {
+			return fail(err)
+		}
+		out, state, err = r.loop(ctx, rec, t, comp, in)
 	case comp.DAG != nil:
-		r.update(rec, func(x *Task) { x.State, x.Started = runstate.Running, r.e.now() })
-		out, state, msg = r.dag(ctx, rec.ID, comp, &plan.Scope{Params: in.Params, Artifacts: in.Artifacts})
+		if err := r.update(ctx, rec, func(x *Task) { x.State, x.Started = runstate.Running, r.e.now() }); err != nil {
+			return fail(err)
+		}
+		out, state, err = r.dag(ctx, rec.ID, comp, &plan.Scope{Params: in.Params, Artifacts: in.Artifacts})
 	default:
-		resolve := func(p *spec.InputParameter) (any, error) { return plan.ResolveParam(p, &scope) }
-		out, state, msg = r.step(ctx, rec, t, comp, in, scope.System, resolve)
+		out, state, err = r.step(ctx, rec, t, comp, in, &scope)
 	}
-	r.update(rec, func(x *Task) {
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	_ = r.update(ctx, rec, func(x *Task) {
 		x.State, x.Error, x.Finished = state, msg, r.e.now()
 		if x.Started.IsZero() {
 			x.Started = x.Finished
@@ -508,7 +542,7 @@ func (r *run) task(ctx context.Context, parent, key string, t *spec.TaskSpec, sc
 			x.Outputs = &o
 		}
 	})
-	return &plan.Result{Status: plan.Status{State: state}, Outputs: out, Error: msg}
+	return &plan.Result{Status: plan.Status{State: state}, Outputs: out, Error: msg}, err
 }
 
 func (r *run) taskSystem(rec *Task) map[string]string {
@@ -523,7 +557,7 @@ func (r *run) taskSystem(rec *Task) map[string]string {
 
 // loop runs a ParallelFor: one DAG instance per item, at most
 // parallelismLimit at once, outputs collected in iteration order.
-func (r *run) loop(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.ComponentSpec, in *plan.Inputs) (plan.Outputs, runstate.State, string) {
+func (r *run) loop(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.ComponentSpec, in *plan.Inputs) (plan.Outputs, runstate.State, error) {
 	type item struct {
 		param any
 		art   *spec.RuntimeArtifact
@@ -534,7 +568,7 @@ func (r *run) loop(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		itemInput = it.ItemInput
 		vals, err := plan.ParameterItems(it, in.Params)
 		if err != nil {
-			return plan.Outputs{}, runstate.Failed, err.Error()
+			return plan.Outputs{}, runstate.Failed, err
 		}
 		for _, v := range vals {
 			items = append(items, item{param: v})
@@ -552,7 +586,7 @@ func (r *run) loop(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 	sem := make(chan struct{}, max(limit, 1))
 	outs := make([]plan.Outputs, len(items))
 	states := make([]runstate.State, len(items))
-	msgs := make([]string, len(items))
+	errs := make([]error, len(items))
 	var itemType string
 	if comp.InputDefinitions != nil && comp.InputDefinitions.Parameters[itemInput] != nil {
 		itemType = comp.InputDefinitions.Parameters[itemInput].ParameterType
@@ -567,10 +601,9 @@ func (r *run) loop(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		iter := &Task{ID: joinID(rec.ID, fmt.Sprint(i)), ParentID: rec.ID, Key: fmt.Sprint(i),
 			Name: fmt.Sprintf("%s-%d", rec.Name, i), Kind: KindIteration, Component: rec.Component,
 			IterationIndex: &idx, State: runstate.Pending}
-		r.record(iter)
-		if ctx.Err() != nil {
+		if err := r.record(ctx, iter); err != nil || ctx.Err() != nil {
 			states[i] = runstate.Canceled
-			r.update(iter, func(x *Task) { x.State = runstate.Canceled })
+			_ = r.update(ctx, iter, func(x *Task) { x.State = runstate.Canceled })
 			continue
 		}
 		params := make(map[string]any, len(in.Params)+1)
@@ -596,13 +629,20 @@ func (r *run) loop(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			r.update(iter, func(x *Task) {
+			if err := r.update(ctx, iter, func(x *Task) {
 				x.State, x.Started = runstate.Running, r.e.now()
 				x.Inputs = &plan.Outputs{Parameters: map[string]any{itemInput: params[itemInput]}}
-			})
-			o, st, msg := r.dag(ctx, iter.ID, comp, &plan.Scope{Params: params, Artifacts: arts})
-			outs[idx], states[idx], msgs[idx] = o, st, msg
-			r.update(iter, func(x *Task) {
+			}); err != nil {
+				states[idx] = runstate.Canceled // the run ends with err
+				return
+			}
+			o, st, err := r.dag(ctx, iter.ID, comp, &plan.Scope{Params: params, Artifacts: arts})
+			outs[idx], states[idx], errs[idx] = o, st, err
+			msg := ""
+			if err != nil {
+				msg = err.Error()
+			}
+			_ = r.update(ctx, iter, func(x *Task) {
 				x.State, x.Error, x.Finished = st, msg, r.e.now()
 				if st == runstate.Succeeded {
 					x.Outputs = &o
@@ -611,11 +651,12 @@ func (r *run) loop(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		}()
 	}
 	wg.Wait()
-	state, msg := runstate.Succeeded, ""
+	state := runstate.Succeeded
+	var err error
 	for i, st := range states {
 		switch {
 		case st == runstate.Failed && state != runstate.Failed:
-			state, msg = runstate.Failed, msgs[i]
+			state, err = runstate.Failed, errs[i]
 		case st == runstate.Canceled && state == runstate.Succeeded:
 			state = runstate.Canceled
 		}
@@ -626,5 +667,5 @@ func (r *run) loop(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 			present = append(present, o)
 		}
 	}
-	return plan.Collect(present, comp.OutputDefinitions), state, msg
+	return plan.Collect(present, comp.OutputDefinitions), state, err
 }

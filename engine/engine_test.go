@@ -39,7 +39,12 @@ func newEngine(t *testing.T) *engine.Engine {
 
 func run(t *testing.T, e *engine.Engine, p *spec.Pipeline, params map[string]any) *engine.Result {
 	t.Helper()
-	res, err := e.Run(context.Background(), &engine.Request{Pipeline: p, Params: params})
+	return runRequest(t, e, &engine.Request{Pipeline: p, Params: params})
+}
+
+func runRequest(t *testing.T, e *engine.Engine, req *engine.Request) *engine.Result {
+	t.Helper()
+	res, err := e.Run(context.Background(), req)
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
@@ -331,9 +336,9 @@ func TestLoopConditionCollectExitHandler(t *testing.T) {
 	e := newEngine(t)
 	var mu sync.Mutex
 	running, peak := 0, 0
-	e.Observer = engine.ObserverFunc(func(tk engine.Task) {
+	rec := engine.RecorderFunc(func(_ context.Context, tk engine.Task) error {
 		if tk.Kind != engine.KindIteration {
-			return
+			return nil
 		}
 		mu.Lock()
 		defer mu.Unlock()
@@ -344,9 +349,10 @@ func TestLoopConditionCollectExitHandler(t *testing.T) {
 		case tk.State.Terminal():
 			running--
 		}
+		return nil
 	})
 	p := load(t, control)
-	res := run(t, e, p, nil)
+	res := runRequest(t, e, &engine.Request{Pipeline: p, Recorder: rec})
 	if res.State != runstate.Succeeded {
 		t.Fatalf("state %s: %s", res.State, res.Error)
 	}
@@ -408,17 +414,18 @@ func TestCancelKillsProcessesAndEndsCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan struct{})
 	var once sync.Once
-	e.Observer = engine.ObserverFunc(func(tk engine.Task) {
+	rec := engine.RecorderFunc(func(_ context.Context, tk engine.Task) error {
 		if tk.ID == "nap" && tk.State == runstate.Running {
 			once.Do(func() { close(started) })
 		}
+		return nil
 	})
 	go func() {
 		<-started
 		time.Sleep(100 * time.Millisecond)
 		cancel()
 	}()
-	res, err := e.Run(ctx, &engine.Request{Pipeline: load(t, sleeper)})
+	res, err := e.Run(ctx, &engine.Request{Pipeline: load(t, sleeper), Recorder: rec})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -474,14 +481,15 @@ func TestExitCodeReportedWithFinalState(t *testing.T) {
 	var mu sync.Mutex
 	last := map[string]engine.Task{}
 	events := 0
-	e.Observer = engine.ObserverFunc(func(tk engine.Task) {
+	rec := engine.RecorderFunc(func(_ context.Context, tk engine.Task) error {
 		mu.Lock()
 		defer mu.Unlock()
 		last[tk.ID] = tk
 		events++
+		return nil
 	})
 	y := strings.Replace(sleeper, "sleep 30 & wait", "exit 5", 1)
-	res := run(t, e, load(t, y), nil)
+	res := runRequest(t, e, &engine.Request{Pipeline: load(t, y), Recorder: rec})
 	if res.State != runstate.Failed {
 		t.Fatalf("state %s", res.State)
 	}

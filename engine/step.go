@@ -18,13 +18,14 @@ import (
 
 // step runs a container or importer task: cache lookup, then attempts with
 // retries and backoff, then cache store.
-func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.ComponentSpec, in *plan.Inputs, sys map[string]string, resolve func(*spec.InputParameter) (any, error)) (plan.Outputs, runstate.State, string) {
+func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.ComponentSpec, in *plan.Inputs, scope *plan.Scope) (plan.Outputs, runstate.State, error) {
 	ex := r.ps.DeploymentSpec.Executors[comp.ExecutorLabel]
+	resolve := func(p *spec.InputParameter) (any, error) { return plan.ResolveParam(p, scope) }
 	lt := &launcher.Task{
 		RunID: r.req.RunID, TaskID: rec.ID, TaskName: rec.Key, Comp: comp, Exec: ex, Inputs: in,
 		Root:   filepath.Join(r.root, filepath.FromSlash(rec.ID)),
 		Meta:   filepath.Join(r.root, ".sluice", "tasks", filepath.FromSlash(rec.ID)),
-		System: sys,
+		System: scope.System,
 		Store:  r.store, Scratch: r.scratch,
 		Platform: r.platform(comp.ExecutorLabel), Resolve: resolve,
 	}
@@ -34,27 +35,31 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 	}
 	if out, ok := r.req.Completed[rec.ID]; ok && out != nil {
 		now := r.e.now()
-		r.update(rec, func(x *Task) { x.Started, x.Finished = now, now })
+		if err := r.update(ctx, rec, func(x *Task) { x.Started, x.Finished = now, now }); err != nil {
+			return plan.Outputs{}, runstate.Failed, err
+		}
 		o := *out
 		if o.Parameters == nil {
 			o.Parameters = map[string]any{}
 		}
 		if err := plan.CoerceOutputs(&o, comp.OutputDefinitions); err != nil {
-			return plan.Outputs{}, runstate.Failed, err.Error()
+			return plan.Outputs{}, runstate.Failed, err
 		}
-		return o, runstate.Succeeded, ""
+		return o, runstate.Succeeded, nil
 	}
 	if ex.Importer != nil {
-		r.update(rec, func(x *Task) { x.State, x.Started = runstate.Running, r.e.now() })
+		if err := r.update(ctx, rec, func(x *Task) { x.State, x.Started = runstate.Running, r.e.now() }); err != nil {
+			return plan.Outputs{}, runstate.Failed, err
+		}
 		out, err := r.e.Launcher.Import(ctx, lt)
 		if err != nil {
-			return plan.Outputs{}, runstate.Failed, err.Error()
+			return plan.Outputs{}, runstate.Failed, err
 		}
-		return *out, runstate.Succeeded, ""
+		return *out, runstate.Succeeded, nil
 	}
 	prep, err := r.e.Launcher.Prepare(lt)
 	if err != nil {
-		return plan.Outputs{}, runstate.Failed, err.Error()
+		return plan.Outputs{}, runstate.Failed, err
 	}
 	r.mu.Lock()
 	rec.Image, rec.Argv = prep.Image, prep.Argv
@@ -72,14 +77,16 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 			useCache = false
 		} else if out, ok := r.e.Cache.Get(ctx, key); ok && plan.CoerceOutputs(out, comp.OutputDefinitions) == nil && r.inStore(ctx, out) {
 			now := r.e.now()
-			r.update(rec, func(x *Task) { x.Cached, x.Started, x.Finished = true, now, now })
-			return *out, runstate.Succeeded, ""
+			if err := r.update(ctx, rec, func(x *Task) { x.Cached, x.Started, x.Finished = true, now, now }); err != nil {
+				return plan.Outputs{}, runstate.Failed, err
+			}
+			return *out, runstate.Succeeded, nil
 		}
 	}
 
 	logf, logPath, err := r.e.Launcher.OpenLog(ctx, lt)
 	if err != nil {
-		return plan.Outputs{}, runstate.Failed, err.Error()
+		return plan.Outputs{}, runstate.Failed, err
 	}
 	defer func() {
 		if err := logf.Close(); err != nil {
@@ -93,12 +100,16 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 	}
 	for attempt := 0; ; attempt++ {
 		r.slots <- struct{}{}
-		r.update(rec, func(x *Task) {
+		// The attempt's process starts only once its RUNNING record is kept.
+		if err := r.update(ctx, rec, func(x *Task) {
 			x.State, x.Attempts, x.LogPath = runstate.Running, attempt+1, logPath
 			if x.Started.IsZero() {
 				x.Started = r.e.now()
 			}
-		})
+		}); err != nil {
+			<-r.slots
+			return plan.Outputs{}, runstate.Failed, err
+		}
 		if attempt > 0 {
 			fmt.Fprintf(logf, "\n--- attempt %d of %d ---\n", attempt+1, maxRetries+1)
 		}
@@ -120,29 +131,43 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 					r.warn(fmt.Sprintf("task %s: cache store: %v", rec.ID, perr))
 				}
 			}
-			return *out, runstate.Succeeded, ""
+			return *out, runstate.Succeeded, nil
 		}
 		if errors.Is(err, executor.ErrCanceled) || ctx.Err() != nil {
-			return plan.Outputs{}, runstate.Canceled, "canceled"
+			return plan.Outputs{}, runstate.Canceled, errCanceled
 		}
 		var ee *launcher.ExitError
-		msg := err.Error()
 		if !errors.As(err, &ee) {
-			fmt.Fprintf(logf, "sluice: %s\n", msg)
+			fmt.Fprintf(logf, "sluice: %s\n", err)
 		}
 		if attempt >= maxRetries {
 			if maxRetries > 0 {
-				msg = fmt.Sprintf("%s (after %d attempts)", msg, attempt+1)
+				err = &AttemptsError{Attempts: attempt + 1, Err: err}
 			}
-			return plan.Outputs{}, runstate.Failed, msg
+			return plan.Outputs{}, runstate.Failed, err
 		}
 		delay := Backoff(t.RetryPolicy, attempt)
-		fmt.Fprintf(logf, "sluice: attempt %d failed: %s; retrying in %s\n", attempt+1, msg, delay)
+		fmt.Fprintf(logf, "sluice: attempt %d failed: %s; retrying in %s\n", attempt+1, err, delay)
 		if err := r.sleep(ctx, delay); err != nil {
-			return plan.Outputs{}, runstate.Canceled, "canceled"
+			return plan.Outputs{}, runstate.Canceled, errCanceled
 		}
 	}
 }
+
+// errCanceled is the error recorded on a step stopped by the run's
+// cancellation.
+var errCanceled = errors.New("canceled")
+
+// AttemptsError is a step that failed on its last retry.
+type AttemptsError struct {
+	Attempts int
+	Err      error
+}
+
+func (e *AttemptsError) Error() string {
+	return fmt.Sprintf("%v (after %d attempts)", e.Err, e.Attempts)
+}
+func (e *AttemptsError) Unwrap() error { return e.Err }
 
 // platform returns the kubernetes platform settings of an executor, if
 // the pipeline has any.

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"context"
+	"fmt"
 	"time"
 
 	"github.com/sluicehq/sluice/plan"
@@ -77,9 +79,8 @@ type Request struct {
 	Completed map[string]*plan.Outputs
 	// NoCache turns caching off for this run.
 	NoCache bool
-	// Observer, when set, hears this run's task changes (instead of the
-	// engine's Observer).
-	Observer Observer
+	// Recorder, when set, keeps this run's task records.
+	Recorder Recorder
 	// Created and Scheduled feed the create/schedule time placeholders.
 	Created   time.Time
 	Scheduled time.Time
@@ -99,14 +100,41 @@ type Result struct {
 	Finished     time.Time      `json:"finished"`
 }
 
-// Observer hears about task state changes as they happen. Calls are
-// serialized; the Task is a copy.
-type Observer interface {
-	TaskChanged(t Task)
+// Recorder keeps the records of a run's tasks (the server writes them to
+// its store; `sluice run` prints them). The engine calls RecordTask for
+// every change of a task, in order for each task, one call at a time, and
+// acts only once it has returned: a step's process starts only after its
+// RUNNING record is kept. An error ends the run FAILED with that error:
+// nothing more is started and what runs is stopped. The Task is a copy; ctx
+// is not canceled when the run is.
+type Recorder interface {
+	RecordTask(ctx context.Context, t Task) error
 }
 
-// ObserverFunc adapts a function to Observer.
-type ObserverFunc func(t Task)
+// RecorderFunc adapts a function to Recorder.
+type RecorderFunc func(ctx context.Context, t Task) error
 
-// TaskChanged calls f.
-func (f ObserverFunc) TaskChanged(t Task) { f(t) }
+// RecordTask calls f.
+func (f RecorderFunc) RecordTask(ctx context.Context, t Task) error { return f(ctx, t) }
+
+// TaskError is the failure of a task: the first one ends its DAG FAILED
+// with it, and a DAG task (sub-pipeline, condition, loop) that failed
+// passes on the TaskError of the task inside it that failed first.
+type TaskError struct {
+	// Task is the id of the task that failed.
+	Task string
+	Err  error
+}
+
+func (e *TaskError) Error() string { return fmt.Sprintf("task %s failed: %v", e.Task, e.Err) }
+func (e *TaskError) Unwrap() error { return e.Err }
+
+// RecordError is a task change the Recorder could not keep: it ends the
+// run FAILED.
+type RecordError struct {
+	Task string
+	Err  error
+}
+
+func (e *RecordError) Error() string { return fmt.Sprintf("record task %s: %v", e.Task, e.Err) }
+func (e *RecordError) Unwrap() error { return e.Err }

@@ -258,10 +258,10 @@ func (r *Runner) execute(id string) {
 		log.Info("not starting run", "err", err)
 		return
 	}
-	obs := &taskWriter{store: r.Store, runID: id, log: log, metrics: r.metrics}
+	rec := &taskWriter{store: r.Store, runID: id, metrics: r.metrics}
 	res, err := r.Engine.Run(ctx, &engine.Request{
 		Pipeline: p, Params: params, PipelineRoot: run.PipelineRoot, RunID: id, RunName: run.DisplayName,
-		NoCache: run.NoCache, Created: run.CreatedAt, Scheduled: run.ScheduledAt, Completed: completed, Observer: obs,
+		NoCache: run.NoCache, Created: run.CreatedAt, Scheduled: run.ScheduledAt, Completed: completed, Recorder: rec,
 	})
 	if r.baseCtx.Err() != nil {
 		return // the server is stopping: leave the run for the next start

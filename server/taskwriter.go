@@ -3,22 +3,20 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/store"
 )
 
-// taskWriter persists task changes as the engine reports them; the engine
-// reports a step RUNNING before it starts its process.
+// taskWriter keeps the engine's task records in the store; the engine
+// starts a step's process only once its RUNNING row is committed.
 type taskWriter struct {
 	store   store.Store
 	runID   string
-	log     *slog.Logger
 	metrics *metrics
 }
 
-func (w *taskWriter) TaskChanged(t engine.Task) {
+func (w *taskWriter) RecordTask(ctx context.Context, t engine.Task) error {
 	st := &store.Task{
 		RunID: w.runID, ID: t.ID, ParentID: t.ParentID, Key: t.Key, Name: t.Name, Kind: t.Kind,
 		State: t.State, Cached: t.Cached, Attempts: t.Attempts, Image: t.Image, Argv: t.Argv,
@@ -30,11 +28,11 @@ func (w *taskWriter) TaskChanged(t engine.Task) {
 	if t.Outputs != nil {
 		st.Outputs, _ = json.Marshal(t.Outputs)
 	}
-	// The write must not be abandoned when the run is canceled.
-	if err := w.store.PutTask(context.Background(), st); err != nil {
-		w.log.Error("record task", "task", t.ID, "err", err)
+	if err := w.store.PutTask(ctx, st); err != nil {
+		return err
 	}
 	if w.metrics != nil && t.State.Terminal() {
 		w.metrics.taskEnded(t)
 	}
+	return nil
 }
