@@ -71,7 +71,7 @@ func (s *server) fetchPackage(ctx context.Context, field, raw string) (*spec.Pip
 	if err != nil {
 		return nil, nil, &apiError{code: codeInvalidArgument, msg: fmt.Sprintf("%s: the package at %s is not a valid pipeline: %v", field, raw, err), err: err}
 	}
-	b, err := specJSON(p)
+	b, err := spec.MarshalStored(p)
 	if err != nil {
 		return nil, nil, err
 	}

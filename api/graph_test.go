@@ -30,7 +30,7 @@ func exampleSpecJSON(t testing.TB, name string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	js, err := specJSON(p)
+	js, err := spec.MarshalStored(p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -124,7 +124,7 @@ func (s *server) versionSpec(ctx context.Context, field string, v *wireVersion) 
 		if err != nil {
 			return nil, nil, err
 		}
-		b, err := specJSON(sp)
+		b, err := spec.MarshalStored(sp)
 		return sp, b, err
 	}
 	if v.PackageURL != nil && strings.TrimSpace(v.PackageURL.PipelineURL) != "" {

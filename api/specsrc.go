@@ -13,30 +13,10 @@ import (
 	"github.com/sluicehq/sluice/store"
 )
 
-// specJSON is how a pipeline spec is stored and served: the bare
-// PipelineSpec JSON, or {"pipeline_spec": ..., "platform_spec": ...} when
-// there is a platform spec.
-func specJSON(p *spec.Pipeline) ([]byte, error) {
-	var v any = p.Spec
-	if p.Platform != nil {
-		v = struct {
-			PipelineSpec *spec.PipelineSpec `json:"pipeline_spec"`
-			PlatformSpec *spec.PlatformSpec `json:"platform_spec"`
-		}{p.Spec, p.Platform}
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, fmt.Errorf("encode pipeline spec: %w", err)
-	}
-	return bytes.TrimSpace(buf.Bytes()), nil
-}
-
 // loadSpecValue loads and validates a pipeline spec given as a JSON value
-// (field names where it came from): the bare PipelineSpec object, the
-// {"pipeline_spec", "platform_spec"} wrapper, or a string holding the YAML
-// or JSON text of a package.
+// (field names where it came from): its stored form (spec.LoadStored: the
+// bare PipelineSpec object or the {"pipeline_spec", "platform_spec"}
+// wrapper), or a string holding the YAML or JSON text of a package.
 func loadSpecValue(raw json.RawMessage, field string) (*spec.Pipeline, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) > 0 && raw[0] == '"' {
@@ -50,25 +30,18 @@ func loadSpecValue(raw json.RawMessage, field string) (*spec.Pipeline, error) {
 		}
 		return p, nil
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
+	if len(raw) == 0 || raw[0] != '{' {
 		return nil, invalidf("%s must be a JSON object (a PipelineSpec), got %s", field, abbrev(raw))
 	}
-	psRaw, platRaw := raw, json.RawMessage(nil)
-	if inner, ok := m["pipeline_spec"]; ok && m["root"] == nil && m["pipelineInfo"] == nil {
-		psRaw, platRaw = inner, m["platform_spec"]
-		field += ".pipeline_spec"
-	}
-	p, err := spec.Load(psRaw)
-	if err != nil {
+	p, err := spec.LoadStored(raw)
+	var se *spec.StoredError
+	switch {
+	case errors.As(err, &se) && se.Part == "platform_spec":
+		return nil, invalidf("invalid platform_spec: %v", jsonErrText(se.Err))
+	case errors.As(err, &se):
+		return nil, &apiError{code: codeInvalidArgument, msg: fmt.Sprintf("invalid %s.%s: %v", field, se.Part, se.Err), err: se.Err}
+	case err != nil:
 		return nil, &apiError{code: codeInvalidArgument, msg: fmt.Sprintf("invalid %s: %v", field, err), err: err}
-	}
-	if !isEmptyJSON(platRaw) {
-		plat := new(spec.PlatformSpec)
-		if err := json.Unmarshal(platRaw, plat); err != nil {
-			return nil, invalidf("invalid platform_spec: %v", jsonErrText(err))
-		}
-		p.Platform = plat
 	}
 	return p, nil
 }
@@ -110,7 +83,7 @@ func (s *server) resolveSource(ctx context.Context, what string, inline json.Raw
 		if err != nil {
 			return nil, err
 		}
-		b, err := specJSON(p)
+		b, err := spec.MarshalStored(p)
 		if err != nil {
 			return nil, err
 		}

@@ -83,7 +83,7 @@ func loadUpload(data []byte, filename string) (*spec.Pipeline, []byte, error) {
 		}
 		return nil, nil, &apiError{code: codeInvalidArgument, msg: fmt.Sprintf("%s is not a valid pipeline: %v", what, err), err: err}
 	}
-	b, err := specJSON(p)
+	b, err := spec.MarshalStored(p)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -287,51 +287,14 @@ func storedSpec(ctx context.Context, c *client.Client, pipelineID, versionID str
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := loadSpecJSON(v.PipelineSpec)
+	if len(v.PipelineSpec) == 0 {
+		return nil, nil, &exitError{code: ExitFailed, msg: fmt.Sprintf("pipeline version %s: the server sent no pipeline_spec", versionID)}
+	}
+	p, err := spec.LoadStored(v.PipelineSpec)
 	if err != nil {
 		return nil, nil, &exitError{code: ExitFailed, msg: fmt.Sprintf("pipeline version %s: its spec: %v", versionID, err)}
 	}
 	return v, p, nil
-}
-
-// loadSpecJSON loads a spec as the API serves it: the bare PipelineSpec,
-// or {"pipeline_spec": ..., "platform_spec": ...}.
-func loadSpecJSON(b []byte) (*spec.Pipeline, error) {
-	if len(b) == 0 {
-		return nil, errors.New("the server sent no pipeline_spec")
-	}
-	var w struct {
-		PipelineSpec json.RawMessage `json:"pipeline_spec"`
-		PlatformSpec json.RawMessage `json:"platform_spec"`
-		Root         json.RawMessage `json:"root"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return nil, err
-	}
-	if len(w.PipelineSpec) == 0 || len(w.Root) > 0 {
-		return spec.Load(b)
-	}
-	p, err := spec.Load(w.PipelineSpec)
-	if err != nil {
-		return nil, err
-	}
-	if len(w.PlatformSpec) > 0 && string(w.PlatformSpec) != "null" {
-		p.Platform = new(spec.PlatformSpec)
-		if err := json.Unmarshal(w.PlatformSpec, p.Platform); err != nil {
-			return nil, fmt.Errorf("platform_spec: %w", err)
-		}
-	}
-	return p, nil
-}
-
-// specJSON is the pipeline_spec sent for a loaded file: the bare
-// PipelineSpec, or {"pipeline_spec", "platform_spec"} with a platform spec.
-func specJSON(p *spec.Pipeline) (json.RawMessage, error) {
-	var v any = p.Spec
-	if p.Platform != nil {
-		v = map[string]any{"pipeline_spec": p.Spec, "platform_spec": p.Platform}
-	}
-	return json.Marshal(v)
 }
 
 // fmtParams shows parameter values as name=JSON, sorted.

@@ -90,7 +90,7 @@ func (o *sourceOpts) resolve(ctx context.Context, r *remote, args []string) (*cl
 		if p, err = loadFile(args[0]); err != nil {
 			return nil, nil, err
 		}
-		if src.inline, err = specJSON(p); err != nil {
+		if src.inline, err = spec.MarshalStored(p); err != nil {
 			return nil, nil, err
 		}
 	}

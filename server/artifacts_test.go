@@ -46,7 +46,7 @@ func TestServerWithS3Artifacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	js, err := server.SpecJSON(p)
+	js, err := spec.MarshalStored(p)
 	if err != nil {
 		t.Fatal(err)
 	}

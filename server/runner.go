@@ -220,7 +220,7 @@ func (r *Runner) execute(id string) {
 	if run.State.Terminal() {
 		return // terminated while queued
 	}
-	p, err := LoadSpecJSON(run.Spec)
+	p, err := spec.LoadStored(run.Spec)
 	if err != nil {
 		r.finish(ctx, id, runstate.Failed, "the run's pipeline spec cannot be used: "+err.Error(), nil)
 		return
@@ -315,33 +315,6 @@ func (r *Runner) finish(ctx context.Context, id string, state runstate.State, ms
 	if r.metrics != nil {
 		r.metrics.runEnded(state)
 	}
-}
-
-// LoadSpecJSON reads a stored pipeline spec: a bare PipelineSpec, or
-// {"pipeline_spec": ..., "platform_spec": ...}.
-func LoadSpecJSON(b []byte) (*spec.Pipeline, error) {
-	var wrapped struct {
-		PipelineSpec json.RawMessage `json:"pipeline_spec"`
-		PlatformSpec json.RawMessage `json:"platform_spec"`
-	}
-	if err := json.Unmarshal(b, &wrapped); err != nil {
-		return nil, err
-	}
-	if len(wrapped.PipelineSpec) == 0 {
-		return spec.Load(b)
-	}
-	p, err := spec.Load(wrapped.PipelineSpec)
-	if err != nil {
-		return nil, err
-	}
-	if len(wrapped.PlatformSpec) > 0 && string(wrapped.PlatformSpec) != "null" {
-		plat := new(spec.PlatformSpec)
-		if err := json.Unmarshal(wrapped.PlatformSpec, plat); err != nil {
-			return nil, fmt.Errorf("platform_spec: %w", err)
-		}
-		p.Platform = plat
-	}
-	return p, nil
 }
 
 // storeCache keeps step cache entries in the store.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -165,7 +166,7 @@ func (s *Server) Serve(ctx context.Context) error {
 }
 
 func redactDSN(dsn string) string {
-	if u, err := urlParse(dsn); err == nil && u.User != nil {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
 		u.User = nil
 		return u.String()
 	}
@@ -191,7 +192,7 @@ func registerExamples(ctx context.Context, st store.Store) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", f, err)
 		}
-		js, err := SpecJSON(p)
+		js, err := spec.MarshalStored(p)
 		if err != nil {
 			return err
 		}
