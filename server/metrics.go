@@ -20,7 +20,7 @@ type metrics struct {
 	requests     *prometheus.CounterVec
 }
 
-func newMetrics(active func() float64) *metrics {
+func newMetrics() *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		runsFinished: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -38,9 +38,14 @@ func newMetrics(active func() float64) *metrics {
 		}, []string{"method", "code"}),
 	}
 	m.reg.MustRegister(m.runsFinished, m.tasks, m.stepSeconds, m.requests,
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sluice_runs_executing", Help: "Runs executing now."}, active),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// executing exports the number of runs executing now.
+func (m *metrics) executing(n func() int) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sluice_runs_executing", Help: "Runs executing now."},
+		func() float64 { return float64(n()) }))
 }
 
 func (m *metrics) handler() http.Handler {
@@ -51,7 +56,8 @@ func (m *metrics) instrument(h http.Handler) http.Handler {
 	return promhttp.InstrumentHandlerCounter(m.requests, h)
 }
 
-func (m *metrics) taskEnded(t engine.Task) {
+// TaskEnded counts a task that ended (runner.Metrics).
+func (m *metrics) TaskEnded(t engine.Task) {
 	cached := "false"
 	if t.Cached {
 		cached = "true"
@@ -62,6 +68,7 @@ func (m *metrics) taskEnded(t engine.Task) {
 	}
 }
 
-func (m *metrics) runEnded(state runstate.State) {
+// RunEnded counts a run that ended (runner.Metrics).
+func (m *metrics) RunEnded(state runstate.State) {
 	m.runsFinished.WithLabelValues(string(state)).Inc()
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/sluicehq/sluice/executor/local"
 	"github.com/sluicehq/sluice/launcher"
 	"github.com/sluicehq/sluice/pyruntime"
+	"github.com/sluicehq/sluice/runner"
 	"github.com/sluicehq/sluice/schedule"
 	"github.com/sluicehq/sluice/spec"
 	"github.com/sluicehq/sluice/store"
@@ -36,7 +37,9 @@ type Server struct {
 	store     store.Store
 	artifacts artifact.Store
 	kube      *kexec.Executor // the kubernetes executor, when configured
-	runner    *Runner
+	launcher  *launcher.Launcher
+	runs      *runner.Service
+	metrics   *metrics
 	sched     *schedule.Scheduler
 	http      *http.Server
 	ln        net.Listener
@@ -91,30 +94,35 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 			arts.Close()
 		}
 	}()
+	s.launcher = &launcher.Launcher{Executor: ex, PythonPath: pp, BinDir: bin}
 	eng := &engine.Engine{
-		Launcher:    &launcher.Launcher{Executor: ex, PythonPath: pp, BinDir: bin},
+		Launcher:    s.launcher,
 		Parallelism: cfg.Parallelism,
 		DefaultRoot: arts.URI(""),
 		Artifacts:   arts,
 		Scratch:     filepath.Join(cfg.Data, "scratch"),
-		Cache:       storeCache{st},
+		Cache:       runner.Cache{Store: st},
 		Logger:      log,
 	}
 	artifactRoot := ""
 	if d, ok := arts.(*artifact.DirStore); ok {
 		artifactRoot = d.Root()
 	}
-	s.runner = &Runner{Store: st, Engine: eng, MaxConcurrent: cfg.MaxConcurrentRuns, Logger: log}
-	s.runner.metrics = newMetrics(s.runner.executing)
-	s.sched = &schedule.Scheduler{Store: st, Runs: s.runner, Logger: log}
-	apiHandler, err := api.New(api.Config{Store: st, Runs: s.runner, Token: cfg.Token, ArtifactRoot: artifactRoot, Artifacts: arts, Logger: log})
+	s.metrics = newMetrics()
+	s.runs, err = runner.New(runner.Config{Store: st, Engine: eng, MaxConcurrent: cfg.MaxConcurrentRuns, Metrics: s.metrics, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	s.metrics.executing(s.runs.Executing)
+	s.sched = &schedule.Scheduler{Store: st, Runs: s.runs, Logger: log}
+	apiHandler, err := api.New(api.Config{Store: st, Runs: s.runs, Token: cfg.Token, ArtifactRoot: artifactRoot, Artifacts: arts, Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/apis/", s.runner.metrics.instrument(apiHandler))
+	mux.Handle("/apis/", s.metrics.instrument(apiHandler))
 	mux.Handle("/", ui.Handler()) // the web UI: no token needed for its static files; its API calls send it
-	mux.Handle("GET /metrics", requireToken(cfg.Token, s.runner.metrics.handler()))
+	mux.Handle("GET /metrics", requireToken(cfg.Token, s.metrics.handler()))
 	if !cfg.NoExamples {
 		if err := registerExamples(ctx, st); err != nil {
 			return nil, fmt.Errorf("register example pipelines: %w", err)
@@ -141,7 +149,7 @@ func (s *Server) Serve(ctx context.Context) error {
 			return fmt.Errorf("kubernetes executor: %w", err)
 		}
 	}
-	if err := s.runner.Start(ctx); err != nil {
+	if err := s.runs.Start(ctx); err != nil {
 		return err
 	}
 	s.sched.Start(ctx)
@@ -157,8 +165,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	defer cancel()
 	_ = s.http.Shutdown(shut)
 	s.sched.Stop()
-	s.runner.Stop()
-	cerr := errors.Join(s.store.Close(), s.artifacts.Close(), s.runner.Engine.Launcher.Close())
+	s.runs.Stop()
+	cerr := errors.Join(s.store.Close(), s.artifacts.Close(), s.launcher.Close())
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -1,0 +1,280 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/sluicehq/sluice/engine"
+	"github.com/sluicehq/sluice/executor"
+	"github.com/sluicehq/sluice/executor/local"
+	"github.com/sluicehq/sluice/runstate"
+	"github.com/sluicehq/sluice/spec"
+	"github.com/sluicehq/sluice/store"
+)
+
+// Config configures a Service.
+type Config struct {
+	Store  store.Store
+	Engine *engine.Engine
+	// MaxConcurrent bounds the runs executing at once (default 1).
+	MaxConcurrent int
+	// Metrics, when set, counts the runs and tasks that end.
+	Metrics Metrics
+	Logger  *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Metrics counts what the service records, once it is recorded.
+type Metrics interface {
+	RunEnded(state runstate.State)
+	TaskEnded(t engine.Task)
+}
+
+// Service owns the life of the runs in its store.
+type Service struct {
+	cfg Config
+	rec *recorder
+
+	sem     chan struct{}
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	cancels map[string]context.CancelFunc // executing runs
+	queued  map[string]bool
+	baseCtx context.Context
+	stop    context.CancelFunc
+}
+
+// New returns a service; Start starts it.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Engine == nil {
+		return nil, errors.New("runner: Config.Store and Config.Engine are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{
+		cfg:     cfg,
+		rec:     newRecorder(cfg.Store, cfg.Metrics, cfg.Now),
+		sem:     make(chan struct{}, max(cfg.MaxConcurrent, 1)),
+		cancels: map[string]context.CancelFunc{},
+		queued:  map[string]bool{},
+	}, nil
+}
+
+// Start recovers unfinished runs and starts accepting work. Runs left
+// RUNNING or PENDING by a previous process resume from their completed
+// steps; runs left CANCELING end CANCELED.
+func (s *Service) Start(ctx context.Context) error {
+	s.baseCtx, s.stop = context.WithCancel(context.WithoutCancel(ctx))
+	ids, err := s.cfg.Store.RunsInState(ctx, runstate.Canceling)
+	if err != nil {
+		return fmt.Errorf("recover runs: %w", err)
+	}
+	for _, id := range ids {
+		if err := s.rec.end(ctx, id, runstate.Canceled, "canceled (the server stopped while the run was being canceled)", nil); err != nil {
+			s.cfg.Logger.Error("record run end", "run", id, "err", err)
+		}
+	}
+	ids, err = s.cfg.Store.RunsInState(ctx, runstate.Pending, runstate.Running)
+	if err != nil {
+		return fmt.Errorf("recover runs: %w", err)
+	}
+	// Steps started by a previous life of the server must not run beside
+	// their retries. Steps an executor runs elsewhere (pods) are not this
+	// machine's processes, even when a single-node cluster's containers
+	// show in its /proc: the executor adopts them instead.
+	if !s.remoteSteps() {
+		if n := local.KillOrphans(ids); n > 0 {
+			s.cfg.Logger.Warn("killed processes left by a previous server", "count", n)
+		}
+	}
+	for _, id := range ids {
+		s.cfg.Logger.Info("resuming run", "run", id)
+		s.enqueue(id)
+	}
+	return nil
+}
+
+// remoteSteps reports whether the engine's steps run under a remote
+// launcher (the Kubernetes executor), not as the server's own processes.
+func (s *Service) remoteSteps() bool {
+	if s.cfg.Engine.Launcher == nil {
+		return false
+	}
+	rl, ok := s.cfg.Engine.Launcher.Executor.(executor.RemoteLauncher)
+	return ok && rl.LaunchesRemotely()
+}
+
+// Executing counts the runs executing now.
+func (s *Service) Executing() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.cancels)
+}
+
+// Stop cancels the runs in progress and waits for them to wind down. Their
+// state stays as the store has it, so that the next start resumes them.
+func (s *Service) Stop() {
+	if s.stop != nil {
+		s.stop()
+	}
+	s.wg.Wait()
+}
+
+// Submit stores a new run as PENDING and queues it. The run must have been
+// checked (its spec loads, its parameters fit it); Submit fills r.ID (when
+// empty), r.State and the times.
+func (s *Service) Submit(ctx context.Context, r *store.Run) error {
+	if r.ID == "" {
+		r.ID = engine.NewID()
+	}
+	if err := s.rec.submit(ctx, r); err != nil {
+		return err
+	}
+	s.enqueue(r.ID)
+	return nil
+}
+
+// Terminate cancels a run: a queued run ends CANCELED at once, an
+// executing one goes CANCELING and ends CANCELED when its steps have
+// stopped. A run that has ended is a store.ErrConflict.
+func (s *Service) Terminate(ctx context.Context, id string) error {
+	var cancel context.CancelFunc
+	err := s.rec.terminate(ctx, id, func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		cancel = s.cancels[id]
+		return cancel != nil
+	})
+	if err != nil {
+		return err
+	}
+	if cancel != nil {
+		cancel()
+	}
+	return nil
+}
+
+// Retry starts a FAILED or CANCELED run again, in place: steps that
+// succeeded keep their outputs, the rest run again.
+func (s *Service) Retry(ctx context.Context, id string) error {
+	if err := s.rec.retry(ctx, id); err != nil {
+		return err
+	}
+	s.enqueue(id)
+	return nil
+}
+
+// Wait blocks until the run has ended (or ctx is done) and returns it as
+// stored. It sees the ends this service records.
+func (s *Service) Wait(ctx context.Context, id string) (*store.Run, error) {
+	for {
+		changed := s.rec.ended()
+		r, err := s.cfg.Store.GetRun(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if r.State.Terminal() {
+			return r, nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func (s *Service) enqueue(id string) {
+	s.mu.Lock()
+	if s.queued[id] {
+		s.mu.Unlock()
+		return
+	}
+	s.queued[id] = true
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		select {
+		case s.sem <- struct{}{}:
+		case <-s.baseCtx.Done():
+			return
+		}
+		defer func() { <-s.sem }()
+		s.mu.Lock()
+		delete(s.queued, id)
+		s.mu.Unlock()
+		s.execute(id)
+	}()
+}
+
+// execute runs one run to its end.
+func (s *Service) execute(id string) {
+	ctx, cancel := context.WithCancel(s.baseCtx)
+	defer cancel()
+	log := s.cfg.Logger.With("run", id)
+	fail := func(msg string) {
+		if err := s.rec.end(context.WithoutCancel(ctx), id, runstate.Failed, msg, nil); err != nil {
+			log.Error("record run end", "err", err)
+		}
+	}
+	run, err := s.cfg.Store.GetRun(ctx, id)
+	if err != nil {
+		log.Error("load run", "err", err)
+		return
+	}
+	if run.State.Terminal() {
+		return // terminated while queued
+	}
+	p, err := spec.LoadStored(run.Spec)
+	if err != nil {
+		fail("the run's pipeline spec cannot be used: " + err.Error())
+		return
+	}
+	params, err := runParams(run)
+	if err != nil {
+		fail("the run's parameters cannot be read: " + err.Error())
+		return
+	}
+	completed, err := s.rec.completed(ctx, id)
+	if err != nil {
+		log.Error("load tasks", "err", err)
+		return
+	}
+	s.mu.Lock()
+	s.cancels[id] = cancel
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.cancels, id)
+		s.mu.Unlock()
+	}()
+	if err := s.rec.start(ctx, id); err != nil {
+		log.Info("not starting run", "err", err)
+		return
+	}
+	res, err := s.cfg.Engine.Run(ctx, &engine.Request{
+		Pipeline: p, Params: params, PipelineRoot: run.PipelineRoot, RunID: id, RunName: run.DisplayName,
+		NoCache: run.NoCache, Created: run.CreatedAt, Scheduled: run.ScheduledAt, Completed: completed,
+		Recorder: s.rec.tasks(id),
+	})
+	if s.baseCtx.Err() != nil {
+		return // the service is stopping: leave the run for the next start
+	}
+	if err != nil {
+		fail(err.Error())
+		return
+	}
+	if err := s.rec.end(context.WithoutCancel(ctx), id, res.State, res.Error, &res.Outputs); err != nil {
+		log.Error("record run end", "err", err)
+	}
+}
