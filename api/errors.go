@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/sluicehq/sluice/engine"
+	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/spec"
 	"github.com/sluicehq/sluice/store"
 )
@@ -87,7 +87,7 @@ func httpStatus(code int) int {
 func classify(err error) (code, status int, msg string) {
 	var ae *apiError
 	var se *spec.Error
-	var pe *engine.ParamError
+	var pe *plan.ParamError
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &ae):
@@ -98,7 +98,7 @@ func classify(err error) (code, status int, msg string) {
 	case errors.As(err, &se):
 		code, msg = codeInvalidArgument, "invalid pipeline spec: "+err.Error()
 	case errors.As(err, &pe):
-		code, msg = codeInvalidArgument, "runtime_config.parameters: "+paramMessage(pe)
+		code, msg = codeInvalidArgument, "runtime_config.parameters: "+pe.Error()
 	case errors.Is(err, store.ErrNotFound):
 		code, msg = codeNotFound, trimSentinel(err, store.ErrNotFound)
 	case errors.Is(err, store.ErrAlreadyExists):
@@ -128,16 +128,6 @@ func trimSentinel(err, sentinel error) string {
 		return t
 	}
 	return m
-}
-
-// paramMessage is a ParamError without the command-line hint the engine
-// adds for `sluice run`.
-func paramMessage(pe *engine.ParamError) string {
-	m := pe.Msg
-	if i := strings.Index(m, " (pass -p "); i >= 0 {
-		m = m[:i]
-	}
-	return fmt.Sprintf("parameter %q: %s", pe.Name, m)
 }
 
 // rpcStatus is google.rpc.Status as grpc-gateway serves it.

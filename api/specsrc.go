@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"maps"
 
-	"github.com/sluicehq/sluice/engine"
+	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/spec"
 	"github.com/sluicehq/sluice/store"
 )
@@ -131,7 +131,7 @@ func checkParams(p *spec.Pipeline, raw json.RawMessage) ([]byte, error) {
 			return nil, invalidf("runtime_config.parameters must be a JSON object of parameter values, got %s", abbrev(raw))
 		}
 	}
-	typed, err := engine.RootParams(p.Spec, given)
+	typed, err := plan.RootParams(p.Spec, given)
 	if err != nil {
 		return nil, err
 	}

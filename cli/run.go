@@ -90,38 +90,37 @@ func readInput(path string) ([]byte, error) {
 
 // parseParams turns -p name=value flags into typed values.
 func parseParams(ps *spec.PipelineSpec, flags []string) (map[string]any, error) {
-	defs := map[string]*spec.ParameterSpec{}
-	if ps.Root.InputDefinitions != nil {
-		defs = ps.Root.InputDefinitions.Parameters
-	}
-	out := map[string]any{}
+	text := map[string]string{}
 	for _, kv := range flags {
 		name, val, ok := strings.Cut(kv, "=")
 		if !ok || name == "" {
 			return nil, usagef("-p %q: expected name=value", kv)
 		}
-		d := defs[name]
-		if d == nil {
-			known := make([]string, 0, len(defs))
-			for k := range defs {
-				known = append(known, k)
-			}
-			sort.Strings(known)
-			if len(known) == 0 {
-				return nil, usagef("unknown parameter %q: the pipeline takes no parameters", name)
-			}
-			return nil, usagef("unknown parameter %q (known: %s)", name, strings.Join(known, ", "))
-		}
-		v, err := plan.ParseParam(val, d.ParameterType)
-		if err != nil {
-			return nil, usagef("parameter %q: %v", name, err)
-		}
-		out[name] = v
+		text[name] = val
 	}
-	if _, err := engine.RootParams(ps, out); err != nil {
-		return nil, usagef("%v", err)
+	params, err := plan.ParseRootParams(ps, text)
+	if err != nil {
+		return nil, paramUsage(err)
 	}
-	return out, nil
+	return params, nil
+}
+
+// paramUsage words a parameter error for the command line.
+func paramUsage(err error) error {
+	var pe *plan.ParamError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	switch pe.Problem {
+	case plan.UnknownParam:
+		if len(pe.Known) == 0 {
+			return usagef("unknown parameter %q: the pipeline takes no parameters", pe.Name)
+		}
+		return usagef("unknown parameter %q (known: %s)", pe.Name, strings.Join(pe.Known, ", "))
+	case plan.MissingParam:
+		return usagef("%v (pass -p %s=...)", pe, pe.Name)
+	}
+	return usagef("%v", pe)
 }
 
 // newEngine builds an engine with the local executor under the data dir.
@@ -176,9 +175,8 @@ func runLocal(ctx context.Context, path string, o *runOpts, stdout, stderr io.Wr
 	}
 	res, err := e.Run(ctx, req)
 	if err != nil {
-		var pe *engine.ParamError
-		if errors.As(err, &pe) {
-			return usagef("%v", err)
+		if pe := (*plan.ParamError)(nil); errors.As(err, &pe) {
+			return paramUsage(err)
 		}
 		return &exitError{code: ExitFailed, msg: err.Error()}
 	}

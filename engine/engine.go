@@ -81,7 +81,7 @@ func (e *Engine) Run(ctx context.Context, req *Request) (*Result, error) {
 		return nil, errors.New("engine: no launcher")
 	}
 	ps := req.Pipeline.Spec
-	params, err := RootParams(ps, req.Params)
+	params, err := plan.RootParams(ps, req.Params)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +163,7 @@ func (e *Engine) Run(ctx context.Context, req *Request) (*Result, error) {
 	r.slots = make(chan struct{}, par)
 	r.warnPlatform(req.Pipeline.Platform)
 
-	arts, err := rootArtifacts(ps, req.Artifacts)
+	arts, err := plan.RootArtifacts(ps, req.Artifacts)
 	if err != nil {
 		return nil, err
 	}
@@ -210,88 +210,6 @@ func (e *Engine) storeFor(ctx context.Context, root string) (st artifact.Store, 
 	st, err = artifact.Open(ctx, root)
 	return st, true, err
 }
-
-// RootParams checks run parameters against the pipeline's inputs: unknown
-// names and values of the wrong type are refused, defaults fill the rest,
-// and a required parameter without a value is an error.
-func RootParams(ps *spec.PipelineSpec, given map[string]any) (map[string]any, error) {
-	defs := map[string]*spec.ParameterSpec{}
-	if ps.Root.InputDefinitions != nil {
-		defs = ps.Root.InputDefinitions.Parameters
-	}
-	out := map[string]any{}
-	for _, name := range slices.Sorted(maps.Keys(given)) {
-		d := defs[name]
-		if d == nil {
-			return nil, &ParamError{Name: name, Msg: "unknown parameter" + knownParams(defs)}
-		}
-		v, err := plan.Coerce(given[name], d.ParameterType)
-		if err != nil {
-			return nil, &ParamError{Name: name, Msg: err.Error()}
-		}
-		out[name] = v
-	}
-	for _, name := range slices.Sorted(maps.Keys(defs)) {
-		if _, ok := out[name]; ok {
-			continue
-		}
-		d := defs[name]
-		switch {
-		case d.DefaultValue != nil:
-			v, err := plan.Coerce(d.DefaultValue, d.ParameterType)
-			if err != nil {
-				return nil, &ParamError{Name: name, Msg: "default value: " + err.Error()}
-			}
-			out[name] = v
-		case d.IsOptional:
-		default:
-			return nil, &ParamError{Name: name, Msg: "required parameter has no value (pass -p " + name + "=...)"}
-		}
-	}
-	return out, nil
-}
-
-// rootArtifacts checks input artifacts given to a run against the
-// pipeline's declared input artifacts.
-func rootArtifacts(ps *spec.PipelineSpec, given map[string][]*spec.RuntimeArtifact) (map[string][]*spec.RuntimeArtifact, error) {
-	defs := map[string]*spec.ArtifactSpec{}
-	if ps.Root.InputDefinitions != nil {
-		defs = ps.Root.InputDefinitions.Artifacts
-	}
-	out := map[string][]*spec.RuntimeArtifact{}
-	for _, name := range slices.Sorted(maps.Keys(given)) {
-		d := defs[name]
-		if d == nil {
-			return nil, &ParamError{Name: name, Msg: "unknown input artifact"}
-		}
-		for _, a := range given[name] {
-			cp := *a
-			if cp.Type.SchemaTitle == "" {
-				cp.Type = d.ArtifactType
-			}
-			if cp.Metadata == nil {
-				cp.Metadata = map[string]any{}
-			}
-			out[name] = append(out[name], &cp)
-		}
-	}
-	return out, nil
-}
-
-func knownParams(defs map[string]*spec.ParameterSpec) string {
-	if len(defs) == 0 {
-		return " (the pipeline takes no parameters)"
-	}
-	return " (known: " + strings.Join(slices.Sorted(maps.Keys(defs)), ", ") + ")"
-}
-
-// ParamError is a run parameter that cannot be used.
-type ParamError struct {
-	Name string
-	Msg  string
-}
-
-func (e *ParamError) Error() string { return fmt.Sprintf("parameter %q: %s", e.Name, e.Msg) }
 
 func (e *Engine) now() time.Time {
 	if e.Now != nil {

@@ -63,7 +63,7 @@ func (t *Task) Duration() time.Duration {
 // Request is a run to execute.
 type Request struct {
 	Pipeline *spec.Pipeline
-	// Params are the run parameters, already typed (see plan.ParseParam).
+	// Params are the run parameters (checked and typed by plan.RootParams).
 	// Parameters not given take their defaults.
 	Params map[string]any
 	// Artifacts are the pipeline's input artifacts, if it declares any.
