@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode"
+
+	"github.com/sluicehq/sluice/wire"
 )
 
 // verbatim names the fields whose values are user data (or a pipeline
@@ -76,11 +78,11 @@ func jsonErrText(err error) string {
 	if errors.As(err, &te) {
 		want := te.Type.String()
 		switch te.Type {
-		case int64sType:
+		case wire.Int64Type:
 			want = "an integer (a number or a string)"
-		case timestampType:
+		case wire.TimestampType:
 			want = "an RFC 3339 timestamp"
-		case enumType:
+		case wire.EnumType:
 			want = "an enum name or number"
 		}
 		got := te.Value

@@ -7,13 +7,14 @@ import (
 	"strings"
 
 	"github.com/sluicehq/sluice/store"
+	"github.com/sluicehq/sluice/wire"
 )
 
 // DefaultExperiment is the experiment of runs created without one.
 const DefaultExperiment = "Default"
 
-func toWireExperiment(e *store.Experiment) wireExperiment {
-	return wireExperiment{
+func toWireExperiment(e *store.Experiment) wire.Experiment {
+	return wire.Experiment{
 		ExperimentID:     e.ID,
 		DisplayName:      e.DisplayName,
 		Description:      e.Description,
@@ -24,14 +25,8 @@ func toWireExperiment(e *store.Experiment) wireExperiment {
 	}
 }
 
-type listExperimentsResponse struct {
-	Experiments   []wireExperiment `json:"experiments,omitempty"`
-	TotalSize     int              `json:"total_size,omitempty"`
-	NextPageToken string           `json:"next_page_token,omitempty"`
-}
-
 func (s *server) createExperiment(r *http.Request) (any, error) {
-	var in wireExperiment
+	var in wire.Experiment
 	if err := s.decodeBody(r, "Experiment", &in); err != nil {
 		return nil, err
 	}
@@ -72,7 +67,7 @@ func (s *server) listExperiments(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := listExperimentsResponse{TotalSize: page.TotalSize, NextPageToken: page.NextPageToken}
+	out := wire.ListExperimentsResponse{TotalSize: page.TotalSize, NextPageToken: page.NextPageToken}
 	for _, e := range page.Items {
 		out.Experiments = append(out.Experiments, toWireExperiment(e))
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/store"
+	"github.com/sluicehq/sluice/wire"
 )
 
 func TestParseFilter(t *testing.T) {
@@ -107,29 +108,6 @@ func TestListOptions(t *testing.T) {
 }
 
 func TestWireValues(t *testing.T) {
-	for in, want := range map[time.Time]string{
-		time.Date(2026, 8, 1, 10, 0, 0, 0, time.UTC):                          `"2026-08-01T10:00:00Z"`,
-		time.Date(2026, 8, 1, 10, 0, 0, 500e6, time.UTC):                      `"2026-08-01T10:00:00.500Z"`,
-		time.Date(2026, 8, 1, 10, 0, 0, 1500, time.UTC):                       `"2026-08-01T10:00:00.000001500Z"`,
-		time.Date(2026, 8, 1, 12, 0, 0, 2000, time.FixedZone("CEST", 2*3600)): `"2026-08-01T10:00:00.000002Z"`,
-	} {
-		b, _ := timestamp(in).MarshalJSON()
-		if string(b) != want {
-			t.Errorf("timestamp(%v) = %s, want %s", in, b, want)
-		}
-	}
-	for in, want := range map[string]string{
-		`"2026-08-01T10:00:00Z"`:       "2026-08-01T10:00:00Z",
-		`"2026-08-01T12:00:00+02:00"`:  "2026-08-01T10:00:00Z",
-		`"2026-08-01T10:00:00"`:        "2026-08-01T10:00:00Z",
-		`"2026-08-01T10:00:00.250000"`: "2026-08-01T10:00:00.25Z",
-		`"2026-08-01 10:00:00"`:        "2026-08-01T10:00:00Z",
-	} {
-		var ts timestamp
-		if err := ts.UnmarshalJSON([]byte(in)); err != nil || time.Time(ts).UTC().Format(time.RFC3339Nano) != want {
-			t.Errorf("timestamp(%s) = %v, %v; want %s", in, time.Time(ts), err, want)
-		}
-	}
 	for in, want := range map[string]string{
 		"pipelineVersionId": "pipeline_version_id",
 		"display_name":      "display_name",
@@ -142,15 +120,15 @@ func TestWireValues(t *testing.T) {
 		}
 	}
 	for in, want := range map[string]int64{`"42"`: 42, `42`: 42, `1e3`: 1000, `"-7"`: -7} {
-		var n int64s
+		var n wire.Int64
 		if err := n.UnmarshalJSON([]byte(in)); err != nil || int64(n) != want {
-			t.Errorf("int64s(%s) = %d, %v; want %d", in, n, err, want)
+			t.Errorf("wire.Int64(%s) = %d, %v; want %d", in, n, err, want)
 		}
 	}
 	for _, in := range []string{`"x"`, `1.5`, `true`} {
-		var n int64s
+		var n wire.Int64
 		if err := n.UnmarshalJSON([]byte(in)); err == nil {
-			t.Errorf("int64s(%s) accepted", in)
+			t.Errorf("wire.Int64(%s) accepted", in)
 		}
 	}
 }
@@ -195,13 +173,13 @@ func FuzzDecodeBody(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var rr wireRecurringRun
+		var rr wire.RecurringRun
 		if err := decodeJSON(b, "RecurringRun", &rr); err != nil {
 			if code, _, _ := classify(err); code != codeInvalidArgument {
 				t.Fatalf("decodeJSON(%q): code %d for %v", b, code, err)
 			}
 			return
 		}
-		_, _ = rr.Mode.name("mode", modeNames)
+		_, _ = enumName(rr.Mode, "mode", wire.ModeNames)
 	})
 }

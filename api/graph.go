@@ -17,6 +17,7 @@ import (
 
 	"github.com/sluicehq/sluice/layout"
 	"github.com/sluicehq/sluice/spec"
+	"github.com/sluicehq/sluice/wire"
 )
 
 // The graph route lays a pipeline's DAG out (package layout: a layered
@@ -110,7 +111,7 @@ func (s *server) graphSpec(r *http.Request) ([]byte, error) {
 		}
 		return v.Spec, nil
 	}
-	src, err := s.resolveSource(ctx, "graph", nil, &versionRef{PipelineID: q.Get("pipeline_id"), PipelineVersionID: q.Get("pipeline_version_id")}, "")
+	src, err := s.resolveSource(ctx, "graph", nil, &wire.PipelineVersionReference{PipelineID: q.Get("pipeline_id"), PipelineVersionID: q.Get("pipeline_version_id")}, "")
 	if err != nil {
 		if q.Get("pipeline_id") == "" && q.Get("pipeline_version_id") == "" {
 			return nil, invalidf("set run_id, pipeline_version_id or pipeline_id")

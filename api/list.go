@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/store"
+	"github.com/sluicehq/sluice/wire"
 )
 
 // List paging limits (KFP's).
@@ -94,8 +95,8 @@ type listValues struct {
 }
 
 type predicateJSON struct {
-	Operation      enum            `json:"operation"`
-	Op             enum            `json:"op"` // v1 spelling
+	Operation      wire.Enum       `json:"operation"`
+	Op             wire.Enum       `json:"op"` // v1 spelling
 	Key            string          `json:"key"`
 	IntValue       json.RawMessage `json:"int_value"`
 	LongValue      json.RawMessage `json:"long_value"`
@@ -145,7 +146,7 @@ func (p predicateJSON) predicate(keys aliases) (store.Predicate, error) {
 	if opv == "" {
 		opv = p.Op
 	}
-	op, err := opv.name("operation", opNames)
+	op, err := enumName(opv, "operation", opNames)
 	if err != nil {
 		return store.Predicate{}, err
 	}
@@ -240,7 +241,7 @@ func stringValue(raw json.RawMessage) (any, error) {
 }
 
 func intValue(raw json.RawMessage) (any, error) {
-	var n int64s
+	var n wire.Int64
 	if err := n.UnmarshalJSON(raw); err != nil {
 		return nil, fmt.Errorf("expected an integer, got %s", abbrev(raw))
 	}
@@ -248,7 +249,7 @@ func intValue(raw json.RawMessage) (any, error) {
 }
 
 func timeValue(raw json.RawMessage) (any, error) {
-	var t timestamp
+	var t wire.Timestamp
 	if err := t.UnmarshalJSON(raw); err != nil {
 		// KFP also takes Unix seconds.
 		n, nerr := intValue(raw)
@@ -257,5 +258,5 @@ func timeValue(raw json.RawMessage) (any, error) {
 		}
 		return time.Unix(n.(int64), 0).UTC(), nil
 	}
-	return time.Time(t), nil
+	return t.Time, nil
 }

@@ -9,10 +9,11 @@ import (
 
 	"github.com/sluicehq/sluice/spec"
 	"github.com/sluicehq/sluice/store"
+	"github.com/sluicehq/sluice/wire"
 )
 
-func toWirePipeline(p *store.Pipeline) wirePipeline {
-	return wirePipeline{
+func toWirePipeline(p *store.Pipeline) wire.Pipeline {
+	return wire.Pipeline{
 		PipelineID:  p.ID,
 		DisplayName: p.DisplayName,
 		Name:        p.Name,
@@ -23,8 +24,8 @@ func toWirePipeline(p *store.Pipeline) wirePipeline {
 	}
 }
 
-func toWireVersion(v *store.PipelineVersion) wireVersion {
-	w := wireVersion{
+func toWireVersion(v *store.PipelineVersion) wire.PipelineVersion {
+	w := wire.PipelineVersion{
 		PipelineID:        v.PipelineID,
 		PipelineVersionID: v.ID,
 		DisplayName:       v.DisplayName,
@@ -36,21 +37,9 @@ func toWireVersion(v *store.PipelineVersion) wireVersion {
 		Tags:              v.Tags,
 	}
 	if v.PackageURL != "" {
-		w.PackageURL = &packageURL{PipelineURL: v.PackageURL}
+		w.PackageURL = &wire.PackageURL{PipelineURL: v.PackageURL}
 	}
 	return w
-}
-
-type listPipelinesResponse struct {
-	Pipelines     []wirePipeline `json:"pipelines,omitempty"`
-	TotalSize     int            `json:"total_size,omitempty"`
-	NextPageToken string         `json:"next_page_token,omitempty"`
-}
-
-type listVersionsResponse struct {
-	PipelineVersions []wireVersion `json:"pipeline_versions,omitempty"`
-	TotalSize        int           `json:"total_size,omitempty"`
-	NextPageToken    string        `json:"next_page_token,omitempty"`
 }
 
 // pickName is a pipeline's or version's name: name, else display_name,
@@ -66,7 +55,7 @@ func pickName(kind, name, displayName, fallback string) (string, error) {
 
 // newPipeline checks a Pipeline body and converts it. The name comes from
 // name, else display_name, else fallback.
-func (s *server) newPipeline(in wirePipeline, fallback string) (*store.Pipeline, error) {
+func (s *server) newPipeline(in wire.Pipeline, fallback string) (*store.Pipeline, error) {
 	name, err := pickName("pipeline", in.Name, in.DisplayName, fallback)
 	if err != nil {
 		return nil, err
@@ -102,7 +91,7 @@ func versionExists(err error, pipelineID, name string) error {
 }
 
 func (s *server) createPipeline(r *http.Request) (any, error) {
-	var in wirePipeline
+	var in wire.Pipeline
 	if err := s.decodeBody(r, "Pipeline", &in); err != nil {
 		return nil, err
 	}
@@ -118,7 +107,7 @@ func (s *server) createPipeline(r *http.Request) (any, error) {
 
 // versionSpec loads a version's spec: inline pipeline_spec, else the
 // package behind package_url.pipeline_url.
-func (s *server) versionSpec(ctx context.Context, field string, v *wireVersion) (*spec.Pipeline, []byte, error) {
+func (s *server) versionSpec(ctx context.Context, field string, v *wire.PipelineVersion) (*spec.Pipeline, []byte, error) {
 	if !isEmptyJSON(v.PipelineSpec) {
 		sp, err := loadSpecValue(v.PipelineSpec, field+"pipeline_spec")
 		if err != nil {
@@ -138,8 +127,8 @@ func (s *server) versionSpec(ctx context.Context, field string, v *wireVersion) 
 // pipeline_version.package_url.
 func (s *server) createPipelineAndVersion(r *http.Request) (any, error) {
 	var in struct {
-		Pipeline        *wirePipeline `json:"pipeline"`
-		PipelineVersion *wireVersion  `json:"pipeline_version"`
+		Pipeline        *wire.Pipeline        `json:"pipeline"`
+		PipelineVersion *wire.PipelineVersion `json:"pipeline_version"`
 	}
 	if err := s.decodeBody(r, "CreatePipelineAndVersionRequest", &in); err != nil {
 		return nil, err
@@ -204,7 +193,7 @@ func (s *server) listPipelines(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := listPipelinesResponse{TotalSize: page.TotalSize, NextPageToken: page.NextPageToken}
+	out := wire.ListPipelinesResponse{TotalSize: page.TotalSize, NextPageToken: page.NextPageToken}
 	for _, p := range page.Items {
 		out.Pipelines = append(out.Pipelines, toWirePipeline(p))
 	}
@@ -214,7 +203,7 @@ func (s *server) listPipelines(r *http.Request) (any, error) {
 // updatePipeline changes display_name and tags; "tags": {} clears them.
 func (s *server) updatePipeline(r *http.Request) (any, error) {
 	id := r.PathValue("pipeline_id")
-	var in wirePipeline
+	var in wire.Pipeline
 	if err := s.decodeBody(r, "Pipeline", &in); err != nil {
 		return nil, err
 	}
@@ -258,7 +247,7 @@ func (s *server) deletePipeline(r *http.Request) (any, error) {
 	return empty{}, nil
 }
 
-func packageURLOf(v wireVersion) string {
+func packageURLOf(v wire.PipelineVersion) string {
 	if v.PackageURL == nil {
 		return ""
 	}
@@ -267,7 +256,7 @@ func packageURLOf(v wireVersion) string {
 
 // newVersion checks a PipelineVersion body and converts it. The name comes
 // from name, else display_name, else fallback.
-func (s *server) newVersion(in wireVersion, fallback string, specJSON []byte) (*store.PipelineVersion, error) {
+func (s *server) newVersion(in wire.PipelineVersion, fallback string, specJSON []byte) (*store.PipelineVersion, error) {
 	name, err := pickName("pipeline version", in.Name, in.DisplayName, fallback)
 	if err != nil {
 		return nil, err
@@ -293,7 +282,7 @@ func (s *server) newVersion(in wireVersion, fallback string, specJSON []byte) (*
 
 func (s *server) createVersion(r *http.Request) (any, error) {
 	pid := r.PathValue("pipeline_id")
-	var in wireVersion
+	var in wire.PipelineVersion
 	if err := s.decodeBody(r, "PipelineVersion", &in); err != nil {
 		return nil, err
 	}
@@ -353,7 +342,7 @@ func (s *server) listVersions(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := listVersionsResponse{TotalSize: page.TotalSize, NextPageToken: page.NextPageToken}
+	out := wire.ListPipelineVersionsResponse{TotalSize: page.TotalSize, NextPageToken: page.NextPageToken}
 	for _, v := range page.Items {
 		out.PipelineVersions = append(out.PipelineVersions, toWireVersion(v))
 	}
@@ -361,7 +350,7 @@ func (s *server) listVersions(r *http.Request) (any, error) {
 }
 
 func (s *server) updateVersion(r *http.Request) (any, error) {
-	var in wireVersion
+	var in wire.PipelineVersion
 	if err := s.decodeBody(r, "PipelineVersion", &in); err != nil {
 		return nil, err
 	}

@@ -3,10 +3,10 @@ package api
 import (
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/sluicehq/sluice/schedule"
 	"github.com/sluicehq/sluice/store"
+	"github.com/sluicehq/sluice/wire"
 )
 
 // Recurring-run limits (KFP's).
@@ -15,13 +15,13 @@ const (
 	maxMaxConcurrency     = 10
 )
 
-func toWireRecurringRun(rr *store.RecurringRun) wireRecurringRun {
-	w := wireRecurringRun{
+func toWireRecurringRun(rr *store.RecurringRun) wire.RecurringRun {
+	w := wire.RecurringRun{
 		RecurringRunID: rr.ID,
 		DisplayName:    rr.DisplayName,
 		Description:    rr.Description,
 		ServiceAccount: rr.ServiceAccount,
-		MaxConcurrency: int64s(rr.MaxConcurrency),
+		MaxConcurrency: wire.Int64(rr.MaxConcurrency),
 		CreatedAt:      ts(rr.CreatedAt),
 		UpdatedAt:      ts(rr.UpdatedAt),
 		NoCatchup:      rr.NoCatchup,
@@ -33,38 +33,31 @@ func toWireRecurringRun(rr *store.RecurringRun) wireRecurringRun {
 		w.Status, w.Mode = "ENABLED", "ENABLE"
 	}
 	if rr.PipelineVersionID != "" || rr.PipelineID != "" {
-		w.PipelineVersionReference = &versionRef{PipelineID: rr.PipelineID, PipelineVersionID: rr.PipelineVersionID}
+		w.PipelineVersionReference = &wire.PipelineVersionReference{PipelineID: rr.PipelineID, PipelineVersionID: rr.PipelineVersionID}
 	} else {
 		w.PipelineSpec = rawOrNil(rr.Spec)
 	}
 	if rawOrNil(rr.Params) != nil || rr.PipelineRoot != "" {
-		w.RuntimeConfig = &runtimeConfig{Parameters: rawOrNil(rr.Params), PipelineRoot: rr.PipelineRoot}
+		w.RuntimeConfig = &wire.RuntimeConfig{Parameters: rawOrNil(rr.Params), PipelineRoot: rr.PipelineRoot}
 	}
 	switch {
 	case rr.Cron != "":
-		w.Trigger = &trigger{CronSchedule: &cronSchedule{StartTime: ts(rr.StartTime), EndTime: ts(rr.EndTime), Cron: rr.Cron}}
+		w.Trigger = &wire.Trigger{CronSchedule: &wire.CronSchedule{StartTime: ts(rr.StartTime), EndTime: ts(rr.EndTime), Cron: rr.Cron}}
 	case rr.IntervalSecond != 0:
-		w.Trigger = &trigger{PeriodicSchedule: &periodicSchedule{StartTime: ts(rr.StartTime), EndTime: ts(rr.EndTime), IntervalSecond: int64s(rr.IntervalSecond)}}
+		w.Trigger = &wire.Trigger{PeriodicSchedule: &wire.PeriodicSchedule{StartTime: ts(rr.StartTime), EndTime: ts(rr.EndTime), IntervalSecond: wire.Int64(rr.IntervalSecond)}}
 	}
 	return w
 }
 
-type listRecurringRunsResponse struct {
-	// The proto field is camelCase, and so is the key the SDK reads.
-	RecurringRuns []wireRecurringRun `json:"recurringRuns,omitempty"`
-	TotalSize     int                `json:"total_size,omitempty"`
-	NextPageToken string             `json:"next_page_token,omitempty"`
-}
-
 // checkTrigger validates a trigger and fills the schedule of rr.
-func checkTrigger(t *trigger, rr *store.RecurringRun) error {
+func checkTrigger(t *wire.Trigger, rr *store.RecurringRun) error {
 	if t == nil || (t.CronSchedule == nil && t.PeriodicSchedule == nil) {
 		return invalidf("trigger is required: set trigger.cron_schedule or trigger.periodic_schedule")
 	}
 	if t.CronSchedule != nil && t.PeriodicSchedule != nil {
 		return invalidf("trigger: set only one of cron_schedule and periodic_schedule")
 	}
-	var start, end timestamp
+	var start, end wire.Timestamp
 	if c := t.CronSchedule; c != nil {
 		cron := strings.TrimSpace(c.Cron)
 		if err := checkCron(cron); err != nil {
@@ -78,10 +71,10 @@ func checkTrigger(t *trigger, rr *store.RecurringRun) error {
 		}
 		rr.IntervalSecond, start, end = int64(p.IntervalSecond), p.StartTime, p.EndTime
 	}
-	if !start.IsZero() && !end.IsZero() && !time.Time(end).After(time.Time(start)) {
+	if !start.IsZero() && !end.IsZero() && !end.After(start.Time) {
 		return invalidf("trigger: end_time must be after start_time")
 	}
-	rr.StartTime, rr.EndTime = time.Time(start), time.Time(end)
+	rr.StartTime, rr.EndTime = start.Time, end.Time
 	return nil
 }
 
@@ -99,12 +92,12 @@ func checkCron(cron string) error {
 }
 
 func (s *server) createRecurringRun(r *http.Request) (any, error) {
-	var in wireRecurringRun
+	var in wire.RecurringRun
 	if err := s.decodeBody(r, "RecurringRun", &in); err != nil {
 		return nil, err
 	}
 	ctx := r.Context()
-	mode, err := in.Mode.name("mode", modeNames)
+	mode, err := enumName(in.Mode, "mode", wire.ModeNames)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +127,7 @@ func (s *server) createRecurringRun(r *http.Request) (any, error) {
 	}
 	rc := in.RuntimeConfig
 	if rc == nil {
-		rc = &runtimeConfig{}
+		rc = &wire.RuntimeConfig{}
 	}
 	if rr.Params, err = checkParams(src.pipeline, rc.Parameters); err != nil {
 		return nil, err
@@ -178,7 +171,7 @@ func (s *server) listRecurringRuns(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := listRecurringRunsResponse{TotalSize: page.TotalSize, NextPageToken: page.NextPageToken}
+	out := wire.ListRecurringRunsResponse{TotalSize: page.TotalSize, NextPageToken: page.NextPageToken}
 	for _, rr := range page.Items {
 		out.RecurringRuns = append(out.RecurringRuns, toWireRecurringRun(rr))
 	}

@@ -8,26 +8,27 @@ import (
 
 	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/store"
+	"github.com/sluicehq/sluice/wire"
 )
 
 // runIn is the body of POST /runs. runtime_config.parameters stays raw so
 // that it can be checked against the pipeline's inputs.
 type runIn struct {
-	ExperimentID             string          `json:"experiment_id"`
-	DisplayName              string          `json:"display_name"`
-	Description              string          `json:"description"`
-	PipelineVersionID        string          `json:"pipeline_version_id"`
-	PipelineSpec             json.RawMessage `json:"pipeline_spec"`
-	PipelineVersionReference *versionRef     `json:"pipeline_version_reference"`
-	RuntimeConfig            *runtimeConfig  `json:"runtime_config"`
-	ServiceAccount           string          `json:"service_account"`
+	ExperimentID             string                         `json:"experiment_id"`
+	DisplayName              string                         `json:"display_name"`
+	Description              string                         `json:"description"`
+	PipelineVersionID        string                         `json:"pipeline_version_id"`
+	PipelineSpec             json.RawMessage                `json:"pipeline_spec"`
+	PipelineVersionReference *wire.PipelineVersionReference `json:"pipeline_version_reference"`
+	RuntimeConfig            *wire.RuntimeConfig            `json:"runtime_config"`
+	ServiceAccount           string                         `json:"service_account"`
 	// NoCache is a Sluice extension: run every step, serving none from the
 	// cache (the KFP SDK instead rewrites the spec's cachingOptions).
 	NoCache bool `json:"no_cache"`
 }
 
-func toWireRun(r *store.Run) wireRun {
-	w := wireRun{
+func toWireRun(r *store.Run) wire.Run {
+	w := wire.Run{
 		ExperimentID:   r.ExperimentID,
 		RunID:          r.ID,
 		DisplayName:    r.DisplayName,
@@ -42,34 +43,34 @@ func toWireRun(r *store.Run) wireRun {
 		RecurringRunID: r.RecurringRunID,
 	}
 	if r.PipelineVersionID != "" {
-		w.PipelineVersionReference = &versionRef{PipelineID: r.PipelineID, PipelineVersionID: r.PipelineVersionID}
+		w.PipelineVersionReference = &wire.PipelineVersionReference{PipelineID: r.PipelineID, PipelineVersionID: r.PipelineVersionID}
 	} else {
 		w.PipelineSpec = rawOrNil(r.Spec)
 	}
 	if rawOrNil(r.Params) != nil || r.PipelineRoot != "" {
-		w.RuntimeConfig = &runtimeConfig{Parameters: rawOrNil(r.Params), PipelineRoot: r.PipelineRoot}
+		w.RuntimeConfig = &wire.RuntimeConfig{Parameters: rawOrNil(r.Params), PipelineRoot: r.PipelineRoot}
 	}
 	for _, h := range r.StateHistory {
-		w.StateHistory = append(w.StateHistory, runtimeStatus{UpdateTime: ts(h.Time), State: h.State, Error: errStatus(h.Error)})
+		w.StateHistory = append(w.StateHistory, wire.RuntimeStatus{UpdateTime: ts(h.Time), State: h.State, Error: errStatus(h.Error)})
 	}
 	return w
 }
 
 // taskDetails converts a run's tasks to run_details.task_details.
-func taskDetails(runID string, tasks []*store.Task) []taskDetail {
-	children := map[string][]childTask{}
+func taskDetails(runID string, tasks []*store.Task) []wire.TaskDetail {
+	children := map[string][]wire.ChildTask{}
 	for _, t := range tasks {
 		if t.ParentID != "" {
-			children[t.ParentID] = append(children[t.ParentID], childTask{TaskID: t.ID})
+			children[t.ParentID] = append(children[t.ParentID], wire.ChildTask{TaskID: t.ID})
 		}
 	}
-	out := make([]taskDetail, 0, len(tasks))
+	out := make([]wire.TaskDetail, 0, len(tasks))
 	for _, t := range tasks {
 		name := t.Name
 		if name == "" {
 			name = t.Key
 		}
-		out = append(out, taskDetail{
+		out = append(out, wire.TaskDetail{
 			RunID:        runID,
 			TaskID:       t.ID,
 			DisplayName:  name,
@@ -85,12 +86,6 @@ func taskDetails(runID string, tasks []*store.Task) []taskDetail {
 	return out
 }
 
-type listRunsResponse struct {
-	Runs          []wireRun `json:"runs,omitempty"`
-	TotalSize     int       `json:"total_size,omitempty"`
-	NextPageToken string    `json:"next_page_token,omitempty"`
-}
-
 func (s *server) createRun(r *http.Request) (any, error) {
 	var in runIn
 	if err := s.decodeBody(r, "Run", &in); err != nil {
@@ -103,7 +98,7 @@ func (s *server) createRun(r *http.Request) (any, error) {
 	}
 	rc := in.RuntimeConfig
 	if rc == nil {
-		rc = &runtimeConfig{}
+		rc = &wire.RuntimeConfig{}
 	}
 	params, err := checkParams(src.pipeline, rc.Parameters)
 	if err != nil {
@@ -159,7 +154,7 @@ func (s *server) getRun(r *http.Request) (any, error) {
 	}
 	w := toWireRun(run)
 	if len(tasks) > 0 {
-		w.RunDetails = &runDetails{TaskDetails: taskDetails(id, tasks)}
+		w.RunDetails = &wire.RunDetails{TaskDetails: taskDetails(id, tasks)}
 	}
 	return w, nil
 }
@@ -177,7 +172,7 @@ func (s *server) listRuns(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := listRunsResponse{TotalSize: page.TotalSize, NextPageToken: page.NextPageToken}
+	out := wire.ListRunsResponse{TotalSize: page.TotalSize, NextPageToken: page.NextPageToken}
 	for _, run := range page.Items {
 		out.Runs = append(out.Runs, toWireRun(run))
 	}

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sluicehq/sluice/client"
 	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/store"
+	"github.com/sluicehq/sluice/wire"
 )
 
 // Sluice's own routes, for live UIs and the CLI: what the KFP API has no
@@ -31,12 +31,8 @@ func (s *server) sluiceRoutes() {
 	s.mux.HandleFunc("GET "+sluicePrefix+"/artifacts", s.artifact)
 }
 
-// wireTask is a task with everything Sluice records about it; its JSON is
-// the client package's Task, which decodes it.
-type wireTask = client.Task
-
-func toWireTask(t *store.Task) wireTask {
-	w := wireTask{TaskID: t.ID, ParentID: t.ParentID, Key: t.Key, DisplayName: t.Name, Kind: t.Kind, State: t.State,
+func toWireTask(t *store.Task) wire.Task {
+	w := wire.Task{TaskID: t.ID, ParentID: t.ParentID, Key: t.Key, DisplayName: t.Name, Kind: t.Kind, State: t.State,
 		Cached: t.Cached, Attempts: t.Attempts, Image: t.Image, Command: t.Argv, ExitCode: t.ExitCode, Error: t.Error,
 		Inputs: t.Inputs, Outputs: t.Outputs, HasLog: t.LogURI != ""}
 	if !t.Started.IsZero() {
@@ -60,8 +56,8 @@ func (s *server) sluiceTasks(r *http.Request) (any, error) {
 		return nil, err
 	}
 	out := struct {
-		Tasks []wireTask `json:"tasks"`
-	}{Tasks: []wireTask{}}
+		Tasks []wire.Task `json:"tasks"`
+	}{Tasks: []wire.Task{}}
 	for _, t := range tasks {
 		out.Tasks = append(out.Tasks, toWireTask(t))
 	}
@@ -101,7 +97,7 @@ func (s *server) runActive(r *http.Request) bool {
 
 // runEvents streams a run's changes as Server-Sent Events: "run" events
 // with the run's state, "task" events with each task whose state changed
-// (the wireTask JSON), and "end" when the run is over.
+// (the wire.Task JSON), and "end" when the run is over.
 func (s *server) runEvents(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("run_id")
 	if _, err := s.st.GetRun(r.Context(), id); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/spec"
 	"github.com/sluicehq/sluice/store"
+	"github.com/sluicehq/sluice/wire"
 )
 
 // loadSpecValue loads and validates a pipeline spec given as a JSON value
@@ -64,7 +65,7 @@ type source struct {
 // resolveSource finds the pipeline a run asks for: an inline spec, a
 // version reference (an empty version means the latest), or the
 // deprecated pipeline_version_id. Exactly one must be given.
-func (s *server) resolveSource(ctx context.Context, what string, inline json.RawMessage, ref *versionRef, versionID string) (*source, error) {
+func (s *server) resolveSource(ctx context.Context, what string, inline json.RawMessage, ref *wire.PipelineVersionReference, versionID string) (*source, error) {
 	hasRef := ref != nil && (ref.PipelineID != "" || ref.PipelineVersionID != "")
 	n := 0
 	for _, b := range []bool{!isEmptyJSON(inline), hasRef, versionID != ""} {
@@ -90,7 +91,7 @@ func (s *server) resolveSource(ctx context.Context, what string, inline json.Raw
 		return &source{pipeline: p, spec: b}, nil
 	}
 	if !hasRef {
-		ref = &versionRef{PipelineVersionID: versionID}
+		ref = &wire.PipelineVersionReference{PipelineVersionID: versionID}
 	}
 	var v *store.PipelineVersion
 	var err error

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sluicehq/sluice/spec"
 	"github.com/sluicehq/sluice/store"
+	"github.com/sluicehq/sluice/wire"
 )
 
 // The uploads are plain HTTP handlers in KFP: the file is the multipart
@@ -158,11 +159,11 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) (*store.Pipeline
 	if desc == "" {
 		desc = sp.Spec.PipelineInfo.Description
 	}
-	p, err := s.newPipeline(wirePipeline{Name: name, DisplayName: q.Get("display_name"), Description: desc, Tags: tags}, "")
+	p, err := s.newPipeline(wire.Pipeline{Name: name, DisplayName: q.Get("display_name"), Description: desc, Tags: tags}, "")
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.newVersion(wireVersion{Name: name, DisplayName: p.DisplayName, Description: desc,
+	v, err := s.newVersion(wire.PipelineVersion{Name: name, DisplayName: p.DisplayName, Description: desc,
 		CodeSourceURL: q.Get("code_source_url")}, "", b)
 	if err != nil {
 		return nil, err
@@ -214,7 +215,7 @@ func (s *server) uploadVersion(w http.ResponseWriter, r *http.Request) (*store.P
 	if desc == "" {
 		desc = sp.Spec.PipelineInfo.Description
 	}
-	v, err := s.newVersion(wireVersion{Name: name, DisplayName: q.Get("display_name"), Description: desc,
+	v, err := s.newVersion(wire.PipelineVersion{Name: name, DisplayName: q.Get("display_name"), Description: desc,
 		CodeSourceURL: q.Get("code_source_url"), Tags: tags}, sp.Spec.PipelineInfo.Name, b)
 	if err != nil {
 		return nil, err

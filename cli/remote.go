@@ -18,6 +18,7 @@ import (
 
 	"github.com/sluicehq/sluice/client"
 	"github.com/sluicehq/sluice/spec"
+	"github.com/sluicehq/sluice/wire"
 )
 
 // DefaultServer is the server the remote commands talk to when neither
@@ -186,7 +187,7 @@ func kv(w io.Writer, pairs ...string) {
 }
 
 // fmtTime shows a time in the local zone to the second ("" when unset).
-func fmtTime(t time.Time) string {
+func fmtTime(t wire.Timestamp) string {
 	if t.IsZero() {
 		return ""
 	}
@@ -194,11 +195,11 @@ func fmtTime(t time.Time) string {
 }
 
 // span is the duration from start to end, "" unless both are set.
-func span(start, end time.Time) string {
-	if start.IsZero() || end.IsZero() || end.Before(start) {
+func span(start, end wire.Timestamp) string {
+	if start.IsZero() || end.IsZero() || end.Before(start.Time) {
 		return ""
 	}
-	return fmtDuration(end.Sub(start))
+	return fmtDuration(end.Sub(start.Time))
 }
 
 func nextPage(w io.Writer, token string) {
@@ -214,7 +215,7 @@ func listFlags(cmd *cobra.Command, o *client.ListOptions) {
 }
 
 // resolvePipeline finds a pipeline by id, else by name.
-func resolvePipeline(ctx context.Context, c *client.Client, idOrName string) (*client.Pipeline, error) {
+func resolvePipeline(ctx context.Context, c *client.Client, idOrName string) (*wire.Pipeline, error) {
 	p, err := c.GetPipeline(ctx, idOrName)
 	if err == nil || !client.IsNotFound(err) {
 		return p, err
@@ -228,7 +229,7 @@ func resolvePipeline(ctx context.Context, c *client.Client, idOrName string) (*c
 
 // findExperiment finds an experiment by id, else by name; nil when there
 // is none.
-func findExperiment(ctx context.Context, c *client.Client, idOrName string) (*client.Experiment, error) {
+func findExperiment(ctx context.Context, c *client.Client, idOrName string) (*wire.Experiment, error) {
 	e, err := c.GetExperiment(ctx, idOrName)
 	if err == nil || !client.IsNotFound(err) {
 		return e, err
@@ -262,7 +263,7 @@ func experimentID(ctx context.Context, c *client.Client, idOrName string, stderr
 
 // experimentArg resolves an experiment argument (id or name) that must
 // exist.
-func experimentArg(ctx context.Context, c *client.Client, idOrName string) (*client.Experiment, error) {
+func experimentArg(ctx context.Context, c *client.Client, idOrName string) (*wire.Experiment, error) {
 	e, err := findExperiment(ctx, c, idOrName)
 	if err == nil && e == nil {
 		err = &exitError{code: ExitFailed, msg: fmt.Sprintf("no experiment with ID or name %q", idOrName)}
@@ -272,7 +273,7 @@ func experimentArg(ctx context.Context, c *client.Client, idOrName string) (*cli
 
 // storedSpec fetches a pipeline version (the latest when versionID is
 // empty) and loads its spec.
-func storedSpec(ctx context.Context, c *client.Client, pipelineID, versionID string) (*client.PipelineVersion, *spec.Pipeline, error) {
+func storedSpec(ctx context.Context, c *client.Client, pipelineID, versionID string) (*wire.PipelineVersion, *spec.Pipeline, error) {
 	if versionID == "" {
 		l, err := c.ListPipelineVersions(ctx, pipelineID, client.ListOptions{PageSize: 1, SortBy: "created_at desc"})
 		if err != nil {
@@ -297,8 +298,12 @@ func storedSpec(ctx context.Context, c *client.Client, pipelineID, versionID str
 	return v, p, nil
 }
 
-// fmtParams shows parameter values as name=JSON, sorted.
-func fmtParams(m map[string]any) string {
+// fmtParams shows parameter values (a JSON object) as name=JSON, sorted.
+func fmtParams(raw json.RawMessage) string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return string(raw)
+	}
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sluicehq/sluice/client"
 	"github.com/sluicehq/sluice/spec"
+	"github.com/sluicehq/sluice/wire"
 )
 
 func newPipelineCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -133,7 +134,7 @@ func newPipelineGetCmd(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var versions []client.PipelineVersion
+			var versions []wire.PipelineVersion
 			opts := client.ListOptions{PageSize: 200, SortBy: "created_at desc"}
 			for {
 				l, err := c.ListPipelineVersions(ctx, p.PipelineID, opts)

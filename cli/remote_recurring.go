@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluicehq/sluice/client"
+	"github.com/sluicehq/sluice/wire"
 )
 
 func newRecurringCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -94,7 +95,7 @@ such as 1h or 90s. Each -p is checked against the pipeline's parameters.`,
 }
 
 // trigger describes a schedule.
-func trigger(t *client.Trigger) string {
+func trigger(t *wire.Trigger) string {
 	switch {
 	case t == nil:
 		return ""
@@ -172,7 +173,7 @@ func newRecurringGetCmd(stdout, stderr io.Writer) *cobra.Command {
 	return r.flags(cmd, true)
 }
 
-func printRecurringRun(w io.Writer, rr *client.RecurringRun) {
+func printRecurringRun(w io.Writer, rr *wire.RecurringRun) {
 	pipeline := pipelineSource(rr.PipelineVersionReference)
 	var params, errMsg string
 	if rr.RuntimeConfig != nil {

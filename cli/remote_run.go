@@ -18,6 +18,7 @@ import (
 	"github.com/sluicehq/sluice/client"
 	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
+	"github.com/sluicehq/sluice/wire"
 )
 
 // pollInterval is how often a followed run is polled.
@@ -166,13 +167,13 @@ submitted. With --wait, follow the run and exit 0 only if it succeeded
 // the final run), and maps its end state to the exit status.
 // seed, when not nil, is the run as it was before: its tasks' states are
 // not shown again.
-func (r *remote) follow(ctx context.Context, c *client.Client, id string, seed *client.Run) error {
+func (r *remote) follow(ctx context.Context, c *client.Client, id string, seed *wire.Run) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var onChange func(*client.Run)
+	var onChange func(*wire.Run)
 	if !r.json {
 		pr := &remoteProgress{w: r.stdout}
 		if seed != nil {
@@ -220,18 +221,18 @@ type remoteProgress struct {
 
 type taskSeen struct {
 	state runstate.State
-	start time.Time
+	start wire.Timestamp
 }
 
 // seed records the tasks of a run as already shown.
-func (p *remoteProgress) seed(r *client.Run) {
+func (p *remoteProgress) seed(r *wire.Run) {
 	p.last = map[string]taskSeen{}
 	for _, t := range r.Tasks() {
 		p.last[t.TaskID] = taskSeen{t.State, t.StartTime}
 	}
 }
 
-func (p *remoteProgress) update(r *client.Run) {
+func (p *remoteProgress) update(r *wire.Run) {
 	if p.last == nil {
 		p.last = map[string]taskSeen{}
 	}
@@ -243,7 +244,7 @@ func (p *remoteProgress) update(r *client.Run) {
 	var events []event
 	for _, t := range r.Tasks() {
 		prev := p.last[t.TaskID]
-		if t.State == "" || t.State == runstate.Pending || (t.State == prev.state && t.StartTime.Equal(prev.start)) {
+		if t.State == "" || t.State == runstate.Pending || (t.State == prev.state && t.StartTime.Equal(prev.start.Time)) {
 			continue
 		}
 		p.last[t.TaskID] = taskSeen{t.State, t.StartTime}
@@ -251,8 +252,8 @@ func (p *remoteProgress) update(r *client.Run) {
 		// A task that started and ended between two polls still gets its
 		// RUNNING line.
 		if t.State.Terminal() {
-			if prev.state != runstate.Running && !t.StartTime.IsZero() && !t.StartTime.Equal(prev.start) {
-				events = append(events, event{t.StartTime, fmt.Sprintf("%-9s  %s", runstate.Running, t.TaskID)})
+			if prev.state != runstate.Running && !t.StartTime.IsZero() && !t.StartTime.Equal(prev.start.Time) {
+				events = append(events, event{t.StartTime.Time, fmt.Sprintf("%-9s  %s", runstate.Running, t.TaskID)})
 			}
 			if !t.EndTime.IsZero() {
 				at = t.EndTime
@@ -268,7 +269,7 @@ func (p *remoteProgress) update(r *client.Run) {
 				b.WriteString("  " + oneLine(t.Error.Message))
 			}
 		}
-		events = append(events, event{at, b.String()})
+		events = append(events, event{at.Time, b.String()})
 	}
 	sort.SliceStable(events, func(i, j int) bool { return events[i].at.Before(events[j].at) })
 	for _, e := range events {
@@ -351,7 +352,7 @@ func newRunGetCmd(stdout, stderr io.Writer) *cobra.Command {
 
 // pipelineSource words where a run's spec comes from: a stored pipeline
 // (and version), or an inline spec.
-func pipelineSource(ref *client.PipelineVersionReference) string {
+func pipelineSource(ref *wire.PipelineVersionReference) string {
 	if ref == nil {
 		return "inline spec"
 	}
@@ -361,7 +362,7 @@ func pipelineSource(ref *client.PipelineVersionReference) string {
 	return ref.PipelineID
 }
 
-func printRun(w io.Writer, run *client.Run) {
+func printRun(w io.Writer, run *wire.Run) {
 	pipeline := pipelineSource(run.PipelineVersionReference)
 	var params, root, errMsg string
 	if rc := run.RuntimeConfig; rc != nil {
@@ -402,7 +403,7 @@ func newRunActionCmd(stdout, stderr io.Writer, verb, short, done string,
 		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: r.runE(func(ctx context.Context, c *client.Client, args []string) error {
-			var before *client.Run
+			var before *wire.Run
 			if wait && verb == "retry" {
 				// The retried tasks' old states are not news.
 				var err error

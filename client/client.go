@@ -3,8 +3,9 @@
 // own API server: pipelines and their versions, experiments, runs and
 // recurring runs.
 //
-// Values follow KFP's JSON: snake_case field names, enums as strings,
-// int64 values as JSON strings (see Int64), RFC 3339 timestamps. A request
+// Requests and answers are package wire's types, the ones the api package
+// serves (KFP's JSON: snake_case field names, enums as strings, int64
+// values as JSON strings, RFC 3339 timestamps). A request
 // the server refuses returns an *APIError; a server that cannot be reached
 // returns the transport's error (a *url.Error).
 package client

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/client"
+	"github.com/sluicehq/sluice/wire"
 )
 
 // request is what the fake server saw.
@@ -163,8 +164,8 @@ func TestUploadPipeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := client.Pipeline{PipelineID: "p1", DisplayName: "two-step", Name: "two-step", Description: "d",
-		CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Tags: map[string]string{"team": "ml"}}
+	want := wire.Pipeline{PipelineID: "p1", DisplayName: "two-step", Name: "two-step", Description: "d",
+		CreatedAt: wire.Time(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)), Tags: map[string]string{"team": "ml"}}
 	if !reflect.DeepEqual(*p, want) {
 		t.Errorf("pipeline %+v\nwant %+v", *p, want)
 	}
@@ -298,7 +299,7 @@ func TestCalls(t *testing.T) {
 			method: "GET", path: "/pipelines", query: optsQ,
 			answer: `{"pipelines":[` + pipelineJSON + `],"total_size":7,"next_page_token":"n2"}`,
 			check: func(t *testing.T, got any) {
-				r := got.(*client.ListPipelinesResponse)
+				r := got.(*wire.ListPipelinesResponse)
 				if len(r.Pipelines) != 1 || r.Pipelines[0].PipelineID != "p1" || r.TotalSize != 7 || r.NextPageToken != "n2" {
 					t.Errorf("%+v", r)
 				}
@@ -316,7 +317,7 @@ func TestCalls(t *testing.T) {
 		}, method: "GET", path: "/pipelines/p1/versions", query: url.Values{"sort_by": {"created_at desc"}, "page_size": {"1"}},
 			answer: `{"pipeline_versions":[` + versionJSON + `],"total_size":1}`,
 			check: func(t *testing.T, got any) {
-				r := got.(*client.ListPipelineVersionsResponse)
+				r := got.(*wire.ListPipelineVersionsResponse)
 				if len(r.PipelineVersions) != 1 || r.PipelineVersions[0].PipelineVersionID != "v1" {
 					t.Errorf("%+v", r)
 				}
@@ -326,10 +327,10 @@ func TestCalls(t *testing.T) {
 		{name: "CreateExperiment", do: func(c *client.Client) (any, error) { return c.CreateExperiment(ctx, "exp", "d") },
 			method: "POST", path: "/experiments", body: `{"display_name":"exp","description":"d"}`, answer: experimentJSON,
 			check: func(t *testing.T, got any) {
-				e := got.(*client.Experiment)
-				want := client.Experiment{ExperimentID: "e1", DisplayName: "exp", Description: "d",
-					CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), StorageState: "AVAILABLE",
-					LastRunCreatedAt: time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC)}
+				e := got.(*wire.Experiment)
+				want := wire.Experiment{ExperimentID: "e1", DisplayName: "exp", Description: "d",
+					CreatedAt: wire.Time(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)), StorageState: "AVAILABLE",
+					LastRunCreatedAt: wire.Time(time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC))}
 				if !reflect.DeepEqual(*e, want) {
 					t.Errorf("%+v", e)
 				}
@@ -339,7 +340,7 @@ func TestCalls(t *testing.T) {
 		{name: "ListExperiments", do: func(c *client.Client) (any, error) { return c.ListExperiments(ctx, client.ListOptions{}) },
 			method: "GET", path: "/experiments", answer: `{"experiments":[` + experimentJSON + `]}`,
 			check: func(t *testing.T, got any) {
-				if r := got.(*client.ListExperimentsResponse); len(r.Experiments) != 1 {
+				if r := got.(*wire.ListExperimentsResponse); len(r.Experiments) != 1 {
 					t.Errorf("%+v", r)
 				}
 			}},
@@ -370,7 +371,7 @@ func TestCalls(t *testing.T) {
 			query:  url.Values{"experiment_id": {"e1"}, "filter": {`{"predicates":[{"operation":"EQUALS","key":"state","string_value":"RUNNING"}]}`}},
 			answer: `{"runs":[` + runJSON + `],"total_size":1}`,
 			check: func(t *testing.T, got any) {
-				r := got.(*client.ListRunsResponse)
+				r := got.(*wire.ListRunsResponse)
 				if len(r.Runs) != 1 {
 					t.Fatalf("%+v", r)
 				}
@@ -410,7 +411,7 @@ func TestCalls(t *testing.T) {
 		}, method: "GET", path: "/recurringruns", query: url.Values{"experiment_id": {"e1"}, "page_size": {"3"}},
 			answer: `{"recurringRuns":[` + recurringJSON + `],"total_size":1,"next_page_token":"x"}`,
 			check: func(t *testing.T, got any) {
-				r := got.(*client.ListRecurringRunsResponse)
+				r := got.(*wire.ListRecurringRunsResponse)
 				if len(r.RecurringRuns) != 1 || r.NextPageToken != "x" {
 					t.Fatalf("%+v", r)
 				}
@@ -457,13 +458,14 @@ func TestCalls(t *testing.T) {
 
 func checkRun(t *testing.T, got any) {
 	t.Helper()
-	r := got.(*client.Run)
+	r := got.(*wire.Run)
 	if r.RunID != "r1" || r.State != "FAILED" || r.Error == nil || r.Error.Message != "step train failed" ||
 		r.PipelineVersionReference.PipelineVersionID != "v1" || r.RuntimeConfig.PipelineRoot != "s3://b/r" ||
 		!r.FinishedAt.Equal(time.Date(2026, 1, 2, 3, 5, 5, 0, time.UTC)) || len(r.StateHistory) != 2 {
 		t.Errorf("run %+v", r)
 	}
-	if p := r.RuntimeConfig.Parameters; p["lr"] != 0.1 || p["epochs"] != 3.0 || !reflect.DeepEqual(p["tags"], []any{"a"}) {
+	var p map[string]any
+	if err := json.Unmarshal(r.RuntimeConfig.Parameters, &p); err != nil || p["lr"] != 0.1 || p["epochs"] != 3.0 || !reflect.DeepEqual(p["tags"], []any{"a"}) {
 		t.Errorf("parameters %v", p)
 	}
 	if r.RunDetails.PipelineContextID != 12 {
@@ -477,20 +479,20 @@ func checkRun(t *testing.T, got any) {
 	if tk.TaskID != "t1" || tk.DisplayName != "train" || tk.State != "FAILED" || tk.ExecutionID != 42 ||
 		tk.Error.Message != "exit 1" || tk.ParentTaskID != "root" || tk.PodName != "pod-1" ||
 		tk.ExecutorDetail.MainJob != "job-1" || len(tk.StateHistory) != 1 ||
-		tk.EndTime.Sub(tk.StartTime) != 2*time.Second {
+		tk.EndTime.Sub(tk.StartTime.Time) != 2*time.Second {
 		t.Errorf("task %+v", tk)
 	}
-	if ids := tk.Inputs["data"].ArtifactIDs; !reflect.DeepEqual(ids, []client.Int64{7, 8}) {
+	if ids := tk.Inputs["data"].ArtifactIDs; !reflect.DeepEqual(ids, []wire.Int64{7, 8}) {
 		t.Errorf("artifact ids %v", ids)
 	}
-	if !reflect.DeepEqual(tk.ChildTasks, []client.ChildTask{{TaskID: "t2"}, {PodName: "pod-2"}}) {
+	if !reflect.DeepEqual(tk.ChildTasks, []wire.ChildTask{{TaskID: "t2"}, {PodName: "pod-2"}}) {
 		t.Errorf("child tasks %+v", tk.ChildTasks)
 	}
 }
 
 func checkRecurring(t *testing.T, got any) {
 	t.Helper()
-	rr := got.(*client.RecurringRun)
+	rr := got.(*wire.RecurringRun)
 	if rr.RecurringRunID != "rr1" || rr.MaxConcurrency != 2 || rr.Trigger.PeriodicSchedule.IntervalSecond != 3600 ||
 		rr.Status != "ENABLED" || !rr.NoCatchup || rr.PipelineVersionReference.PipelineID != "p1" {
 		t.Errorf("recurring run %+v", rr)
@@ -513,8 +515,8 @@ func TestCreateRecurringRunChecksInput(t *testing.T) {
 
 func TestInt64(t *testing.T) {
 	var v struct {
-		A, B client.Int64
-		C    client.Int64 `json:"c,omitzero"`
+		A, B wire.Int64
+		C    wire.Int64 `json:"c,omitzero"`
 	}
 	if err := json.Unmarshal([]byte(`{"A":"12","B":34}`), &v); err != nil {
 		t.Fatal(err)
@@ -557,7 +559,7 @@ func TestWaitRun(t *testing.T) {
 		return 200, s
 	})
 	var seen []string
-	r, err := c.WaitRun(ctx, "r1", time.Millisecond, func(r *client.Run) {
+	r, err := c.WaitRun(ctx, "r1", time.Millisecond, func(r *wire.Run) {
 		s := string(r.State)
 		for _, t := range r.Tasks() {
 			s += " " + t.TaskID + "=" + string(t.State)

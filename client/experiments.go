@@ -3,12 +3,14 @@ package client
 import (
 	"context"
 	"net/http"
+
+	"github.com/sluicehq/sluice/wire"
 )
 
 // CreateExperiment creates an experiment; its name must be unique.
-func (c *Client) CreateExperiment(ctx context.Context, name, description string) (*Experiment, error) {
-	var e Experiment
-	in := Experiment{DisplayName: name, Description: description}
+func (c *Client) CreateExperiment(ctx context.Context, name, description string) (*wire.Experiment, error) {
+	var e wire.Experiment
+	in := wire.Experiment{DisplayName: name, Description: description}
 	if err := c.do(ctx, http.MethodPost, "/experiments", nil, in, &e); err != nil {
 		return nil, err
 	}
@@ -16,13 +18,13 @@ func (c *Client) CreateExperiment(ctx context.Context, name, description string)
 }
 
 // GetExperiment gets an experiment by id.
-func (c *Client) GetExperiment(ctx context.Context, id string) (*Experiment, error) {
-	return call[Experiment](ctx, c, http.MethodGet, "/experiments/"+esc(id), nil, nil)
+func (c *Client) GetExperiment(ctx context.Context, id string) (*wire.Experiment, error) {
+	return call[wire.Experiment](ctx, c, http.MethodGet, "/experiments/"+esc(id), nil, nil)
 }
 
 // ListExperiments lists experiments.
-func (c *Client) ListExperiments(ctx context.Context, opts ListOptions) (*ListExperimentsResponse, error) {
-	return call[ListExperimentsResponse](ctx, c, http.MethodGet, "/experiments", opts.query(), nil)
+func (c *Client) ListExperiments(ctx context.Context, opts ListOptions) (*wire.ListExperimentsResponse, error) {
+	return call[wire.ListExperimentsResponse](ctx, c, http.MethodGet, "/experiments", opts.query(), nil)
 }
 
 // ArchiveExperiment archives an experiment and its runs.

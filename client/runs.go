@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/sluicehq/sluice/wire"
 )
 
 // CreateRunRequest describes a run to start. Set either PipelineSpec (a
@@ -25,49 +28,61 @@ type CreateRunRequest struct {
 	ServiceAccount    string
 }
 
-func runtimeConfig(params map[string]any, root string) *RuntimeConfig {
+func runtimeConfig(params map[string]any, root string) (*wire.RuntimeConfig, error) {
 	if len(params) == 0 && root == "" {
-		return nil
+		return nil, nil
 	}
-	return &RuntimeConfig{Parameters: params, PipelineRoot: root}
+	rc := &wire.RuntimeConfig{PipelineRoot: root}
+	if len(params) > 0 {
+		b, err := json.Marshal(params)
+		if err != nil {
+			return nil, fmt.Errorf("parameters: %w", err)
+		}
+		rc.Parameters = b
+	}
+	return rc, nil
 }
 
-func versionRef(pipelineID, versionID string) *PipelineVersionReference {
+func versionRef(pipelineID, versionID string) *wire.PipelineVersionReference {
 	if pipelineID == "" && versionID == "" {
 		return nil
 	}
-	return &PipelineVersionReference{PipelineID: pipelineID, PipelineVersionID: versionID}
+	return &wire.PipelineVersionReference{PipelineID: pipelineID, PipelineVersionID: versionID}
 }
 
 var errNoSource = errors.New("set either a pipeline spec or a pipeline id, not both")
 
 // CreateRun starts a run.
-func (c *Client) CreateRun(ctx context.Context, req CreateRunRequest) (*Run, error) {
+func (c *Client) CreateRun(ctx context.Context, req CreateRunRequest) (*wire.Run, error) {
 	if len(req.PipelineSpec) > 0 && req.PipelineID != "" {
 		return nil, errNoSource
 	}
-	in := Run{
+	rc, err := runtimeConfig(req.Parameters, req.PipelineRoot)
+	if err != nil {
+		return nil, err
+	}
+	in := wire.Run{
 		ExperimentID:             req.ExperimentID,
 		DisplayName:              req.DisplayName,
 		Description:              req.Description,
 		PipelineSpec:             req.PipelineSpec,
 		PipelineVersionReference: versionRef(req.PipelineID, req.PipelineVersionID),
-		RuntimeConfig:            runtimeConfig(req.Parameters, req.PipelineRoot),
+		RuntimeConfig:            rc,
 		ServiceAccount:           req.ServiceAccount,
 	}
-	return call[Run](ctx, c, http.MethodPost, "/runs", nil, in)
+	return call[wire.Run](ctx, c, http.MethodPost, "/runs", nil, in)
 }
 
 // GetRun gets a run with its tasks (run_details.task_details).
-func (c *Client) GetRun(ctx context.Context, id string) (*Run, error) {
-	return call[Run](ctx, c, http.MethodGet, "/runs/"+esc(id), nil, nil)
+func (c *Client) GetRun(ctx context.Context, id string) (*wire.Run, error) {
+	return call[wire.Run](ctx, c, http.MethodGet, "/runs/"+esc(id), nil, nil)
 }
 
 // ListRuns lists runs, those of one experiment when experimentID is set.
-func (c *Client) ListRuns(ctx context.Context, experimentID string, opts ListOptions) (*ListRunsResponse, error) {
+func (c *Client) ListRuns(ctx context.Context, experimentID string, opts ListOptions) (*wire.ListRunsResponse, error) {
 	q := opts.query()
 	set(q, "experiment_id", experimentID)
-	return call[ListRunsResponse](ctx, c, http.MethodGet, "/runs", q, nil)
+	return call[wire.ListRunsResponse](ctx, c, http.MethodGet, "/runs", q, nil)
 }
 
 func (c *Client) runAction(ctx context.Context, id, verb string) error {
@@ -123,7 +138,7 @@ type CreateRecurringRunRequest struct {
 }
 
 // CreateRecurringRun creates a recurring run.
-func (c *Client) CreateRecurringRun(ctx context.Context, req CreateRecurringRunRequest) (*RecurringRun, error) {
+func (c *Client) CreateRecurringRun(ctx context.Context, req CreateRecurringRunRequest) (*wire.RecurringRun, error) {
 	if len(req.PipelineSpec) > 0 && req.PipelineID != "" {
 		return nil, errNoSource
 	}
@@ -133,43 +148,47 @@ func (c *Client) CreateRecurringRun(ctx context.Context, req CreateRecurringRunR
 	if req.Interval != 0 && (req.Interval < time.Second || req.Interval%time.Second != 0) {
 		return nil, errors.New("the interval must be a whole number of seconds")
 	}
-	t := &Trigger{}
+	t := &wire.Trigger{}
 	if req.Cron != "" {
-		t.CronSchedule = &CronSchedule{Cron: req.Cron, StartTime: req.StartTime, EndTime: req.EndTime}
+		t.CronSchedule = &wire.CronSchedule{Cron: req.Cron, StartTime: wire.Time(req.StartTime), EndTime: wire.Time(req.EndTime)}
 	} else {
-		t.PeriodicSchedule = &PeriodicSchedule{IntervalSecond: Int64(req.Interval / time.Second), StartTime: req.StartTime, EndTime: req.EndTime}
+		t.PeriodicSchedule = &wire.PeriodicSchedule{IntervalSecond: wire.Int64(req.Interval / time.Second), StartTime: wire.Time(req.StartTime), EndTime: wire.Time(req.EndTime)}
 	}
 	mode := "DISABLE"
 	if req.Enabled {
 		mode = "ENABLE"
 	}
-	in := RecurringRun{
+	rc, err := runtimeConfig(req.Parameters, req.PipelineRoot)
+	if err != nil {
+		return nil, err
+	}
+	in := wire.RecurringRun{
 		ExperimentID:             req.ExperimentID,
 		DisplayName:              req.DisplayName,
 		Description:              req.Description,
 		PipelineSpec:             req.PipelineSpec,
 		PipelineVersionReference: versionRef(req.PipelineID, req.PipelineVersionID),
-		RuntimeConfig:            runtimeConfig(req.Parameters, req.PipelineRoot),
+		RuntimeConfig:            rc,
 		ServiceAccount:           req.ServiceAccount,
-		MaxConcurrency:           Int64(req.MaxConcurrency),
+		MaxConcurrency:           wire.Int64(req.MaxConcurrency),
 		Trigger:                  t,
-		Mode:                     mode,
+		Mode:                     wire.Enum(mode),
 		NoCatchup:                req.NoCatchup,
 	}
-	return call[RecurringRun](ctx, c, http.MethodPost, "/recurringruns", nil, in)
+	return call[wire.RecurringRun](ctx, c, http.MethodPost, "/recurringruns", nil, in)
 }
 
 // GetRecurringRun gets a recurring run.
-func (c *Client) GetRecurringRun(ctx context.Context, id string) (*RecurringRun, error) {
-	return call[RecurringRun](ctx, c, http.MethodGet, "/recurringruns/"+esc(id), nil, nil)
+func (c *Client) GetRecurringRun(ctx context.Context, id string) (*wire.RecurringRun, error) {
+	return call[wire.RecurringRun](ctx, c, http.MethodGet, "/recurringruns/"+esc(id), nil, nil)
 }
 
 // ListRecurringRuns lists recurring runs, those of one experiment when
 // experimentID is set.
-func (c *Client) ListRecurringRuns(ctx context.Context, experimentID string, opts ListOptions) (*ListRecurringRunsResponse, error) {
+func (c *Client) ListRecurringRuns(ctx context.Context, experimentID string, opts ListOptions) (*wire.ListRecurringRunsResponse, error) {
 	q := opts.query()
 	set(q, "experiment_id", experimentID)
-	return call[ListRecurringRunsResponse](ctx, c, http.MethodGet, "/recurringruns", q, nil)
+	return call[wire.ListRecurringRunsResponse](ctx, c, http.MethodGet, "/recurringruns", q, nil)
 }
 
 // EnableRecurringRun lets a recurring run start runs again.

@@ -3,40 +3,17 @@ package client
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
-	"github.com/sluicehq/sluice/runstate"
+	"github.com/sluicehq/sluice/wire"
 )
 
 // SluicePrefix is the path of Sluice's own routes under the base URL.
 const SluicePrefix = "/apis/sluice/v1"
-
-// Task is a task as Sluice records it (GET /apis/sluice/v1/runs/{id}/tasks).
-type Task struct {
-	TaskID      string          `json:"task_id"`
-	ParentID    string          `json:"parent_task_id,omitempty"`
-	Key         string          `json:"key"`
-	DisplayName string          `json:"display_name"`
-	Kind        string          `json:"kind"`
-	State       runstate.State  `json:"state"`
-	Cached      bool            `json:"cached,omitempty"`
-	Attempts    int             `json:"attempts,omitempty"`
-	Image       string          `json:"image,omitempty"`
-	Command     []string        `json:"command,omitempty"`
-	ExitCode    *int            `json:"exit_code,omitempty"`
-	Error       string          `json:"error,omitempty"`
-	Inputs      json.RawMessage `json:"inputs,omitempty"`
-	Outputs     json.RawMessage `json:"outputs,omitempty"`
-	HasLog      bool            `json:"has_log,omitempty"`
-	StartTime   *time.Time      `json:"start_time,omitempty"`
-	EndTime     *time.Time      `json:"end_time,omitempty"`
-}
 
 func (c *Client) sluiceRequest(ctx context.Context, p string, q url.Values) (*http.Request, error) {
 	u := c.base + SluicePrefix + p
@@ -54,13 +31,13 @@ func (c *Client) sluiceRequest(ctx context.Context, p string, q url.Values) (*ht
 }
 
 // Tasks returns every task of a run with Sluice's full record.
-func (c *Client) Tasks(ctx context.Context, runID string) ([]Task, error) {
+func (c *Client) Tasks(ctx context.Context, runID string) ([]wire.Task, error) {
 	req, err := c.sluiceRequest(ctx, "/runs/"+url.PathEscape(runID)+"/tasks", nil)
 	if err != nil {
 		return nil, err
 	}
 	var out struct {
-		Tasks []Task `json:"tasks"`
+		Tasks []wire.Task `json:"tasks"`
 	}
 	if err := c.send(req, &out); err != nil {
 		return nil, err

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/sluicehq/sluice/wire"
 )
 
 // DefaultPoll is WaitRun's polling interval when poll is not positive.
@@ -14,7 +16,7 @@ const DefaultPoll = time.Second
 // onChange, when not nil, is called with the first state seen and again
 // each time the run's state or any task's state changes (a task appearing
 // counts). An error getting the run ends the wait, as does ctx.
-func (c *Client) WaitRun(ctx context.Context, id string, poll time.Duration, onChange func(*Run)) (*Run, error) {
+func (c *Client) WaitRun(ctx context.Context, id string, poll time.Duration, onChange func(*wire.Run)) (*wire.Run, error) {
 	if poll <= 0 {
 		poll = DefaultPoll
 	}
@@ -45,7 +47,7 @@ func (c *Client) WaitRun(ctx context.Context, id string, poll time.Duration, onC
 }
 
 // runSignature is the run's state and its tasks' states, in task order.
-func runSignature(r *Run) string {
+func runSignature(r *wire.Run) string {
 	tasks := r.Tasks()
 	parts := make([]string, 0, len(tasks))
 	for _, t := range tasks {

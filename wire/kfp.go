@@ -1,44 +1,12 @@
-package client
+package wire
 
 import (
 	"encoding/json"
-	"fmt"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/sluicehq/sluice/runstate"
 )
 
-// Int64 is an int64 that KFP writes as a JSON string ("42"). It reads a
-// string or a number and writes a string.
-type Int64 int64
-
-// MarshalJSON writes the value as a JSON string.
-func (n Int64) MarshalJSON() ([]byte, error) {
-	return []byte(`"` + strconv.FormatInt(int64(n), 10) + `"`), nil
-}
-
-// UnmarshalJSON reads a JSON string or number.
-func (n *Int64) UnmarshalJSON(b []byte) error {
-	s := strings.TrimSpace(string(b))
-	if s == "null" {
-		return nil
-	}
-	if strings.HasPrefix(s, `"`) {
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-	}
-	v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-	if err != nil {
-		return fmt.Errorf("expected an int64 (as a string or a number), got %s", b)
-	}
-	*n = Int64(v)
-	return nil
-}
-
-// Status is a google.rpc.Status inside a resource (an error).
+// Status is a google.rpc.Status inside a resource (Run.error, ...).
 type Status struct {
 	Code    int    `json:"code,omitempty"`
 	Message string `json:"message,omitempty"`
@@ -50,7 +18,7 @@ type Pipeline struct {
 	DisplayName string            `json:"display_name,omitempty"`
 	Name        string            `json:"name,omitempty"`
 	Description string            `json:"description,omitempty"`
-	CreatedAt   time.Time         `json:"created_at,omitzero"`
+	CreatedAt   Timestamp         `json:"created_at,omitzero"`
 	Namespace   string            `json:"namespace,omitempty"`
 	Error       *Status           `json:"error,omitempty"`
 	Tags        map[string]string `json:"tags,omitempty"`
@@ -61,15 +29,16 @@ type PackageURL struct {
 	PipelineURL string `json:"pipeline_url,omitempty"`
 }
 
-// PipelineVersion is one uploaded pipeline spec. PipelineSpec is the bare
-// PipelineSpec object, or {"pipeline_spec": ..., "platform_spec": ...}.
+// PipelineVersion is one uploaded pipeline spec. PipelineSpec is its
+// stored form (spec.MarshalStored): the bare PipelineSpec object, or
+// {"pipeline_spec": ..., "platform_spec": ...}.
 type PipelineVersion struct {
 	PipelineID        string            `json:"pipeline_id,omitempty"`
 	PipelineVersionID string            `json:"pipeline_version_id,omitempty"`
 	DisplayName       string            `json:"display_name,omitempty"`
 	Name              string            `json:"name,omitempty"`
 	Description       string            `json:"description,omitempty"`
-	CreatedAt         time.Time         `json:"created_at,omitzero"`
+	CreatedAt         Timestamp         `json:"created_at,omitzero"`
 	PackageURL        *PackageURL       `json:"package_url,omitempty"`
 	CodeSourceURL     string            `json:"code_source_url,omitempty"`
 	PipelineSpec      json.RawMessage   `json:"pipeline_spec,omitempty"`
@@ -82,10 +51,10 @@ type Experiment struct {
 	ExperimentID     string    `json:"experiment_id,omitempty"`
 	DisplayName      string    `json:"display_name,omitempty"`
 	Description      string    `json:"description,omitempty"`
-	CreatedAt        time.Time `json:"created_at,omitzero"`
+	CreatedAt        Timestamp `json:"created_at,omitzero"`
 	Namespace        string    `json:"namespace,omitempty"`
 	StorageState     string    `json:"storage_state,omitempty"`
-	LastRunCreatedAt time.Time `json:"last_run_created_at,omitzero"`
+	LastRunCreatedAt Timestamp `json:"last_run_created_at,omitzero"`
 }
 
 // PipelineVersionReference names a stored pipeline version (an empty
@@ -95,20 +64,21 @@ type PipelineVersionReference struct {
 	PipelineVersionID string `json:"pipeline_version_id,omitempty"`
 }
 
-// RuntimeConfig holds a run's parameter values and pipeline root.
+// RuntimeConfig holds a run's parameter values (a JSON object, kept as
+// sent so that integers stay exact) and pipeline root.
 type RuntimeConfig struct {
-	Parameters   map[string]any `json:"parameters,omitempty"`
-	PipelineRoot string         `json:"pipeline_root,omitempty"`
+	Parameters   json.RawMessage `json:"parameters,omitempty"`
+	PipelineRoot string          `json:"pipeline_root,omitempty"`
 }
 
 // RuntimeStatus is one entry of a state history.
 type RuntimeStatus struct {
-	UpdateTime time.Time      `json:"update_time,omitzero"`
+	UpdateTime Timestamp      `json:"update_time,omitzero"`
 	State      runstate.State `json:"state,omitempty"`
 	Error      *Status        `json:"error,omitempty"`
 }
 
-// ExecutorDetail names the jobs (pods) that ran a task.
+// ExecutorDetail names the jobs (pods) that ran a task (KFP servers only).
 type ExecutorDetail struct {
 	MainJob                   string   `json:"main_job,omitempty"`
 	PreCachingCheckJob        string   `json:"pre_caching_check_job,omitempty"`
@@ -116,7 +86,7 @@ type ExecutorDetail struct {
 	FailedPreCachingCheckJobs []string `json:"failed_pre_caching_check_jobs,omitempty"`
 }
 
-// ArtifactList lists MLMD artifact ids.
+// ArtifactList lists ML Metadata artifact ids (KFP servers only).
 type ArtifactList struct {
 	ArtifactIDs []Int64 `json:"artifact_ids,omitempty"`
 }
@@ -127,14 +97,14 @@ type ChildTask struct {
 	PodName string `json:"pod_name,omitempty"`
 }
 
-// TaskDetail is one task of a run.
+// TaskDetail is one task of a run, as run_details lists it.
 type TaskDetail struct {
 	RunID          string                  `json:"run_id,omitempty"`
 	TaskID         string                  `json:"task_id,omitempty"`
 	DisplayName    string                  `json:"display_name,omitempty"`
-	CreateTime     time.Time               `json:"create_time,omitzero"`
-	StartTime      time.Time               `json:"start_time,omitzero"`
-	EndTime        time.Time               `json:"end_time,omitzero"`
+	CreateTime     Timestamp               `json:"create_time,omitzero"`
+	StartTime      Timestamp               `json:"start_time,omitzero"`
+	EndTime        Timestamp               `json:"end_time,omitzero"`
 	ExecutorDetail *ExecutorDetail         `json:"executor_detail,omitempty"`
 	State          runstate.State          `json:"state,omitempty"`
 	ExecutionID    Int64                   `json:"execution_id,omitzero"`
@@ -166,9 +136,9 @@ type Run struct {
 	PipelineVersionReference *PipelineVersionReference `json:"pipeline_version_reference,omitempty"`
 	RuntimeConfig            *RuntimeConfig            `json:"runtime_config,omitempty"`
 	ServiceAccount           string                    `json:"service_account,omitempty"`
-	CreatedAt                time.Time                 `json:"created_at,omitzero"`
-	ScheduledAt              time.Time                 `json:"scheduled_at,omitzero"`
-	FinishedAt               time.Time                 `json:"finished_at,omitzero"`
+	CreatedAt                Timestamp                 `json:"created_at,omitzero"`
+	ScheduledAt              Timestamp                 `json:"scheduled_at,omitzero"`
+	FinishedAt               Timestamp                 `json:"finished_at,omitzero"`
 	State                    runstate.State            `json:"state,omitempty"`
 	Error                    *Status                   `json:"error,omitempty"`
 	RunDetails               *RunDetails               `json:"run_details,omitempty"`
@@ -186,15 +156,15 @@ func (r *Run) Tasks() []TaskDetail {
 
 // CronSchedule starts runs on a cron expression.
 type CronSchedule struct {
-	StartTime time.Time `json:"start_time,omitzero"`
-	EndTime   time.Time `json:"end_time,omitzero"`
+	StartTime Timestamp `json:"start_time,omitzero"`
+	EndTime   Timestamp `json:"end_time,omitzero"`
 	Cron      string    `json:"cron,omitempty"`
 }
 
 // PeriodicSchedule starts runs every IntervalSecond seconds.
 type PeriodicSchedule struct {
-	StartTime      time.Time `json:"start_time,omitzero"`
-	EndTime        time.Time `json:"end_time,omitzero"`
+	StartTime      Timestamp `json:"start_time,omitzero"`
+	EndTime        Timestamp `json:"end_time,omitzero"`
 	IntervalSecond Int64     `json:"interval_second,omitzero"`
 }
 
@@ -203,6 +173,9 @@ type Trigger struct {
 	CronSchedule     *CronSchedule     `json:"cron_schedule,omitempty"`
 	PeriodicSchedule *PeriodicSchedule `json:"periodic_schedule,omitempty"`
 }
+
+// ModeNames are the names of RecurringRun.Mode, by number.
+var ModeNames = []string{"MODE_UNSPECIFIED", "ENABLE", "DISABLE"}
 
 // RecurringRun starts runs on a schedule.
 type RecurringRun struct {
@@ -216,9 +189,9 @@ type RecurringRun struct {
 	ServiceAccount           string                    `json:"service_account,omitempty"`
 	MaxConcurrency           Int64                     `json:"max_concurrency,omitzero"`
 	Trigger                  *Trigger                  `json:"trigger,omitempty"`
-	Mode                     string                    `json:"mode,omitempty"`
-	CreatedAt                time.Time                 `json:"created_at,omitzero"`
-	UpdatedAt                time.Time                 `json:"updated_at,omitzero"`
+	Mode                     Enum                      `json:"mode,omitempty"`
+	CreatedAt                Timestamp                 `json:"created_at,omitzero"`
+	UpdatedAt                Timestamp                 `json:"updated_at,omitzero"`
 	Status                   string                    `json:"status,omitempty"`
 	Error                    *Status                   `json:"error,omitempty"`
 	NoCatchup                bool                      `json:"no_catchup,omitempty"`
