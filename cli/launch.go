@@ -5,12 +5,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sluicehq/sluice/launch"
 	"github.com/sluicehq/sluice/launcher"
 )
 
 // ExitLaunchFailed is the exit code of `sluice launch` when the launcher
 // itself failed (staging, outputs), as opposed to the step's command.
-const ExitLaunchFailed = launcher.ExitLaunchFailed
+const ExitLaunchFailed = launch.ExitFailed
 
 func newLaunchCmd(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{

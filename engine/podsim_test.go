@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/sluicehq/sluice/artifact/artifacttest"
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/executor"
+	"github.com/sluicehq/sluice/launch"
 	"github.com/sluicehq/sluice/launcher"
 	"github.com/sluicehq/sluice/runstate"
 )
@@ -31,8 +31,13 @@ func (p *podSim) LaunchesRemotely() bool { return true }
 
 func (p *podSim) Run(ctx context.Context, job *executor.Job) (*executor.Result, error) {
 	p.jobs++
-	var ls launcher.LaunchSpec
-	if err := json.Unmarshal(job.Launch, &ls); err != nil {
+	// What a pod gets: the description through its environment.
+	v, err := job.Launch.Encode()
+	if err != nil {
+		return nil, err
+	}
+	ls, err := launch.Decode(v)
+	if err != nil {
 		return nil, err
 	}
 	for _, kv := range job.Env {
@@ -45,7 +50,7 @@ func (p *podSim) Run(ctx context.Context, job *executor.Job) (*executor.Result, 
 		return nil, err
 	}
 	defer st.Close()
-	code, err := launcher.Launch(ctx, &ls, st, job.Argv, job.Env, job.Log)
+	code, err := launcher.Launch(ctx, ls, st, job.Argv, job.Env, job.Log)
 	if err != nil {
 		return nil, err
 	}

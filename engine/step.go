@@ -20,14 +20,13 @@ import (
 // retries and backoff, then cache store.
 func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.ComponentSpec, in *plan.Inputs, scope *plan.Scope) (plan.Outputs, runstate.State, error) {
 	ex := r.ps.DeploymentSpec.Executors[comp.ExecutorLabel]
-	resolve := func(p *spec.InputParameter) (any, error) { return plan.ResolveParam(p, scope) }
 	lt := &launcher.Task{
 		RunID: r.req.RunID, TaskID: rec.ID, TaskName: rec.Key, Comp: comp, Exec: ex, Inputs: in,
 		Root:   filepath.Join(r.root, filepath.FromSlash(rec.ID)),
 		Meta:   filepath.Join(r.root, ".sluice", "tasks", filepath.FromSlash(rec.ID)),
 		System: scope.System,
 		Store:  r.store, Scratch: r.scratch,
-		Platform: r.platform(comp.ExecutorLabel), Resolve: resolve,
+		Platform: r.platform(comp.ExecutorLabel), Params: scope,
 	}
 	if r.rootURI != "" {
 		lt.RootURI = r.rootURI + "/" + rec.ID

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 
+	"github.com/sluicehq/sluice/launch"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -27,18 +28,32 @@ type Job struct {
 	Log io.Writer
 	// Attempt counts the task's attempts from 1 (retries run again).
 	Attempt int
-	// Launch is the launch description (launcher.LaunchSpec as JSON) for
-	// executors that are a RemoteLauncher; nil otherwise.
-	Launch []byte
+	// Launch is the launch description for executors that are a
+	// RemoteLauncher; nil otherwise (the executor runs Argv as it is).
+	Launch *launch.Spec
 	// Resources are the step's requests and limits (Kubernetes
 	// quantities), for executors that can honour them.
 	Resources Resources
 	// Platform holds the step's settings for the executor's platform
 	// (for Kubernetes, KFP's KubernetesExecutorConfig as decoded JSON);
-	// its parameter specs are resolved with Resolve.
+	// its parameter specs are resolved with Params.
 	Platform map[string]any
-	Resolve  func(p *spec.InputParameter) (any, error)
+	Params   ParamResolver
 }
+
+// ParamResolver gives the value of a task input parameter spec (KFP's
+// TaskInputParameterSpec, as platform settings hold them), resolved in the
+// task's parent DAG; a missing optional input resolves to nil. The
+// engine's plan.Scope is one.
+type ParamResolver interface {
+	ResolveParam(p *spec.InputParameter) (any, error)
+}
+
+// ParamResolverFunc adapts a function to ParamResolver.
+type ParamResolverFunc func(p *spec.InputParameter) (any, error)
+
+// ResolveParam calls f.
+func (f ParamResolverFunc) ResolveParam(p *spec.InputParameter) (any, error) { return f(p) }
 
 // Resources are a step's resource requests and limits, as Kubernetes
 // quantities ("500m", "4Gi"); empty means unset.
@@ -67,7 +82,7 @@ type Executor interface {
 }
 
 // RemoteLauncher is an optional ability of an executor whose jobs run on
-// another machine with Sluice's launcher (`sluice launch`) around the
+// another machine with Sluice's launcher (sluice-launch) around the
 // command: it stages artifacts there, so the launcher on the server hands
 // it the launch description (Job.Launch) instead of staging itself.
 type RemoteLauncher interface {

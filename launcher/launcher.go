@@ -15,6 +15,7 @@ import (
 
 	"github.com/sluicehq/sluice/artifact"
 	"github.com/sluicehq/sluice/executor"
+	"github.com/sluicehq/sluice/launch"
 	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/pyruntime"
 	"github.com/sluicehq/sluice/spec"
@@ -65,10 +66,10 @@ type Task struct {
 	Store artifact.Store
 	// Attempt counts the attempts of the task from 1.
 	Attempt int
-	// Platform and Resolve are the task's platform settings and the
+	// Platform and Params are the task's platform settings and the
 	// resolver of their parameters (see executor.Job).
 	Platform map[string]any
-	Resolve  func(p *spec.InputParameter) (any, error)
+	Params   executor.ParamResolver
 	// Scratch is the local directory remote URIs are mapped under
 	// (Scratch + spec.LocalPath(uri)); steps get it as
 	// SLUICE_URI_PATH_PREFIX. Empty for a local run.
@@ -179,10 +180,10 @@ func (l *Launcher) Prepare(t *Task) (*Prepared, error) {
 			env = append(env, "PATH="+l.BinDir+string(os.PathListSeparator)+os.Getenv("PATH"))
 		}
 		if ws := t.System["workspace_path"]; ws != "" {
-			env = append(env, "SLUICE_WORKSPACE_PATH="+ws)
+			env = append(env, launch.EnvWorkspacePath+"="+ws)
 		}
 		if t.Scratch != "" {
-			env = append(env, "SLUICE_URI_PATH_PREFIX="+t.Scratch)
+			env = append(env, launch.EnvURIPathPrefix+"="+t.Scratch)
 		}
 	}
 	res, err := resources(c.Resources, t.Inputs.Params)

@@ -2,7 +2,6 @@ package launcher
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -12,23 +11,9 @@ import (
 	"syscall"
 
 	"github.com/sluicehq/sluice/artifact"
+	"github.com/sluicehq/sluice/launch"
 	"github.com/sluicehq/sluice/pyruntime"
 )
-
-// ExitLaunchFailed is the exit code of the in-pod launcher when the
-// launcher itself failed (staging, outputs), as opposed to the step's
-// command.
-const ExitLaunchFailed = 125
-
-// EnvLaunch holds the launch description (LaunchSpec as JSON).
-const EnvLaunch = "SLUICE_LAUNCH"
-
-// BinaryName is the in-pod launcher's own small binary (cmd/sluice-launch):
-// the launcher image has it at /BinaryName, and pods run it from their
-// launcher volume. It links the launcher and the artifact stores only, so
-// it starts at once in a fresh container and is small (the full sluice binary
-// links the server, the UI, client-go and the databases as well).
-const BinaryName = "sluice-launch"
 
 // Main is the in-pod launcher's command line, for `sluice-launch` and
 // `sluice launch`:
@@ -36,7 +21,7 @@ const BinaryName = "sluice-launch"
 //	-- COMMAND [ARG...]   run a step: stage inputs, run it, upload outputs
 //	install DEST          copy this binary to DEST (the init container)
 //
-// It returns the exit code: the command's, or ExitLaunchFailed (with one
+// It returns the exit code: the command's, or launch.ExitFailed (with one
 // line on stderr) when the launcher failed, or 2 for a usage error.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	const usage = "sluice: launch: usage: -- COMMAND [ARG...], or install DEST"
@@ -44,7 +29,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case len(args) == 2 && args[0] == "install":
 		if err := InstallSelf(args[1]); err != nil {
 			fmt.Fprintf(stderr, "sluice: launch install: %v\n", oneLine(err.Error()))
-			return ExitLaunchFailed
+			return launch.ExitFailed
 		}
 		return 0
 	case len(args) < 2 || args[0] != "--":
@@ -55,28 +40,28 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	code, err := launchFromEnv(ctx, args, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "sluice: launch: %s\n", oneLine(err.Error()))
-		return ExitLaunchFailed
+		return launch.ExitFailed
 	}
 	return code
 }
 
-// launchFromEnv runs argv as the step $SLUICE_LAUNCH describes, with the
-// artifact store $SLUICE_ARTIFACTS names.
+// launchFromEnv runs argv as the step $SLUICE_LAUNCH (launch.EnvSpec)
+// describes, with the artifact store $SLUICE_ARTIFACTS names.
 func launchFromEnv(ctx context.Context, argv []string, stdout io.Writer) (int, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	raw := os.Getenv(EnvLaunch)
+	raw := os.Getenv(launch.EnvSpec)
 	if raw == "" {
-		return -1, fmt.Errorf("$%s is not set", EnvLaunch)
+		return -1, fmt.Errorf("$%s is not set", launch.EnvSpec)
 	}
-	var ls LaunchSpec
-	if err := json.Unmarshal([]byte(raw), &ls); err != nil {
-		return -1, fmt.Errorf("$%s: %v", EnvLaunch, err)
+	ls, err := launch.Decode(raw)
+	if err != nil {
+		return -1, err
 	}
-	storeURL := os.Getenv(EnvArtifacts)
+	storeURL := os.Getenv(launch.EnvArtifacts)
 	if storeURL == "" {
-		return -1, fmt.Errorf("$%s is not set", EnvArtifacts)
+		return -1, fmt.Errorf("$%s is not set", launch.EnvArtifacts)
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -90,7 +75,7 @@ func launchFromEnv(ctx context.Context, argv []string, stdout io.Writer) (int, e
 		return -1, err
 	}
 	env := pyruntime.PythonPathEnv([]string{"PYTHONPATH=" + os.Getenv("PYTHONPATH")}, pp)
-	return Launch(ctx, &ls, st, argv, env, stdout)
+	return Launch(ctx, ls, st, argv, env, stdout)
 }
 
 // InstallSelf copies the running executable to dest, atomically: a binary

@@ -13,57 +13,26 @@ import (
 	"github.com/sluicehq/sluice/artifact"
 	"github.com/sluicehq/sluice/executor"
 	"github.com/sluicehq/sluice/executor/local"
+	"github.com/sluicehq/sluice/launch"
 	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/pyruntime"
 	"github.com/sluicehq/sluice/spec"
 )
 
-// LaunchSpec tells `sluice launch` — the launcher that runs around a
-// step's command on another machine (in a Kubernetes pod) — what to stage:
-// it downloads the input artifacts, runs the command, reads the outputs,
-// uploads output artifacts, the log and the outputs record. Artifacts live
-// in the artifact store named by the SLUICE_ARTIFACTS variable (credentials
-// from the environment); paths are the KFP mount paths (/s3/bucket/key).
-type LaunchSpec struct {
-	// Protocol is the description's version: a launcher refuses one it
-	// does not speak (a sluice binary older or newer than the server).
-	Protocol int    `json:"protocol"`
-	RunID    string `json:"runId"`
-	TaskID   string `json:"taskId"`
-	// Input is the step's ExecutorInput (artifact URIs, output files).
-	Input *spec.ExecutorInput `json:"executorInput"`
-	// Outputs are the component's output definitions.
-	Outputs *spec.Interface `json:"outputDefinitions,omitempty"`
-	// Requirements are the packages the step's pip step would install; the
-	// launcher checks they are in the image.
-	Requirements []string `json:"requirements,omitempty"`
-	// Workspace is the run's workspace path in the pod, if it has one.
-	Workspace string `json:"workspace,omitempty"`
-	// MetaURI is the task's private directory in the store: the log goes to
-	// MetaURI/log.txt and the outputs record to MetaURI/outputs.json.
-	MetaURI string `json:"metaUri"`
-}
-
-// LaunchProtocol is the version of LaunchSpec this sluice writes and reads.
-const LaunchProtocol = 1
-
-// ResultName is the outputs record's name under the task's MetaURI.
-const ResultName = "outputs.json"
-
-// EnvArtifacts names the artifact store for `sluice launch`.
-const EnvArtifacts = "SLUICE_ARTIFACTS"
+// resultName is the outputs record's name under the task's MetaURI.
+const resultName = "outputs.json"
 
 // launchSpec describes a prepared task for a remote launcher.
-func launchSpec(t *Task, p *Prepared) ([]byte, error) {
+func launchSpec(t *Task, p *Prepared) (*launch.Spec, error) {
 	if t.MetaURI == "" {
 		return nil, errors.New("this executor runs steps on other machines: the pipeline root must be a bucket (s3://, gs://, azblob://), not a local directory")
 	}
-	ls := &LaunchSpec{Protocol: LaunchProtocol, RunID: t.RunID, TaskID: t.TaskID, Input: p.Input, Outputs: t.Comp.OutputDefinitions,
+	ls := &launch.Spec{Protocol: launch.Protocol, RunID: t.RunID, TaskID: t.TaskID, Input: p.Input, Outputs: t.Comp.OutputDefinitions,
 		Workspace: t.System["workspace_path"], MetaURI: t.MetaURI}
 	for _, r := range p.Reqs {
 		ls.Requirements = append(ls.Requirements, r.Raw)
 	}
-	return json.Marshal(ls)
+	return ls, nil
 }
 
 // remote reports whether the executor runs steps under a remote launcher.
@@ -82,7 +51,7 @@ func (l *Launcher) runRemote(ctx context.Context, t *Task, p *Prepared, log io.W
 	}
 	res, err := l.Executor.Run(ctx, &executor.Job{
 		RunID: t.RunID, TaskID: t.TaskID, Image: p.Image, Argv: p.Argv, Env: p.Env, Log: log, Launch: ls, Attempt: t.Attempt,
-		Resources: p.Resources, Platform: t.Platform, Resolve: t.Resolve,
+		Resources: p.Resources, Platform: t.Platform, Params: t.Params,
 	})
 	if err != nil {
 		return nil, att, err
@@ -91,7 +60,7 @@ func (l *Launcher) runRemote(ctx context.Context, t *Task, p *Prepared, log io.W
 	if res.ExitCode != 0 {
 		return nil, att, &ExitError{Code: res.ExitCode}
 	}
-	uri := t.MetaURI + "/" + ResultName
+	uri := t.MetaURI + "/" + resultName
 	s, key, err := l.storeFor(ctx, t, uri)
 	if err != nil {
 		return nil, att, err
@@ -114,16 +83,13 @@ func (l *Launcher) runRemote(ctx context.Context, t *Task, p *Prepared, log io.W
 	return &out, att, nil
 }
 
-// Launch is `sluice launch`: it runs argv as the step ls describes, on
-// this machine, staging artifacts through the store. The step's output
-// goes to stdout (and to the log in the store as it runs). It returns the
+// Launch is sluice-launch: it runs argv as the step ls describes, on this
+// machine, staging artifacts through the store. The step's output goes to
+// stdout (and to the log in the store as it runs). It returns the
 // command's exit code; an error means the launcher itself failed.
-func Launch(ctx context.Context, ls *LaunchSpec, store artifact.Store, argv, env []string, stdout io.Writer) (int, error) {
-	if ls.Protocol != LaunchProtocol {
-		return -1, fmt.Errorf("launch: the launch description is protocol %d, this sluice speaks %d: the sluice binary in the pod is not the server's version (rebuild the launcher image or the nodes' --launcher-host-path)", ls.Protocol, LaunchProtocol)
-	}
-	if ls.Input == nil || ls.MetaURI == "" {
-		return -1, errors.New("launch: the launch description has no executorInput or metaUri")
+func Launch(ctx context.Context, ls *launch.Spec, store artifact.Store, argv, env []string, stdout io.Writer) (int, error) {
+	if err := ls.Check(); err != nil {
+		return -1, err
 	}
 	meta := spec.LocalPath(ls.MetaURI)
 	t := &Task{
@@ -147,7 +113,7 @@ func Launch(ctx context.Context, ls *LaunchSpec, store artifact.Store, argv, env
 	return code, err
 }
 
-func (l *Launcher) launch(ctx context.Context, t *Task, ls *LaunchSpec, argv, env []string, log io.Writer) (int, error) {
+func (l *Launcher) launch(ctx context.Context, t *Task, ls *launch.Spec, argv, env []string, log io.Writer) (int, error) {
 	var reqs []pyruntime.Requirement
 	for _, r := range ls.Requirements {
 		reqs = append(reqs, pyruntime.ParseRequirement(r))
@@ -195,7 +161,7 @@ func (l *Launcher) launch(ctx context.Context, t *Task, ls *LaunchSpec, argv, en
 	if err != nil {
 		return -1, err
 	}
-	key, ok := artifact.KeyOf(t.Store, t.MetaURI+"/"+ResultName)
+	key, ok := artifact.KeyOf(t.Store, t.MetaURI+"/"+resultName)
 	if !ok {
 		return -1, fmt.Errorf("%s is outside the artifact store", t.MetaURI)
 	}

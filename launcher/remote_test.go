@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sluicehq/sluice/artifact"
+	"github.com/sluicehq/sluice/launch"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -18,8 +19,8 @@ func TestLaunchRefusesOtherProtocol(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []int{0, LaunchProtocol + 1} {
-		ls := &LaunchSpec{Protocol: p, RunID: "r", TaskID: "t", Input: &spec.ExecutorInput{}, MetaURI: st.URI("r/t")}
+	for _, p := range []int{0, launch.Protocol + 1} {
+		ls := &launch.Spec{Protocol: p, RunID: "r", TaskID: "t", Input: &spec.ExecutorInput{}, MetaURI: st.URI("r/t")}
 		code, err := Launch(context.Background(), ls, st, []string{"sh", "-c", "echo ran"}, nil, io.Discard)
 		if err == nil || code != -1 || !strings.Contains(err.Error(), "not the server's version") {
 			t.Errorf("protocol %d: code %d, err %v", p, code, err)

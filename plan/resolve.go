@@ -185,6 +185,10 @@ func CoerceOutputs(out *Outputs, defs *spec.Interface) error {
 	return nil
 }
 
+// ResolveParam resolves one input parameter spec in the scope, as
+// ResolveParam does (an executor.ParamResolver).
+func (sc *Scope) ResolveParam(b *spec.InputParameter) (any, error) { return ResolveParam(b, sc) }
+
 // ResolveParam resolves one input parameter spec in a scope (the task's
 // parent DAG), as task inputs are; a value that is not available (an
 // optional input not given, a skipped producer) is nil.

@@ -12,6 +12,7 @@ import (
 	"github.com/sluicehq/sluice/executor"
 	"github.com/sluicehq/sluice/executor/executortest"
 	"github.com/sluicehq/sluice/internal/kubetest"
+	"github.com/sluicehq/sluice/launch"
 )
 
 // Integration tests against a real cluster (internal/kubetest).
@@ -93,7 +94,7 @@ func TestClusterPendingPodSaysWhy(t *testing.T) {
 	}
 	log := &syncBuf{}
 	_, err := e.Run(ctx, &executor.Job{RunID: "pending-" + time.Now().Format("150405"), TaskID: "t", Attempt: 1,
-		Image: "docker.io/library/busybox:1.36", Argv: []string{"true"}, Log: log, Launch: []byte(`{}`)})
+		Image: "docker.io/library/busybox:1.36", Argv: []string{"true"}, Log: log, Launch: &launch.Spec{}})
 	if err == nil || !strings.Contains(err.Error(), "did not start within 20s: FailedMount:") {
 		t.Fatalf("err %v", err)
 	}

@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/sluicehq/sluice/executor"
+	"github.com/sluicehq/sluice/launch"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -149,9 +150,13 @@ func (e *Executor) Run(ctx context.Context, job *executor.Job) (*executor.Result
 		attempt = 1
 	}
 	o := e.Pod
-	direct := len(job.Launch) == 0 // a plain command: nothing to stage
+	direct := job.Launch == nil // a plain command: nothing to stage
 	if !direct {
-		o.LaunchEnv = append(append([]string(nil), o.LaunchEnv...), "SLUICE_LAUNCH="+string(job.Launch), "SLUICE_ARTIFACTS="+e.StoreURL)
+		ls, err := job.Launch.Encode()
+		if err != nil {
+			return nil, err
+		}
+		o.LaunchEnv = append(append([]string(nil), o.LaunchEnv...), launch.EnvSpec+"="+ls, launch.EnvArtifacts+"="+e.StoreURL)
 	}
 	step := &Step{RunID: job.RunID, TaskID: job.TaskID, Attempt: attempt, Image: job.Image, Argv: job.Argv, Env: job.Env,
 		CPURequest: job.Resources.CPURequest, CPULimit: job.Resources.CPULimit,
@@ -162,9 +167,9 @@ func (e *Executor) Run(ctx context.Context, job *executor.Job) (*executor.Result
 		if err != nil {
 			return nil, err
 		}
-		resolve := job.Resolve
-		if resolve == nil {
-			resolve = func(*spec.InputParameter) (any, error) { return nil, nil }
+		resolve := func(*spec.InputParameter) (any, error) { return nil, nil }
+		if job.Params != nil {
+			resolve = job.Params.ResolveParam
 		}
 		if step.Settings, err = c.Resolve(resolve); err != nil {
 			return nil, fmt.Errorf("kubernetes settings: %w", err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sluicehq/sluice/executor"
 	"github.com/sluicehq/sluice/executor/executortest"
+	"github.com/sluicehq/sluice/launch"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -38,7 +39,7 @@ func newFake(t *testing.T, objs ...runtime.Object) (*Executor, *fake.Clientset) 
 }
 
 func testJob(log *syncBuf) *executor.Job {
-	return &executor.Job{RunID: "run-1", TaskID: "train", Attempt: 1, Image: "busybox:1.36", Argv: []string{"sh", "-c", "exit 3"}, Log: log, Launch: []byte(`{}`)}
+	return &executor.Job{RunID: "run-1", TaskID: "train", Attempt: 1, Image: "busybox:1.36", Argv: []string{"sh", "-c", "exit 3"}, Log: log, Launch: &launch.Spec{Protocol: launch.Protocol, TaskID: "train"}}
 }
 
 // waitPod waits for the job's pod to exist and returns it.
@@ -102,7 +103,7 @@ func TestRunReportsExitCodeStreamsLogAndDeletesPod(t *testing.T) {
 	for _, v := range p.Spec.Containers[0].Env {
 		env[v.Name] = v.Value
 	}
-	if env["SLUICE_LAUNCH"] != "{}" || env["SLUICE_ARTIFACTS"] != "s3://b/p" {
+	if env["SLUICE_LAUNCH"] != `{"protocol":1,"runId":"","taskId":"train","executorInput":null,"metaUri":""}` || env["SLUICE_ARTIFACTS"] != "s3://b/p" {
 		t.Errorf("launcher env %v", env)
 	}
 	setStatus(t, cs, p, corev1.PodStatus{Phase: corev1.PodRunning})
@@ -233,7 +234,7 @@ func TestJobSettingsReachThePod(t *testing.T) {
 		"secretNameParameter": map[string]any{"componentInputParameter": "secret"},
 		"keyToEnv":            []any{map[string]any{"secretKey": "password", "envVar": "PASSWORD"}},
 	}}}
-	job.Resolve = func(p *spec.InputParameter) (any, error) { return "db-" + p.ComponentInputParameter, nil }
+	job.Params = executor.ParamResolverFunc(func(p *spec.InputParameter) (any, error) { return "db-" + p.ComponentInputParameter, nil })
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := start(e, ctx, job)
 	p := waitPod(t, cs)
@@ -256,7 +257,7 @@ func TestJobSettingsReachThePod(t *testing.T) {
 	job2 := testJob(&syncBuf{})
 	job2.TaskID = "other"
 	job2.Platform = map[string]any{"pvcMount": []any{map[string]any{"mountPath": "/d", "pvcNameParameter": map[string]any{"componentInputParameter": "x"}}}}
-	job2.Resolve = func(*spec.InputParameter) (any, error) { return nil, nil }
+	job2.Params = executor.ParamResolverFunc(func(*spec.InputParameter) (any, error) { return nil, nil })
 	if _, err := e.Run(context.Background(), job2); err == nil || !strings.Contains(err.Error(), "kubernetes settings: pvcMount[0].pvcNameParameter: the name has no value") {
 		t.Errorf("err %v", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/sluicehq/sluice/artifact/artifacttest"
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/internal/kubetest"
+	"github.com/sluicehq/sluice/launch"
 	"github.com/sluicehq/sluice/launcher"
 	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
@@ -365,7 +366,7 @@ func installLauncherOnNodes(t *testing.T, cs kubernetes.Interface) string {
 	})
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		if fi, err := os.Stat(filepath.Join(dir, launcher.BinaryName)); err == nil && fi.Mode()&0o111 != 0 {
+		if fi, err := os.Stat(filepath.Join(dir, launch.BinaryName)); err == nil && fi.Mode()&0o111 != 0 {
 			return dir
 		}
 		if time.Now().After(deadline) {

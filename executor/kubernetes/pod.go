@@ -8,11 +8,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sluicehq/sluice/launch"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/sluicehq/sluice/launcher"
 )
 
 // Labels and annotations Sluice puts on its pods.
@@ -26,7 +25,7 @@ const (
 	AnnotationImage = "sluice.dev/image"
 
 	// launcherDir is where the init container puts the launcher binary
-	// (launcher.BinaryName).
+	// (launch.BinaryName).
 	launcherDir = "/sluice"
 	// ContainerName is the step's container.
 	ContainerName = "main"
@@ -58,7 +57,7 @@ type Step struct {
 type PodOptions struct {
 	Namespace string
 	// LauncherImage holds the launcher binary at /sluice-launch
-	// (launcher.BinaryName); an init container copies it into the pod.
+	// (launch.BinaryName); an init container copies it into the pod.
 	LauncherImage string
 	// LauncherHostPath, when set, is a directory on every node holding the
 	// launcher binary (DIR/sluice-launch). Pods mount it read-only and need
@@ -213,12 +212,12 @@ func BuildPod(s *Step, o PodOptions) (*corev1.Pod, error) {
 	if set.NodeAffinity != nil {
 		affinity = &corev1.Affinity{NodeAffinity: set.NodeAffinity}
 	}
-	command := append([]string{launcherDir + "/" + launcher.BinaryName, "--"}, s.Argv...)
+	command := append([]string{launcherDir + "/" + launch.BinaryName, "--"}, s.Argv...)
 	initContainers := []corev1.Container{{
 		Name: "sluice-launcher", Image: o.LauncherImage, ImagePullPolicy: o.ImagePullPolicy,
 		// The launcher image has /sluice (the full binary) and
 		// /sluice-launch: the shared volume goes elsewhere there.
-		Command:      []string{"/" + launcher.BinaryName, "install", "/sluice-bin/" + launcher.BinaryName},
+		Command:      []string{"/" + launch.BinaryName, "install", "/sluice-bin/" + launch.BinaryName},
 		VolumeMounts: []corev1.VolumeMount{{Name: "sluice-launcher", MountPath: "/sluice-bin"}},
 	}}
 	if o.LauncherHostPath != "" {

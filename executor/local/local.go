@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/executor"
+	"github.com/sluicehq/sluice/launch"
 )
 
 // Executor runs jobs as local processes. The image is ignored: the command
@@ -33,7 +34,7 @@ func (e *Executor) Run(ctx context.Context, job *executor.Job) (*executor.Result
 	cmd := exec.Command(job.Argv[0], job.Argv[1:]...)
 	cmd.Dir = job.Dir
 	cmd.Env = append(os.Environ(), job.Env...)
-	cmd.Env = append(cmd.Env, EnvRunID+"="+job.RunID, EnvTaskID+"="+job.TaskID)
+	cmd.Env = append(cmd.Env, launch.EnvRunID+"="+job.RunID, launch.EnvTaskID+"="+job.TaskID)
 	cmd.Stdout = job.Log
 	cmd.Stderr = job.Log
 	cmd.Stdin = nil

@@ -6,17 +6,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
-)
 
-// Environment variables that mark a step's processes (and everything they
-// start, which inherits them) with the run and task they belong to.
-const (
-	EnvRunID  = "SLUICE_RUN_ID"
-	EnvTaskID = "SLUICE_TASK_ID"
+	"github.com/sluicehq/sluice/launch"
 )
 
 // KillOrphans kills the processes left running by steps of the given runs,
-// found by the SLUICE_RUN_ID variable in their environment. A server that
+// found by the launch.EnvRunID variable in their environment. A server that
 // restarts after a crash calls it before resuming those runs, so that no
 // step of a previous life keeps running beside its retry. It returns how
 // many processes it killed. Only processes of the current user can be seen
@@ -27,7 +22,7 @@ func KillOrphans(runIDs []string) int {
 	}
 	want := map[string]bool{}
 	for _, id := range runIDs {
-		want[EnvRunID+"="+id] = true
+		want[launch.EnvRunID+"="+id] = true
 	}
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
