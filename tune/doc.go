@@ -1,0 +1,17 @@
+// Package tune is the model of a hyperparameter-tuning experiment: Katib's
+// Experiment resource (kubeflow.org/v1beta1) as hand-written Go types, with
+// Sluice's trial-template extension (each trial is a run of a pipeline), the
+// short command-line form of an experiment, metrics collection (stdout lines,
+// metrics files, KFP Metrics artifacts, v1 mlpipeline-metrics) reduced to a
+// trial's observation, the experiment lifecycle (when it ends, how many trials
+// to start, which to kill, the best trial so far) and the status shapes the API
+// and `sluice tune --json` print.
+//
+// The package is pure: it reads no files, opens no connections, starts no
+// goroutines and reads no clock (times are passed in). The search algorithms
+// and early-stopping rules live in package tune/search; the wiring to runs, the
+// store, the API and the CLI lives with those.
+//
+// The reference is the Katib notes (TUNING.md §1, §4); docs/TUNING-EXPERIMENTS.md
+// documents the experiment file, the extension and the differences from Katib.
+package tune
