@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
 	kjson "sigs.k8s.io/json"
 )
 
@@ -288,4 +289,22 @@ func knownFieldsHint(path string) string {
 	fields = append([]string(nil), fields...)
 	sort.Strings(fields)
 	return " (known: " + strings.Join(fields, ", ") + ")"
+}
+
+// IsExperiment says whether a file is a Katib Experiment (a YAML or JSON
+// mapping with kind Experiment and a kubeflow.org apiVersion) rather than a
+// pipeline, so `sluice tune FILE` can tell its two forms apart. It does not
+// validate the experiment.
+func IsExperiment(data []byte) bool {
+	if len(data) > MaxExperimentSize {
+		return false
+	}
+	var head struct {
+		APIVersion string `yaml:"apiVersion"`
+		Kind       string `yaml:"kind"`
+	}
+	if err := yaml.Unmarshal(data, &head); err != nil {
+		return false
+	}
+	return head.Kind == Kind && strings.HasPrefix(head.APIVersion, "kubeflow.org/")
 }

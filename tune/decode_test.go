@@ -436,3 +436,40 @@ func FuzzParseExperiment(f *testing.F) {
 		_ = e.ArgumentTemplate()
 	})
 }
+
+func TestIsExperiment(t *testing.T) {
+	for name, want := range map[string]bool{"quad-tpe.yaml": true, "minimal.yaml": true, "quad.yaml": false, "invalid/unknown-field.yaml": true} {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := IsExperiment(data); got != want {
+			t.Errorf("IsExperiment(%s) = %v, want %v", name, got, want)
+		}
+	}
+	js, _ := json.Marshal(loadFile(t, "minimal.yaml"))
+	for doc, want := range map[string]bool{
+		string(js): true, "": false, "[1]": false, "kind: Experiment\napiVersion: v1\n": false,
+		"pipelineInfo: {name: x}\nroot: {}\n": false, "\x00\xff": false,
+	} {
+		if got := IsExperiment([]byte(doc)); got != want {
+			t.Errorf("IsExperiment(%.30q) = %v, want %v", doc, got, want)
+		}
+	}
+}
+
+func TestMetricsFile(t *testing.T) {
+	e := loadFile(t, "minimal.yaml")
+	if _, ok := e.MetricsFile("/work/t1"); ok {
+		t.Error("StdOut collector has a metrics file")
+	}
+	e = mustLoad(t, minimalYAML+"  metricsCollectorSpec: {collector: {kind: File}}\n")
+	if p, ok := e.MetricsFile("/work/t1"); !ok || p != filepath.FromSlash("/work/t1/var/log/katib/metrics.log") {
+		t.Errorf("default metrics file %q %v", p, ok)
+	}
+	// Even a path that validation would refuse stays inside the directory.
+	e.Spec.MetricsCollectorSpec.Source.FileSystemPath.Path = "/a/../../../etc/passwd"
+	if p, _ := e.MetricsFile("/work/t1"); p != filepath.FromSlash("/work/t1/etc/passwd") {
+		t.Errorf("escaping path gave %q", p)
+	}
+}

@@ -1,6 +1,11 @@
 package tune
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"path"
+	"path/filepath"
+	"strings"
+)
 
 // APIVersion and Kind identify a Katib Experiment document.
 const (
@@ -430,4 +435,24 @@ func (e *Experiment) Collector() CollectorKind {
 		return CollectorStdOut
 	}
 	return mc.Collector.Kind
+}
+
+// MetricsFile returns where the File collector's metrics file of a task is:
+// the absolute path the experiment names (default
+// /var/log/katib/metrics.log) taken inside dir, the task's own directory, so
+// that a trial never makes Sluice read a file outside it. False for the
+// other collectors.
+func (e *Experiment) MetricsFile(dir string) (string, bool) {
+	if e.Collector() != CollectorFile {
+		return "", false
+	}
+	p := DefaultMetricsFilePath
+	if src := e.Spec.MetricsCollectorSpec.Source; src != nil && src.FileSystemPath != nil && src.FileSystemPath.Path != "" {
+		p = src.FileSystemPath.Path
+	}
+	rel := strings.TrimPrefix(path.Clean("/"+p), "/")
+	if rel == "" {
+		return "", false
+	}
+	return filepath.Join(dir, filepath.FromSlash(rel)), true
 }
