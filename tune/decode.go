@@ -18,6 +18,10 @@ import (
 // MaxExperimentSize bounds the size of an experiment file.
 const MaxExperimentSize = 1 << 20
 
+// ErrInvalid is wrapped by every FieldError: errors.Is(err, ErrInvalid)
+// tells bad input (HTTP 400, exit status 2) from other failures.
+var ErrInvalid = errors.New("invalid experiment")
+
 // FieldError is a problem with an experiment, naming the field at fault with
 // its path (spec.parameters[1].feasibleSpace.min) or, for the short
 // command-line form, the flag.
@@ -32,6 +36,9 @@ func (e *FieldError) Error() string {
 	}
 	return e.Field + ": " + e.Msg
 }
+
+// Unwrap makes errors.Is(err, ErrInvalid) true.
+func (e *FieldError) Unwrap() error { return ErrInvalid }
 
 func fieldErr(field, format string, args ...any) *FieldError {
 	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}

@@ -287,6 +287,9 @@ func checkErr(t *testing.T, err error, want string) {
 	if !errors.As(err, &fe) {
 		t.Errorf("error %v (%T) is not a *FieldError", err, err)
 	}
+	if !errors.Is(err, ErrInvalid) {
+		t.Errorf("error %v does not wrap ErrInvalid", err)
+	}
 	if !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("error:\n  %s\nwant it to start with:\n  %s", err, want)
 	}
@@ -348,6 +351,8 @@ func TestLoadErrors(t *testing.T) {
 		{"two documents", minimalYAML + "---\nkind: Experiment\n", "the file holds more than one YAML document"},
 		{"merge key", "base: &b {a: 1}\nother:\n  <<: *b\n", "invalid YAML: line 3: merge keys (<<) are not supported"},
 		{"discrete word", rep(`parameterType: double, feasibleSpace: {min: "-5", max: "5"}`, `parameterType: discrete, feasibleSpace: {list: ["16", big]}`), `spec.parameters[0].feasibleSpace.list[1]: "big" is not a number`},
+		{"long value", rep(`parameterType: double, feasibleSpace: {min: "-5", max: "5"}`, `parameterType: categorical, feasibleSpace: {list: [`+strings.Repeat("v", 1025)+`]}`), "spec.parameters[0].feasibleSpace.list[0]: is 1025 bytes; the limit is 1024"},
+		{"long parameter name", rep("{name: x,", "{name: "+strings.Repeat("x", 257)+","), "spec.parameters[0].name: the parameter name is 257 bytes; the limit is 256"},
 		{"parameter name braces", rep("{name: x,", "{name: 'x}',"), `spec.parameters[0].name: the parameter name "x}" must not contain`},
 		{"parallel zero", rep("  algorithm:", "  parallelTrialCount: 0\n  algorithm:"), "spec.parallelTrialCount: must be greater than 0, not 0"},
 		{"parallel huge", rep("  algorithm:", "  parallelTrialCount: 100000\n  algorithm:"), "spec.parallelTrialCount: 100000 is above the limit of 1000"},

@@ -32,8 +32,9 @@ var experimentNameRE = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
 // Limits on names (Sluice: Katib leaves most of them unbounded).
 const (
 	maxExperimentName = 40
-	maxNameLen        = 128
+	maxNameLen        = 256
 	maxMetricNameLen  = 256
+	maxValueLen       = 1024 // a categorical or discrete value
 	maxSettingLen     = 4096
 	maxListLen        = 10000
 	maxParameters     = 1000
@@ -325,8 +326,8 @@ func validateSpace(f string, p *ParameterSpec) error {
 		seen := map[string]bool{}
 		for j, v := range fs.List {
 			fj := fmt.Sprintf("%s.list[%d]", ff, j)
-			if len(v) > maxSettingLen {
-				return fieldErr(fj, "is %d bytes; the limit is %d", len(v), maxSettingLen)
+			if len(v) > maxValueLen {
+				return fieldErr(fj, "is %d bytes; the limit is %d", len(v), maxValueLen)
 			}
 			if p.ParameterType == ParameterDiscrete {
 				if _, err := parseFinite(v); err != nil {
