@@ -38,6 +38,7 @@ const (
 	maxSettingLen     = 4096
 	maxListLen        = 10000
 	maxParameters     = 1000
+	maxFilters        = 16
 )
 
 // Validate checks an experiment (after SetDefaults) and returns the first
@@ -454,6 +455,9 @@ func validateCollector(mc *MetricsCollectorSpec) error {
 		}
 		if format == FormatJSON {
 			return fieldErr(ff, "not allowed with the JSON format (the keys are the metric names)")
+		}
+		if len(flt.MetricsFormat) > maxFilters {
+			return fieldErr(ff, "%d expressions; the limit is %d", len(flt.MetricsFormat), maxFilters)
 		}
 		for i, re := range flt.MetricsFormat {
 			if _, err := compileFilter(re); err != nil {
