@@ -282,3 +282,50 @@ func FuzzMetricsLine(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCollectorWrite measures the cost of reading a task's output for
+// metrics, against a baseline that only splits the same output into lines.
+// The output is a training log where one line in ten reports the objective.
+func BenchmarkCollectorWrite(b *testing.B) {
+	var out strings.Builder
+	for i := range 10000 {
+		if i%10 == 0 {
+			fmt.Fprintf(&out, "2026-01-05T10:00:%02dZ epoch=%d loss=%.6f accuracy=0.%d\n", i%60, i, 1/float64(i+1), i%97)
+		} else {
+			fmt.Fprintf(&out, "batch %d/500: lr 0.001, seen %d samples, throughput 1234.5/s\n", i%500, i*32)
+		}
+	}
+	data := []byte(out.String())
+	e := mustLoadB(b, strings.Replace(minimalYAML, "objectiveMetricName: loss}", "objectiveMetricName: loss, additionalMetricNames: [accuracy]}", 1))
+	b.Run("baseline-lines", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			n := 0
+			for _, l := range strings.Split(string(data), "\n") {
+				n += len(l)
+			}
+			_ = n
+		}
+	})
+	b.Run("collector", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			c, _ := NewCollector(e)
+			for i := 0; i < len(data); i += 4096 {
+				c.Write("train", data[i:min(i+4096, len(data))])
+			}
+			c.Flush("train")
+			if len(c.Logs()) != 2000 {
+				b.Fatalf("%d reports", len(c.Logs()))
+			}
+		}
+	})
+}
+
+func mustLoadB(b *testing.B, doc string) *Experiment {
+	e, err := Load([]byte(doc))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e
+}
