@@ -8,9 +8,10 @@
 // and `sluice tune --json` print.
 //
 // The package is pure: it reads no files, opens no connections, starts no
-// goroutines and reads no clock (times are passed in). The search algorithms
-// and early-stopping rules live in package tune/search; the wiring to runs, the
-// store, the API and the CLI lives with those.
+// goroutines and reads no clock (times are passed in). The search space, the
+// search algorithms and the early-stopping rule live in tune/space,
+// tune/search and tune/earlystop; algorithm.go converts to and from them. The
+// wiring to runs, the store, the API and the CLI lives with those.
 //
 // The reference is the Katib notes (TUNING.md §1, §4); docs/TUNING-EXPERIMENTS.md
 // documents the experiment file, the extension and the differences from Katib.

@@ -54,6 +54,9 @@ type Trial struct {
 	RunID          string
 	CreationTime   time.Time
 	CompletionTime time.Time // zero while active
+	// Labels are the labels the algorithm gave the suggestion the trial was
+	// created from (search.Suggestion.Labels); keep them with the trial.
+	Labels map[string]string
 }
 
 // ConditionType is an experiment's condition (Katib's names).

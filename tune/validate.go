@@ -9,13 +9,13 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/sluicehq/sluice/tune/search"
 )
 
 // Algorithms returns the names of the search algorithms Sluice runs (Katib's
 // names; package tune/search implements them and checks their settings).
-func Algorithms() []string {
-	return []string{"random", "grid", "sobol", "tpe", "multivariate-tpe", "cmaes", "hyperband", "bayesianoptimization"}
-}
+func Algorithms() []string { return search.Names() }
 
 // katibOnly are Katib algorithms Sluice does not run, with the reason.
 var katibOnly = map[string]string{
