@@ -166,6 +166,9 @@ func TestShortFormErrors(t *testing.T) {
 		{append([]string{"--param", "x=int:1:2", "--early-stopping-setting", "a=1"}, base...), "--early-stopping: required with --early-stopping-setting"},
 		{append([]string{"--param", "x=int:1:2", "--strategy", "acc=max"}, base...), `--strategy: "acc" is neither the objective metric nor an additional metric`},
 		{append([]string{"--param", "x=int:1:2", "--name", "Bad Name"}, base...), `--name: "Bad Name" must be lower-case letters`},
+		{append([]string{"--param", "x=int:1:2", "--algorithm", "tpe", "--setting", "gamma=2"}, base...), "--setting: "},
+		{append([]string{"--param", "x=double:0:1", "--algorithm", "grid", "--max-trials", "5"}, base...), `--param "x=double:0:1": `},
+		{append([]string{"--param", "x=int:1:4", "--algorithm", "grid", "--max-trials", "5"}, base...), "--max-trials: must not exceed the grid's 4 points, got 5"},
 	}
 	for _, tc := range tests {
 		args := append([]string{"p.yaml"}, tc.args...)

@@ -42,10 +42,11 @@ const (
 )
 
 // Validate checks an experiment (after SetDefaults) and returns the first
-// problem as a *FieldError naming the field. Algorithm settings are left to
-// the algorithm; everything else Katib's webhook checks is checked here, plus
+// problem as a *FieldError naming the field: what Katib's webhook checks,
 // what Sluice needs (a pipeline to run, log ranges above zero, no parameter
-// listed twice).
+// listed twice), and the space, the algorithm's settings and the
+// early-stopping settings as tune/space, tune/search and tune/earlystop read
+// them.
 func (e *Experiment) Validate() error {
 	if e.APIVersion != APIVersion {
 		if e.APIVersion == "" {
@@ -76,6 +77,15 @@ func (e *Experiment) Validate() error {
 		return err
 	}
 	if err := validateCounts(s); err != nil {
+		return err
+	}
+	// The space and the settings as the algorithm and the rule read them
+	// (a step larger than the range, unknown or out-of-range settings, a grid
+	// larger than maxTrialCount, CMA-ES without two numeric parameters).
+	if _, err := e.Suggester(0); err != nil {
+		return err
+	}
+	if _, _, err := e.EarlyStopping(); err != nil {
 		return err
 	}
 	switch s.ResumePolicy {
