@@ -100,3 +100,48 @@ func FuzzYAMLString(f *testing.F) {
 		walk(back["top"])
 	})
 }
+
+// TestMarshalYAMLv1: kfp 1.8's layout — order kept, flow style for
+// collections of unstyled scalars, literal blocks, bool-like words quoted.
+func TestMarshalYAMLv1(t *testing.T) {
+	doc := mapping{
+		{"name", "Compute average"},
+		{"inputs", []any{
+			mapping{{"name", "data"}, {"type", "JsonArray"}},
+			mapping{{"name", "flag"}, {"default", "False"}, {"optional", true}},
+		}},
+		{"implementation", mapping{{"container", mapping{
+			{"command", []any{"sh", "-ec", "a\n  b\n"}},
+			{"args", []any{"----output-paths", mapping{{"outputPath", "n"}}, mapping{{"inputValue", "x"}}}},
+			{"env", mapping{}},
+		}}}},
+		{"tail", "kept\n\n"},
+	}
+	want := `name: Compute average
+inputs:
+- {name: data, type: JsonArray}
+- name: flag
+  default: "False"
+  optional: true
+implementation:
+  container:
+    command:
+    - sh
+    - -ec
+    - |
+      a
+        b
+    args:
+    - '----output-paths'
+    - outputPath: "n"
+    - {inputValue: x}
+    env: {}
+tail: |+
+  kept
+
+...
+`
+	if got := marshalYAMLv1(doc); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
