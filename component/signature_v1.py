@@ -462,7 +462,7 @@ class Annotations(object):
             if kwargs:
                 return typing.NamedTuple(node.args[0].value, **dict(kwargs))
             return typing.NamedTuple(node.args[0].value, fields)
-        except (TypeError, ValueError) as e:
+        except Exception as e:  # typing's checks of the field types
             self.fail(node, 'NamedTuple: %s' % e)
 
 
@@ -498,6 +498,9 @@ def extract(path, func_name):
         tree = ast.parse(text, filename=path)
     except SyntaxError as e:
         raise Problem(e.lineno, 'syntax error: %s' % e.msg)
+    except (ValueError, RecursionError, MemoryError) as e:
+        raise Problem(None, 'cannot be parsed: %s' % (str(e) or
+                                                      type(e).__name__))
     found, names = None, []
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -655,6 +658,10 @@ def main(argv):
         return 2
     except (IOError, OSError, UnicodeDecodeError) as e:
         sys.stderr.write('%s: %s\n' % (path, e))
+        return 2
+    except (RecursionError, MemoryError) as e:
+        sys.stderr.write('%s: too deeply nested to read (%s)\n' % (
+            path, type(e).__name__))
         return 2
     sys.stdout.write(json.dumps(result))
     return 0

@@ -284,6 +284,17 @@ def mapping_with_type(x: InputPath({'a': int})):
 	if _, _, err := FromPythonV1(context.Background(), "", filepath.Join(t.TempDir(), "nope.py"), "f", V1Options{}); err == nil {
 		t.Error("a missing file: no error")
 	}
+	// Hostile files: one line, exit status 2, never a traceback.
+	deep := "def f(x: " + strings.Repeat("List[", 5000) + "int" + strings.Repeat("]", 5000) + "):\n    pass\n"
+	deepDefault := "def f(x=" + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + "):\n    pass\n"
+	for name, src := range map[string]string{"deep annotation": deep, "deep default": deepDefault,
+		"null byte": "def f():\n    pass\x00\n", "not utf-8": "def f(x='\xff'):\n    pass\n"} {
+		_, _, err := FromPythonV1(context.Background(), "", writePy(t, src), "f", V1Options{})
+		var ce *Error
+		if !errors.As(err, &ce) || strings.Contains(ce.Msg, "\n") || strings.Contains(ce.Msg, "Traceback") {
+			t.Errorf("%s: got %v, want one line", name, err)
+		}
+	}
 	for _, bad := range []string{"", "a\nb", "x\x00"} {
 		sig := &V1Signature{Name: "f", ComponentName: "F", ProgRepr: "'F'", DescriptionRepr: "''"}
 		var ce *Error
