@@ -25,6 +25,7 @@ func newComponentCmd(stdout io.Writer) *cobra.Command {
 }
 
 type fromPythonOpts struct {
+	v1        bool
 	baseImage string
 	packages  []string
 	indexURLs []string
@@ -52,16 +53,29 @@ the tuple's fields. A parameter with a default is optional. The docstring's
 Args/Returns entries become descriptions.
 
 The function must be self-contained: only its own source is embedded, so it
-imports what it uses inside its body.`,
+imports what it uses inside its body.
+
+With --v1 it writes instead the v1 component YAML that kfp 1.8's
+func_to_container_op (or create_component_from_func) writes, byte for byte:
+the function's interface (str/int/float/bool/list/dict, typing.List/Dict,
+InputPath/OutputPath, InputTextFile/OutputTextFile, InputBinaryFile/
+OutputBinaryFile, a NamedTuple return, defaults and docstring descriptions)
+and an argparse program running it. --base-image (default python:3.7, as
+kfp 1.8) and --packages (packages_to_install) apply; --pip-index-url does
+not. Such a file runs with sluice run, loads with load_component_from_file
+in kfp 1.x and 2.x, and in a Go pipeline with dsl.LoadComponentFile.`,
 		Example: `  sluice component from-python my_script.py:read_data -o components/read_data.yaml
-  sluice component from-python train.py:train --packages numpy,scikit-learn --base-image python:3.11`,
+  sluice component from-python train.py:train --packages numpy,scikit-learn --base-image python:3.11
+  sluice component from-python tutorial.py:compute_average --v1 -o compute_average_component.yaml`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return fromPython(cmd, args[0], o, stdout)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.baseImage, "base-image", component.DefaultBaseImage, "container image the component runs in")
+	f.BoolVar(&o.v1, "v1", false, "write a kfp 1.8 (func_to_container_op) v1 component instead")
+	f.StringVar(&o.baseImage, "base-image", "", "container image the component runs in (default "+component.DefaultBaseImage+
+		", with --v1 "+component.DefaultV1BaseImage+")")
 	f.StringSliceVar(&o.packages, "packages", nil, "pip packages to install before the function runs (comma-separated, repeatable)")
 	f.StringArrayVar(&o.indexURLs, "pip-index-url", nil, "package index for --packages (repeatable; the first is the main index)")
 	f.StringVarP(&o.output, "output", "o", "", "write the component to this file instead of stdout")
@@ -83,11 +97,29 @@ func fromPython(cmd *cobra.Command, target string, o *fromPythonOpts, stdout io.
 			pkgs = append(pkgs, p)
 		}
 	}
-	data, err := component.FromPython(cmd.Context(), o.python, file, fn, component.Options{
-		BaseImage:    o.baseImage,
-		Packages:     pkgs,
-		PipIndexURLs: o.indexURLs,
-	})
+	var data []byte
+	var err error
+	if o.v1 {
+		if len(o.indexURLs) > 0 {
+			return usagef("--pip-index-url: kfp 1.8 components have no package index setting (leave it out with --v1)")
+		}
+		var sig *component.V1Signature
+		data, sig, err = component.FromPythonV1(cmd.Context(), o.python, file, fn, component.V1Options{
+			BaseImage: o.baseImage,
+			Packages:  pkgs,
+		})
+		if sig != nil {
+			for _, w := range sig.Warnings {
+				fmt.Fprintf(cmd.ErrOrStderr(), "sluice: warning: %s\n", w)
+			}
+		}
+	} else {
+		data, err = component.FromPython(cmd.Context(), o.python, file, fn, component.Options{
+			BaseImage:    o.baseImage,
+			Packages:     pkgs,
+			PipIndexURLs: o.indexURLs,
+		})
+	}
 	var ce *component.Error
 	switch {
 	case errors.As(err, &ce):

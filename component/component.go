@@ -61,29 +61,39 @@ func (e *Error) Error() string { return e.Msg }
 // Extract reads the signature of function fn in the Python file path with
 // python3 (the file is parsed, not imported: nothing in it runs).
 func Extract(ctx context.Context, python, path, fn string) (*Signature, error) {
+	var sig Signature
+	if err := runSignatureScript(ctx, python, signatureScript, path, fn, &sig); err != nil {
+		return nil, err
+	}
+	return &sig, nil
+}
+
+// runSignatureScript runs a signature script on function fn of file path
+// and decodes the JSON it prints into out. Exit status 2 is a problem with
+// the file (an *Error with the script's message).
+func runSignatureScript(ctx context.Context, python, script, path, fn string, out any) error {
 	if python == "" {
 		python = "python3"
 	}
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, python, "-I", "-c", signatureScript, path, fn)
+	cmd := exec.CommandContext(ctx, python, "-I", "-c", script, path, fn)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	var ee *exec.ExitError
 	switch {
 	case errors.As(err, &ee) && ee.ExitCode() == 2:
-		return nil, &Error{Msg: strings.TrimSpace(stderr.String())}
+		return &Error{Msg: strings.TrimSpace(stderr.String())}
 	case err != nil:
 		msg := strings.TrimSpace(stderr.String())
 		if msg == "" {
 			msg = err.Error()
 		}
-		return nil, fmt.Errorf("read the signature of %s with %s: %s", fn, python, msg)
+		return fmt.Errorf("read the signature of %s with %s: %s", fn, python, msg)
 	}
-	var sig Signature
-	if err := json.Unmarshal(stdout.Bytes(), &sig); err != nil {
-		return nil, fmt.Errorf("read the signature of %s: bad output from %s: %w", fn, python, err)
+	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
+		return fmt.Errorf("read the signature of %s: bad output from %s: %w", fn, python, err)
 	}
-	return &sig, nil
+	return nil
 }
 
 // Options shape the generated component.

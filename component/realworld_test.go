@@ -16,7 +16,7 @@ import (
 func init() {
 	for _, fn := range []string{"read_data", "preprocess", "train_test_split", "train_model", "evaluate_model"} {
 		exampleComponents = append(exampleComponents, exampleComponent{
-			"realworld/realworld.py", fn, "realworld/components/" + fn + ".yaml", Options{},
+			"realworld/realworld.py", fn, "realworld/components/" + fn + ".yaml", Options{}, false,
 		})
 	}
 }

@@ -2,36 +2,72 @@ package component
 
 import (
 	"fmt"
-	"math"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"go.yaml.in/yaml/v3"
 )
 
-// This file writes YAML the way the KFP SDK writes IR files (PyYAML's
-// yaml.dump with sort_keys=True and its defaults: block style, indent 2,
-// width 80, sequences in mappings not indented, non-ASCII escaped), so that
-// a generated component reads like one the SDK compiled, down to where long
-// strings are folded. Values are map[string]any (keys sorted), []any,
-// string, float64 (written as Python's repr of a float), bool.
+// This file writes YAML the way PyYAML's emitter does, for the two dumpers
+// whose output Sluice reproduces byte for byte:
+//
+//   - the KFP 2 SDK's IR files (marshalYAML): yaml.dump with sort_keys=True
+//     and default_flow_style=False — block style throughout;
+//   - kfp 1.8's component files (marshalYAMLv1): its OrderedDumper with
+//     default_flow_style=None — mappings keep their order, and a collection
+//     is written in flow style ({a: b}, [x, y]) when all its keys and items
+//     are scalars with no forced style; kfp's string representer forces the
+//     literal style (|) on strings with a line break and double quotes on
+//     the bool-like words (y, n, yes, no, true, false, on, off).
+//
+// Both use PyYAML's defaults otherwise: indent 2, width 80, sequences in
+// mappings not indented, non-ASCII escaped. The emitter follows PyYAML's
+// state machine (expect_block_mapping, expect_flow_sequence, write_indent,
+// write_indicator, ...) so that lines are folded where PyYAML folds them.
+// Values are mapping (ordered), map[string]any (keys sorted), []any,
+// string, bool, int, float64 (written as Python's repr of a float) and nil.
 
 const bestWidth = 80
+
+// mapping is an ordered YAML mapping.
+type mapping []mapItem
+
+type mapItem struct {
+	Key   string
+	Value any
+}
 
 type emitter struct {
 	b          strings.Builder
 	column     int
 	whitespace bool
 	indention  bool
+	indent     int // -1 until the root collection starts
+	flowLevel  int
+	kfp1       bool
+	// openEnded: the last thing written was a literal keeping its final
+	// line breaks ("|+"), so the document needs an explicit end.
+	openEnded bool
 }
 
+// marshalYAML writes doc as the KFP 2 SDK writes IR files.
 func marshalYAML(doc map[string]any) string {
-	e := &emitter{whitespace: true, indention: true}
-	e.mapping(doc, 0, false)
-	e.b.WriteString("\n")
+	return emit(doc, false)
+}
+
+// marshalYAMLv1 writes doc as kfp 1.8 writes component files.
+func marshalYAMLv1(doc mapping) string {
+	return emit(doc, true)
+}
+
+func emit(doc any, kfp1 bool) string {
+	e := &emitter{whitespace: true, indention: true, indent: -1, kfp1: kfp1}
+	e.node(doc, false, false)
+	// expect_document_end, then the stream's end
+	e.writeIndent()
+	if e.openEnded {
+		e.indicator("...", true, false, false)
+		e.writeIndent()
+	}
 	return e.b.String()
 }
 
@@ -48,7 +84,8 @@ func (e *emitter) lineBreak() {
 }
 
 // writeIndent is PyYAML's write_indent.
-func (e *emitter) writeIndent(indent int) {
+func (e *emitter) writeIndent() {
+	indent := max(e.indent, 0)
 	if !e.indention || e.column > indent || (e.column == indent && !e.whitespace) {
 		e.lineBreak()
 	}
@@ -66,20 +103,38 @@ func (e *emitter) indicator(s string, needWhitespace, whitespace, indention bool
 	}
 	e.whitespace = whitespace
 	e.indention = e.indention && indention
+	e.openEnded = false
 	e.write(s)
 }
 
-// mapping writes a block mapping whose keys start at column indent. first
-// is true when the first key goes on the current line (after "- ").
-func (e *emitter) mapping(m map[string]any, indent int, first bool) {
-	for i, k := range slices.Sorted(keysOf(m)) {
-		if !(first && i == 0) {
-			e.writeIndent(indent)
-		}
-		e.scalar(k, indent, true)
-		e.indicator(":", false, false, false)
-		e.value(m[k], indent, true)
+// increaseIndent is PyYAML's increase_indent; it returns the indent to
+// restore when the node ends.
+func (e *emitter) increaseIndent(flow, indentless bool) int {
+	saved := e.indent
+	switch {
+	case e.indent < 0 && flow:
+		e.indent = 2
+	case e.indent < 0:
+		e.indent = 0
+	case !indentless:
+		e.indent += 2
 	}
+	return saved
+}
+
+// entries returns a mapping's items in the order they are written.
+func entries(v any) ([]mapItem, bool) {
+	switch v := v.(type) {
+	case mapping:
+		return v, true
+	case map[string]any:
+		items := make([]mapItem, 0, len(v))
+		for _, k := range slices.Sorted(keysOf(v)) {
+			items = append(items, mapItem{k, v[k]})
+		}
+		return items, true
+	}
+	return nil, false
 }
 
 func keysOf(m map[string]any) func(func(string) bool) {
@@ -92,400 +147,210 @@ func keysOf(m map[string]any) func(func(string) bool) {
 	}
 }
 
-// value writes a mapping value (inMapping) or a sequence item whose parent
-// collection is at column indent.
-func (e *emitter) value(v any, indent int, inMapping bool) {
-	switch v := v.(type) {
-	case map[string]any:
-		if len(v) == 0 {
-			e.indicator("{}", true, false, false)
-			return
-		}
-		if inMapping {
-			e.mapping(v, indent+2, false)
+// node is PyYAML's expect_node for a value in the given context.
+func (e *emitter) node(v any, inMapping, simpleKey bool) {
+	if items, ok := entries(v); ok {
+		if e.flowLevel > 0 || len(items) == 0 || e.flowStyle(v) {
+			e.flowMapping(items)
 		} else {
-			e.mapping(v, indent+2, true)
+			e.blockMapping(items)
 		}
-	case []any:
-		if len(v) == 0 {
-			e.indicator("[]", true, false, false)
-			return
-		}
-		// Sequences inside a mapping are not indented ("indentless").
-		seqIndent := indent
-		if !inMapping {
-			seqIndent = indent + 2
-		}
-		for i, item := range v {
-			if !inMapping && i == 0 {
-				// first item of a nested sequence stays on the "- " line
-			} else {
-				e.writeIndent(seqIndent)
-			}
-			e.indicator("-", true, false, true)
-			e.value(item, seqIndent, false)
-		}
-	default:
-		e.scalar(v, indent+2, false)
+		return
 	}
+	if seq, ok := v.([]any); ok {
+		if e.flowLevel > 0 || len(seq) == 0 || e.flowStyle(v) {
+			e.flowSequence(seq)
+		} else {
+			e.blockSequence(seq, inMapping)
+		}
+		return
+	}
+	saved := e.increaseIndent(true, false)
+	e.scalar(v, simpleKey)
+	e.indent = saved
 }
 
-// scalar writes a scalar; indent is the column continuation lines start at.
-func (e *emitter) scalar(v any, indent int, simpleKey bool) {
+// flowStyle is the representer's choice under default_flow_style=None: a
+// collection whose keys and items are all scalars without a forced style.
+func (e *emitter) flowStyle(v any) bool {
+	if !e.kfp1 {
+		return false
+	}
+	plain := func(x any) bool {
+		switch x := x.(type) {
+		case mapping, map[string]any, []any:
+			return false
+		case string:
+			return e.forcedStyle(x) == 0
+		}
+		return true
+	}
+	if seq, ok := v.([]any); ok {
+		for _, x := range seq {
+			if !plain(x) {
+				return false
+			}
+		}
+		return true
+	}
+	items, _ := entries(v)
+	for _, it := range items {
+		if !plain(it.Key) || !plain(it.Value) {
+			return false
+		}
+	}
+	return true
+}
+
+// forcedStyle is the style kfp 1.8's string representer asks for.
+func (e *emitter) forcedStyle(s string) byte {
+	if !e.kfp1 {
+		return 0
+	}
+	switch strings.ToLower(s) {
+	case "y", "n", "yes", "no", "true", "false", "on", "off":
+		return '"'
+	}
+	if strings.Contains(s, "\n") {
+		return '|'
+	}
+	return 0
+}
+
+func (e *emitter) blockSequence(seq []any, inMapping bool) {
+	saved := e.increaseIndent(false, inMapping && !e.indention)
+	for _, item := range seq {
+		e.writeIndent()
+		e.indicator("-", true, false, true)
+		e.node(item, false, false)
+	}
+	e.indent = saved
+}
+
+func (e *emitter) blockMapping(items []mapItem) {
+	saved := e.increaseIndent(false, false)
+	for _, it := range items {
+		e.writeIndent()
+		if simpleKey(it.Key) {
+			e.node(it.Key, true, true)
+			e.indicator(":", false, false, false)
+		} else {
+			e.indicator("?", true, false, true)
+			e.node(it.Key, true, false)
+			e.writeIndent()
+			e.indicator(":", true, false, true)
+		}
+		e.node(it.Value, true, false)
+	}
+	e.indent = saved
+}
+
+func (e *emitter) flowSequence(seq []any) {
+	e.indicator("[", true, true, false)
+	e.flowLevel++
+	saved := e.increaseIndent(true, false)
+	for i, item := range seq {
+		if i > 0 {
+			e.indicator(",", false, false, false)
+		}
+		if e.column > bestWidth {
+			e.writeIndent()
+		}
+		e.node(item, false, false)
+	}
+	e.indent = saved
+	e.flowLevel--
+	e.indicator("]", false, false, false)
+}
+
+func (e *emitter) flowMapping(items []mapItem) {
+	e.indicator("{", true, true, false)
+	e.flowLevel++
+	saved := e.increaseIndent(true, false)
+	for i, it := range items {
+		if i > 0 {
+			e.indicator(",", false, false, false)
+		}
+		if e.column > bestWidth {
+			e.writeIndent()
+		}
+		if simpleKey(it.Key) {
+			e.node(it.Key, true, true)
+			e.indicator(":", false, false, false)
+		} else {
+			e.indicator("?", true, false, false)
+			e.node(it.Key, true, false)
+			if e.column > bestWidth {
+				e.writeIndent()
+			}
+			e.indicator(":", true, false, false)
+		}
+		e.node(it.Value, true, false)
+	}
+	e.indent = saved
+	e.flowLevel--
+	e.indicator("}", false, false, false)
+}
+
+// simpleKey is PyYAML's check_simple_key for a string key (its "!!str" tag
+// counts towards the 128 characters).
+func simpleKey(k string) bool {
+	a := analyze(k)
+	return utf8.RuneCountInString(k)+5 < 128 && !a.empty && !a.multiline
+}
+
+// scalar writes a scalar node at the current indent.
+func (e *emitter) scalar(v any, simpleKey bool) {
+	var text string
+	var style byte
+	implicit := true
 	switch v := v.(type) {
-	case bool:
-		e.plain(strconv.FormatBool(v), indent, !simpleKey)
-	case float64:
-		e.plain(pyFloat(v), indent, !simpleKey)
-	case int:
-		e.plain(strconv.Itoa(v), indent, !simpleKey)
 	case string:
-		e.str(v, indent, simpleKey)
+		text, style = v, e.forcedStyle(v)
+		// kfp 1.8's files are PyYAML's to the byte; IR files also stay
+		// clear of the few plain forms go-yaml reads differently.
+		implicit = !resolvesImplicitly(v) && (e.kfp1 || plainIsString(v))
+	case bool:
+		text = "false"
+		if v {
+			text = "true"
+		}
+	case int:
+		text = fmt.Sprint(v)
+	case float64:
+		text = pyFloat(v)
 	case nil:
-		e.plain("null", indent, !simpleKey)
+		text = "null"
 	default:
 		panic(fmt.Sprintf("component: cannot write %T as YAML", v))
 	}
-}
-
-func (e *emitter) str(s string, indent int, simpleKey bool) {
-	a := analyze(s)
+	a := analyze(text)
 	split := !simpleKey
-	switch {
-	case !resolvesImplicitly(s) && !(simpleKey && (a.empty || a.multiline)) && a.allowBlockPlain && plainIsString(s):
-		e.plain(s, indent, split)
-	case a.allowSingleQuoted && !(simpleKey && a.multiline):
-		e.singleQuoted(s, indent, split)
+	switch e.chooseStyle(style, implicit, a, simpleKey) {
+	case 0:
+		e.plain(text, split)
+	case '|':
+		e.literal(text)
+	case '\'':
+		e.singleQuoted(text, split)
 	default:
-		e.doubleQuoted(s, indent, split)
+		e.doubleQuoted(text, split)
 	}
 }
 
-type analysis struct {
-	empty, multiline                   bool
-	allowBlockPlain, allowSingleQuoted bool
-}
-
-func isBreak(r rune) bool { return r == '\n' || r == '\u0085' || r == '\u2028' || r == '\u2029' }
-
-func isSpaceOrEnd(r rune) bool {
-	return r == 0 || r == ' ' || r == '\t' || r == '\r' || isBreak(r)
-}
-
-// analyze is PyYAML's analyze_scalar, for block context and allow_unicode off.
-func analyze(s string) analysis {
-	if s == "" {
-		return analysis{empty: true, allowBlockPlain: true, allowSingleQuoted: true}
-	}
-	rs := []rune(s)
-	var blockIndicators, lineBreaks, special, leadingSpace, leadingBreak, trailingSpace, trailingBreak, breakSpace, spaceBreak bool
-	if strings.HasPrefix(s, "---") || strings.HasPrefix(s, "...") {
-		blockIndicators = true
-	}
-	preceded := true
-	followed := len(rs) == 1 || isSpaceOrEnd(rs[1])
-	prevSpace, prevBreak := false, false
-	for i, ch := range rs {
-		if i == 0 {
-			if strings.ContainsRune("#,[]{}&*!|>'\"%@`", ch) {
-				blockIndicators = true
-			}
-			if (ch == '?' || ch == ':') && followed {
-				blockIndicators = true
-			}
-			if ch == '-' && followed {
-				blockIndicators = true
-			}
-		} else {
-			if ch == ':' && followed {
-				blockIndicators = true
-			}
-			if ch == '#' && preceded {
-				blockIndicators = true
-			}
-		}
-		if isBreak(ch) {
-			lineBreaks = true
-		}
-		if !(ch == '\n' || (ch >= 0x20 && ch <= 0x7e)) {
-			special = true // non-ASCII is escaped: allow_unicode is off
-		}
-		switch {
-		case ch == ' ':
-			if i == 0 {
-				leadingSpace = true
-			}
-			if i == len(rs)-1 {
-				trailingSpace = true
-			}
-			if prevBreak {
-				breakSpace = true
-			}
-			prevSpace, prevBreak = true, false
-		case isBreak(ch):
-			if i == 0 {
-				leadingBreak = true
-			}
-			if i == len(rs)-1 {
-				trailingBreak = true
-			}
-			if prevSpace {
-				spaceBreak = true
-			}
-			prevSpace, prevBreak = false, true
-		default:
-			prevSpace, prevBreak = false, false
-		}
-		preceded = isSpaceOrEnd(ch)
-		followed = i+2 >= len(rs) || isSpaceOrEnd(rs[i+2])
-	}
-	a := analysis{multiline: lineBreaks, allowBlockPlain: true, allowSingleQuoted: true}
-	if leadingSpace || leadingBreak || trailingSpace || trailingBreak {
-		a.allowBlockPlain = false
-	}
-	if breakSpace || spaceBreak || special {
-		a.allowBlockPlain, a.allowSingleQuoted = false, false
-	}
-	if lineBreaks || blockIndicators {
-		a.allowBlockPlain = false
-	}
-	return a
-}
-
-// YAML 1.1 implicit types of PyYAML's resolver: a string that matches one
-// of these must be quoted to stay a string.
-var implicitTypes = []*regexp.Regexp{
-	regexp.MustCompile(`^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$`),
-	regexp.MustCompile(`^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$`),
-	regexp.MustCompile(`^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$`),
-	regexp.MustCompile(`^(?:<<)$`),
-	regexp.MustCompile(`^(?:~|null|Null|NULL|)$`),
-	regexp.MustCompile(`^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$`),
-	regexp.MustCompile(`^(?:=)$`),
-}
-
-// plainIsString reports whether go-yaml (which Sluice reads specs with)
-// also reads s, written plain, as the string s. It differs from PyYAML on
-// a few forms such as "000008" (an int for go-yaml, a string for PyYAML);
-// those are quoted, so that both read the same value.
-func plainIsString(s string) bool {
-	var v map[string]any
-	if err := yaml.Unmarshal([]byte("k: "+s), &v); err != nil {
-		return false
-	}
-	got, ok := v["k"].(string)
-	return ok && got == s
-}
-
-func resolvesImplicitly(s string) bool {
-	for _, re := range implicitTypes {
-		if re.MatchString(s) {
-			return true
+// chooseStyle is PyYAML's choose_scalar_style.
+func (e *emitter) chooseStyle(style byte, implicit bool, a analysis, simpleKey bool) byte {
+	if style == 0 && implicit {
+		if !(simpleKey && (a.empty || a.multiline)) &&
+			((e.flowLevel > 0 && a.allowFlowPlain) || (e.flowLevel == 0 && a.allowBlockPlain)) {
+			return 0
 		}
 	}
-	return false
-}
-
-// plain is PyYAML's write_plain (single-line scalars only).
-func (e *emitter) plain(s string, indent int, split bool) {
-	if s == "" {
-		return
+	if style == '|' && e.flowLevel == 0 && !simpleKey && a.allowBlock {
+		return '|'
 	}
-	if !e.whitespace {
-		e.write(" ")
+	if (style == 0 || style == '\'') && a.allowSingleQuoted && !(simpleKey && a.multiline) {
+		return '\''
 	}
-	e.whitespace, e.indention = false, false
-	rs := []rune(s)
-	spaces := false
-	start := 0
-	for end := 0; end <= len(rs); end++ {
-		var ch rune = -1
-		if end < len(rs) {
-			ch = rs[end]
-		}
-		if spaces {
-			if ch != ' ' {
-				if start+1 == end && e.column > bestWidth && split {
-					e.writeIndent(indent)
-					e.whitespace, e.indention = false, false
-				} else {
-					e.write(string(rs[start:end]))
-				}
-				start = end
-			}
-		} else if ch == -1 || ch == ' ' || isBreak(ch) {
-			e.write(string(rs[start:end]))
-			start = end
-		}
-		if ch != -1 {
-			spaces = ch == ' '
-		}
-	}
-}
-
-// singleQuoted is PyYAML's write_single_quoted.
-func (e *emitter) singleQuoted(s string, indent int, split bool) {
-	e.indicator("'", true, false, false)
-	rs := []rune(s)
-	spaces, breaks := false, false
-	start := 0
-	for end := 0; end <= len(rs); end++ {
-		var ch rune = -1
-		if end < len(rs) {
-			ch = rs[end]
-		}
-		switch {
-		case spaces:
-			if ch != ' ' {
-				if start+1 == end && e.column > bestWidth && split && start != 0 && end != len(rs) {
-					e.writeIndent(indent)
-				} else {
-					e.write(string(rs[start:end]))
-				}
-				start = end
-			}
-		case breaks:
-			if ch == -1 || !isBreak(ch) {
-				if rs[start] == '\n' {
-					e.lineBreak()
-				}
-				for _, br := range rs[start:end] {
-					if br == '\n' {
-						e.lineBreak()
-					} else {
-						e.b.WriteRune(br)
-						e.column = 0
-						e.whitespace, e.indention = true, true
-					}
-				}
-				e.writeIndent(indent)
-				start = end
-			}
-		default:
-			if ch == -1 || ch == ' ' || isBreak(ch) || ch == '\'' {
-				if start < end {
-					e.write(string(rs[start:end]))
-					start = end
-				}
-			}
-		}
-		if ch == '\'' {
-			e.write("''")
-			start = end + 1
-		}
-		if ch != -1 {
-			spaces = ch == ' '
-			breaks = isBreak(ch)
-		}
-	}
-	e.indicator("'", false, false, false)
-}
-
-var escapes = map[rune]string{
-	0: "0", 0x07: "a", 0x08: "b", 0x09: "t", 0x0a: "n", 0x0b: "v", 0x0c: "f", 0x0d: "r", 0x1b: "e",
-	'"': "\"", '\\': "\\", 0x85: "N", 0xa0: "_", 0x2028: "L", 0x2029: "P",
-}
-
-// doubleQuoted is PyYAML's write_double_quoted with allow_unicode off.
-func (e *emitter) doubleQuoted(s string, indent int, split bool) {
-	e.indicator("\"", true, false, false)
-	rs := []rune(s)
-	start := 0
-	for end := 0; end <= len(rs); end++ {
-		var ch rune = -1
-		if end < len(rs) {
-			ch = rs[end]
-		}
-		if ch == -1 || ch == '"' || ch == '\\' || ch == 0x85 || ch == 0x2028 || ch == 0x2029 || ch == 0xfeff || ch < 0x20 || ch > 0x7e {
-			if start < end {
-				e.write(string(rs[start:end]))
-				start = end
-			}
-			if ch != -1 {
-				var esc string
-				if r, ok := escapes[ch]; ok {
-					esc = "\\" + r
-				} else if ch <= 0xff {
-					esc = fmt.Sprintf("\\x%02X", ch)
-				} else if ch <= 0xffff {
-					esc = fmt.Sprintf("\\u%04X", ch)
-				} else {
-					esc = fmt.Sprintf("\\U%08X", ch)
-				}
-				e.write(esc)
-				start = end + 1
-			}
-		}
-		if end > 0 && end < len(rs)-1 && (ch == ' ' || start >= end) && e.column+(end-start) > bestWidth && split {
-			data := "\\"
-			if start < end {
-				data = string(rs[start:end]) + "\\"
-				start = end
-			}
-			e.write(data)
-			e.writeIndent(indent)
-			e.whitespace, e.indention = false, false
-			if rs[start] == ' ' {
-				e.write("\\")
-			}
-		}
-	}
-	e.indicator("\"", false, false, false)
-}
-
-// pyFloat formats a float as PyYAML does: Python's repr, lower case, with
-// ".0" added to an exponent form without a dot.
-func pyFloat(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return ".nan"
-	case math.IsInf(f, 1):
-		return ".inf"
-	case math.IsInf(f, -1):
-		return "-.inf"
-	}
-	s := pyRepr(f)
-	if !strings.Contains(s, ".") && strings.Contains(s, "e") {
-		s = strings.Replace(s, "e", ".0e", 1)
-	}
-	return s
-}
-
-// pyRepr is Python's repr of a finite float: the shortest round-tripping
-// digits, positional when the exponent is in [-4, 16), else scientific.
-func pyRepr(f float64) string {
-	if f == 0 {
-		if math.Signbit(f) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	e := strconv.FormatFloat(f, 'e', -1, 64) // d.ddde±XX
-	mant, expS, _ := strings.Cut(e, "e")
-	exp, _ := strconv.Atoi(expS)
-	neg := strings.HasPrefix(mant, "-")
-	mant = strings.TrimPrefix(mant, "-")
-	digits := strings.Replace(mant, ".", "", 1)
-	sign := ""
-	if neg {
-		sign = "-"
-	}
-	if exp >= -4 && exp < 16 {
-		var s string
-		switch {
-		case exp < 0:
-			s = "0." + strings.Repeat("0", -exp-1) + digits
-		case exp+1 >= len(digits):
-			s = digits + strings.Repeat("0", exp+1-len(digits)) + ".0"
-		default:
-			s = digits[:exp+1] + "." + digits[exp+1:]
-		}
-		return sign + s
-	}
-	m := digits[:1]
-	if len(digits) > 1 {
-		m += "." + digits[1:]
-	}
-	es := fmt.Sprintf("%+03d", exp)
-	return sign + m + "e" + es
+	return '"'
 }

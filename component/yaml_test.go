@@ -54,7 +54,7 @@ func TestScalarStyles(t *testing.T) {
 
 // FuzzYAMLString: whatever a string holds, the YAML written for it reads
 // back as the same string (in a mapping value, a sequence item and a
-// mapping inside a sequence, at any width).
+// mapping inside a sequence, at any width), in both dumpers' layouts.
 func FuzzYAMLString(f *testing.F) {
 	for _, s := range []string{"", "x", "a b", "\n", " \n ", "'\"\\", "{{$}}", "- x", "# c", "é\u2028z",
 		strings.Repeat("word ", 40), strings.Repeat("x\"", 60) + " y", "\ttab", "null", "0x1F", "~"} {
@@ -73,30 +73,85 @@ func FuzzYAMLString(f *testing.F) {
 			}
 		}
 		doc := map[string]any{"top": v}
-		out := marshalYAML(doc)
-		var back map[string]any
-		if err := yaml.Unmarshal([]byte(out), &back); err != nil {
-			t.Fatalf("%q: %v\n%s", s, err, out)
-		}
-		var walk func(a any)
-		walk = func(a any) {
-			switch a := a.(type) {
-			case string:
-				if a != s {
-					t.Fatalf("read back %q, want %q\n%s", a, s, out)
-				}
-			case []any:
-				for _, x := range a {
-					walk(x)
-				}
-			case map[string]any:
-				for _, x := range a {
-					walk(x)
-				}
-			default:
-				t.Fatalf("read back %T %v, want the string %q\n%s", a, a, s, out)
+		for _, kfp1 := range []bool{false, true} {
+			if kfp1 && !resolvesImplicitly(s) && !plainIsString(s) {
+				continue // kfp 1.8 writes it plain, as PyYAML does; yaml.v3 reads another type
 			}
+			checkReadBack(t, s, emit(doc, kfp1))
 		}
-		walk(back["top"])
 	})
+}
+
+// checkReadBack reads out with yaml.v3 and wants every string in it to be s.
+func checkReadBack(t *testing.T, s, out string) {
+	t.Helper()
+	var back map[string]any
+	if err := yaml.Unmarshal([]byte(out), &back); err != nil {
+		t.Fatalf("%q: %v\n%s", s, err, out)
+	}
+	var walk func(a any)
+	walk = func(a any) {
+		switch a := a.(type) {
+		case string:
+			if a != s {
+				t.Fatalf("read back %q, want %q\n%s", a, s, out)
+			}
+		case []any:
+			for _, x := range a {
+				walk(x)
+			}
+		case map[string]any:
+			for _, x := range a {
+				walk(x)
+			}
+		default:
+			t.Fatalf("read back %T %v, want the string %q\n%s", a, a, s, out)
+		}
+	}
+	walk(back["top"])
+}
+
+// TestMarshalYAMLv1: kfp 1.8's layout — order kept, flow style for
+// collections of unstyled scalars, literal blocks, bool-like words quoted.
+func TestMarshalYAMLv1(t *testing.T) {
+	doc := mapping{
+		{"name", "Compute average"},
+		{"inputs", []any{
+			mapping{{"name", "data"}, {"type", "JsonArray"}},
+			mapping{{"name", "flag"}, {"default", "False"}, {"optional", true}},
+		}},
+		{"implementation", mapping{{"container", mapping{
+			{"command", []any{"sh", "-ec", "a\n  b\n"}},
+			{"args", []any{"----output-paths", mapping{{"outputPath", "n"}}, mapping{{"inputValue", "x"}}}},
+			{"env", mapping{}},
+		}}}},
+		{"tail", "kept\n\n"},
+	}
+	want := `name: Compute average
+inputs:
+- {name: data, type: JsonArray}
+- name: flag
+  default: "False"
+  optional: true
+implementation:
+  container:
+    command:
+    - sh
+    - -ec
+    - |
+      a
+        b
+    args:
+    - '----output-paths'
+    - outputPath: "n"
+    - {inputValue: x}
+    env: {}
+tail: |+
+  kept
+
+...
+`
+	if got := marshalYAMLv1(doc); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
 }

@@ -10,6 +10,9 @@
 //     PipelineTaskFinalStatus, TaskConfig, get_uri, run_notebook and the
 //     placeholder constants) plus do-nothing stand-ins for the compile-time
 //     API (component, pipeline, ParallelFor, If, ExitHandler, importer, ...);
+//   - distutils: the standard library's where the interpreter has it, else
+//     (Python 3.12+) a distutils.util with strtobool, which the programs
+//     kfp 1.8 generated for v1 components call to read Boolean inputs;
 //   - kfp.dsl.executor_main (and kfp.components.executor_main for kfp 2.0.x):
 //     the entry point of the generated launch script. It imports the
 //     component module, builds the function's arguments from the

@@ -203,6 +203,12 @@ func TestSplitPipInstallSynthetic(t *testing.T) {
 			true, []string{"kfp|"}},
 		{"index flags and extras", "python3 -m pip install -i https://x/simple --extra-index-url=https://y --trusted-host x 'requests[socks] >= 2.0' 'pkg @ https://h/p.whl ; sys_platform == \"linux\"' && \"$0\" \"$@\"",
 			true, []string{"requests|>=2.0", `pkg||sys_platform == "linux"`}},
+		// kfp 1.8's packages_to_install (func_to_container_op, V1.md §3.4):
+		// the install, then the same with --user, then the re-exec.
+		{"kfp 1.8", "(PIP_DISABLE_PIP_VERSION_CHECK=1 python3 -m pip install --quiet --no-warn-script-location 'numpy==1.21' 'pandas' || PIP_DISABLE_PIP_VERSION_CHECK=1 python3 -m pip install --quiet --no-warn-script-location 'numpy==1.21' 'pandas' --user) && \"$0\" \"$@\"",
+			true, []string{"numpy|==1.21", "pandas|"}},
+		{"kfp 1.8 quoting", "(PIP_DISABLE_PIP_VERSION_CHECK=1 python3 -m pip install --quiet --no-warn-script-location \"pkg; python_version >= '3.8'\" 'a>=1,<2' || PIP_DISABLE_PIP_VERSION_CHECK=1 python3 -m pip install --quiet --no-warn-script-location \"pkg; python_version >= '3.8'\" 'a>=1,<2' --user) && \"$0\" \"$@\"",
+			true, []string{"pkg||python_version >= '3.8'", "a|>=1,<2"}},
 		{"requirements file", "pip3 install -r /tmp/reqs.txt && \"$0\" \"$@\"", true, []string{"|"}},
 		{"no reexec", "pip install 'x' && python3 main.py", false, nil},
 		{"no pip", "echo hello && \"$0\" \"$@\"", false, nil},
@@ -317,4 +323,33 @@ json.dump(res, sys.stdout)
 		}
 	}
 	t.Logf("compared %d commands in %d files", n, len(all))
+}
+
+// TestSplitPipInstallV1Component: the pip step of a component kfp 1.8's
+// func_to_container_op wrote with packages_to_install (the corpus's
+// c_pkgs.yaml, loaded as Sluice loads a v1 component file).
+func TestSplitPipInstallV1Component(t *testing.T) {
+	file := filepath.Join(conformanceDir(t), "kfp-v1-compiled", "func-components", "c_pkgs.yaml")
+	cmds, err := executorCommands(file)
+	if os.IsNotExist(err) {
+		t.Skipf("%s not in this corpus", file)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cmds) != 1 {
+		t.Fatalf("%d executors", len(cmds))
+	}
+	for _, cmd := range cmds {
+		rest, reqs, found := SplitPipInstall(cmd)
+		if !found {
+			t.Fatalf("pip step not recognised in %q", cmd)
+		}
+		if len(rest) != 4 || rest[0] != "sh" || rest[1] != "-ec" || !strings.HasPrefix(rest[2], "program_path=$(mktemp)\n") {
+			t.Errorf("rest = %q", rest)
+		}
+		if got, want := reqStrings(reqs), []string{"numpy|==1.21", "pandas|"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("requirements %q, want %q", got, want)
+		}
+	}
 }
