@@ -160,6 +160,16 @@ func (e *Engine) Run(ctx context.Context, req *Request) (*Result, error) {
 	if par <= 0 {
 		par = runtime.NumCPU()
 	}
+	if ps.Parallelism > 0 {
+		par = min(par, ps.Parallelism)
+	}
+	// System placeholders in parameter values ({{$.pipeline_job_uuid}},
+	// KFP v1's RUN_ID_PLACEHOLDER default) take this run's values.
+	for k, v := range params {
+		if s, ok := v.(string); ok {
+			params[k] = plan.SubstituteSystem(s, r.system)
+		}
+	}
 	r.slots = make(chan struct{}, par)
 	r.warnPlatform(req.Pipeline.Platform)
 
@@ -236,7 +246,15 @@ func (r *run) warnPlatform(p *spec.PlatformSpec) {
 			continue
 		}
 		for _, label := range slices.Sorted(maps.Keys(sp.DeploymentSpec.Executors)) {
-			keys := slices.Sorted(maps.Keys(sp.DeploymentSpec.Executors[label]))
+			var keys []string
+			for _, k := range slices.Sorted(maps.Keys(sp.DeploymentSpec.Executors[label])) {
+				if k != "activeDeadlineSeconds" { // every executor applies it
+					keys = append(keys, k)
+				}
+			}
+			if len(keys) == 0 {
+				continue
+			}
 			r.warn(fmt.Sprintf("%s settings of %s are not applied by the local executor: %s", name, label, strings.Join(keys, ", ")))
 		}
 	}
@@ -307,21 +325,42 @@ func (r *run) dag(ctx context.Context, id string, comp *spec.ComponentSpec, sc *
 	results := map[string]*plan.Result{}
 	done := make(chan finished)
 	running := 0
-	var firstErr error
+	var firstErr, expired error
 	graph := plan.NewGraph(d)
+	body := ctx // what the DAG's own deadline bounds: all but exit tasks
+	if d.TimeoutSeconds > 0 {
+		var cancel context.CancelFunc
+		body, cancel = withTimeout(ctx, "the deadline", time.Duration(d.TimeoutSeconds)*time.Second)
+		defer cancel()
+	}
 	for {
-		canceled := ctx.Err() != nil
+		stop, stopErr := stopped(ctx)
+		settled := false // a task ended without running: decide again
 		for _, dec := range graph.Decide(states) {
 			t := d.Tasks[dec.Task]
+			exit := t.TriggerPolicy != nil && t.TriggerPolicy.Strategy == spec.StrategyAllCompleted
+			if st, err := stopped(body); stop == "" && st != "" && !exit && dec.Action == plan.Start {
+				stop, stopErr = st, err
+			}
 			switch {
-			case canceled || dec.Action == plan.Cancel:
+			case stop == runstate.Failed && dec.Action != plan.Wait:
+				// A deadline passed: what has not started does not run.
+				res := &plan.Result{Status: plan.Status{State: runstate.Skipped, UpstreamFailed: true}}
+				states[dec.Task], results[dec.Task] = res.Status, res
+				_ = r.record(ctx, r.newTask(id, dec.Task, t, runstate.Skipped, "not run: "+stopErr.Error()))
+				expired, settled = stopErr, true
+			case stop == runstate.Canceled || dec.Action == plan.Cancel:
 				res := &plan.Result{Status: plan.Status{State: runstate.Canceled}}
 				states[dec.Task], results[dec.Task] = res.Status, res
 				_ = r.record(ctx, r.newTask(id, dec.Task, t, runstate.Canceled, "")) // a failure ends the run
+				settled = true
 			case dec.Action == plan.SkipUpstream:
 				res := &plan.Result{Status: plan.Status{State: runstate.Skipped, UpstreamFailed: true}}
 				states[dec.Task], results[dec.Task] = res.Status, res
 				_ = r.record(ctx, r.newTask(id, dec.Task, t, runstate.Skipped, "not run: an upstream task failed"))
+				settled = true
+			case dec.Action == plan.Start && d.Parallelism > 0 && running >= d.Parallelism:
+				// Stays pending until a running task of this DAG ends.
 			case dec.Action == plan.Start:
 				states[dec.Task] = plan.Status{State: runstate.Running}
 				sib := make(map[string]*plan.Result, len(results))
@@ -331,13 +370,20 @@ func (r *run) dag(ctx context.Context, id string, comp *spec.ComponentSpec, sc *
 				scope := *sc
 				scope.Siblings = sib
 				running++
+				tctx := body
+				if exit {
+					tctx = ctx
+				}
 				go func(key string) {
-					res, err := r.task(ctx, id, key, t, &scope)
+					res, err := r.task(tctx, id, key, t, &scope)
 					done <- finished{key, res, err}
 				}(dec.Task)
 			}
 		}
 		if running == 0 {
+			if settled {
+				continue
+			}
 			break
 		}
 		f := <-done
@@ -354,7 +400,16 @@ func (r *run) dag(ctx context.Context, id string, comp *spec.ComponentSpec, sc *
 		}
 	}
 	state := plan.Outcome(states)
-	if state == runstate.Canceled || (ctx.Err() != nil && state != runstate.Failed) {
+	stop, stopErr := stopped(ctx)
+	switch {
+	case stop == runstate.Failed || expired != nil:
+		state = runstate.Failed
+		for _, err := range []error{stopErr, expired} {
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+	case state == runstate.Canceled || (stop == runstate.Canceled && state != runstate.Failed):
 		state = runstate.Canceled
 	}
 	out := plan.DAGOutputs(d, results)
@@ -424,9 +479,18 @@ func (r *run) task(ctx context.Context, parent, key string, t *spec.TaskSpec, sc
 			return &plan.Result{Status: plan.Status{State: runstate.Skipped}}, nil
 		}
 	}
-	if ctx.Err() != nil {
-		_ = r.update(ctx, rec, func(x *Task) { x.State = runstate.Canceled })
-		return &plan.Result{Status: plan.Status{State: runstate.Canceled}}, nil
+	if st, serr := stopped(ctx); st != "" {
+		if st == runstate.Canceled {
+			_ = r.update(ctx, rec, func(x *Task) { x.State = runstate.Canceled })
+			return &plan.Result{Status: plan.Status{State: runstate.Canceled}}, nil
+		}
+		_ = r.update(ctx, rec, func(x *Task) { x.State, x.Error = st, serr.Error() })
+		return &plan.Result{Status: plan.Status{State: st}, Error: serr.Error()}, serr
+	}
+	if comp.DAG != nil {
+		if ctx, err = enter(ctx, t.ComponentRef.Name); err != nil {
+			return fail(err)
+		}
 	}
 	var (
 		out   plan.Outputs
@@ -520,8 +584,15 @@ func (r *run) loop(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 			Name: fmt.Sprintf("%s-%d", rec.Name, i), Kind: KindIteration, Component: rec.Component,
 			IterationIndex: &idx, State: runstate.Pending}
 		if err := r.record(ctx, iter); err != nil || ctx.Err() != nil {
-			states[i] = runstate.Canceled
-			_ = r.update(ctx, iter, func(x *Task) { x.State = runstate.Canceled })
+			st, serr := stopped(ctx)
+			if err != nil || st == "" {
+				st = runstate.Canceled
+			}
+			if st == runstate.Failed {
+				errs[i] = serr
+			}
+			states[i] = st
+			_ = r.update(ctx, iter, func(x *Task) { x.State = st })
 			continue
 		}
 		params := make(map[string]any, len(in.Params)+1)

@@ -56,6 +56,11 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		}
 		return *out, runstate.Succeeded, nil
 	}
+	var err error
+	if lt.Inputs, err = r.materializeRaw(ctx, lt); err != nil {
+		return plan.Outputs{}, runstate.Failed, err
+	}
+	in = lt.Inputs
 	prep, err := r.e.Launcher.Prepare(lt)
 	if err != nil {
 		return plan.Outputs{}, runstate.Failed, err
@@ -113,7 +118,13 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 			fmt.Fprintf(logf, "\n--- attempt %d of %d ---\n", attempt+1, maxRetries+1)
 		}
 		lt.Attempt = attempt + 1
-		out, att, err := r.e.Launcher.Run(ctx, lt, prep, logf)
+		actx, cancel := ctx, context.CancelFunc(func() {})
+		if d := stepTimeout(lt.Platform); d > 0 {
+			actx, cancel = withTimeout(ctx, "the step's deadline", d)
+		}
+		out, att, err := r.e.Launcher.Run(actx, lt, prep, logf)
+		_, overran := stopped(actx)
+		cancel()
 		<-r.slots
 		if att != nil && att.ExitCode >= 0 {
 			// Recorded, not reported on its own: the state change that
@@ -132,7 +143,12 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 			}
 			return *out, runstate.Succeeded, nil
 		}
-		if errors.Is(err, executor.ErrCanceled) || ctx.Err() != nil {
+		if st, serr := stopped(ctx); st == runstate.Failed {
+			return plan.Outputs{}, st, serr
+		}
+		if overran != nil && ctx.Err() == nil {
+			err = overran // a failed attempt, retried like one
+		} else if errors.Is(err, executor.ErrCanceled) || ctx.Err() != nil {
 			return plan.Outputs{}, runstate.Canceled, errCanceled
 		}
 		var ee *launcher.ExitError
@@ -148,6 +164,9 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		delay := Backoff(t.RetryPolicy, attempt)
 		fmt.Fprintf(logf, "sluice: attempt %d failed: %s; retrying in %s\n", attempt+1, err, delay)
 		if err := r.sleep(ctx, delay); err != nil {
+			if st, serr := stopped(ctx); st == runstate.Failed {
+				return plan.Outputs{}, st, serr
+			}
 			return plan.Outputs{}, runstate.Canceled, errCanceled
 		}
 	}

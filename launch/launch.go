@@ -31,6 +31,9 @@ type Spec struct {
 	// MetaURI is the task's private directory in the store (see package
 	// rundir): the log and the outputs record go there.
 	MetaURI string `json:"metaUri"`
+	// OutputFiles are the files the step declared it writes outputs to
+	// (KFP v1 workflows' outputs; see spec.OutputFile).
+	OutputFiles []spec.OutputFile `json:"outputFiles,omitempty"`
 }
 
 // Protocol is the version of Spec this sluice writes and reads.

@@ -104,6 +104,12 @@ func (l *Launcher) Prepare(t *Task) (*Prepared, error) {
 	if c == nil {
 		return nil, errors.New("not a container task")
 	}
+	if t.Exec.Unsupported != "" {
+		return nil, errors.New(t.Exec.Unsupported)
+	}
+	if t.Exec.NeedsKubernetes != "" && !l.remote() {
+		return nil, errors.New(t.Exec.NeedsKubernetes)
+	}
 	if strings.HasPrefix(c.Image, "argostub/") {
 		return nil, fmt.Errorf("%s is a Kubernetes operation (creating or deleting a PersistentVolumeClaim): it needs the kubernetes executor", strings.TrimPrefix(c.Image, "argostub/"))
 	}
@@ -168,7 +174,11 @@ func (l *Launcher) Prepare(t *Task) (*Prepared, error) {
 	}
 	env := make([]string, 0, len(c.Env)+1)
 	for _, e := range c.Env {
-		env = append(env, e.Name+"="+e.Value)
+		v, err := spec.Substitute(e.Value, pc)
+		if err != nil {
+			return nil, fmt.Errorf("env %s: %w", e.Name, err)
+		}
+		env = append(env, e.Name+"="+v)
 	}
 	if !l.remote() { // a remote launcher sets up its own machine's
 		pp := l.PythonPath
@@ -231,6 +241,9 @@ func (l *Launcher) Run(ctx context.Context, t *Task, p *Prepared, log io.Writer)
 	}
 	out, err := ReadOutputs(t.Comp, p.Input)
 	if err != nil {
+		return nil, att, err
+	}
+	if err := applyOutputFiles(t.Exec.Container.OutputFiles, p.Input, out, t.localPath); err != nil {
 		return nil, att, err
 	}
 	if err := uploadCustomPaths(t, out); err != nil {

@@ -29,6 +29,9 @@ func launchSpec(t *Task, p *Prepared) (*launch.Spec, error) {
 	}
 	ls := &launch.Spec{Protocol: launch.Protocol, RunID: t.RunID, TaskID: t.TaskID, Input: p.Input, Outputs: t.Comp.OutputDefinitions,
 		Workspace: t.System["workspace_path"], MetaURI: t.MetaURI}
+	if t.Exec != nil && t.Exec.Container != nil {
+		ls.OutputFiles = t.Exec.Container.OutputFiles
+	}
 	for _, r := range p.Reqs {
 		ls.Requirements = append(ls.Requirements, r.Raw)
 	}
@@ -149,6 +152,9 @@ func (l *Launcher) launch(ctx context.Context, t *Task, ls *launch.Spec, argv, e
 	}
 	out, err := ReadOutputs(t.Comp, ls.Input)
 	if err != nil {
+		return -1, err
+	}
+	if err := applyOutputFiles(ls.OutputFiles, ls.Input, out, spec.LocalPath); err != nil {
 		return -1, err
 	}
 	if err := uploadCustomPaths(t, out); err != nil {

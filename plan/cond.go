@@ -16,7 +16,7 @@ var (
 
 func env() (*cel.Env, error) {
 	celOnce.Do(func() {
-		celEnv, celErr = cel.NewEnv(cel.Variable("inputs", cel.MapType(cel.StringType, cel.MapType(cel.StringType, cel.DynType))))
+		celEnv, celErr = cel.NewEnv(cel.Variable("inputs", cel.MapType(cel.StringType, cel.MapType(cel.StringType, cel.DynType))), govaluateFunc())
 	})
 	return celEnv, celErr
 }

@@ -60,7 +60,7 @@ func (e *InputError) Error() string { return fmt.Sprintf("input %q: %s", e.Input
 // coercion, and an error for a required input without a value.
 func ResolveInputs(t *spec.TaskSpec, comp *spec.ComponentSpec, sc *Scope) (*Inputs, error) {
 	in := &Inputs{Params: map[string]any{}, Artifacts: map[string][]*spec.RuntimeArtifact{}, Present: map[string]bool{}}
-	var constants []string
+	var constants, raw []string
 	if t.Inputs != nil {
 		for _, name := range slices.Sorted(maps.Keys(t.Inputs.Parameters)) {
 			b := t.Inputs.Parameters[name]
@@ -68,12 +68,17 @@ func ResolveInputs(t *spec.TaskSpec, comp *spec.ComponentSpec, sc *Scope) (*Inpu
 			if err != nil {
 				return nil, err
 			}
-			if !ok {
+			switch {
+			case !ok && b.Fallback == nil:
 				continue
-			}
-			if b.ParameterExpressionSelector != "" {
+			case !ok:
+				v = *b.Fallback
+			case b.ParameterExpressionSelector != "":
 				if v, err = applySelector(b.ParameterExpressionSelector, v); err != nil {
-					return nil, &InputError{name, err.Error()}
+					if b.Fallback == nil {
+						return nil, &InputError{name, err.Error()}
+					}
+					v = *b.Fallback
 				}
 			}
 			in.Params[name] = v
@@ -85,6 +90,9 @@ func ResolveInputs(t *spec.TaskSpec, comp *spec.ComponentSpec, sc *Scope) (*Inpu
 			b := t.Inputs.Artifacts[name]
 			var arts []*spec.RuntimeArtifact
 			switch {
+			case b.RawParameter != "":
+				raw = append(raw, name)
+				continue
 			case b.ComponentInputArtifact != "":
 				arts = sc.Artifacts[b.ComponentInputArtifact]
 			case b.TaskOutputArtifact != nil:
@@ -107,6 +115,18 @@ func ResolveInputs(t *spec.TaskSpec, comp *spec.ComponentSpec, sc *Scope) (*Inpu
 		if s, ok := in.Params[name].(string); ok && strings.Contains(s, "{{$.inputs.parameters[") {
 			in.Params[name] = spec.SubstituteInputParams(s, in.Params)
 		}
+	}
+	// Raw artifacts hold the text of another input; the engine writes the
+	// file before a step reads it.
+	for _, name := range raw {
+		p := t.Inputs.Artifacts[name].RawParameter
+		v, ok := in.Params[p]
+		if !ok {
+			return nil, &InputError{name, fmt.Sprintf("raw artifact: input parameter %q has no value", p)}
+		}
+		in.Artifacts[name] = []*spec.RuntimeArtifact{{Name: name,
+			Type:     spec.ArtifactType{SchemaTitle: "system.Artifact", SchemaVersion: "0.0.1"},
+			Metadata: map[string]any{RawMetadata: spec.FormatParam(v)}}}
 	}
 	for name, v := range in.Params {
 		if v != nil {
@@ -194,14 +214,29 @@ func (sc *Scope) ResolveParam(b *spec.InputParameter) (any, error) { return Reso
 // optional input not given, a skipped producer) is nil.
 func ResolveParam(b *spec.InputParameter, sc *Scope) (any, error) {
 	v, ok, _, err := resolveParam("", b, sc)
-	if err != nil || !ok {
+	if err != nil {
 		return nil, err
 	}
+	if !ok {
+		if b.Fallback != nil {
+			return *b.Fallback, nil
+		}
+		return nil, nil
+	}
 	if sel := b.ParameterExpressionSelector; sel != "" {
-		return applySelector(sel, v)
+		v, err := applySelector(sel, v)
+		if err != nil && b.Fallback != nil {
+			return *b.Fallback, nil
+		}
+		return v, err
 	}
 	return v, nil
 }
+
+// RawMetadata is the metadata key under which a raw artifact (one made
+// from text, spec.InputArtifact.RawParameter) carries its text until the
+// engine writes it to a file.
+const RawMetadata = "_sluice_raw"
 
 func resolveParam(name string, b *spec.InputParameter, sc *Scope) (v any, ok, isConst bool, err error) {
 	switch {

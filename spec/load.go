@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sluicehq/sluice/spec/argo"
 )
 
 // MaxPackageSize bounds what Load reads from an archive member (and what the
@@ -28,6 +30,7 @@ type Kind string
 const (
 	KindIR          Kind = "ir"           // compiled pipeline (or compiled component)
 	KindV1Component Kind = "v1-component" // v1 component YAML, run as a one-step pipeline
+	KindArgo        Kind = "argo-workflow" // KFP v1 pipeline: an Argo Workflow, translated to IR
 )
 
 // Pipeline is a loaded pipeline: the IR, the optional platform spec and what
@@ -79,7 +82,35 @@ func Load(data []byte) (*Pipeline, error) {
 	if !ok {
 		return nil, errorf("", "the file is not a pipeline spec: expected a mapping at the top level, found %s", describe(docs[0]))
 	}
-	if _, isV1 := first["implementation"]; isV1 {
+	_, isV1 := first["implementation"]
+	switch {
+	case argo.IsWorkflow(first):
+		if len(docs) != 1 {
+			return nil, errorf("", "a KFP v1 workflow file must hold one YAML document")
+		}
+		res, err := argo.Translate(first)
+		if err != nil {
+			var ae *argo.Error
+			if errors.As(err, &ae) {
+				return nil, &Error{Field: ae.Field, Msg: ae.Msg}
+			}
+			return nil, err
+		}
+		ps := new(PipelineSpec)
+		if err := fromJSONValue(res.Pipeline, ps); err != nil {
+			return nil, fmt.Errorf("translated workflow: %w", err)
+		}
+		p = &Pipeline{Spec: ps, Kind: KindArgo}
+		if res.Platform != nil {
+			plat := new(PlatformSpec)
+			if err := fromJSONValue(res.Platform, plat); err != nil {
+				return nil, fmt.Errorf("translated workflow: platform spec: %w", err)
+			}
+			p.Platform = plat
+		}
+	case !isV1 && !looksLikeIR(first):
+		return nil, notAPipeline(first)
+	case isV1:
 		if len(docs) != 1 {
 			return nil, errorf("", "a v1 component file must hold one YAML document")
 		}
@@ -88,7 +119,7 @@ func Load(data []byte) (*Pipeline, error) {
 			return nil, err
 		}
 		p = &Pipeline{Spec: ps, Kind: KindV1Component}
-	} else {
+	default:
 		ps := new(PipelineSpec)
 		if err := fromJSONValue(first, ps); err != nil {
 			return nil, err

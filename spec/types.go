@@ -9,6 +9,10 @@ type PipelineSpec struct {
 	SchemaVersion       string                    `json:"schemaVersion,omitempty"`
 	SDKVersion          string                    `json:"sdkVersion,omitempty"`
 	DefaultPipelineRoot string                    `json:"defaultPipelineRoot,omitempty"`
+	// Parallelism bounds how many steps of a run execute at once (0: no
+	// bound beyond the engine's). A Sluice extension: KFP v1 workflows'
+	// spec.parallelism.
+	Parallelism int `json:"parallelism,omitempty"`
 }
 
 // PipelineInfo names the pipeline.
@@ -80,6 +84,16 @@ type ArtifactType struct {
 type DAGSpec struct {
 	Tasks   map[string]*TaskSpec `json:"tasks,omitempty"`
 	Outputs *DAGOutputs          `json:"outputs,omitempty"`
+	// Parallelism bounds how many tasks of one instance of this DAG run at
+	// once (0: unbounded). A Sluice extension: an Argo DAG template's
+	// parallelism in KFP v1 workflows.
+	Parallelism int `json:"parallelism,omitempty"`
+	// TimeoutSeconds is the deadline of one instance of this DAG: when it
+	// passes, its running steps are stopped and fail, and its tasks not yet
+	// started do not run, except tasks that run whatever happens upstream
+	// (exit handlers). A Sluice extension: a KFP v1 workflow's
+	// activeDeadlineSeconds.
+	TimeoutSeconds int64 `json:"timeoutSeconds,omitempty"`
 }
 
 // DAGOutputs says where a DAG's outputs come from.
@@ -152,6 +166,11 @@ type InputParameter struct {
 	RuntimeValue                *ValueOrRuntimeParam `json:"runtimeValue,omitempty"`
 	TaskFinalStatus             *TaskFinalStatusRef  `json:"taskFinalStatus,omitempty"`
 	ParameterExpressionSelector string               `json:"parameterExpressionSelector,omitempty"`
+	// Fallback is the value when the source has none (its producer did not
+	// run, or the selector finds no field). A Sluice extension: Argo leaves
+	// a placeholder it cannot resolve as it is written, and KFP v1
+	// workflows rely on it.
+	Fallback *string `json:"fallback,omitempty"`
 }
 
 // TaskOutputParameter references a sibling task's output parameter.
@@ -184,6 +203,10 @@ type TypedValue struct {
 type InputArtifact struct {
 	ComponentInputArtifact string              `json:"componentInputArtifact,omitempty"`
 	TaskOutputArtifact     *TaskOutputArtifact `json:"taskOutputArtifact,omitempty"`
+	// RawParameter makes the artifact a file holding the value of the
+	// task's input parameter of that name. A Sluice extension: Argo's raw
+	// artifacts in KFP v1 workflows.
+	RawParameter string `json:"rawParameter,omitempty"`
 }
 
 // TaskOutputArtifact references a sibling task's output artifact.
@@ -246,6 +269,12 @@ type ExecutorSpec struct {
 	Importer  *ImporterSpec  `json:"importer,omitempty"`
 	Resolver  any            `json:"resolver,omitempty"`
 	CustomJob any            `json:"customJob,omitempty"`
+	// Unsupported, when set, says why no executor can run this step (the
+	// step fails with it). NeedsKubernetes says why only the Kubernetes
+	// executor can (other executors fail the step with it). Sluice
+	// extensions, set for constructs of KFP v1 workflows.
+	Unsupported     string `json:"unsupported,omitempty"`
+	NeedsKubernetes string `json:"needsKubernetes,omitempty"`
 }
 
 // ContainerSpec is a container executor.
@@ -255,7 +284,36 @@ type ContainerSpec struct {
 	Args      []string      `json:"args,omitempty"`
 	Env       []EnvVar      `json:"env,omitempty"`
 	Resources *ResourceSpec `json:"resources,omitempty"`
+	// OutputFiles are outputs the step writes to files at paths of its own
+	// (a Sluice extension, for KFP v1 workflows; see OutputFile).
+	OutputFiles []OutputFile `json:"outputFiles,omitempty"`
 }
+
+// OutputFile is one file a step writes an output to (a Sluice extension:
+// the outputs of an Argo container template). The step's command names
+// the file by a placeholder (the artifact's path, or the parameter's
+// output file); after the step the launcher checks the file is there and
+// reads the parameter from it.
+type OutputFile struct {
+	// Path is the path the workflow declared (for messages).
+	Path string `json:"path,omitempty"`
+	// Artifact is the output artifact whose file this is; empty when the
+	// file is the output parameter's own.
+	Artifact string `json:"artifact,omitempty"`
+	// Parameter is the output parameter read from the file: its text with
+	// one trailing newline removed (Argo's rule).
+	Parameter string `json:"parameter,omitempty"`
+	// Default is the parameter's value when the file is missing.
+	Default *string `json:"default,omitempty"`
+	// Optional makes a missing file no error.
+	Optional bool `json:"optional,omitempty"`
+	// Format "kfp-v1-metrics" reads the file as KFP v1 metrics
+	// ({"metrics": [{"name", "numberValue"}]}) into the artifact's metadata.
+	Format string `json:"format,omitempty"`
+}
+
+// OutputFile formats.
+const FormatKFPv1Metrics = "kfp-v1-metrics"
 
 // EnvVar is one environment variable.
 type EnvVar struct {

@@ -30,6 +30,9 @@ func Validate(ps *PipelineSpec) error {
 			return errorf("schemaVersion", "unsupported schema version %q (supported: 2.1.0, 2.0.0)", ps.SchemaVersion)
 		}
 	}
+	if ps.Parallelism < 0 {
+		return errorf("parallelism", "must not be negative")
+	}
 	if ps.Root == nil {
 		return errorf("root", "missing: the spec has no root DAG (is this a KFP pipeline spec?)")
 	}
@@ -45,6 +48,14 @@ type validator struct {
 	visiting map[string]bool
 	done     map[string]bool
 	depth    int // DAG components being visited
+	// stack is the path of components being visited, each with whether
+	// the task that entered it is conditional.
+	stack []frame
+}
+
+type frame struct {
+	name string
+	cond bool
 }
 
 // maxComponentNesting bounds how deeply DAG components may nest. Real
@@ -122,6 +133,12 @@ func (v *validator) dag(field string, owner *ComponentSpec, d *DAGSpec) error {
 	if len(d.Tasks) == 0 {
 		return errorf(field+".tasks", "the DAG has no tasks")
 	}
+	if d.Parallelism < 0 {
+		return errorf(field+".parallelism", "must not be negative")
+	}
+	if d.TimeoutSeconds < 0 {
+		return errorf(field+".timeoutSeconds", "must not be negative")
+	}
 	inputs := owner.InputDefinitions
 	hasParam := func(n string) bool { return inputs != nil && inputs.Parameters[n] != nil }
 	hasArt := func(n string) bool { return inputs != nil && inputs.Artifacts[n] != nil }
@@ -188,6 +205,10 @@ func (v *validator) dag(field string, owner *ComponentSpec, d *DAGSpec) error {
 					if err := v.producer(d, af+".taskOutputArtifact.producerTask", in.TaskOutputArtifact.ProducerTask, key); err != nil {
 						return err
 					}
+				case in.RawParameter != "":
+					if t.Inputs.Parameters[in.RawParameter] == nil {
+						return errorf(af+".rawParameter", "the task has no input parameter %q", in.RawParameter)
+					}
 				default:
 					return errorf(af, "has no artifact source (componentInputArtifact or taskOutputArtifact)")
 				}
@@ -222,7 +243,8 @@ func (v *validator) dag(field string, owner *ComponentSpec, d *DAGSpec) error {
 				return errorf(tf+".triggerPolicy.strategy", "unknown strategy %q", tp.Strategy)
 			}
 		}
-		if err := v.componentOnce(tf+".componentRef", t.ComponentRef.Name, c); err != nil {
+		cond := t.TriggerPolicy != nil && t.TriggerPolicy.Condition != ""
+		if err := v.componentOnce(tf+".componentRef", t.ComponentRef.Name, c, cond); err != nil {
 			return err
 		}
 	}
@@ -267,19 +289,34 @@ func (v *validator) dag(field string, owner *ComponentSpec, d *DAGSpec) error {
 	return nil
 }
 
-func (v *validator) componentOnce(field, name string, c *ComponentSpec) error {
-	if v.done[name] {
+// componentOnce validates a component the first time a task refers to
+// it. A component may contain itself (recursion, as KFP v1 graph
+// components compile) only through a conditional task: otherwise it would
+// never end. The engine bounds the depth of what does.
+func (v *validator) componentOnce(field, name string, c *ComponentSpec, cond bool) error {
+	if v.visiting[name] {
+		for i := len(v.stack) - 1; i >= 0 && !cond; i-- {
+			if v.stack[i].name == name {
+				break
+			}
+			cond = v.stack[i].cond
+		}
+		if !cond {
+			return errorf(field, "component %q contains itself with no condition on the way: it would never end", name)
+		}
 		return nil
 	}
-	if v.visiting[name] {
-		return errorf(field, "component %q contains itself", name)
+	if v.done[name] {
+		return nil
 	}
 	if v.depth >= maxComponentNesting {
 		return errorf(field, "components nest more than %d levels deep", maxComponentNesting)
 	}
 	v.visiting[name] = true
 	v.depth++
+	v.stack = append(v.stack, frame{name, cond})
 	err := v.component("components."+name, c)
+	v.stack = v.stack[:len(v.stack)-1]
 	v.depth--
 	v.visiting[name] = false
 	v.done[name] = true

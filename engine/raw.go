@@ -1,0 +1,93 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/sluicehq/sluice/artifact"
+	"github.com/sluicehq/sluice/launcher"
+	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/spec"
+)
+
+var safeFileName = regexp.MustCompile(`^[-_.a-zA-Z0-9]{1,100}$`)
+
+// materializeRaw writes the raw input artifacts of a step (artifacts made
+// from text, KFP v1's raw arguments) to files under the task's private
+// directory — in the run's bucket when it has one — and returns the inputs
+// with those artifacts pointing at them. Other inputs are shared, not
+// copied.
+func (r *run) materializeRaw(ctx context.Context, lt *launcher.Task) (*plan.Inputs, error) {
+	in := lt.Inputs
+	var out *plan.Inputs
+	for name, list := range in.Artifacts {
+		for i, a := range list {
+			text, ok := a.Metadata[plan.RawMetadata].(string)
+			if !ok {
+				continue
+			}
+			if out == nil {
+				cp := *in
+				cp.Artifacts = maps.Clone(in.Artifacts)
+				out = &cp
+			}
+			file := name
+			if !safeFileName.MatchString(name) || strings.Trim(name, ".") == "" {
+				h := sha256.Sum256([]byte(name))
+				file = hex.EncodeToString(h[:8])
+			}
+			if len(list) > 1 {
+				file = fmt.Sprintf("%s-%d", file, i)
+			}
+			uri, err := r.writeRaw(ctx, lt, "inputs/"+file, text)
+			if err != nil {
+				return nil, fmt.Errorf("input artifact %q: %w", name, err)
+			}
+			md := maps.Clone(a.Metadata)
+			delete(md, plan.RawMetadata)
+			na := *a
+			na.URI, na.Metadata = uri, md
+			l := append([]*spec.RuntimeArtifact(nil), out.Artifacts[name]...)
+			l[i] = &na
+			out.Artifacts[name] = l
+		}
+	}
+	if out == nil {
+		return in, nil
+	}
+	return out, nil
+}
+
+// writeRaw stores text at rel under the task's private directory and
+// returns its URI.
+func (r *run) writeRaw(ctx context.Context, lt *launcher.Task, rel, text string) (string, error) {
+	if lt.MetaURI == "" {
+		p := filepath.Join(lt.Meta, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return "", err
+		}
+		return p, os.WriteFile(p, []byte(text), 0o644)
+	}
+	uri := lt.MetaURI + "/" + rel
+	key, ok := artifact.KeyOf(r.store, uri)
+	if !ok {
+		return "", fmt.Errorf("%s is not in the run's store", uri)
+	}
+	w, err := r.store.Create(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	if _, err := io.WriteString(w, text); err != nil {
+		w.Close()
+		return "", err
+	}
+	return uri, w.Close()
+}
