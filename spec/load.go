@@ -28,8 +28,8 @@ type Kind string
 
 // Kinds of input files.
 const (
-	KindIR          Kind = "ir"           // compiled pipeline (or compiled component)
-	KindV1Component Kind = "v1-component" // v1 component YAML, run as a one-step pipeline
+	KindIR          Kind = "ir"            // compiled pipeline (or compiled component)
+	KindV1Component Kind = "v1-component"  // v1 component YAML, run as a one-step pipeline
 	KindArgo        Kind = "argo-workflow" // KFP v1 pipeline: an Argo Workflow, translated to IR
 )
 

@@ -209,8 +209,8 @@ type keyRef struct {
 }
 
 type volume struct {
-	Name                  string `json:"name"`
-	EmptyDir              *struct {
+	Name     string `json:"name"`
+	EmptyDir *struct {
 		Medium    string     `json:"medium"`
 		SizeLimit *anyString `json:"sizeLimit"`
 	} `json:"emptyDir"`
