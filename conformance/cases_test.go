@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"testing"
 
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/runstate"
@@ -32,9 +33,22 @@ type Case struct {
 	// CancelWhenRunning cancels the run when this task key starts running.
 	CancelWhenRunning string
 	Check             func(*engine.Result) error
+	// OrStates are other acceptable end states (pipelines whose outcome
+	// is random).
+	OrStates []runstate.State
+	// LoadError, when set, is part of the error loading must refuse the
+	// file with (Reason says why).
+	LoadError string
+	// Cache, when set, gives the engine a step cache; Again, when set,
+	// runs the pipeline a second time and checks both results.
+	Cache func(t *testing.T) engine.Cache
+	Again func(first, second *engine.Result) error
 }
 
 func (c Case) checked() string {
+	if c.LoadError != "" {
+		return "refused when loaded, error message"
+	}
 	var parts []string
 	if len(c.Outputs) > 0 {
 		parts = append(parts, "outputs")
