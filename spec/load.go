@@ -60,8 +60,10 @@ func errorf(field, format string, args ...any) error {
 }
 
 // Load reads a pipeline from bytes: IR YAML (one or two documents), IR JSON,
-// a v1 component YAML, or a zip / tar.gz package holding one of those. The
-// result is validated.
+// a v1 component YAML, a KFP v1 pipeline (the Argo Workflow kfp 1.x
+// compiles, translated by spec/argo), or a zip / tar.gz package holding one
+// of those. Anything else is refused saying what it looks like. The result
+// is validated.
 func Load(data []byte) (*Pipeline, error) {
 	data, err := unpack(data)
 	if err != nil {
