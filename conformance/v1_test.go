@@ -107,7 +107,7 @@ func writeV1Doc(t *testing.T, files []string, results map[string]string) {
 			}
 		}
 	}
-	fmt.Fprintf(&b, "**%d files; %d runnable here, %d of them end with the state and outputs KFP v1 on Argo gives; %d are refused on purpose (not a workflow, v2-compatible mode); %d need something this machine does not have (reason given).**\n\n",
+	fmt.Fprintf(&b, "**%d files; %d runnable here, %d of them end with the state and outputs KFP v1 on Argo gives; %d are refused on purpose with the reason given (not a workflow, v2-compatible mode, v1 components that KFP 2 refuses too); %d need something this machine does not have (reason given).**\n\n",
 		len(files), runnable, passed, refused, len(files)-runnable-refused)
 	b.WriteString("| file | result | checked |\n|---|---|---|\n")
 	for _, f := range files {
