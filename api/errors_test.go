@@ -86,7 +86,7 @@ func badCases(t *testing.T, f fixture) []badCase {
 		{"page_size not a number", request{Method: "GET", Path: "/apis/v2beta1/pipelines?page_size=ten"}, 400, "page_size: expected an integer", false},
 		{"oversized upload", request{Method: "POST", Path: "/apis/v2beta1/pipelines/upload?name=big", File: big, FileName: "big.yaml"}, 413, "larger than the 65536-byte limit", true},
 		{"upload without uploadfile", request{Method: "POST", Path: "/apis/v2beta1/pipelines/upload?name=x", File: []byte("x"), FileName: "x.yaml", FormField: "file"}, 400, `no form file "uploadfile"`, true},
-		{"upload not multipart", request{Method: "POST", Path: "/apis/v2beta1/pipelines/upload", Body: map[string]any{}}, 400, "multipart/form-data", true},
+		{"upload not multipart", request{Method: "POST", Path: "/apis/v2beta1/pipelines/upload", Body: map[string]any{}}, 415, "multipart/form-data", true},
 		{"upload bad tags", request{Method: "POST", Path: "/apis/v2beta1/pipelines/upload?tags=" + q(`{"a.b":"c"}`), File: []byte("x"), FileName: "x.yaml"}, 400, `key "a.b" must not contain`, true},
 		{"upload_version without pipelineid", request{Method: "POST", Path: "/apis/v2beta1/pipelines/upload_version?name=v", File: readFile(t, "testdata/params.yaml"), FileName: "p.yaml"}, 400, "pipelineid query parameter is required", true},
 		{"upload_version unknown pipeline", request{Method: "POST", Path: "/apis/v2beta1/pipelines/upload_version?pipelineid=nope", File: readFile(t, "testdata/params.yaml"), FileName: "p.yaml"}, 404, `pipeline "nope" not found`, true},
