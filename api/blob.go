@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -175,9 +174,37 @@ func (s *server) taskLog(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// artifactCSP is the Content-Security-Policy of artifact content: a
+// sandbox (an opaque origin, no scripts, no forms, no popups), nothing
+// loaded from anywhere but the document itself, framed only by the UI. An
+// HTML or SVG artifact written by a step therefore never runs on the
+// UI's origin, even when a user opens its URL directly.
+const artifactCSP = "sandbox; default-src 'none'; img-src data: blob:; media-src data: blob:; style-src 'unsafe-inline'; font-src data:; frame-ancestors 'self'"
+
+// artifactHeaders sets the headers of artifact content: the sandbox CSP,
+// nosniff, and Content-Disposition attachment, so that a browser saves the
+// file rather than showing it, unless the UI asked for a preview
+// (?preview=true), which is shown inline, still sandboxed.
+func artifactHeaders(h http.Header, name string, preview bool) {
+	disp := "attachment"
+	if preview {
+		disp = "inline"
+	}
+	if v := mime.FormatMediaType(disp, map[string]string{"filename": name}); v != "" {
+		h.Set("Content-Disposition", v)
+	} else {
+		h.Set("Content-Disposition", disp)
+	}
+	h.Set("Content-Security-Policy", artifactCSP)
+	h.Set("X-Content-Type-Options", "nosniff")
+}
+
+func isPreview(r *http.Request) bool { return r.URL.Query().Get("preview") == "true" }
+
 // artifact serves the file behind an artifact URI (?uri=); for a directory
 // artifact, ?path= names a file inside it, and without it the files are
-// listed.
+// listed. Content is served as an attachment in a sandbox (see
+// artifactHeaders); ?preview=true serves it inline, still sandboxed.
 func (s *server) artifact(w http.ResponseWriter, r *http.Request) {
 	uri := r.URL.Query().Get("uri")
 	if uri == "" {
@@ -208,8 +235,14 @@ func (s *server) artifact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !info.IsDir() {
-		w.Header().Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", filepath.Base(p)))
-		http.ServeFile(w, r, p)
+		f, err := os.Open(p)
+		if err != nil {
+			s.writeRPCError(w, r, errorf(codeNotFound, "artifact %q: %v", uri, err))
+			return
+		}
+		defer f.Close()
+		artifactHeaders(w.Header(), filepath.Base(p), isPreview(r))
+		http.ServeContent(w, r, filepath.Base(p), info.ModTime(), f)
 		return
 	}
 	files := []string{}
@@ -248,7 +281,7 @@ func (s *server) remoteArtifact(w http.ResponseWriter, r *http.Request, uri, sub
 		} else {
 			w.Header().Set("Content-Type", "application/octet-stream")
 		}
-		w.Header().Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", name))
+		artifactHeaders(w.Header(), name, isPreview(r))
 		io.Copy(w, rc)
 		return
 	}

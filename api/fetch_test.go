@@ -186,6 +186,8 @@ func TestMinioStoreServesArtifacts(t *testing.T) {
 	}
 	if res := get(model+"/weights", ""); res.Status != 200 || string(res.Body) != "w" {
 		t.Errorf("object: %d %s", res.Status, res.Body)
+	} else if h := res.Header; !strings.HasPrefix(h.Get("Content-Security-Policy"), "sandbox;") || h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Content-Disposition") != "attachment; filename=weights" {
+		t.Errorf("bucket object headers: %v", h)
 	}
 	if res := get("s3://mlpipeline/v2/artifacts/p/r1/train/model/weights", ""); res.Status != 403 {
 		t.Errorf("s3:// name of the same object: %d %s, want 403", res.Status, res.Body)

@@ -198,6 +198,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}()
+	setHeaders(tw.Header())
+	tw.Header().Set("Content-Security-Policy", apiCSP)
 	refuse := func(what string, err error) {
 		if isUpload(r.URL.Path) {
 			s.writeV1Error(tw, r, what, err)

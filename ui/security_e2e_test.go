@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -157,5 +158,114 @@ func TestBrowserOtherOriginsCannotUseTheAPI(t *testing.T) {
 	}
 	if len(names(t, srv, "runs")) != 0 {
 		t.Errorf("the rebinding page created a run")
+	}
+}
+
+// hostileSpec is a pipeline whose step writes an HTML artifact and an SVG
+// (XML) artifact, each with a script that tries to create an experiment
+// through the API and to reach the page that shows it.
+func hostileSpec() map[string]any {
+	script := func(name string) string {
+		return `fetch('/apis/v2beta1/experiments',{method:'POST',headers:{'Content-Type':'application/json'},body:'{"display_name":"pwned-` + name + `"}'});` +
+			`try{parent.document.title='pwned'}catch(e){}try{top.pwned='` + name + `'}catch(e){}` +
+			`document.documentElement.setAttribute('data-ran','yes');`
+	}
+	html := `<html><body><h1>Hostile report</h1><script>` + script("html") + `</script></body></html>`
+	svg := `<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><rect width="40" height="40"/><script><![CDATA[` + script("svg") + `]]></script></svg>`
+	art := func(title string) map[string]any {
+		return map[string]any{"artifactType": map[string]any{"schemaTitle": title, "schemaVersion": "0.0.1"}}
+	}
+	return map[string]any{
+		"pipelineInfo":  map[string]any{"name": "hostile-artifacts"},
+		"schemaVersion": "2.1.0",
+		"root": map[string]any{"dag": map[string]any{"tasks": map[string]any{
+			"write": map[string]any{"taskInfo": map[string]any{"name": "write"}, "componentRef": map[string]any{"name": "comp-write"}}}}},
+		"components": map[string]any{"comp-write": map[string]any{"executorLabel": "exec-write",
+			"outputDefinitions": map[string]any{"artifacts": map[string]any{"report": art("system.HTML"), "picture": art("system.Artifact")}}}},
+		"deploymentSpec": map[string]any{"executors": map[string]any{"exec-write": map[string]any{"container": map[string]any{
+			"image": "alpine",
+			"command": []any{"sh", "-c", `printf '%s' "$2" > "$0"; printf '%s' "$3" > "$1"`,
+				"{{$.outputs.artifacts['report'].path}}", "{{$.outputs.artifacts['picture'].path}}", html, svg}}}}},
+	}
+}
+
+// An HTML or SVG artifact is a step's output, that is anyone's: shown in the
+// UI's preview, or opened by its URL (a link someone sent), its script
+// must not reach the API or the page around it.
+func TestBrowserArtifactScriptsCannotReachTheAPI(t *testing.T) {
+	srv, ctx := browser(t)
+	id, err := srv.RunSpec("hostile", hostileSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := srv.Wait(ctx, id); err != nil || st != "SUCCEEDED" {
+		t.Fatalf("run: %s %v", st, err)
+	}
+	var tasks struct {
+		Tasks []struct {
+			TaskID  string `json:"task_id"`
+			Outputs struct {
+				Artifacts map[string][]struct {
+					URI string `json:"uri"`
+				} `json:"artifacts"`
+			} `json:"outputs"`
+		} `json:"tasks"`
+	}
+	if err := srv.Call("GET", "/apis/sluice/v1/runs/"+id+"/tasks", nil, &tasks); err != nil {
+		t.Fatal(err)
+	}
+	uris := map[string]string{}
+	for _, tk := range tasks.Tasks {
+		for name, arts := range tk.Outputs.Artifacts {
+			uris[name] = arts[0].URI
+		}
+	}
+	if uris["report"] == "" || uris["picture"] == "" {
+		t.Fatalf("artifacts: %v", tasks)
+	}
+	pwned := func(where string) {
+		t.Helper()
+		// Give any script that did run the time to reach the server.
+		time.Sleep(time.Second)
+		for _, e := range names(t, srv, "experiments") {
+			if strings.HasPrefix(e, "pwned") {
+				t.Fatalf("%s: an artifact's script reached the API (experiment %q)", where, e)
+			}
+		}
+	}
+
+	// The UI's preview.
+	run(t, ctx, chromedp.Navigate(srv.URL+"/runs/"+id))
+	waitFor(t, ctx, "the graph", q+`('svg.graph g.node[data-id="write"]')`, 15*time.Second)
+	run(t, ctx, chromedp.Click(`svg.graph g.node[data-id="write"]`))
+	waitFor(t, ctx, "the task panel", q+`(".side .panel-head")?.textContent.includes("write")`, 5*time.Second)
+	run(t, ctx, chromedp.Click(`//aside//button[text()="Inputs & outputs"]`))
+	waitFor(t, ctx, "the artifacts", q+`('.artifact[data-name="report"]') && `+q+`('.artifact[data-name="picture"]')`, 5*time.Second)
+	run(t, ctx,
+		chromedp.Click(`//div[@data-name="report"]//button[text()="Preview"]`),
+		chromedp.Click(`//div[@data-name="picture"]//button[text()="Preview"]`))
+	waitFor(t, ctx, "both previews",
+		q+`('.artifact[data-name="report"] iframe[sandbox=""]')?.srcdoc.includes("Hostile report") && `+q+`('.artifact[data-name="picture"] .art-body')?.textContent.includes("<svg")`, 10*time.Second)
+	pwned("the UI's preview")
+	if title, mark := eval[string](t, ctx, "document.title"), eval[string](t, ctx, "String(window.pwned)"); title == "pwned" || mark != "undefined" {
+		t.Fatalf("an artifact's script reached the UI page: title %q, window.pwned %s", title, mark)
+	}
+
+	// Opened by URL: inline when previewed, in the CSP sandbox; as an
+	// attachment otherwise.
+	for _, name := range []string{"report", "picture"} {
+		for _, preview := range []string{"&preview=true", ""} {
+			u := srv.URL + "/apis/sluice/v1/artifacts?uri=" + url.QueryEscape(uris[name]) + preview
+			_ = chromedp.Do(ctx, chromedp.Navigate(u)) // an attachment aborts the navigation
+			pwned("opening " + u)
+			if preview != "" {
+				if ran := eval[string](t, ctx, "String(document.documentElement.getAttribute('data-ran'))"); ran != "null" {
+					t.Errorf("%s: the artifact's script ran", u)
+				}
+				if origin := eval[string](t, ctx, "String(self.origin)"); origin != "null" {
+					t.Errorf("%s: shown with origin %s, want the sandbox's opaque origin", u, origin)
+				}
+			}
+		}
 	}
 }
