@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -78,6 +79,8 @@ func badCases(t *testing.T, f fixture) []badCase {
 		{"filter without value", request{Method: "GET", Path: "/apis/v2beta1/runs?filter=" + q(`{"predicates":[{"operation":"EQUALS","key":"state"}]}`)}, 400, `key "state" has no value`, false},
 		{"IN without a list", request{Method: "GET", Path: "/apis/v2beta1/runs?filter=" + q(`{"predicates":[{"operation":"IN","key":"state","string_value":"x"}]}`)}, 400, "IN needs", false},
 		{"bad filter timestamp", request{Method: "GET", Path: "/apis/v2beta1/runs?filter=" + q(`{"predicates":[{"operation":"GREATER_THAN","key":"created_at","timestamp_value":"yesterday"}]}`)}, 400, "timestamp_value", false},
+		{"IN of 32,767 values", request{Method: "GET", Path: "/apis/v2beta1/runs?filter=" + q(bigIn(32_767))}, 400, "more than the limit of 1000", false},
+		{"1,000 predicates", request{Method: "GET", Path: "/apis/v2beta1/runs?filter=" + q(manyPredicates(1000))}, 400, "1000 predicates, more than the limit of 100", false},
 		{"bad sort key", request{Method: "GET", Path: "/apis/v2beta1/runs?sort_by=bogus"}, 400, "bogus", false},
 		{"bad sort direction", request{Method: "GET", Path: "/apis/v2beta1/runs?sort_by=" + q("created_at sideways")}, 400, "the direction must be asc or desc", false},
 		{"bad page token", request{Method: "GET", Path: "/apis/v2beta1/runs?page_token=garbage"}, 400, "page token", false},
@@ -149,6 +152,26 @@ func badCases(t *testing.T, f fixture) []badCase {
 // runsPageToken is a well-formed page token of the runs list, which the
 // experiments list refuses.
 const runsPageToken = "eyJraW5kIjoicnVucyIsInNvcnQiOiJjcmVhdGVkX2F0IiwiaWQiOiJ4In0"
+
+// bigIn is a filter of one IN predicate with n values.
+func bigIn(n int) string {
+	vals := make([]string, n)
+	for i := range vals {
+		vals[i] = fmt.Sprint(i)
+	}
+	b, _ := json.Marshal(map[string]any{"predicates": []any{map[string]any{"key": "run_id", "operation": "IN", "string_values": map[string]any{"values": vals}}}})
+	return string(b)
+}
+
+// manyPredicates is a filter of n predicates.
+func manyPredicates(n int) string {
+	preds := make([]any, n)
+	for i := range preds {
+		preds[i] = map[string]any{"key": "display_name", "operation": "NOT_EQUALS", "string_value": fmt.Sprint(i)}
+	}
+	b, _ := json.Marshal(map[string]any{"predicates": preds})
+	return string(b)
+}
 
 func TestBadRequests(t *testing.T) {
 	ts := newTestServer(t, func(c *Config) { c.MaxUploadBytes = 64 << 10 })
