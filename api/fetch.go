@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -68,6 +69,9 @@ func (s *server) fetchPackage(ctx context.Context, field, raw string) (*spec.Pip
 			msg: fmt.Sprintf("%s: the package at %s is larger than the %s limit", field, raw, sizeText(s.cfg.MaxUploadBytes))}
 	}
 	p, err := spec.Load(data)
+	if err == nil {
+		err = plan.CheckExpressions(p.Spec)
+	}
 	if err != nil {
 		return nil, nil, &apiError{code: codeInvalidArgument, msg: fmt.Sprintf("%s: the package at %s is not a valid pipeline: %v", field, raw, err), err: err}
 	}
