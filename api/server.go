@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -50,6 +51,14 @@ type Config struct {
 	// Artifacts, when set, is the artifact store holding bucket URIs
 	// (s3://, gs://, ...): their logs and artifacts are served from it.
 	Artifacts artifact.Store
+	// AllowPrivatePackageURLs lets pipeline_version.package_url reach
+	// loopback, private and link-local addresses
+	// (--allow-private-package-urls); by default only public addresses
+	// are fetched.
+	AllowPrivatePackageURLs bool
+	// fetchAllowed, when set, replaces the address check of package_url
+	// fetches (tests).
+	fetchAllowed func(netip.AddrPort) bool
 	// MaxUploadBytes bounds uploaded pipeline files and JSON bodies
 	// (default DefaultMaxUploadBytes).
 	MaxUploadBytes int64
@@ -130,7 +139,15 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{cfg: cfg, guard: guard, st: cfg.Store, log: cfg.Logger, mux: http.NewServeMux(), fetcher: &http.Client{Timeout: fetchTimeout}}
+	allowed := cfg.fetchAllowed
+	switch {
+	case allowed != nil:
+	case cfg.AllowPrivatePackageURLs:
+		allowed = func(netip.AddrPort) bool { return true }
+	default:
+		allowed = publicAddress
+	}
+	s := &server{cfg: cfg, guard: guard, st: cfg.Store, log: cfg.Logger, mux: http.NewServeMux(), fetcher: newFetcher(allowed)}
 	s.routes()
 	return s, nil
 }

@@ -45,6 +45,11 @@ type Config struct {
 	// name or IP, with or without a port, "*.domain", or "*" for any
 	// (see api.Guard).
 	AllowedHosts []string
+	// AllowPrivatePackageURLs lets pipeline_version.package_url reach
+	// loopback, private and link-local addresses
+	// (SLUICE_ALLOW_PRIVATE_PACKAGE_URLS); by default only public
+	// addresses are fetched.
+	AllowPrivatePackageURLs bool
 	// MaxConcurrentRuns bounds the runs executing at once
 	// (SLUICE_MAX_CONCURRENT_RUNS, default 4).
 	MaxConcurrentRuns int
@@ -172,6 +177,13 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 	}
 	if err := num("SLUICE_PARALLELISM", &c.Parallelism); err != nil {
 		return err
+	}
+	if v := getenv("SLUICE_ALLOW_PRIVATE_PACKAGE_URLS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("SLUICE_ALLOW_PRIVATE_PACKAGE_URLS=%q: not a boolean", v)
+		}
+		c.AllowPrivatePackageURLs = b
 	}
 	if v := getenv("SLUICE_NO_EXAMPLES"); v != "" {
 		b, err := strconv.ParseBool(v)

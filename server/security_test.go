@@ -92,6 +92,12 @@ func TestAllowedHostsConfig(t *testing.T) {
 	if err := c.FromEnv(func(k string) string { return map[string]string{"SLUICE_ALLOWED_HOSTS": "http://x/"}[k] }); err == nil || !strings.Contains(err.Error(), "SLUICE_ALLOWED_HOSTS") {
 		t.Errorf("a URL in SLUICE_ALLOWED_HOSTS: %v", err)
 	}
+	if err := c.FromEnv(func(k string) string { return map[string]string{"SLUICE_ALLOW_PRIVATE_PACKAGE_URLS": "true"}[k] }); err != nil || !c.AllowPrivatePackageURLs {
+		t.Errorf("SLUICE_ALLOW_PRIVATE_PACKAGE_URLS: %v %v", c.AllowPrivatePackageURLs, err)
+	}
+	if err := c.FromEnv(func(k string) string { return map[string]string{"SLUICE_ALLOW_PRIVATE_PACKAGE_URLS": "maybe"}[k] }); err == nil {
+		t.Errorf("SLUICE_ALLOW_PRIVATE_PACKAGE_URLS=maybe accepted")
+	}
 	c.AllowedHosts = []string{"a.example:x"}
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "--allowed-hosts") {
 		t.Errorf("bad --allowed-hosts: %v", err)

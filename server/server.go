@@ -116,7 +116,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.metrics.executing(s.runs.Executing)
 	s.sched = &schedule.Scheduler{Store: st, Runs: s.runs, Logger: log}
 	apiHandler, err := api.New(api.Config{Store: st, Runs: s.runs, Token: cfg.Token, Addr: cfg.Addr, AllowedHosts: cfg.AllowedHosts,
-		ArtifactRoot: artifactRoot, Artifacts: arts, Logger: log})
+		AllowPrivatePackageURLs: cfg.AllowPrivatePackageURLs, ArtifactRoot: artifactRoot, Artifacts: arts, Logger: log})
 	if err != nil {
 		return nil, err
 	}
