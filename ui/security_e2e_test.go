@@ -161,9 +161,10 @@ func TestBrowserOtherOriginsCannotUseTheAPI(t *testing.T) {
 	}
 }
 
-// hostileSpec is a pipeline whose step writes an HTML artifact and an SVG
-// (XML) artifact, each with a script that tries to create an experiment
-// through the API and to reach the page that shows it.
+// hostileSpec is a pipeline whose step writes an HTML artifact, an SVG
+// artifact (XML, no file extension) and a directory artifact holding
+// pic.svg (an image), each with a script that tries to create an
+// experiment through the API and to reach the page that shows it.
 func hostileSpec() map[string]any {
 	script := func(name string) string {
 		return `fetch('/apis/v2beta1/experiments',{method:'POST',headers:{'Content-Type':'application/json'},body:'{"display_name":"pwned-` + name + `"}'});` +
@@ -181,11 +182,11 @@ func hostileSpec() map[string]any {
 		"root": map[string]any{"dag": map[string]any{"tasks": map[string]any{
 			"write": map[string]any{"taskInfo": map[string]any{"name": "write"}, "componentRef": map[string]any{"name": "comp-write"}}}}},
 		"components": map[string]any{"comp-write": map[string]any{"executorLabel": "exec-write",
-			"outputDefinitions": map[string]any{"artifacts": map[string]any{"report": art("system.HTML"), "picture": art("system.Artifact")}}}},
+			"outputDefinitions": map[string]any{"artifacts": map[string]any{"report": art("system.HTML"), "picture": art("system.Artifact"), "pictures": art("system.Artifact")}}}},
 		"deploymentSpec": map[string]any{"executors": map[string]any{"exec-write": map[string]any{"container": map[string]any{
 			"image": "alpine",
-			"command": []any{"sh", "-c", `printf '%s' "$2" > "$0"; printf '%s' "$3" > "$1"`,
-				"{{$.outputs.artifacts['report'].path}}", "{{$.outputs.artifacts['picture'].path}}", html, svg}}}}},
+			"command": []any{"sh", "-c", `printf '%s' "$3" > "$0"; printf '%s' "$4" > "$1"; mkdir -p "$2"; printf '%s' "$4" > "$2/pic.svg"`,
+				"{{$.outputs.artifacts['report'].path}}", "{{$.outputs.artifacts['picture'].path}}", "{{$.outputs.artifacts['pictures'].path}}", html, svg}}}}},
 	}
 }
 
@@ -220,7 +221,7 @@ func TestBrowserArtifactScriptsCannotReachTheAPI(t *testing.T) {
 			uris[name] = arts[0].URI
 		}
 	}
-	if uris["report"] == "" || uris["picture"] == "" {
+	if uris["report"] == "" || uris["picture"] == "" || uris["pictures"] == "" {
 		t.Fatalf("artifacts: %v", tasks)
 	}
 	pwned := func(where string) {
@@ -240,12 +241,17 @@ func TestBrowserArtifactScriptsCannotReachTheAPI(t *testing.T) {
 	run(t, ctx, chromedp.Click(`svg.graph g.node[data-id="write"]`))
 	waitFor(t, ctx, "the task panel", q+`(".side .panel-head")?.textContent.includes("write")`, 5*time.Second)
 	run(t, ctx, chromedp.Click(`//aside//button[text()="Inputs & outputs"]`))
-	waitFor(t, ctx, "the artifacts", q+`('.artifact[data-name="report"]') && `+q+`('.artifact[data-name="picture"]')`, 5*time.Second)
+	waitFor(t, ctx, "the artifacts", q+`('.artifact[data-name="report"]') && `+q+`('.artifact[data-name="pictures"]')`, 5*time.Second)
 	run(t, ctx,
 		chromedp.Click(`//div[@data-name="report"]//button[text()="Preview"]`),
-		chromedp.Click(`//div[@data-name="picture"]//button[text()="Preview"]`))
-	waitFor(t, ctx, "both previews",
-		q+`('.artifact[data-name="report"] iframe[sandbox=""]')?.srcdoc.includes("Hostile report") && `+q+`('.artifact[data-name="picture"] .art-body')?.textContent.includes("<svg")`, 10*time.Second)
+		chromedp.Click(`//div[@data-name="picture"]//button[text()="Preview"]`),
+		chromedp.Click(`//div[@data-name="pictures"]//button[text()="Preview"]`))
+	waitFor(t, ctx, "the directory's files", q+`('.artifact[data-name="pictures"] ul.files button')`, 10*time.Second)
+	run(t, ctx, chromedp.Click(`//div[@data-name="pictures"]//ul//button[text()="Preview"]`))
+	waitFor(t, ctx, "the previews: HTML in a sandboxed frame, SVG as text and as an image",
+		q+`('.artifact[data-name="report"] iframe[sandbox=""]')?.srcdoc.includes("Hostile report") && `+
+			q+`('.artifact[data-name="picture"] .art-body')?.textContent.includes("<svg") && `+
+			q+`('.artifact[data-name="pictures"] img.art-img')?.complete`, 10*time.Second)
 	pwned("the UI's preview")
 	if title, mark := eval[string](t, ctx, "document.title"), eval[string](t, ctx, "String(window.pwned)"); title == "pwned" || mark != "undefined" {
 		t.Fatalf("an artifact's script reached the UI page: title %q, window.pwned %s", title, mark)
@@ -253,9 +259,12 @@ func TestBrowserArtifactScriptsCannotReachTheAPI(t *testing.T) {
 
 	// Opened by URL: inline when previewed, in the CSP sandbox; as an
 	// attachment otherwise.
-	for _, name := range []string{"report", "picture"} {
+	for _, name := range []string{"report", "picture", "pictures"} {
 		for _, preview := range []string{"&preview=true", ""} {
 			u := srv.URL + "/apis/sluice/v1/artifacts?uri=" + url.QueryEscape(uris[name]) + preview
+			if name == "pictures" {
+				u += "&path=pic.svg"
+			}
 			_ = chromedp.Do(ctx, chromedp.Navigate(u)) // an attachment aborts the navigation
 			pwned("opening " + u)
 			if preview != "" {
