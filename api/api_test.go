@@ -94,7 +94,7 @@ type testServer struct {
 
 // newTestServer serves the API over a real SQLite store in a temporary
 // directory.
-func newTestServer(t *testing.T, edit func(*Config)) *testServer {
+func newTestServer(t testing.TB, edit func(*Config)) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "sluice.db"))
@@ -124,7 +124,7 @@ func newTestServer(t *testing.T, edit func(*Config)) *testServer {
 	return &testServer{Server: srv, st: st, runs: runs, token: cfg.Token}
 }
 
-type tWriter struct{ t *testing.T }
+type tWriter struct{ t testing.TB }
 
 func (w tWriter) Write(b []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(b), "\n"))
@@ -155,7 +155,7 @@ type response struct {
 	Header http.Header
 }
 
-func (r response) json(t *testing.T) map[string]any {
+func (r response) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.Body, &m); err != nil {
@@ -164,7 +164,7 @@ func (r response) json(t *testing.T) map[string]any {
 	return m
 }
 
-func (ts *testServer) do(t *testing.T, req request) response {
+func (ts *testServer) do(t testing.TB, req request) response {
 	t.Helper()
 	var body io.Reader
 	ctype := ""
@@ -221,7 +221,7 @@ func (ts *testServer) do(t *testing.T, req request) response {
 }
 
 // mustDo is do that fails the test unless the status is 200.
-func (ts *testServer) mustDo(t *testing.T, req request) map[string]any {
+func (ts *testServer) mustDo(t testing.TB, req request) map[string]any {
 	t.Helper()
 	r := ts.do(t, req)
 	if r.Status != http.StatusOK {
@@ -230,7 +230,7 @@ func (ts *testServer) mustDo(t *testing.T, req request) map[string]any {
 	return r.json(t)
 }
 
-func readFile(t *testing.T, path string) []byte {
+func readFile(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {

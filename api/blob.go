@@ -1,9 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -57,12 +57,18 @@ func (s *server) storeKey(uri string) (string, error) {
 // openBlob opens one object: a file under the artifact root or an object
 // of the artifact store.
 func (s *server) openBlob(ctx context.Context, uri string) (io.ReadCloser, error) {
+	return s.openBlobAt(ctx, uri, 0)
+}
+
+// openBlobAt opens one object positioned at offset: a file is seeked, a
+// bucket object read with a ranged read, so nothing before offset is read.
+func (s *server) openBlobAt(ctx context.Context, uri string, offset int64) (io.ReadCloser, error) {
 	if artifact.IsBucketURI(uri) {
 		key, err := s.storeKey(uri)
 		if err != nil {
 			return nil, err
 		}
-		rc, err := s.cfg.Artifacts.Open(ctx, key)
+		rc, err := artifact.OpenAt(ctx, s.cfg.Artifacts, key, offset)
 		if errors.Is(err, artifact.ErrNotFound) {
 			return nil, errorf(codeNotFound, "%s: no such object", uri)
 		}
@@ -76,24 +82,79 @@ func (s *server) openBlob(ctx context.Context, uri string) (io.ReadCloser, error
 	if err != nil {
 		return nil, errorf(codeNotFound, "%s: %v", uri, err)
 	}
+	if offset > 0 {
+		if _, err := f.Seek(offset, io.SeekStart); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
 	return f, nil
 }
 
-// readFrom returns what an object holds past offset.
-func (s *server) readFrom(ctx context.Context, uri string, offset int64) ([]byte, error) {
-	rc, err := s.openBlob(ctx, uri)
+// logChunk is how much of a followed log is read at once.
+const logChunk = 256 << 10
+
+// streamLog sends what a log holds past offset, line by line, and returns
+// the new offset. Each byte of the log is read once over a whole follow.
+// An error (a log not written yet, a bucket copy being replaced) leaves
+// the offset for the next poll.
+func (s *server) streamLog(ctx context.Context, uri string, offset int64, out *logLines) int64 {
+	rc, err := s.openBlobAt(ctx, uri, offset)
 	if err != nil {
-		return nil, err
+		return offset
 	}
 	defer rc.Close()
-	if sk, ok := rc.(io.Seeker); ok {
-		if _, err := sk.Seek(offset, io.SeekStart); err != nil {
-			return nil, err
+	buf := make([]byte, logChunk)
+	for ctx.Err() == nil {
+		n, err := rc.Read(buf)
+		offset += int64(n)
+		out.write(buf[:n])
+		if err != nil {
+			break
 		}
-	} else if _, err := io.CopyN(io.Discard, rc, offset); err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
 	}
-	return io.ReadAll(rc)
+	return offset
+}
+
+// maxLogLine bounds a log line held in memory while following: a longer
+// one is sent in pieces of about this size, each its own data line.
+const maxLogLine = 1 << 20
+
+// logLines splits a followed log into lines, each sent as one SSE data
+// line; a line not ended yet waits in partial.
+type logLines struct {
+	sse     *sse
+	partial []byte
+}
+
+func (l *logLines) write(b []byte) {
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			l.partial = append(l.partial, b...)
+			if len(l.partial) >= maxLogLine {
+				l.sse.data(l.partial)
+				l.partial = l.partial[:0]
+			}
+			return
+		}
+		line := b[:i]
+		if len(l.partial) > 0 {
+			l.partial = append(l.partial, line...)
+			line = l.partial
+		}
+		l.sse.data(line)
+		l.partial = l.partial[:0]
+		b = b[i+1:]
+	}
+}
+
+// end sends the last line when the log does not end with a newline.
+func (l *logLines) end() {
+	if len(l.partial) > 0 {
+		l.sse.data(l.partial)
+		l.partial = l.partial[:0]
+	}
 }
 
 // taskLog serves a task's log; with ?follow=true it streams it as
@@ -136,27 +197,14 @@ func (s *server) taskLog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sse := newSSE(w)
+	lines := &logLines{sse: sse}
 	var offset int64
-	var partial []byte
 	for {
 		if t.LogURI != "" {
-			if b, err := s.readFrom(r.Context(), t.LogURI, offset); err == nil {
-				offset += int64(len(b))
-				partial = append(partial, b...)
-				for {
-					i := strings.IndexByte(string(partial), '\n')
-					if i < 0 {
-						break
-					}
-					sse.send("", string(partial[:i]))
-					partial = partial[i+1:]
-				}
-			}
+			offset = s.streamLog(r.Context(), t.LogURI, offset, lines)
 		}
 		if t.State.Terminal() {
-			if len(partial) > 0 {
-				sse.send("", string(partial))
-			}
+			lines.end()
 			sse.send("end", string(t.State))
 			return
 		}
@@ -175,9 +223,37 @@ func (s *server) taskLog(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// artifactCSP is the Content-Security-Policy of artifact content: a
+// sandbox (an opaque origin, no scripts, no forms, no popups), nothing
+// loaded from anywhere but the document itself, framed only by the UI. An
+// HTML or SVG artifact written by a step therefore never runs on the
+// UI's origin, even when a user opens its URL directly.
+const artifactCSP = "sandbox; default-src 'none'; img-src data: blob:; media-src data: blob:; style-src 'unsafe-inline'; font-src data:; frame-ancestors 'self'"
+
+// artifactHeaders sets the headers of artifact content: the sandbox CSP,
+// nosniff, and Content-Disposition attachment, so that a browser saves the
+// file rather than showing it, unless the UI asked for a preview
+// (?preview=true), which is shown inline, still sandboxed.
+func artifactHeaders(h http.Header, name string, preview bool) {
+	disp := "attachment"
+	if preview {
+		disp = "inline"
+	}
+	if v := mime.FormatMediaType(disp, map[string]string{"filename": name}); v != "" {
+		h.Set("Content-Disposition", v)
+	} else {
+		h.Set("Content-Disposition", disp)
+	}
+	h.Set("Content-Security-Policy", artifactCSP)
+	h.Set("X-Content-Type-Options", "nosniff")
+}
+
+func isPreview(r *http.Request) bool { return r.URL.Query().Get("preview") == "true" }
+
 // artifact serves the file behind an artifact URI (?uri=); for a directory
 // artifact, ?path= names a file inside it, and without it the files are
-// listed.
+// listed. Content is served as an attachment in a sandbox (see
+// artifactHeaders); ?preview=true serves it inline, still sandboxed.
 func (s *server) artifact(w http.ResponseWriter, r *http.Request) {
 	uri := r.URL.Query().Get("uri")
 	if uri == "" {
@@ -208,8 +284,14 @@ func (s *server) artifact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !info.IsDir() {
-		w.Header().Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", filepath.Base(p)))
-		http.ServeFile(w, r, p)
+		f, err := os.Open(p)
+		if err != nil {
+			s.writeRPCError(w, r, errorf(codeNotFound, "artifact %q: %v", uri, err))
+			return
+		}
+		defer f.Close()
+		artifactHeaders(w.Header(), filepath.Base(p), isPreview(r))
+		http.ServeContent(w, r, filepath.Base(p), info.ModTime(), f)
 		return
 	}
 	files := []string{}
@@ -248,7 +330,7 @@ func (s *server) remoteArtifact(w http.ResponseWriter, r *http.Request, uri, sub
 		} else {
 			w.Header().Set("Content-Type", "application/octet-stream")
 		}
-		w.Header().Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", name))
+		artifactHeaders(w.Header(), name, isPreview(r))
 		io.Copy(w, rc)
 		return
 	}

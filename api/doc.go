@@ -30,11 +30,22 @@
 // Config.MaxUploadBytes is 413. Unknown routes are 404 and known routes
 // called with the wrong method 405, both as JSON.
 //
+// Every request passes the Guard (guard.go): a Host that is not a name of
+// the server, or a write from another origin, is 403 PermissionDenied; a
+// write whose body is not JSON (multipart for the uploads) is 415.
+// Artifacts are served in a CSP sandbox as attachments (?preview=true:
+// inline), and every answer carries nosniff, X-Frame-Options and
+// Referrer-Policy headers.
+//
 // Sluice differences from KFP: single-user only, like KFP's single-user
 // mode (healthz reports multi_user false and namespace inputs are
 // accepted and ignored); pipeline_version.package_url is fetched from
-// http(s) URLs or from the server's artifact store (bounded like an
-// upload; file:// and local paths are refused); there is no ML Metadata,
+// http(s) URLs of public addresses (unless Config.AllowPrivatePackageURLs;
+// every failed fetch has one message) or from the server's artifact store
+// (bounded like an upload; file:// and local paths are refused); a filter
+// has at most store.MaxFilterPredicates predicates and
+// store.MaxFilterValues values; trigger conditions and other expressions
+// are checked when a spec comes in (plan.CheckExpressions); there is no ML Metadata,
 // so task details carry no execution_id, artifact_ids or pod_name (the
 // local executor has no pods; Sluice's task records under /apis/sluice/v1
 // have every input and output); a run or recurring run given

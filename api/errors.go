@@ -150,13 +150,19 @@ type v1Error struct {
 }
 
 func (s *server) writeRPCError(w http.ResponseWriter, r *http.Request, err error) {
+	s.logError(r, writeStatus(w, err), err)
+}
+
+// writeStatus writes err as a google.rpc.Status and returns the HTTP
+// status it used.
+func writeStatus(w http.ResponseWriter, err error) int {
 	code, status, msg := classify(err)
-	s.logError(r, status, err)
 	writeJSON(w, status, rpcStatus{
 		Code:    code,
 		Message: msg,
 		Details: []rpcDetail{{Type: "type.googleapis.com/google.rpc.Status", Code: code, Message: msg}},
 	})
+	return status
 }
 
 func (s *server) writeV1Error(w http.ResponseWriter, r *http.Request, what string, err error) {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -78,6 +79,8 @@ func badCases(t *testing.T, f fixture) []badCase {
 		{"filter without value", request{Method: "GET", Path: "/apis/v2beta1/runs?filter=" + q(`{"predicates":[{"operation":"EQUALS","key":"state"}]}`)}, 400, `key "state" has no value`, false},
 		{"IN without a list", request{Method: "GET", Path: "/apis/v2beta1/runs?filter=" + q(`{"predicates":[{"operation":"IN","key":"state","string_value":"x"}]}`)}, 400, "IN needs", false},
 		{"bad filter timestamp", request{Method: "GET", Path: "/apis/v2beta1/runs?filter=" + q(`{"predicates":[{"operation":"GREATER_THAN","key":"created_at","timestamp_value":"yesterday"}]}`)}, 400, "timestamp_value", false},
+		{"IN of 32,767 values", request{Method: "GET", Path: "/apis/v2beta1/runs?filter=" + q(bigIn(32_767))}, 400, "more than the limit of 1000", false},
+		{"1,000 predicates", request{Method: "GET", Path: "/apis/v2beta1/runs?filter=" + q(manyPredicates(1000))}, 400, "1000 predicates, more than the limit of 100", false},
 		{"bad sort key", request{Method: "GET", Path: "/apis/v2beta1/runs?sort_by=bogus"}, 400, "bogus", false},
 		{"bad sort direction", request{Method: "GET", Path: "/apis/v2beta1/runs?sort_by=" + q("created_at sideways")}, 400, "the direction must be asc or desc", false},
 		{"bad page token", request{Method: "GET", Path: "/apis/v2beta1/runs?page_token=garbage"}, 400, "page token", false},
@@ -86,7 +89,7 @@ func badCases(t *testing.T, f fixture) []badCase {
 		{"page_size not a number", request{Method: "GET", Path: "/apis/v2beta1/pipelines?page_size=ten"}, 400, "page_size: expected an integer", false},
 		{"oversized upload", request{Method: "POST", Path: "/apis/v2beta1/pipelines/upload?name=big", File: big, FileName: "big.yaml"}, 413, "larger than the 65536-byte limit", true},
 		{"upload without uploadfile", request{Method: "POST", Path: "/apis/v2beta1/pipelines/upload?name=x", File: []byte("x"), FileName: "x.yaml", FormField: "file"}, 400, `no form file "uploadfile"`, true},
-		{"upload not multipart", request{Method: "POST", Path: "/apis/v2beta1/pipelines/upload", Body: map[string]any{}}, 400, "multipart/form-data", true},
+		{"upload not multipart", request{Method: "POST", Path: "/apis/v2beta1/pipelines/upload", Body: map[string]any{}}, 415, "multipart/form-data", true},
 		{"upload bad tags", request{Method: "POST", Path: "/apis/v2beta1/pipelines/upload?tags=" + q(`{"a.b":"c"}`), File: []byte("x"), FileName: "x.yaml"}, 400, `key "a.b" must not contain`, true},
 		{"upload_version without pipelineid", request{Method: "POST", Path: "/apis/v2beta1/pipelines/upload_version?name=v", File: readFile(t, "testdata/params.yaml"), FileName: "p.yaml"}, 400, "pipelineid query parameter is required", true},
 		{"upload_version unknown pipeline", request{Method: "POST", Path: "/apis/v2beta1/pipelines/upload_version?pipelineid=nope", File: readFile(t, "testdata/params.yaml"), FileName: "p.yaml"}, 404, `pipeline "nope" not found`, true},
@@ -95,7 +98,7 @@ func badCases(t *testing.T, f fixture) []badCase {
 		{"duplicate pipeline create", request{Method: "POST", Path: "/apis/v2beta1/pipelines", Body: map[string]any{"name": "params"}}, 409, `a pipeline named "params" already exists`, false},
 		{"pipeline without name", request{Method: "POST", Path: "/apis/v2beta1/pipelines", Body: map[string]any{"description": "x"}}, 400, "needs a name", false},
 		{"pipeline bad tags", request{Method: "POST", Path: "/apis/v2beta1/pipelines", Body: map[string]any{"name": "t", "tags": map[string]any{"k": strings.Repeat("v", 64)}}}, 400, "longer than 63", false},
-		{"create with package_url", request{Method: "POST", Path: "/apis/v2beta1/pipelines/create", Body: map[string]any{"pipeline": map[string]any{"name": "u"}, "pipeline_version": map[string]any{"package_url": map[string]any{"pipeline_url": "http://127.0.0.1:1/p.yaml"}}}}, 400, "pipeline_version.package_url.pipeline_url: fetch http://127.0.0.1:1/p.yaml: ", false},
+		{"create with package_url", request{Method: "POST", Path: "/apis/v2beta1/pipelines/create", Body: map[string]any{"pipeline": map[string]any{"name": "u"}, "pipeline_version": map[string]any{"package_url": map[string]any{"pipeline_url": "http://127.0.0.1:1/p.yaml"}}}}, 400, "pipeline_version.package_url.pipeline_url: could not fetch http://127.0.0.1:1/p.yaml: ", false},
 		{"create with ftp package_url", request{Method: "POST", Path: "/apis/v2beta1/pipelines/create", Body: map[string]any{"pipeline": map[string]any{"name": "u"}, "pipeline_version": map[string]any{"package_url": map[string]any{"pipeline_url": "ftp://127.0.0.1/p.yaml"}}}}, 400, `unsupported scheme "ftp"`, false},
 		{"create without a version spec", request{Method: "POST", Path: "/apis/v2beta1/pipelines/create", Body: map[string]any{"pipeline": map[string]any{"name": "u"}, "pipeline_version": map[string]any{"name": "v"}}}, 400, "pipeline_version.pipeline_spec or pipeline_version.package_url is required", false},
 		{"version with package_url", request{Method: "POST", Path: "/apis/v2beta1/pipelines/" + f.pipelineID + "/versions", Body: map[string]any{"name": "u", "package_url": map[string]any{"pipeline_url": "file:///tmp/p.yaml"}}}, 400, "file URLs are not fetched", false},
@@ -149,6 +152,26 @@ func badCases(t *testing.T, f fixture) []badCase {
 // runsPageToken is a well-formed page token of the runs list, which the
 // experiments list refuses.
 const runsPageToken = "eyJraW5kIjoicnVucyIsInNvcnQiOiJjcmVhdGVkX2F0IiwiaWQiOiJ4In0"
+
+// bigIn is a filter of one IN predicate with n values.
+func bigIn(n int) string {
+	vals := make([]string, n)
+	for i := range vals {
+		vals[i] = fmt.Sprint(i)
+	}
+	b, _ := json.Marshal(map[string]any{"predicates": []any{map[string]any{"key": "run_id", "operation": "IN", "string_values": map[string]any{"values": vals}}}})
+	return string(b)
+}
+
+// manyPredicates is a filter of n predicates.
+func manyPredicates(n int) string {
+	preds := make([]any, n)
+	for i := range preds {
+		preds[i] = map[string]any{"key": "display_name", "operation": "NOT_EQUALS", "string_value": fmt.Sprint(i)}
+	}
+	b, _ := json.Marshal(map[string]any{"predicates": preds})
+	return string(b)
+}
 
 func TestBadRequests(t *testing.T) {
 	ts := newTestServer(t, func(c *Config) { c.MaxUploadBytes = 64 << 10 })

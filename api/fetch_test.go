@@ -3,11 +3,14 @@ package api
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/sluicehq/sluice/artifact"
@@ -47,7 +50,8 @@ func TestPackageURL(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ts := newTestServer(t, func(c *Config) { c.Artifacts = st; c.MaxUploadBytes = 64 << 10 })
+	// The web server is on loopback: allow it.
+	ts := newTestServer(t, func(c *Config) { c.Artifacts = st; c.MaxUploadBytes = 64 << 10; c.AllowPrivatePackageURLs = true })
 	create := func(name, url string) response {
 		return ts.do(t, request{Method: "POST", Path: "/apis/v2beta1/pipelines/create", Body: map[string]any{
 			"pipeline":         map[string]any{"display_name": name},
@@ -76,7 +80,7 @@ func TestPackageURL(t *testing.T) {
 		status int
 		msg    string
 	}{
-		{web.URL + "/missing.yaml", 400, "HTTP 404 Not Found"},
+		{web.URL + "/missing.yaml", 400, "could not fetch " + web.URL + "/missing.yaml: it must be"},
 		{web.URL + "/big.yaml", 413, "larger than the 65536-byte limit"},
 		{web.URL + "/bad.yaml", 400, "is not a valid pipeline"},
 		{"s3://pkgs/shared/nope.yaml", 404, "no such object"},
@@ -186,6 +190,8 @@ func TestMinioStoreServesArtifacts(t *testing.T) {
 	}
 	if res := get(model+"/weights", ""); res.Status != 200 || string(res.Body) != "w" {
 		t.Errorf("object: %d %s", res.Status, res.Body)
+	} else if h := res.Header; !strings.HasPrefix(h.Get("Content-Security-Policy"), "sandbox;") || h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Content-Disposition") != "attachment; filename=weights" {
+		t.Errorf("bucket object headers: %v", h)
 	}
 	if res := get("s3://mlpipeline/v2/artifacts/p/r1/train/model/weights", ""); res.Status != 403 {
 		t.Errorf("s3:// name of the same object: %d %s, want 403", res.Status, res.Body)
@@ -199,5 +205,149 @@ func TestMinioStoreServesArtifacts(t *testing.T) {
 	}})
 	if res.Status != 200 {
 		t.Errorf("package_url from the minio store: %d %s", res.Status, res.Body)
+	}
+}
+
+// package_url must not be a way into the server's network: loopback,
+// private, link-local and other non-public addresses are refused —
+// literally, through a name that resolves to one, or by a redirect —
+// unless the server allows them, and every failed fetch reads the same,
+// whether the address was refused, the port closed or the status not 200.
+func TestPackageURLRefusesPrivateAddresses(t *testing.T) {
+	tutorial := readFile(t, "../examples/tutorial/pipeline.yaml")
+	var hits atomic.Int64
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		switch r.URL.Path {
+		case "/tutorial.yaml":
+			w.Write(tutorial)
+		case "/error":
+			http.Error(w, "boom", 500)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer web.Close()
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(web.URL, "http://"))
+	uniform := func(res response, u string) bool {
+		return res.Status == 400 && res.message() == "pipeline_version.package_url.pipeline_url: could not fetch "+u+
+			": it must be an http(s) URL this server can reach that answers 200 OK with a pipeline package (the server fetches only public addresses; upload the file instead)"
+	}
+	create := func(ts *testServer, u string) response {
+		return ts.do(t, request{Method: "POST", Path: "/apis/v2beta1/pipelines/create", Body: map[string]any{
+			"pipeline":         map[string]any{"display_name": "p"},
+			"pipeline_version": map[string]any{"package_url": map[string]any{"pipeline_url": u}},
+		}})
+	}
+
+	ts := newTestServer(t, nil)
+	for _, u := range []string{
+		web.URL + "/tutorial.yaml",
+		"http://localhost:" + port + "/tutorial.yaml", // a name resolving to loopback
+		"http://[::1]:" + port + "/tutorial.yaml",
+		"http://[::ffff:127.0.0.1]:" + port + "/tutorial.yaml",
+		"http://0.0.0.0:" + port + "/tutorial.yaml",
+		"http://169.254.169.254/latest/meta-data/", // cloud metadata
+		"http://10.0.0.1/p.yaml",
+		"http://172.16.0.1/p.yaml",
+		"http://192.168.1.1/p.yaml",
+		"http://100.64.0.1/p.yaml",
+		"http://224.0.0.1/p.yaml",
+		"http://[fe80::1]/p.yaml",
+		"http://[fd00::1]/p.yaml",
+		"http://[64:ff9b::7f00:1]/p.yaml",
+		"https://127.0.0.1:" + port + "/tutorial.yaml",
+	} {
+		if res := create(ts, u); !uniform(res, u) {
+			t.Errorf("%s: %d %s", u, res.Status, res.Body)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the loopback server was reached %d times", n)
+	}
+
+	// A redirect to loopback is refused at dial time: here the first hop
+	// (the redirector) is let through, the loopback server it points to
+	// is not.
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/own.yaml":
+			w.Write(tutorial)
+		case "/self":
+			http.Redirect(w, r, "/own.yaml", http.StatusFound)
+		default:
+			http.Redirect(w, r, web.URL+"/tutorial.yaml", http.StatusFound)
+		}
+	}))
+	defer redirector.Close()
+	rAddr := netip.MustParseAddrPort(strings.TrimPrefix(redirector.URL, "http://"))
+	ts = newTestServer(t, func(c *Config) {
+		c.fetchAllowed = func(ap netip.AddrPort) bool { return ap == rAddr || publicAddress(ap) }
+	})
+	if res := create(ts, redirector.URL+"/self"); res.Status != 200 {
+		t.Fatalf("a redirect to an allowed address: %d %s", res.Status, res.Body)
+	}
+	if res := create(ts, redirector.URL+"/elsewhere"); !uniform(res, redirector.URL+"/elsewhere") {
+		t.Errorf("a redirect to loopback: %d %s", res.Status, res.Body)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the loopback server was reached %d times through a redirect", n)
+	}
+
+	// With --allow-private-package-urls they are fetched, and a closed
+	// port, a 404, a 500 and a server that speaks another protocol read
+	// the same.
+	ts = newTestServer(t, func(c *Config) { c.AllowPrivatePackageURLs = true })
+	if res := create(ts, "http://localhost:"+port+"/tutorial.yaml"); res.Status != 200 {
+		t.Fatalf("allowed: %d %s", res.Status, res.Body)
+	}
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedURL := "http://" + closed.Addr().String() + "/p.yaml"
+	closed.Close()
+	other, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	go func() {
+		for {
+			c, err := other.Accept()
+			if err != nil {
+				return
+			}
+			io.WriteString(c, "SSH-2.0-OpenSSH_9.6\r\n")
+			c.Close()
+		}
+	}()
+	var msgs []string
+	for _, u := range []string{closedURL, web.URL + "/missing.yaml", web.URL + "/error", "http://" + other.Addr().String() + "/p.yaml", "http://nonexistent.invalid/p.yaml"} {
+		res := create(ts, u)
+		if res.Status != 400 {
+			t.Errorf("%s: %d %s", u, res.Status, res.Body)
+		}
+		msgs = append(msgs, strings.Replace(res.message(), u, "URL", 1))
+	}
+	for _, m := range msgs[1:] {
+		if m != msgs[0] {
+			t.Errorf("fetch failures read differently:\n%s\n%s", msgs[0], m)
+		}
+	}
+}
+
+func TestPublicAddress(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"8.8.8.8:80": true, "[2606:4700::1111]:443": true, "[64:ff9b::808:808]:80": true, "[2002:808:808::1]:80": true,
+		"127.0.0.1:80": false, "127.9.9.9:80": false, "[::1]:80": false, "10.1.2.3:80": false, "172.31.0.1:80": false,
+		"192.168.0.1:80": false, "169.254.169.254:80": false, "0.0.0.0:80": false, "[::]:80": false, "100.100.0.1:80": false,
+		"224.0.0.251:80": false, "255.255.255.255:80": false, "[fe80::1%eth0]:80": false, "[fc00::1]:80": false,
+		"[ff02::1]:80": false, "[::ffff:10.0.0.1]:80": false, "[64:ff9b::a00:1]:80": false, "[2002:7f00:1::1]:80": false,
+		"198.18.0.1:80": false, "192.0.2.1:80": false,
+	} {
+		if got := publicAddress(netip.MustParseAddrPort(addr)); got != want {
+			t.Errorf("publicAddress(%s) = %v, want %v", addr, got, want)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -37,12 +38,27 @@ type Config struct {
 	// Token, when set, is required on every request except healthz as
 	// "Authorization: Bearer <Token>".
 	Token string
+	// Addr is the address the server listens on (host:port, as --addr
+	// gives it): a request's Host must be a loopback name or this host,
+	// with the port the request arrived on, or one of AllowedHosts (see
+	// Guard).
+	Addr string
+	// AllowedHosts are more names the server answers to (--allowed-hosts).
+	AllowedHosts []string
 	// ArtifactRoot is the local directory under which logs and artifacts
 	// may be served by the Sluice routes; nothing outside it is.
 	ArtifactRoot string
 	// Artifacts, when set, is the artifact store holding bucket URIs
 	// (s3://, gs://, ...): their logs and artifacts are served from it.
 	Artifacts artifact.Store
+	// AllowPrivatePackageURLs lets pipeline_version.package_url reach
+	// loopback, private and link-local addresses
+	// (--allow-private-package-urls); by default only public addresses
+	// are fetched.
+	AllowPrivatePackageURLs bool
+	// fetchAllowed, when set, replaces the address check of package_url
+	// fetches (tests).
+	fetchAllowed func(netip.AddrPort) bool
 	// MaxUploadBytes bounds uploaded pipeline files and JSON bodies
 	// (default DefaultMaxUploadBytes).
 	MaxUploadBytes int64
@@ -106,6 +122,7 @@ func buildInfo() (commit, version string) {
 
 type server struct {
 	cfg     Config
+	guard   *Guard
 	st      store.Store
 	log     *slog.Logger
 	mux     *http.ServeMux
@@ -118,7 +135,19 @@ func New(cfg Config) (http.Handler, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &server{cfg: cfg, st: cfg.Store, log: cfg.Logger, mux: http.NewServeMux(), fetcher: &http.Client{Timeout: fetchTimeout}}
+	guard, err := NewGuard(cfg.Addr, cfg.AllowedHosts)
+	if err != nil {
+		return nil, err
+	}
+	allowed := cfg.fetchAllowed
+	switch {
+	case allowed != nil:
+	case cfg.AllowPrivatePackageURLs:
+		allowed = func(netip.AddrPort) bool { return true }
+	default:
+		allowed = publicAddress
+	}
+	s := &server{cfg: cfg, guard: guard, st: cfg.Store, log: cfg.Logger, mux: http.NewServeMux(), fetcher: newFetcher(allowed)}
 	s.routes()
 	return s, nil
 }
@@ -170,7 +199,8 @@ func (s *server) routes() {
 	s.markdownRoutes()
 }
 
-// ServeHTTP recovers from panics, checks the token, and answers unknown
+// ServeHTTP recovers from panics, refuses foreign hosts and origins (see
+// Guard), checks the token and the body's media type, and answers unknown
 // routes and methods with JSON errors.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	tw := &trackingWriter{ResponseWriter: w}
@@ -185,17 +215,29 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}()
-	if s.cfg.Token != "" && r.URL.Path != prefix+"/healthz" && !s.authorized(r) {
-		err := errorf(codeUnauthenticated, "unauthenticated: this server needs \"Authorization: Bearer <token>\" with its token")
+	setHeaders(tw.Header())
+	tw.Header().Set("Content-Security-Policy", apiCSP)
+	refuse := func(what string, err error) {
 		if isUpload(r.URL.Path) {
-			s.writeV1Error(tw, r, "authentication failed", err)
+			s.writeV1Error(tw, r, what, err)
 		} else {
 			s.writeRPCError(tw, r, err)
 		}
+	}
+	if err := s.guard.Check(r); err != nil {
+		refuse("request refused", err)
+		return
+	}
+	if s.cfg.Token != "" && r.URL.Path != prefix+"/healthz" && !s.authorized(r) {
+		refuse("authentication failed", errorf(codeUnauthenticated, "unauthenticated: this server needs \"Authorization: Bearer <token>\" with its token"))
 		return
 	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {
 		s.noRoute(tw, r)
+		return
+	}
+	if err := checkContentType(r); err != nil {
+		refuse("request refused", err)
 		return
 	}
 	s.mux.ServeHTTP(tw, r)

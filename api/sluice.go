@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -168,6 +169,16 @@ func (e *sse) send(event, data string) {
 	}
 	fmt.Fprint(e.w, "\n")
 }
+
+// data sends one line (without its newline) as an unnamed event.
+func (e *sse) data(line []byte) {
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	e.w.Write(dataPrefix)
+	e.w.Write(line)
+	e.w.Write(eventEnd)
+}
+
+var dataPrefix, eventEnd = []byte("data: "), []byte("\n\n")
 
 func (e *sse) flush() {
 	if err := e.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {

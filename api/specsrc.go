@@ -17,8 +17,20 @@ import (
 // loadSpecValue loads and validates a pipeline spec given as a JSON value
 // (field names where it came from): its stored form (spec.LoadStored: the
 // bare PipelineSpec object or the {"pipeline_spec", "platform_spec"}
-// wrapper), or a string holding the YAML or JSON text of a package.
+// wrapper), or a string holding the YAML or JSON text of a package. Its
+// expressions are checked too (plan.CheckExpressions).
 func loadSpecValue(raw json.RawMessage, field string) (*spec.Pipeline, error) {
+	p, err := loadSpecJSON(raw, field)
+	if err != nil {
+		return nil, err
+	}
+	if err := plan.CheckExpressions(p.Spec); err != nil {
+		return nil, &apiError{code: codeInvalidArgument, msg: fmt.Sprintf("invalid %s: %v", field, err), err: err}
+	}
+	return p, nil
+}
+
+func loadSpecJSON(raw json.RawMessage, field string) (*spec.Pipeline, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) > 0 && raw[0] == '"' {
 		var text string

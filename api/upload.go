@@ -10,6 +10,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/spec"
 	"github.com/sluicehq/sluice/store"
 	"github.com/sluicehq/sluice/wire"
@@ -77,6 +78,9 @@ func sizeText(n int64) string {
 // spec JSON.
 func loadUpload(data []byte, filename string) (*spec.Pipeline, []byte, error) {
 	p, err := spec.Load(data)
+	if err == nil {
+		err = plan.CheckExpressions(p.Spec)
+	}
 	if err != nil {
 		what := "the uploaded file"
 		if filename != "" {

@@ -37,6 +37,35 @@ type Store interface {
 	Close() error
 }
 
+// RangeOpener is a Store that can read an object from an offset without
+// reading what comes before it (every Store of this package is one).
+type RangeOpener interface {
+	// OpenAt reads one object from byte offset on; an offset at or past
+	// its end reads nothing.
+	OpenAt(ctx context.Context, key string, offset int64) (io.ReadCloser, error)
+}
+
+// OpenAt reads the object at key from byte offset on: through the store's
+// own OpenAt when it has one, else by reading and dropping the first
+// offset bytes.
+func OpenAt(ctx context.Context, s Store, key string, offset int64) (io.ReadCloser, error) {
+	if offset < 0 {
+		return nil, fmt.Errorf("open artifact %q at %d: negative offset", key, offset)
+	}
+	if ro, ok := s.(RangeOpener); ok {
+		return ro.OpenAt(ctx, key, offset)
+	}
+	rc, err := s.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.CopyN(io.Discard, rc, offset); err != nil && !errors.Is(err, io.EOF) {
+		rc.Close()
+		return nil, fmt.Errorf("open artifact %q at %d: %w", key, offset, err)
+	}
+	return rc, nil
+}
+
 // Open opens the store named by rawURL: a local path or file:///dir, or
 // s3://, minio://, gs://, azblob:// or mem:// bucket URLs (see the package
 // doc).

@@ -30,7 +30,10 @@ type BucketStore struct {
 	base   string       // URI of the root: scheme://bucket[/prefix]
 }
 
-var _ Store = (*BucketStore)(nil)
+var (
+	_ Store       = (*BucketStore)(nil)
+	_ RangeOpener = (*BucketStore)(nil)
+)
 
 // NewBucketStore wraps an open bucket. base is the URI of the bucket's root
 // (e.g. "s3://bucket/prefix"), used by URI; the store owns bucket and closes
@@ -190,6 +193,30 @@ func (s *BucketStore) Open(ctx context.Context, key string) (io.ReadCloser, erro
 		return nil, fmt.Errorf("open artifact: %w", err)
 	}
 	r, err := s.bucket.NewReader(ctx, key, nil)
+	if err != nil {
+		return nil, fmt.Errorf("open artifact %q: %w", key, notFound(err))
+	}
+	return r, nil
+}
+
+// OpenAt reads one object from offset on, with a ranged read.
+func (s *BucketStore) OpenAt(ctx context.Context, key string, offset int64) (io.ReadCloser, error) {
+	if err := checkKey(key, false); err != nil {
+		return nil, fmt.Errorf("open artifact: %w", err)
+	}
+	if offset < 0 {
+		return nil, fmt.Errorf("open artifact %q at %d: negative offset", key, offset)
+	}
+	if offset > 0 {
+		attrs, err := s.bucket.Attributes(ctx, key)
+		if err != nil {
+			return nil, fmt.Errorf("open artifact %q: %w", key, notFound(err))
+		}
+		if offset >= attrs.Size {
+			return io.NopCloser(strings.NewReader("")), nil
+		}
+	}
+	r, err := s.bucket.NewRangeReader(ctx, key, offset, -1, nil)
 	if err != nil {
 		return nil, fmt.Errorf("open artifact %q: %w", key, notFound(err))
 	}

@@ -23,7 +23,10 @@ type DirStore struct {
 	root string // absolute, clean
 }
 
-var _ Store = (*DirStore)(nil)
+var (
+	_ Store       = (*DirStore)(nil)
+	_ RangeOpener = (*DirStore)(nil)
+)
 
 // OpenDir opens (creating if needed) a local directory store rooted at dir.
 func OpenDir(dir string) (*DirStore, error) { return openDir(dir) }
@@ -161,6 +164,22 @@ func (s *DirStore) Open(_ context.Context, key string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("open artifact %q: not a file: %w", key, ErrNotFound)
 	}
 	return f, nil
+}
+
+// OpenAt opens the file at key, positioned at offset.
+func (s *DirStore) OpenAt(ctx context.Context, key string, offset int64) (io.ReadCloser, error) {
+	if offset < 0 {
+		return nil, fmt.Errorf("open artifact %q at %d: negative offset", key, offset)
+	}
+	rc, err := s.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := rc.(*os.File).Seek(offset, io.SeekStart); err != nil {
+		rc.Close()
+		return nil, fmt.Errorf("open artifact %q at %d: %w", key, offset, err)
+	}
+	return rc, nil
 }
 
 // Create truncates and writes the file at key in place, so it can be tailed.

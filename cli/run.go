@@ -66,6 +66,9 @@ func loadFile(path string) (*spec.Pipeline, error) {
 		return nil, usagef("%v", err)
 	}
 	p, err := spec.Load(data)
+	if err == nil {
+		err = plan.CheckExpressions(p.Spec)
+	}
 	if err != nil {
 		return nil, usagef("%s: %v", path, err)
 	}

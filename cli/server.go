@@ -6,16 +6,19 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sluicehq/sluice/api"
 	"github.com/sluicehq/sluice/server"
 )
 
 func newServerCmd(stdout, stderr io.Writer) *cobra.Command {
 	cfg := server.Defaults()
 	envErr := cfg.FromEnv(os.Getenv)
+	allowedHosts := strings.Join(cfg.AllowedHosts, ",")
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Start the Sluice server: KFP-compatible API on embedded defaults",
@@ -26,12 +29,26 @@ kfp.Client(host="http://127.0.0.1:8888") works against it.
 
 Every flag can also be set with a SLUICE_* environment variable
 (SLUICE_ADDR, SLUICE_DATA, SLUICE_DB, SLUICE_ARTIFACTS, SLUICE_EXECUTOR,
-SLUICE_TOKEN, SLUICE_MAX_CONCURRENT_RUNS, SLUICE_PARALLELISM,
-SLUICE_NO_EXAMPLES); flags win.`,
+SLUICE_TOKEN, SLUICE_ALLOWED_HOSTS, SLUICE_ALLOW_PRIVATE_PACKAGE_URLS,
+SLUICE_MAX_CONCURRENT_RUNS, SLUICE_PARALLELISM, SLUICE_NO_EXAMPLES);
+flags win.
+
+The server answers only to loopback names (localhost, 127.0.0.1, [::1])
+and the --addr host, at its port, so that no web page can reach it under
+a name of its own (DNS rebinding); name others with --allowed-hosts. It
+takes writes only from its own web UI or from clients that send no
+Origin (kfp.Client, the sluice CLI, curl). See docs/SECURITY.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if envErr != nil {
 				return usagef("%v", envErr)
+			}
+			if cmd.Flags().Changed("allowed-hosts") {
+				hosts, err := api.ParseAllowedHosts(allowedHosts)
+				if err != nil {
+					return usagef("%v", err)
+				}
+				cfg.AllowedHosts = hosts
 			}
 			if err := cfg.Validate(); err != nil {
 				return usagef("%v", err)
@@ -66,6 +83,8 @@ SLUICE_NO_EXAMPLES); flags win.`,
 	f.DurationVar(&cfg.Kubernetes.KeepPods, "keep-pods", cfg.Kubernetes.KeepPods, "kubernetes: keep finished pods this long (logs stay in the artifact store)")
 	f.BoolVar(&cfg.Kubernetes.HostNetwork, "pod-host-network", cfg.Kubernetes.HostNetwork, "kubernetes: run step pods in the node's network")
 	f.StringVar(&cfg.Token, "token", cfg.Token, "API token required as 'Authorization: Bearer <token>'")
+	f.StringVar(&allowedHosts, "allowed-hosts", allowedHosts, "more Host names the server answers to besides loopback names and the --addr host, comma-separated: NAME, NAME:PORT, *.DOMAIN, or * for any")
+	f.BoolVar(&cfg.AllowPrivatePackageURLs, "allow-private-package-urls", cfg.AllowPrivatePackageURLs, "let pipeline_version.package_url fetch from loopback, private and link-local addresses (default: public addresses only)")
 	f.IntVar(&cfg.MaxConcurrentRuns, "max-concurrent-runs", cfg.MaxConcurrentRuns, "runs executing at once")
 	f.IntVar(&cfg.Parallelism, "parallelism", cfg.Parallelism, "steps running at once across all runs")
 	f.BoolVar(&cfg.NoExamples, "no-examples", cfg.NoExamples, "do not register the example pipelines on first start")

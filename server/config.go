@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sluicehq/sluice/api"
 )
 
 // Config is everything `sluice server` can be told. Each field has a flag
@@ -38,6 +40,16 @@ type Config struct {
 	// Token, when set, is required as "Authorization: Bearer <token>"
 	// (SLUICE_TOKEN). Binding a non-loopback address requires one.
 	Token string
+	// AllowedHosts are names the server answers to besides loopback names
+	// and the --addr host (SLUICE_ALLOWED_HOSTS, comma-separated): a host
+	// name or IP, with or without a port, "*.domain", or "*" for any
+	// (see api.Guard).
+	AllowedHosts []string
+	// AllowPrivatePackageURLs lets pipeline_version.package_url reach
+	// loopback, private and link-local addresses
+	// (SLUICE_ALLOW_PRIVATE_PACKAGE_URLS); by default only public
+	// addresses are fetched.
+	AllowPrivatePackageURLs bool
 	// MaxConcurrentRuns bounds the runs executing at once
 	// (SLUICE_MAX_CONCURRENT_RUNS, default 4).
 	MaxConcurrentRuns int
@@ -130,6 +142,13 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 	str("SLUICE_ARTIFACTS", &c.Artifacts)
 	str("SLUICE_EXECUTOR", &c.Executor)
 	str("SLUICE_TOKEN", &c.Token)
+	if v := getenv("SLUICE_ALLOWED_HOSTS"); v != "" {
+		hosts, err := api.ParseAllowedHosts(v)
+		if err != nil {
+			return fmt.Errorf("SLUICE_ALLOWED_HOSTS: %v", err)
+		}
+		c.AllowedHosts = hosts
+	}
 	str("SLUICE_KUBECONFIG", &c.Kubernetes.Kubeconfig)
 	str("SLUICE_NAMESPACE", &c.Kubernetes.Namespace)
 	str("SLUICE_LAUNCHER_IMAGE", &c.Kubernetes.LauncherImage)
@@ -158,6 +177,13 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 	}
 	if err := num("SLUICE_PARALLELISM", &c.Parallelism); err != nil {
 		return err
+	}
+	if v := getenv("SLUICE_ALLOW_PRIVATE_PACKAGE_URLS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("SLUICE_ALLOW_PRIVATE_PACKAGE_URLS=%q: not a boolean", v)
+		}
+		c.AllowPrivatePackageURLs = b
 	}
 	if v := getenv("SLUICE_NO_EXAMPLES"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -215,6 +241,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Parallelism < 1 {
 		return fmt.Errorf("--parallelism %d: must be at least 1", c.Parallelism)
+	}
+	if _, err := api.NewGuard(c.Addr, c.AllowedHosts); err != nil {
+		return err
 	}
 	host, _, err := net.SplitHostPort(c.Addr)
 	if err != nil {

@@ -115,14 +115,20 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	s.metrics.executing(s.runs.Executing)
 	s.sched = &schedule.Scheduler{Store: st, Runs: s.runs, Logger: log}
-	apiHandler, err := api.New(api.Config{Store: st, Runs: s.runs, Token: cfg.Token, ArtifactRoot: artifactRoot, Artifacts: arts, Logger: log})
+	apiHandler, err := api.New(api.Config{Store: st, Runs: s.runs, Token: cfg.Token, Addr: cfg.Addr, AllowedHosts: cfg.AllowedHosts,
+		AllowPrivatePackageURLs: cfg.AllowPrivatePackageURLs, ArtifactRoot: artifactRoot, Artifacts: arts, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	guard, err := api.NewGuard(cfg.Addr, cfg.AllowedHosts)
 	if err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/apis/", s.metrics.instrument(apiHandler))
-	mux.Handle("/", ui.Handler()) // the web UI: no token needed for its static files; its API calls send it
-	mux.Handle("GET /metrics", requireToken(cfg.Token, s.metrics.handler()))
+	mux.Handle("/apis/", s.metrics.instrument(apiHandler)) // checks Host and Origin itself
+	// The web UI: no token needed for its static files; its API calls send it.
+	mux.Handle("/", guard.Handler(ui.Handler()))
+	mux.Handle("GET /metrics", guard.Handler(requireToken(cfg.Token, s.metrics.handler())))
 	if !cfg.NoExamples {
 		if err := registerExamples(ctx, st); err != nil {
 			return nil, fmt.Errorf("register example pipelines: %w", err)
@@ -133,7 +139,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.ln = ln
-	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.http = newHTTPServer(mux, defaultTimeouts)
 	ok = true
 	return s, nil
 }

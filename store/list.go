@@ -15,6 +15,33 @@ const (
 	MaxPageSize     = 200
 )
 
+// Filter limits. A filter past them is refused with ErrInvalid instead of
+// reaching the database, whose own limits (SQLite's 32,766 query
+// variables and expression depth of 1,000) would fail it as an internal
+// error.
+const (
+	// MaxFilterPredicates bounds the predicates of one filter.
+	MaxFilterPredicates = 100
+	// MaxFilterValues bounds the values of one filter, every IN list's
+	// values counted.
+	MaxFilterValues = 1000
+)
+
+// checkFilterSize applies the filter limits.
+func checkFilterSize(fvs []filterValue) error {
+	if len(fvs) > MaxFilterPredicates {
+		return fmt.Errorf("filter: %d predicates, more than the limit of %d: %w", len(fvs), MaxFilterPredicates, ErrInvalid)
+	}
+	n := 0
+	for _, fv := range fvs {
+		n += len(fv.S) + len(fv.I)
+	}
+	if n > MaxFilterValues {
+		return fmt.Errorf("filter: %d values (IN lists counted value by value), more than the limit of %d: %w", n, MaxFilterValues, ErrInvalid)
+	}
+	return nil
+}
+
 type fieldKind int
 
 const (
@@ -311,7 +338,7 @@ func (l *lister[T]) addFilter(d dialect, w *where, fv filterValue) error {
 				ors, args = append(ors, expr+" < ?"), with(hi)
 			}
 		}
-		w.add("("+strings.Join(ors, " OR ")+")", args...)
+		w.add(orTree(ors), args...)
 		return nil
 	}
 	vals := anys(fv.S)
@@ -328,6 +355,17 @@ func (l *lister[T]) addFilter(d dialect, w *where, fv filterValue) error {
 	}
 	w.add(expr+" "+cmp+" ?", with(vals[0])...)
 	return nil
+}
+
+// orTree joins conditions with OR as a balanced tree of parentheses
+// (the arguments keep their order), so that an expression of n terms is
+// log2(n) deep rather than n: SQLite refuses expressions deeper than 1,000.
+func orTree(terms []string) string {
+	if len(terms) == 1 {
+		return "(" + terms[0] + ")"
+	}
+	mid := len(terms) / 2
+	return "(" + orTree(terms[:mid]) + " OR " + orTree(terms[mid:]) + ")"
 }
 
 // parseSort reads ListOptions' sort: "field", "field asc" or "field desc"
@@ -383,6 +421,9 @@ func (l *lister[T]) build(d dialect, opts ListOptions, base where) (*listQuery[T
 		q.tok.Sort, q.tok.Desc, q.tok.Filter = sortKey, desc, fvs
 	}
 	tok := q.tok
+	if err := checkFilterSize(tok.Filter); err != nil {
+		return nil, err
+	}
 	sf, ok := l.fields[tok.Sort]
 	if !ok {
 		return nil, fmt.Errorf("unknown sort key %q: %w", tok.Sort, ErrInvalid)

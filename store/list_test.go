@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -212,6 +214,73 @@ func TestListErrors(t *testing.T) {
 		check(t, err)
 		_, err = s.ListRuns(ctx, ListOptions{PageToken: page.NextPageToken})
 		wantErr(t, err, ErrInvalid, "token")
+	})
+}
+
+// Filters past the databases' own limits (SQLite: 32,766 variables,
+// expression depth 1,000) are refused with ErrInvalid naming the limit,
+// on both engines, instead of failing inside the database; filters at the
+// limits work.
+func TestListFilterLimits(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s Store) {
+		ctx := context.Background()
+		check(t, s.CreateRun(ctx, &Run{DisplayName: "r"}))
+		strs := func(n int) []string {
+			out := make([]string, n)
+			for i := range out {
+				out[i] = fmt.Sprint("v", i)
+			}
+			return out
+		}
+		secs := func(n int) []int64 {
+			out := make([]int64, n)
+			for i := range out {
+				out[i] = int64(1_700_000_000 + i)
+			}
+			return out
+		}
+		preds := func(n int) []Predicate {
+			out := make([]Predicate, n)
+			for i := range out {
+				out[i] = Predicate{Key: "display_name", Op: OpNotEquals, Value: fmt.Sprint("x", i)}
+			}
+			return out
+		}
+		for _, tc := range []struct {
+			name   string
+			filter []Predicate
+			word   string
+		}{
+			{"IN of 32,767 values", []Predicate{{Key: "run_id", Op: OpIn, Value: strs(32_767)}}, "limit of 1000"},
+			{"1,000 predicates", preds(1000), "1000 predicates, more than the limit of 100"},
+			{"values over several INs", []Predicate{{Key: "run_id", Op: OpIn, Value: strs(600)}, {Key: "state", Op: OpIn, Value: strs(600)}}, "1200 values"},
+			{"IN of 1,001 seconds", []Predicate{{Key: "created_at", Op: OpIn, Value: secs(1001)}}, "limit of 1000"},
+		} {
+			_, err := s.ListRuns(ctx, ListOptions{Filter: tc.filter})
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.word) {
+				t.Errorf("%s: %v, want ErrInvalid naming %q", tc.name, err, tc.word)
+			}
+		}
+		// A forged page token carries the same limits.
+		vals, _ := json.Marshal(strs(2000))
+		tok := base64.RawURLEncoding.EncodeToString([]byte(`{"kind":"runs","sort":"created_at","id":"x","value":0,"filter":[{"k":"run_id","o":"IN","t":"s","l":true,"s":` + string(vals) + `}]}`))
+		_, err := s.ListRuns(ctx, ListOptions{PageToken: tok})
+		wantErr(t, err, ErrInvalid, "limit of 1000")
+		// At the limits.
+		for _, f := range [][]Predicate{
+			{{Key: "run_id", Op: OpIn, Value: strs(MaxFilterValues)}},
+			preds(MaxFilterPredicates),
+			{{Key: "created_at", Op: OpIn, Value: secs(MaxFilterValues)}},
+			{{Key: "created_at", Op: OpNotEquals, Value: int64(1)}, {Key: "display_name", Op: OpIn, Value: strs(MaxFilterValues - 1)}},
+		} {
+			if _, err := s.ListRuns(ctx, ListOptions{Filter: f}); err != nil {
+				t.Errorf("filter at the limits (%d predicates): %v", len(f), err)
+			}
+		}
+		page, err := s.ListRuns(ctx, ListOptions{Filter: preds(MaxFilterPredicates)})
+		if err != nil || page.TotalSize != 1 {
+			t.Errorf("100 predicates: %v, %v", page, err)
+		}
 	})
 }
 

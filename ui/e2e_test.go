@@ -17,7 +17,7 @@ import (
 
 // browser starts a server and a headless Chromium, or skips the test when
 // Chromium is missing (fails with SLUICE_REQUIRE_TOOLS=1).
-func browser(t *testing.T) (*uitest.Server, context.Context) {
+func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) (*uitest.Server, context.Context) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("browser tests are not short")
@@ -39,7 +39,7 @@ func browser(t *testing.T) (*uitest.Server, context.Context) {
 			t.Logf("server: %v", err)
 		}
 	})
-	bctx, bcancel, err := uitest.Browser(ctx, 1400, 900, t.Logf)
+	bctx, bcancel, err := uitest.Browser(ctx, 1400, 900, t.Logf, extra...)
 	if err != nil {
 		t.Fatal(err)
 	}

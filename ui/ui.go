@@ -20,7 +20,7 @@ var static embed.FS
 // (HTML, Markdown) inherit it, so they render without running scripts.
 const csp = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
 	"img-src 'self' data: blob:; frame-src 'self' blob: data:; connect-src 'self'; " +
-	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
 
 type file struct {
 	body  []byte
@@ -63,6 +63,8 @@ func Handler() http.Handler {
 		}
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "SAMEORIGIN")
+		h.Set("Referrer-Policy", "same-origin")
 		if strings.HasPrefix(r.URL.Path, "/static/") {
 			f := files[r.URL.Path]
 			if f == nil {
@@ -73,7 +75,6 @@ func Handler() http.Handler {
 			return
 		}
 		h.Set("Content-Security-Policy", csp)
-		h.Set("Referrer-Policy", "same-origin")
 		serve(w, r, index, start)
 	})
 }

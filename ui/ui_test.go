@@ -31,8 +31,18 @@ func TestHandlerServesPagesAndFiles(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.Contains(body, `<script type="module" src="/static/js/app.js">`) {
 			t.Fatalf("%s: %d %.80q", p, resp.StatusCode, body)
 		}
-		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "frame-ancestors 'self'") {
 			t.Errorf("%s: CSP %q", p, csp)
+		}
+	}
+	// Pages and files: no sniffing, framed only by the UI, no Referer to
+	// other sites.
+	for _, p := range []string{"/", "/static/js/app.js", "/static/app.css"} {
+		resp, _ := get(p, nil)
+		for k, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "SAMEORIGIN", "Referrer-Policy": "same-origin"} {
+			if got := resp.Header.Get(k); got != want {
+				t.Errorf("%s: %s %q, want %q", p, k, got, want)
+			}
 		}
 	}
 	resp, body := get("/static/js/app.js", nil)

@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) artifact.Store) {
 		{"Overwrite", testOverwrite},
 		{"Create", testCreate},
 		{"NotFound", testNotFound},
+		{"OpenAt", testOpenAt},
 		{"List", testList},
 		{"Delete", testDelete},
 		{"InvalidKeys", testInvalidKeys},
@@ -56,6 +57,37 @@ func Run(t *testing.T, open func(t *testing.T) artifact.Store) {
 }
 
 func ctx(t *testing.T) context.Context { return t.Context() }
+
+// testOpenAt: reading from an offset gives the rest of the object, through
+// the store's own OpenAt (every store is a RangeOpener) and artifact.OpenAt.
+func testOpenAt(t *testing.T, s artifact.Store) {
+	if _, ok := s.(artifact.RangeOpener); !ok {
+		t.Fatalf("%T is not an artifact.RangeOpener", s)
+	}
+	data := bytes.Repeat([]byte("0123456789"), 1000)
+	putBytes(t, s, "logs/a.txt", data)
+	for _, off := range []int64{0, 1, 9999, 10000, 10001} {
+		r, err := artifact.OpenAt(ctx(t), s, "logs/a.txt", off)
+		if err != nil {
+			t.Fatalf("OpenAt(%d): %v", off, err)
+		}
+		got, err := io.ReadAll(r)
+		r.Close()
+		if err != nil {
+			t.Fatalf("read at %d: %v", off, err)
+		}
+		want := data[min(off, int64(len(data))):]
+		if !bytes.Equal(got, want) {
+			t.Errorf("OpenAt(%d): %d bytes, want %d", off, len(got), len(want))
+		}
+	}
+	if _, err := artifact.OpenAt(ctx(t), s, "logs/nope.txt", 5); !errors.Is(err, artifact.ErrNotFound) {
+		t.Errorf("OpenAt of a missing key: %v, want ErrNotFound", err)
+	}
+	if _, err := artifact.OpenAt(ctx(t), s, "logs/a.txt", -1); err == nil {
+		t.Errorf("OpenAt at a negative offset: no error")
+	}
+}
 
 func writeFile(t *testing.T, path string, data []byte) {
 	t.Helper()

@@ -187,8 +187,8 @@ func Chromium() (string, error) {
 }
 
 // Browser starts a headless browser and returns a tab's context; cancel
-// closes it. dark asks for the dark color scheme.
-func Browser(ctx context.Context, width, height int, logf func(string, ...any)) (context.Context, context.CancelFunc, error) {
+// closes it. extra adds options (flags) to the browser's command line.
+func Browser(ctx context.Context, width, height int, logf func(string, ...any), extra ...chromedp.ExecAllocatorOption) (context.Context, context.CancelFunc, error) {
 	path, err := Chromium()
 	if err != nil {
 		return nil, nil, err
@@ -200,6 +200,7 @@ func Browser(ctx context.Context, width, height int, logf func(string, ...any)) 
 		chromedp.Flag("hide-scrollbars", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 	)
+	opts = append(opts, extra...)
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
 	var copts []chromedp.ContextOption
 	if logf != nil {

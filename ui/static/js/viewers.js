@@ -4,7 +4,10 @@
 // stored here can be downloaded.
 import { h, s, api, download, fmtValue, APIError } from './lib.js';
 
-export const artifactURL = (uri, path) => '/apis/sluice/v1/artifacts?uri=' + encodeURIComponent(uri) + (path ? '&path=' + encodeURIComponent(path) : '');
+// artifactURL is an artifact's content; preview asks for it inline (the
+// server sends it as an attachment otherwise), always in a sandbox.
+export const artifactURL = (uri, path, preview) => '/apis/sluice/v1/artifacts?uri=' + encodeURIComponent(uri) +
+  (path ? '&path=' + encodeURIComponent(path) : '') + (preview ? '&preview=true' : '');
 const PREVIEW_BYTES = 64 * 1024;
 
 function typeOf(a) {
@@ -134,13 +137,13 @@ export function frame(html, what) {
 }
 
 async function text(uri, path) {
-  const res = await api(artifactURL(uri, path), { raw: true });
+  const res = await api(artifactURL(uri, path, true), { raw: true });
   return res.text();
 }
 
 // fileView previews a file artifact (or lists a directory artifact).
 async function fileView(uri, path, a) {
-  const res = await api(artifactURL(uri, path), { raw: true, headers: { Range: `bytes=0-${PREVIEW_BYTES - 1}` } });
+  const res = await api(artifactURL(uri, path, true), { raw: true, headers: { Range: `bytes=0-${PREVIEW_BYTES - 1}` } });
   const ct = res.headers.get('Content-Type') || '';
   if (ct.startsWith('application/json') && !path) {
     const j = await res.json().catch(() => null);
