@@ -27,7 +27,11 @@ func TestEncodeDecode(t *testing.T) {
 		{`{"protocol": 1, "metaUri": "s3://b/x"}`, "no executorInput"},
 		{`{`, "$SLUICE_LAUNCH"},
 	} {
-		if _, err := Decode(tc.in); err == nil || !strings.Contains(err.Error(), tc.err) {
+		s, err := Decode(tc.in)
+		if err == nil {
+			err = s.Check()
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.err) {
 			t.Errorf("Decode(%s): %v, want %q", tc.in, err, tc.err)
 		}
 	}
