@@ -28,7 +28,6 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/engine"
-	"github.com/sluicehq/sluice/executor/local"
 	"github.com/sluicehq/sluice/launcher"
 	"github.com/sluicehq/sluice/pyruntime"
 	"github.com/sluicehq/sluice/spec"
@@ -512,16 +511,12 @@ func runChild(arg string, python bool, pg, cpuprofile string, apiN, apiSeed, api
 // NewEngine builds the engine like `sluice run --no-cache` does (local
 // executor, the embedded Python runtime), under dir.
 func NewEngine(dir string, parallelism int) (*engine.Engine, error) {
-	pp, err := pyruntime.Install(filepath.Join(dir, "pyruntime"))
-	if err != nil {
-		return nil, fmt.Errorf("install the Python runtime: %w", err)
-	}
-	bin, err := pyruntime.LinkInterpreter(context.Background(), filepath.Join(dir, "pyruntime"))
+	l, err := launcher.New(context.Background(), dir, nil)
 	if err != nil {
 		return nil, err
 	}
 	return &engine.Engine{
-		Launcher:    &launcher.Launcher{Executor: &local.Executor{}, PythonPath: pp, BinDir: bin},
+		Launcher:    l,
 		Parallelism: parallelism,
 		DefaultRoot: filepath.Join(dir, "artifacts"),
 	}, nil

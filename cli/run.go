@@ -18,10 +18,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluicehq/sluice/engine"
-	"github.com/sluicehq/sluice/executor/local"
 	"github.com/sluicehq/sluice/launcher"
 	"github.com/sluicehq/sluice/plan"
-	"github.com/sluicehq/sluice/pyruntime"
 	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 )
@@ -129,16 +127,12 @@ func paramUsage(err error) error {
 // newEngine builds an engine with the local executor under the data dir.
 func newEngine(parallelism int) (*engine.Engine, error) {
 	h := home()
-	pp, err := pyruntime.Install(filepath.Join(h, "pyruntime"))
-	if err != nil {
-		return nil, fmt.Errorf("install the Python runtime: %w", err)
-	}
-	bin, err := pyruntime.LinkInterpreter(context.Background(), filepath.Join(h, "pyruntime"))
+	l, err := launcher.New(context.Background(), h, nil)
 	if err != nil {
 		return nil, err
 	}
 	return &engine.Engine{
-		Launcher:    &launcher.Launcher{Executor: &local.Executor{}, PythonPath: pp, BinDir: bin},
+		Launcher:    l,
 		Parallelism: parallelism,
 		DefaultRoot: filepath.Join(h, "artifacts"),
 		Cache:       &engine.FileCache{Dir: filepath.Join(h, "cache")},
@@ -319,7 +313,7 @@ func jsonResult(res *engine.Result) any {
 	tasks := make([]jsonTask, 0, len(res.Tasks))
 	for _, t := range res.Tasks {
 		jt := jsonTask{Name: t.ID, Kind: t.Kind, State: t.State, Cached: t.Cached, Attempts: t.Attempts,
-			Error: t.Error, Outputs: outputValues(t.Outputs), Log: t.LogPath}
+			Error: t.Error, Outputs: outputValues(t.Outputs), Log: t.LogURI}
 		if !t.Started.IsZero() {
 			s := t.Started.UTC()
 			jt.Started = &s

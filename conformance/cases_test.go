@@ -80,7 +80,7 @@ func logContains(taskID, want string) func(*engine.Result) error {
 	return func(res *engine.Result) error {
 		for _, t := range res.Tasks {
 			if t.ID == taskID {
-				b, err := os.ReadFile(t.LogPath)
+				b, err := os.ReadFile(t.LogURI)
 				if err != nil {
 					return err
 				}

@@ -217,8 +217,8 @@ func runCase(t *testing.T, l *launcher.Launcher, home, dir, file string, c Case)
 func failedLogs(res *engine.Result) string {
 	var b strings.Builder
 	for _, tk := range res.Tasks {
-		if tk.State == runstate.Failed && tk.LogPath != "" {
-			log, _ := os.ReadFile(tk.LogPath)
+		if tk.State == runstate.Failed && tk.LogURI != "" {
+			log, _ := os.ReadFile(tk.LogURI)
 			if len(log) > 1500 {
 				log = log[len(log)-1500:]
 			}

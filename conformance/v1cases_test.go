@@ -247,7 +247,7 @@ func logMatches(id, re string) func(*engine.Result) error {
 		if err != nil {
 			return err
 		}
-		b, err := os.ReadFile(t.LogPath)
+		b, err := os.ReadFile(t.LogURI)
 		if err != nil {
 			return err
 		}
@@ -265,7 +265,7 @@ func workFile(id, name, want string) func(*engine.Result) error {
 		if err != nil {
 			return err
 		}
-		b, err := os.ReadFile(filepath.Join(filepath.Dir(t.LogPath), "work", name))
+		b, err := os.ReadFile(filepath.Join(filepath.Dir(t.LogURI), "work", name))
 		if err != nil {
 			return err
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/sluicehq/sluice/executor"
 	"github.com/sluicehq/sluice/launcher"
 	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/rundir"
 	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 )
@@ -53,10 +54,8 @@ type run struct {
 	e       *Engine
 	req     *Request
 	ps      *spec.PipelineSpec
-	root    string // run root directory (local; for a bucket run, its mount under scratch)
-	rootURI string // the run root's URI in the bucket; "" for a local run
-	store   artifact.Store
-	scratch string // local directory remote URIs map under; "" for a local run
+	dir     rundir.Run     // where the run's things are
+	store   artifact.Store // the bucket of a bucket run
 	system  map[string]string
 	slots   chan struct{}
 	noCache bool
@@ -123,23 +122,21 @@ func (e *Engine) Run(ctx context.Context, req *Request) (*Result, error) {
 		if scratch == "" {
 			scratch = filepath.Join(os.TempDir(), "sluice-scratch")
 		}
-		r.store, r.scratch = st, filepath.Join(scratch, req.RunID)
+		r.store, r.dir = st, rundir.Bucket(pipelineRoot, scratch, ps.PipelineInfo.Name, req.RunID)
 		// A resumed run starts from a clean scratch: what a killed process
 		// left half-downloaded is not trusted.
-		if err := os.RemoveAll(r.scratch); err != nil {
+		if err := os.RemoveAll(r.dir.Scratch); err != nil {
 			return nil, fmt.Errorf("scratch: %w", err)
 		}
-		defer os.RemoveAll(r.scratch)
-		r.rootURI = pipelineRoot + "/" + ps.PipelineInfo.Name + "/" + req.RunID
-		r.root = filepath.Join(r.scratch, filepath.FromSlash(spec.LocalPath(r.rootURI)))
+		defer os.RemoveAll(r.dir.Scratch)
 	} else {
 		pipelineRoot, err = filepath.Abs(strings.TrimPrefix(pipelineRoot, "file://"))
 		if err != nil {
 			return nil, err
 		}
-		r.root = filepath.Join(pipelineRoot, ps.PipelineInfo.Name, req.RunID)
+		r.dir = rundir.Local(pipelineRoot, ps.PipelineInfo.Name, req.RunID)
 	}
-	workspace := filepath.Join(r.root, ".sluice", "workspace")
+	workspace := r.dir.Workspace()
 	if err := os.MkdirAll(workspace, 0o755); err != nil {
 		return nil, fmt.Errorf("pipeline root: %w", err)
 	}
@@ -177,9 +174,9 @@ func (e *Engine) Run(ctx context.Context, req *Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{RunID: req.RunID, PipelineRoot: pipelineRoot, RunRoot: r.root, Started: now}
-	if r.rootURI != "" {
-		res.RunRoot = r.rootURI
+	res := &Result{RunID: req.RunID, PipelineRoot: pipelineRoot, RunRoot: r.dir.Root, Started: now}
+	if r.dir.URI != "" {
+		res.RunRoot = r.dir.URI
 	}
 	ctx, r.stop = context.WithCancelCause(ctx)
 	defer r.stop(nil)

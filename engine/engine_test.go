@@ -325,7 +325,7 @@ schemaVersion: 2.1.0
 
 func logOf(t *testing.T, tk *engine.Task) string {
 	t.Helper()
-	b, err := os.ReadFile(tk.LogPath)
+	b, err := os.ReadFile(tk.LogURI)
 	if err != nil {
 		t.Fatalf("log of %s: %v", tk.ID, err)
 	}
@@ -466,7 +466,7 @@ func TestResumeSkipsCompletedSteps(t *testing.T) {
 	if res.State != runstate.Succeeded || res.Outputs.Parameters["Output"] != int64(2) {
 		t.Fatalf("resumed run: %s %v", res.State, res.Outputs.Parameters)
 	}
-	if p := task(t, res, "producer"); p.Attempts != 0 || p.LogPath != "" {
+	if p := task(t, res, "producer"); p.Attempts != 0 || p.LogURI != "" {
 		t.Fatalf("producer ran again: %+v", p)
 	}
 	if c := task(t, res, "consumer"); c.Attempts != 1 {

@@ -100,7 +100,7 @@ func TestRemoteLauncherThroughTheBucket(t *testing.T) {
 			}
 		}},
 		{"directory-artifact", dirArtifact, nil, func(t *testing.T, res *engine.Result) {
-			if got := readObject(t, st, task(t, res, "use").LogPath); got != "w\nc\n" {
+			if got := readObject(t, st, task(t, res, "use").LogURI); got != "w\nc\n" {
 				t.Errorf("consumer log in the bucket = %q", got)
 			}
 		}},

@@ -25,8 +25,8 @@ var safeFileName = regexp.MustCompile(`^[-_.a-zA-Z0-9]{1,100}$`)
 // directory — in the run's bucket when it has one — and returns the inputs
 // with those artifacts pointing at them. Other inputs are shared, not
 // copied.
-func (r *run) materializeRaw(ctx context.Context, lt *launcher.Task) (*plan.Inputs, error) {
-	in := lt.Inputs
+func (r *run) materializeRaw(ctx context.Context, ls *launcher.Step) (*plan.Inputs, error) {
+	in := ls.Inputs
 	var out *plan.Inputs
 	for name, list := range in.Artifacts {
 		for i, a := range list {
@@ -47,7 +47,7 @@ func (r *run) materializeRaw(ctx context.Context, lt *launcher.Task) (*plan.Inpu
 			if len(list) > 1 {
 				file = fmt.Sprintf("%s-%d", file, i)
 			}
-			uri, err := r.writeRaw(ctx, lt, "inputs/"+file, text)
+			uri, err := r.writeRaw(ctx, ls, file, text)
 			if err != nil {
 				return nil, fmt.Errorf("input artifact %q: %w", name, err)
 			}
@@ -66,17 +66,17 @@ func (r *run) materializeRaw(ctx context.Context, lt *launcher.Task) (*plan.Inpu
 	return out, nil
 }
 
-// writeRaw stores text at rel under the task's private directory and
-// returns its URI.
-func (r *run) writeRaw(ctx context.Context, lt *launcher.Task, rel, text string) (string, error) {
-	if lt.MetaURI == "" {
-		p := filepath.Join(lt.Meta, filepath.FromSlash(rel))
+// writeRaw stores text as the raw input file of the task (rundir's
+// RawInput: on this machine, or in the run's bucket) and returns its URI.
+func (r *run) writeRaw(ctx context.Context, ls *launcher.Step, file, text string) (string, error) {
+	if ls.URIs.IsZero() {
+		p := ls.Paths.RawInput(file)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return "", err
 		}
 		return p, os.WriteFile(p, []byte(text), 0o644)
 	}
-	uri := lt.MetaURI + "/" + rel
+	uri := ls.URIs.RawInput(file)
 	key, ok := artifact.KeyOf(r.store, uri)
 	if !ok {
 		return "", fmt.Errorf("%s is not in the run's store", uri)

@@ -69,10 +69,10 @@ func TestBucketPipelineRoot(t *testing.T) {
 		t.Errorf("artifact in the bucket = %q", got)
 	}
 	prod := task(t, res, "producer")
-	if prod.LogPath != "s3://art/team/runs/two-step/r1/.sluice/tasks/producer/log.txt" {
-		t.Errorf("log URI = %q", prod.LogPath)
+	if prod.LogURI != "s3://art/team/runs/two-step/r1/.sluice/tasks/producer/log.txt" {
+		t.Errorf("log URI = %q", prod.LogURI)
 	}
-	readObject(t, st, prod.LogPath) // exists (the step prints nothing)
+	readObject(t, st, prod.LogURI) // exists (the step prints nothing)
 	left, _ := os.ReadDir(e.Scratch)
 	if len(left) != 0 {
 		t.Errorf("scratch not cleaned: %v", left)
@@ -151,13 +151,13 @@ func TestBucketDirectoryArtifactAndLogs(t *testing.T) {
 	defer st.Close()
 	use := task(t, res, "use")
 	if res.State != runstate.Succeeded {
-		t.Fatalf("state %s: %s; use log: %s", res.State, res.Error, readObject(t, st, use.LogPath))
+		t.Fatalf("state %s: %s; use log: %s", res.State, res.Error, readObject(t, st, use.LogURI))
 	}
-	if got := readObject(t, st, use.LogPath); got != "w\nc\n" {
+	if got := readObject(t, st, use.LogURI); got != "w\nc\n" {
 		t.Errorf("consumer log = %q", got)
 	}
 	train := task(t, res, "train")
-	if got := readObject(t, st, train.LogPath); !strings.Contains(got, "training at "+e.Scratch) || !strings.Contains(got, "oops") {
+	if got := readObject(t, st, train.LogURI); !strings.Contains(got, "training at "+e.Scratch) || !strings.Contains(got, "oops") {
 		t.Errorf("producer log = %q", got)
 	}
 	keys, err := st.List(t.Context(), "dir-artifact/r1/train/model")
@@ -229,10 +229,10 @@ func TestMinioPipelineRoot(t *testing.T) {
 	if got := readObject(t, s3, "s3://mlpipeline/v2/artifacts/two-step/r1/producer/out"); got != "hello\nhello\nhello\n" {
 		t.Errorf("artifact through s3:// = %q", got)
 	}
-	if prod := task(t, res, "producer"); prod.LogPath != "minio://mlpipeline/v2/artifacts/two-step/r1/.sluice/tasks/producer/log.txt" {
-		t.Errorf("log URI = %q", prod.LogPath)
+	if prod := task(t, res, "producer"); prod.LogURI != "minio://mlpipeline/v2/artifacts/two-step/r1/.sluice/tasks/producer/log.txt" {
+		t.Errorf("log URI = %q", prod.LogURI)
 	} else {
-		readObject(t, m, prod.LogPath) // exists (the step prints nothing)
+		readObject(t, m, prod.LogURI) // exists (the step prints nothing)
 	}
 	if left, _ := os.ReadDir(e.Scratch); len(left) != 0 {
 		t.Errorf("scratch not cleaned: %v", left)
@@ -264,12 +264,12 @@ func TestMinioPipelineRootInConfiguredStore(t *testing.T) {
 	}
 	use := task(t, res, "use")
 	if res.State != runstate.Succeeded {
-		t.Fatalf("state %s: %s; use log: %s", res.State, res.Error, readObject(t, st, use.LogPath))
+		t.Fatalf("state %s: %s; use log: %s", res.State, res.Error, readObject(t, st, use.LogURI))
 	}
 	if res.RunRoot != "minio://mlpipeline/v2/artifacts/team/dir-artifact/r1" {
 		t.Errorf("run root = %q", res.RunRoot)
 	}
-	if got := readObject(t, st, use.LogPath); got != "w\nc\n" {
+	if got := readObject(t, st, use.LogURI); got != "w\nc\n" {
 		t.Errorf("consumer log = %q", got)
 	}
 	model := task(t, res, "train").Outputs.Artifacts["model"][0].URI

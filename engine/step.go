@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"path/filepath"
 	"time"
 
 	"github.com/sluicehq/sluice/artifact"
@@ -20,17 +19,11 @@ import (
 // retries and backoff, then cache store.
 func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.ComponentSpec, in *plan.Inputs, scope *plan.Scope) (plan.Outputs, runstate.State, error) {
 	ex := r.ps.DeploymentSpec.Executors[comp.ExecutorLabel]
-	lt := &launcher.Task{
-		RunID: r.req.RunID, TaskID: rec.ID, TaskName: rec.Key, Comp: comp, Exec: ex, Inputs: in,
-		Root:   filepath.Join(r.root, filepath.FromSlash(rec.ID)),
-		Meta:   filepath.Join(r.root, ".sluice", "tasks", filepath.FromSlash(rec.ID)),
-		System: scope.System,
-		Store:  r.store, Scratch: r.scratch,
+	ls := &launcher.Step{
+		RunID: r.req.RunID, TaskID: rec.ID, Comp: comp, Exec: ex, Inputs: in,
+		Paths: r.dir.Task(rec.ID), URIs: r.dir.TaskURI(rec.ID), System: scope.System,
+		Store: r.store, Scratch: r.dir.Scratch,
 		Platform: r.platform(comp.ExecutorLabel), Params: scope,
-	}
-	if r.rootURI != "" {
-		lt.RootURI = r.rootURI + "/" + rec.ID
-		lt.MetaURI = r.rootURI + "/.sluice/tasks/" + rec.ID
 	}
 	if out, ok := r.req.Completed[rec.ID]; ok && out != nil {
 		now := r.e.now()
@@ -50,18 +43,18 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		if err := r.update(ctx, rec, func(x *Task) { x.State, x.Started = runstate.Running, r.e.now() }); err != nil {
 			return plan.Outputs{}, runstate.Failed, err
 		}
-		out, err := r.e.Launcher.Import(ctx, lt)
+		out, err := r.e.Launcher.Import(ctx, ls)
 		if err != nil {
 			return plan.Outputs{}, runstate.Failed, err
 		}
 		return *out, runstate.Succeeded, nil
 	}
 	var err error
-	if lt.Inputs, err = r.materializeRaw(ctx, lt); err != nil {
+	if ls.Inputs, err = r.materializeRaw(ctx, ls); err != nil {
 		return plan.Outputs{}, runstate.Failed, err
 	}
-	in = lt.Inputs
-	prep, err := r.e.Launcher.Prepare(lt)
+	in = ls.Inputs
+	prep, err := r.e.Launcher.Prepare(ls)
 	if err != nil {
 		return plan.Outputs{}, runstate.Failed, err
 	}
@@ -88,7 +81,7 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		}
 	}
 
-	logf, logPath, err := r.e.Launcher.OpenLog(ctx, lt)
+	logf, logURI, err := r.e.Launcher.OpenLog(ctx, ls)
 	if err != nil {
 		return plan.Outputs{}, runstate.Failed, err
 	}
@@ -106,7 +99,7 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		r.slots <- struct{}{}
 		// The attempt's process starts only once its RUNNING record is kept.
 		if err := r.update(ctx, rec, func(x *Task) {
-			x.State, x.Attempts, x.LogPath = runstate.Running, attempt+1, logPath
+			x.State, x.Attempts, x.LogURI = runstate.Running, attempt+1, logURI
 			if x.Started.IsZero() {
 				x.Started = r.e.now()
 			}
@@ -117,20 +110,21 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		if attempt > 0 {
 			fmt.Fprintf(logf, "\n--- attempt %d of %d ---\n", attempt+1, maxRetries+1)
 		}
-		lt.Attempt = attempt + 1
+		ls.Attempt = attempt + 1
 		actx, cancel := ctx, context.CancelFunc(func() {})
-		if d := stepTimeout(lt.Platform); d > 0 {
+		if d := stepTimeout(ls.Platform); d > 0 {
 			actx, cancel = withTimeout(ctx, "the step's deadline", d)
 		}
-		out, att, err := r.e.Launcher.Run(actx, lt, prep, logf)
+		out, res, err := r.e.Launcher.Run(actx, ls, prep, logf)
 		_, overran := stopped(actx)
 		cancel()
 		<-r.slots
-		if att != nil && att.ExitCode >= 0 {
-			// Recorded, not reported on its own: the state change that
-			// follows (done, failed, or the retry's RUNNING) carries it,
-			// which saves the server one task write per step.
-			code := att.ExitCode
+		if res != nil && res.ExitCode >= 0 {
+			// What the executor measured goes on the task record: kept,
+			// not recorded on its own; the state change that follows
+			// (done, failed, or the retry's RUNNING) carries it, which
+			// saves the server one task write per step.
+			code := res.ExitCode
 			r.mu.Lock()
 			rec.ExitCode = &code
 			r.mu.Unlock()

@@ -44,8 +44,9 @@ type Task struct {
 	// Inputs and Outputs are the resolved parameters and artifacts.
 	Inputs  *plan.Outputs `json:"inputs,omitempty"`
 	Outputs *plan.Outputs `json:"outputs,omitempty"`
-	// LogPath is the file holding the task's stdout and stderr.
-	LogPath string `json:"logPath,omitempty"`
+	// LogURI is where the task's stdout and stderr are: a local file, or
+	// an object in the run's bucket.
+	LogURI string `json:"logUri,omitempty"`
 }
 
 // Duration is how long the task ran (zero before it started).

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/rundir"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -85,7 +86,7 @@ func TestPrepareStripsPipStepAndExpands(t *testing.T) {
 		Args:    []string{"--executor_input", "{{$}}", "--function_to_execute", "f"},
 		Env:     []spec.EnvVar{{Name: "A", Value: "b"}},
 	}}
-	task := &Task{Comp: comp, Exec: ex, Root: "/root/t", Meta: "/meta/t",
+	task := &Step{Comp: comp, Exec: ex, Paths: rundir.Task{Dir: "/root/t", Meta: "/meta/t"},
 		Inputs: &plan.Inputs{Params: map[string]any{"x": 3.0}, Present: map[string]bool{"x": true}},
 		System: map[string]string{"workspace_path": "/ws"}}
 	p, err := l.Prepare(task)
@@ -123,7 +124,7 @@ func TestImportTemplatesMetadataAndCopiesToWorkspace(t *testing.T) {
 	src := filepath.Join(dir, "data.txt")
 	os.WriteFile(src, []byte("hello"), 0o644)
 	ws := filepath.Join(dir, "ws")
-	task := &Task{
+	task := &Step{
 		Exec: &spec.ExecutorSpec{Importer: &spec.ImporterSpec{
 			ArtifactURI:         spec.ValueOrRuntimeParam{RuntimeParameter: "uri"},
 			TypeSchema:          spec.ArtifactType{SchemaTitle: "system.Dataset"},

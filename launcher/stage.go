@@ -16,30 +16,31 @@ import (
 )
 
 // localPath maps an artifact URI to the file the step reads or writes: a
-// remote URI to its mount path (spec.LocalPath) under the task's Scratch
+// remote URI to its mount path (spec.LocalPath) under the step's Scratch
 // directory, anything else as spec.LocalPath does.
-func (t *Task) localPath(uri string) string {
-	if t.Scratch != "" && artifact.IsBucketURI(uri) {
-		return filepath.Join(t.Scratch, filepath.FromSlash(spec.LocalPath(uri)))
+func (s *Step) localPath(uri string) string {
+	if s.Scratch != "" && artifact.IsBucketURI(uri) {
+		return filepath.Join(s.Scratch, filepath.FromSlash(spec.LocalPath(uri)))
 	}
 	return spec.LocalPath(uri)
 }
 
-// uri is the artifact URI of a name under the task root.
-func (t *Task) uri(name string) string {
-	if t.RootURI != "" {
-		return t.RootURI + "/" + name
+// uri is the URI of an output artifact: in the run's bucket, or on this
+// machine.
+func (s *Step) uri(name string) string {
+	if !s.URIs.IsZero() {
+		return s.URIs.Artifact(name)
 	}
-	return filepath.Join(t.Root, name)
+	return s.Paths.Artifact(name)
 }
 
 // storeFor returns the store holding a remote URI and its key there: the
 // task's store when the URI lies inside it, else a store opened on the
 // URI's bucket with credentials from the environment (kept for later use).
-func (l *Launcher) storeFor(ctx context.Context, t *Task, uri string) (artifact.Store, string, error) {
-	if t.Store != nil {
-		if key, ok := artifact.KeyOf(t.Store, uri); ok {
-			return t.Store, key, nil
+func (l *Launcher) storeFor(ctx context.Context, s *Step, uri string) (artifact.Store, string, error) {
+	if s.Store != nil {
+		if key, ok := artifact.KeyOf(s.Store, uri); ok {
+			return s.Store, key, nil
 		}
 	}
 	u, err := url.Parse(uri)
@@ -48,30 +49,30 @@ func (l *Launcher) storeFor(ctx context.Context, t *Task, uri string) (artifact.
 	}
 	base := u.Scheme + "://" + u.Host
 	l.mu.Lock()
-	s, ok := l.stores[base]
+	st, ok := l.stores[base]
 	l.mu.Unlock()
 	if !ok {
-		s, err = artifact.Open(ctx, base)
+		st, err = artifact.Open(ctx, base)
 		if err != nil {
 			return nil, "", err
 		}
 		l.mu.Lock()
 		if prev, ok := l.stores[base]; ok {
-			s.Close()
-			s = prev
+			st.Close()
+			st = prev
 		} else {
 			if l.stores == nil {
 				l.stores = map[string]artifact.Store{}
 			}
-			l.stores[base] = s
+			l.stores[base] = st
 		}
 		l.mu.Unlock()
 	}
-	key, ok := artifact.KeyOf(s, uri)
+	key, ok := artifact.KeyOf(st, uri)
 	if !ok {
 		return nil, "", fmt.Errorf("artifact URI %q: no object key", uri)
 	}
-	return s, key, nil
+	return st, key, nil
 }
 
 // Close releases the stores the launcher opened for URIs outside the tasks'
@@ -106,24 +107,24 @@ func (l *Launcher) pathLock(p string) func() {
 
 // download fetches a remote artifact to its local path unless it is
 // already there (downloaded or produced earlier in this run).
-func (l *Launcher) download(ctx context.Context, t *Task, a *spec.RuntimeArtifact, workspace string) error {
-	if a == nil || a.CustomPath != "" || !artifact.IsBucketURI(a.URI) || t.Store == nil {
+func (l *Launcher) download(ctx context.Context, s *Step, a *spec.RuntimeArtifact, workspace string) error {
+	if a == nil || a.CustomPath != "" || !artifact.IsBucketURI(a.URI) || s.Store == nil {
 		return nil
 	}
 	if ws, _ := a.Metadata["_kfp_workspace"].(bool); ws {
 		return nil // already in the workspace
 	}
-	local := spec.ArtifactLocalPath(a, workspace, t.localPath)
+	local := spec.ArtifactLocalPath(a, workspace, s.localPath)
 	unlock := l.pathLock(local)
 	defer unlock()
 	if _, err := os.Stat(local); err == nil {
 		return nil
 	}
-	s, key, err := l.storeFor(ctx, t, a.URI)
+	st, key, err := l.storeFor(ctx, s, a.URI)
 	if err != nil {
 		return err
 	}
-	if err := s.Get(ctx, key, local); err != nil {
+	if err := st.Get(ctx, key, local); err != nil {
 		os.RemoveAll(local)
 		return fmt.Errorf("download %s: %w", a.URI, err)
 	}
@@ -131,11 +132,11 @@ func (l *Launcher) download(ctx context.Context, t *Task, a *spec.RuntimeArtifac
 }
 
 // stageInputs downloads every remote input artifact of a step.
-func (l *Launcher) stageInputs(ctx context.Context, t *Task, in *spec.ExecutorInput) error {
-	ws := t.System["workspace_path"]
+func (l *Launcher) stageInputs(ctx context.Context, s *Step, in *spec.ExecutorInput) error {
+	ws := s.System["workspace_path"]
 	for name, list := range in.Inputs.Artifacts {
 		for _, a := range list.Artifacts {
-			if err := l.download(ctx, t, a, ws); err != nil {
+			if err := l.download(ctx, s, a, ws); err != nil {
 				return fmt.Errorf("input artifact %q: %w", name, err)
 			}
 		}
@@ -145,8 +146,8 @@ func (l *Launcher) stageInputs(ctx context.Context, t *Task, in *spec.ExecutorIn
 
 // uploadOutputs stores every output artifact the step wrote under a remote
 // URI. An output the step did not write stays unwritten, as locally.
-func (l *Launcher) uploadOutputs(ctx context.Context, t *Task, out map[string][]*spec.RuntimeArtifact) error {
-	if t.Store == nil {
+func (l *Launcher) uploadOutputs(ctx context.Context, s *Step, out map[string][]*spec.RuntimeArtifact) error {
+	if s.Store == nil {
 		return nil
 	}
 	for name, arts := range out {
@@ -154,15 +155,15 @@ func (l *Launcher) uploadOutputs(ctx context.Context, t *Task, out map[string][]
 			if !artifact.IsBucketURI(a.URI) {
 				continue
 			}
-			local := t.localPath(a.URI)
+			local := s.localPath(a.URI)
 			if _, err := os.Stat(local); err != nil {
 				continue
 			}
-			s, key, err := l.storeFor(ctx, t, a.URI)
+			st, key, err := l.storeFor(ctx, s, a.URI)
 			if err != nil {
 				return fmt.Errorf("output artifact %q: %w", name, err)
 			}
-			if err := s.Put(ctx, local, key); err != nil {
+			if err := st.Put(ctx, local, key); err != nil {
 				return fmt.Errorf("output artifact %q: upload to %s: %w", name, a.URI, err)
 			}
 		}
@@ -174,34 +175,35 @@ func (l *Launcher) uploadOutputs(ctx context.Context, t *Task, out map[string][]
 // artifact store while the step runs.
 var LogFlushInterval = time.Second
 
-// OpenLog creates the task's log file (Meta/log.txt) and returns it with
-// the log's URI. For a task whose artifacts live in a bucket the log is
-// also copied there while the step runs (every LogFlushInterval, when it
-// grew) and when it is closed, so it outlives the machine that ran it.
-func (l *Launcher) OpenLog(ctx context.Context, t *Task) (io.WriteCloser, string, error) {
-	if err := os.MkdirAll(t.Meta, 0o755); err != nil {
+// OpenLog creates the step's log file (rundir.Task.Log) and returns it
+// with the log's URI: its local path, or, for a step whose artifacts live
+// in a bucket, its URI there, where it is copied while the step runs
+// (every LogFlushInterval, when it grew) and when it is closed, so that it
+// outlives the machine that ran it.
+func (l *Launcher) OpenLog(ctx context.Context, s *Step) (io.WriteCloser, string, error) {
+	if err := os.MkdirAll(s.Paths.Meta, 0o755); err != nil {
 		return nil, "", err
 	}
-	path := filepath.Join(t.Meta, "log.txt")
+	path := s.Paths.Log()
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, "", err
 	}
-	if t.MetaURI == "" || t.Store == nil {
+	if s.URIs.IsZero() || s.Store == nil {
 		return f, path, nil
 	}
-	uri := t.MetaURI + "/log.txt"
+	uri := s.URIs.Log()
 	if l.remote() {
 		// The remote launcher writes the log to the store itself; here it
 		// is only streamed to the local file.
 		return f, uri, nil
 	}
-	key, ok := artifact.KeyOf(t.Store, uri)
+	key, ok := artifact.KeyOf(s.Store, uri)
 	if !ok {
 		f.Close()
 		return nil, "", fmt.Errorf("log URI %q is outside the artifact store", uri)
 	}
-	rl := &remoteLog{File: f, ctx: context.WithoutCancel(ctx), store: t.Store, key: key, path: path, done: make(chan struct{}), stopped: make(chan struct{})}
+	rl := &remoteLog{File: f, ctx: context.WithoutCancel(ctx), store: s.Store, key: key, path: path, done: make(chan struct{}), stopped: make(chan struct{})}
 	if err := rl.flush(); err != nil {
 		f.Close()
 		return nil, "", fmt.Errorf("log: %w", err)

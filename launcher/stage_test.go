@@ -13,6 +13,7 @@ import (
 	"github.com/sluicehq/sluice/artifact"
 	"github.com/sluicehq/sluice/artifact/artifacttest"
 	"github.com/sluicehq/sluice/executor"
+	"github.com/sluicehq/sluice/rundir"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -28,7 +29,7 @@ func TestOpenLogMirrorsToBucket(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	task := &Task{Meta: t.TempDir(), MetaURI: "s3://logs/p/r/.sluice/tasks/a", Store: st}
+	task := &Step{Paths: rundir.Task{Meta: t.TempDir()}, URIs: rundir.AtMetaURI("s3://logs/p/r/.sluice/tasks/a"), Store: st}
 	w, uri, err := (&Launcher{}).OpenLog(context.Background(), task)
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +127,7 @@ func TestDownloadMinioOutsideTheRunStore(t *testing.T) {
 
 	l := &Launcher{}
 	defer l.Close()
-	task := &Task{Store: st, Scratch: t.TempDir()}
+	task := &Step{Store: st, Scratch: t.TempDir()}
 	inStore := &spec.RuntimeArtifact{URI: "minio://mlpipeline/v2/artifacts/p/r1/t/out"}
 	if err := l.download(t.Context(), task, inStore, ""); err != nil {
 		t.Fatalf("download from the run store: %v", err)

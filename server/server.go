@@ -22,7 +22,6 @@ import (
 	kexec "github.com/sluicehq/sluice/executor/kubernetes"
 	"github.com/sluicehq/sluice/executor/local"
 	"github.com/sluicehq/sluice/launcher"
-	"github.com/sluicehq/sluice/pyruntime"
 	"github.com/sluicehq/sluice/runner"
 	"github.com/sluicehq/sluice/schedule"
 	"github.com/sluicehq/sluice/spec"
@@ -68,14 +67,6 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 			st.Close()
 		}
 	}()
-	pp, err := pyruntime.Install(filepath.Join(cfg.Data, "pyruntime"))
-	if err != nil {
-		return nil, fmt.Errorf("install the Python runtime: %w", err)
-	}
-	bin, err := pyruntime.LinkInterpreter(ctx, filepath.Join(cfg.Data, "pyruntime"))
-	if err != nil {
-		return nil, err
-	}
 	var ex executor.Executor = &local.Executor{}
 	if cfg.Executor == "kubernetes" {
 		k, err := newKubernetesExecutor(cfg, log)
@@ -94,7 +85,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 			arts.Close()
 		}
 	}()
-	s.launcher = &launcher.Launcher{Executor: ex, PythonPath: pp, BinDir: bin}
+	if s.launcher, err = launcher.New(ctx, cfg.Data, ex); err != nil {
+		return nil, err
+	}
 	eng := &engine.Engine{
 		Launcher:    s.launcher,
 		Parallelism: cfg.Parallelism,

@@ -23,9 +23,7 @@ import (
 
 	"github.com/sluicehq/sluice/dsl"
 	"github.com/sluicehq/sluice/engine"
-	"github.com/sluicehq/sluice/executor/local"
 	"github.com/sluicehq/sluice/launcher"
-	"github.com/sluicehq/sluice/pyruntime"
 	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 )
@@ -100,7 +98,6 @@ func Run(t testing.TB, p *dsl.Pipeline, params map[string]any) *engine.Result {
 		t.Fatalf("load the compiled %s: %v", p.Name(), err)
 	}
 	dir := t.TempDir()
-	var pythonPath string
 	if usesPython(lp.Spec) {
 		if _, err := exec.LookPath("python3"); err != nil {
 			if os.Getenv("SLUICE_REQUIRE_TOOLS") == "1" {
@@ -108,14 +105,12 @@ func Run(t testing.TB, p *dsl.Pipeline, params map[string]any) *engine.Result {
 			}
 			t.Skip("python3 not found")
 		}
-		if pythonPath, err = pyruntime.Install(filepath.Join(dir, "py")); err != nil {
-			t.Fatal(err)
-		}
 	}
-	e := &engine.Engine{
-		Launcher:    &launcher.Launcher{Executor: &local.Executor{}, PythonPath: pythonPath},
-		DefaultRoot: filepath.Join(dir, "root"),
+	l, err := launcher.New(context.Background(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
+	e := &engine.Engine{Launcher: l, DefaultRoot: filepath.Join(dir, "root")}
 	res, err := e.Run(context.Background(), &engine.Request{Pipeline: lp, Params: params, NoCache: true})
 	if err != nil {
 		t.Fatalf("run %s: %v", p.Name(), err)

@@ -221,8 +221,8 @@ func TestClusterPipelines(t *testing.T) {
 		if res.State != runstate.Succeeded {
 			for _, x := range res.Tasks {
 				t.Logf("%s %s %s", x.ID, x.State, x.Error)
-				if x.LogPath != "" {
-					t.Logf("log: %s", read(t, x.LogPath))
+				if x.LogURI != "" {
+					t.Logf("log: %s", read(t, x.LogURI))
 				}
 			}
 			t.Fatalf("state %s: %s", res.State, res.Error)
@@ -252,14 +252,14 @@ func TestClusterPipelines(t *testing.T) {
 		if got := read(t, rep.Outputs.Artifacts["report"][0].URI); got != "total is 14\n" {
 			t.Errorf("report artifact %q", got)
 		}
-		if got := read(t, task(t, res, "for-loop-1/1/square").LogPath); !strings.Contains(got, "squaring 2") {
+		if got := read(t, task(t, res, "for-loop-1/1/square").LogURI); !strings.Contains(got, "squaring 2") {
 			t.Errorf("square log %q", got)
 		}
 		fl := task(t, res, "flaky")
 		if fl.State != runstate.Failed || fl.Attempts != 3 || fl.ExitCode == nil || *fl.ExitCode != 7 {
 			t.Errorf("flaky: %s attempts %d exit %v: %s", fl.State, fl.Attempts, fl.ExitCode, fl.Error)
 		}
-		if got := read(t, fl.LogPath); !strings.Contains(got, "failing on purpose") {
+		if got := read(t, fl.LogURI); !strings.Contains(got, "failing on purpose") {
 			t.Errorf("flaky log %q", got)
 		}
 		// 3 squares + sum + report + 3 attempts of flaky.

@@ -1,0 +1,275 @@
+package launcher
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sluicehq/sluice/artifact"
+	"github.com/sluicehq/sluice/executor"
+	"github.com/sluicehq/sluice/executor/local"
+	"github.com/sluicehq/sluice/launch"
+	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/pyruntime"
+	"github.com/sluicehq/sluice/rundir"
+	"github.com/sluicehq/sluice/spec"
+)
+
+// Run runs one attempt of a prepared step and returns its outputs and how
+// its process ended (the executor's Result, nil when it did not run). A
+// non-zero exit is an *ExitError. On this machine Run is the staging
+// pipeline (runHere); with a remote launcher the executor runs that
+// pipeline on the other machine and Run reads back its outputs record.
+func (l *Launcher) Run(ctx context.Context, s *Step, p *Prepared, log io.Writer) (*plan.Outputs, *executor.Result, error) {
+	if l.remote() {
+		return l.runRemote(ctx, s, p, log)
+	}
+	return l.runHere(ctx, s, p.Input, p.Reqs, s.Exec.Container.OutputFiles, &executor.Job{
+		RunID: s.RunID, TaskID: s.TaskID, Image: p.Image, Argv: p.Argv, Env: p.Env, Dir: s.Paths.Work(), Log: log,
+		Attempt: s.Attempt, Resources: p.Resources,
+	})
+}
+
+// runHere is the one staging pipeline, the same on the server and in a
+// pod: check the step's packages, give it clean output locations and its
+// working directory, download its inputs, run it, read its outputs (and
+// the output files it declared), copy custom-path outputs to their URIs
+// and upload bucket outputs.
+func (l *Launcher) runHere(ctx context.Context, s *Step, in *spec.ExecutorInput, reqs []pyruntime.Requirement, files []spec.OutputFile, job *executor.Job) (*plan.Outputs, *executor.Result, error) {
+	if err := l.checkRequirements(ctx, reqs); err != nil {
+		return nil, nil, err
+	}
+	if err := s.prepareDirs(in); err != nil {
+		return nil, nil, err
+	}
+	if err := l.stageInputs(ctx, s, in); err != nil {
+		return nil, nil, err
+	}
+	res, err := l.Executor.Run(ctx, job)
+	if err != nil {
+		return nil, nil, err
+	}
+	if res.ExitCode != 0 {
+		return nil, res, &ExitError{Code: res.ExitCode}
+	}
+	out, err := ReadOutputs(s.Comp, in)
+	if err != nil {
+		return nil, res, err
+	}
+	if err := applyOutputFiles(files, in, out, s.localPath); err != nil {
+		return nil, res, err
+	}
+	if err := uploadCustomPaths(s, out); err != nil {
+		return nil, res, err
+	}
+	if err := l.uploadOutputs(ctx, s, out.Artifacts); err != nil {
+		return nil, res, err
+	}
+	return out, res, nil
+}
+
+// prepareDirs gives an attempt clean output locations, so that nothing of
+// an earlier attempt survives a retry, and creates the parents of every
+// output path and the working directory.
+func (s *Step) prepareDirs(in *spec.ExecutorInput) error {
+	for _, d := range []string{s.Paths.Dir, s.Paths.OutputParams()} {
+		if d == "" {
+			continue
+		}
+		if err := os.RemoveAll(d); err != nil {
+			return err
+		}
+	}
+	dirs := []string{s.Paths.Work()}
+	if f := in.Outputs.OutputFile; f != "" {
+		dirs = append(dirs, filepath.Dir(f))
+	}
+	for _, op := range in.Outputs.Parameters {
+		dirs = append(dirs, filepath.Dir(op.OutputFile))
+	}
+	for _, list := range in.Outputs.Artifacts {
+		for _, a := range list.Artifacts {
+			dirs = append(dirs, filepath.Dir(s.localPath(a.URI)))
+		}
+	}
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *Launcher) checkRequirements(ctx context.Context, reqs []pyruntime.Requirement) error {
+	if len(reqs) == 0 {
+		return nil
+	}
+	names := make([]string, len(reqs))
+	for i, r := range reqs {
+		names[i] = r.Name + r.Spec + ";" + r.Marker
+	}
+	key := strings.Join(names, "\x00")
+	l.mu.Lock()
+	err, ok := l.checked[key]
+	l.mu.Unlock()
+	if ok {
+		return err
+	}
+	py := l.Python
+	if py == "" {
+		py = "python3"
+	}
+	err = pyruntime.CheckInstalled(ctx, py, reqs)
+	if ctx.Err() != nil {
+		return err
+	}
+	l.mu.Lock()
+	if l.checked == nil {
+		l.checked = map[string]error{}
+	}
+	l.checked[key] = err
+	l.mu.Unlock()
+	return err
+}
+
+// runRemote runs a prepared step with an executor that launches it on
+// another machine, and reads back the outputs record the remote launcher
+// wrote.
+func (l *Launcher) runRemote(ctx context.Context, s *Step, p *Prepared, log io.Writer) (*plan.Outputs, *executor.Result, error) {
+	ls, err := launchSpec(s, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := l.Executor.Run(ctx, &executor.Job{
+		RunID: s.RunID, TaskID: s.TaskID, Image: p.Image, Argv: p.Argv, Env: p.Env, Log: log, Launch: ls, Attempt: s.Attempt,
+		Resources: p.Resources, Platform: s.Platform, Params: s.Params,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if res.ExitCode != 0 {
+		return nil, res, &ExitError{Code: res.ExitCode}
+	}
+	out, err := l.readRecord(ctx, s)
+	return out, res, err
+}
+
+// launchSpec describes a prepared step for a remote launcher.
+func launchSpec(s *Step, p *Prepared) (*launch.Spec, error) {
+	if s.URIs.IsZero() {
+		return nil, errNeedsBucket
+	}
+	ls := &launch.Spec{Protocol: launch.Protocol, RunID: s.RunID, TaskID: s.TaskID, Input: p.Input, Outputs: s.Comp.OutputDefinitions,
+		Workspace: s.System["workspace_path"], MetaURI: s.URIs.Meta}
+	if s.Exec != nil && s.Exec.Container != nil {
+		ls.OutputFiles = s.Exec.Container.OutputFiles
+	}
+	for _, r := range p.Reqs {
+		ls.Requirements = append(ls.Requirements, r.Raw)
+	}
+	return ls, nil
+}
+
+// Launch is sluice-launch: it runs argv as the step ls describes, on this
+// machine, with the staging pipeline (runHere), staging artifacts through
+// the store, and leaves the outputs record in the store. The step's
+// output goes to stdout (and to the log in the store as it runs). It
+// returns the command's exit code; an error means the launcher itself
+// failed.
+func Launch(ctx context.Context, ls *launch.Spec, store artifact.Store, argv, env []string, stdout io.Writer) (int, error) {
+	if err := ls.Check(); err != nil {
+		return -1, err
+	}
+	uris := rundir.AtMetaURI(ls.MetaURI)
+	s := &Step{
+		RunID: ls.RunID, TaskID: ls.TaskID, Comp: &spec.ComponentSpec{OutputDefinitions: ls.Outputs},
+		Paths: uris.Mounted(), URIs: uris, Store: store, System: map[string]string{"workspace_path": ls.Workspace},
+	}
+	l := &Launcher{Executor: &local.Executor{}}
+	defer l.Close()
+	logw, _, err := l.OpenLog(ctx, s)
+	if err != nil {
+		return -1, err
+	}
+	log := io.MultiWriter(stdout, logw)
+	code, err := l.launch(ctx, s, ls, argv, env, log)
+	if err != nil {
+		fmt.Fprintf(log, "sluice launch: %v\n", err)
+	}
+	if cerr := logw.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("log: %w", cerr)
+	}
+	return code, err
+}
+
+func (l *Launcher) launch(ctx context.Context, s *Step, ls *launch.Spec, argv, env []string, log io.Writer) (int, error) {
+	var reqs []pyruntime.Requirement
+	for _, r := range ls.Requirements {
+		reqs = append(reqs, pyruntime.ParseRequirement(r))
+	}
+	out, _, err := l.runHere(ctx, s, ls.Input, reqs, ls.OutputFiles, &executor.Job{RunID: s.RunID, TaskID: s.TaskID, Argv: argv, Env: env, Dir: s.Paths.Work(), Log: log})
+	if ee := (*ExitError)(nil); errors.As(err, &ee) {
+		return ee.Code, nil
+	}
+	if err != nil {
+		return -1, err
+	}
+	if err := l.writeRecord(ctx, s, out); err != nil {
+		return -1, err
+	}
+	return 0, nil
+}
+
+// writeRecord leaves a step's outputs in the store for the launcher that
+// asked a remote one to run it.
+func (l *Launcher) writeRecord(ctx context.Context, s *Step, out *plan.Outputs) error {
+	b, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	uri := s.URIs.OutputsRecord()
+	key, ok := artifact.KeyOf(s.Store, uri)
+	if !ok {
+		return fmt.Errorf("%s is outside the artifact store", uri)
+	}
+	w, err := s.Store.Create(ctx, key)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(w, bytes.NewReader(b)); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
+}
+
+// readRecord reads the outputs record a remote launcher left.
+func (l *Launcher) readRecord(ctx context.Context, s *Step) (*plan.Outputs, error) {
+	uri := s.URIs.OutputsRecord()
+	st, key, err := l.storeFor(ctx, s, uri)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := st.Open(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("the step succeeded but its outputs record %s cannot be read: %w", uri, err)
+	}
+	defer rc.Close()
+	var out plan.Outputs
+	if err := json.NewDecoder(rc).Decode(&out); err != nil {
+		return nil, fmt.Errorf("outputs record %s: %v", uri, err)
+	}
+	if out.Parameters == nil {
+		out.Parameters = map[string]any{}
+	}
+	if err := plan.CoerceOutputs(&out, s.Comp.OutputDefinitions); err != nil {
+		return nil, fmt.Errorf("outputs record %s: %v", uri, err)
+	}
+	return &out, nil
+}
