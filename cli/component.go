@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sluicehq/sluice/component"
+	"github.com/sluicehq/sluice/pycomponent"
 )
 
 func newComponentCmd(stdout io.Writer) *cobra.Command {
@@ -74,8 +74,8 @@ in kfp 1.x and 2.x, and in a Go pipeline with dsl.LoadComponentFile.`,
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.v1, "v1", false, "write a kfp 1.8 (func_to_container_op) v1 component instead")
-	f.StringVar(&o.baseImage, "base-image", "", "container image the component runs in (default "+component.DefaultBaseImage+
-		", with --v1 "+component.DefaultV1BaseImage+")")
+	f.StringVar(&o.baseImage, "base-image", "", "container image the component runs in (default "+pycomponent.DefaultBaseImage+
+		", with --v1 "+pycomponent.DefaultV1BaseImage+")")
 	f.StringSliceVar(&o.packages, "packages", nil, "pip packages to install before the function runs (comma-separated, repeatable)")
 	f.StringArrayVar(&o.indexURLs, "pip-index-url", nil, "package index for --packages (repeatable; the first is the main index)")
 	f.StringVarP(&o.output, "output", "o", "", "write the component to this file instead of stdout")
@@ -103,8 +103,8 @@ func fromPython(cmd *cobra.Command, target string, o *fromPythonOpts, stdout io.
 		if len(o.indexURLs) > 0 {
 			return usagef("--pip-index-url: kfp 1.8 components have no package index setting (leave it out with --v1)")
 		}
-		var sig *component.V1Signature
-		data, sig, err = component.FromPythonV1(cmd.Context(), o.python, file, fn, component.V1Options{
+		var sig *pycomponent.V1Signature
+		data, sig, err = pycomponent.FromPythonV1(cmd.Context(), o.python, file, fn, pycomponent.V1Options{
 			BaseImage: o.baseImage,
 			Packages:  pkgs,
 		})
@@ -114,13 +114,13 @@ func fromPython(cmd *cobra.Command, target string, o *fromPythonOpts, stdout io.
 			}
 		}
 	} else {
-		data, err = component.FromPython(cmd.Context(), o.python, file, fn, component.Options{
+		data, err = pycomponent.FromPython(cmd.Context(), o.python, file, fn, pycomponent.Options{
 			BaseImage:    o.baseImage,
 			Packages:     pkgs,
 			PipIndexURLs: o.indexURLs,
 		})
 	}
-	var ce *component.Error
+	var ce *pycomponent.Error
 	switch {
 	case errors.As(err, &ce):
 		return usagef("%s", ce.Msg)

@@ -1,4 +1,4 @@
-package component
+package pycomponent
 
 import (
 	"context"
@@ -248,7 +248,7 @@ func TestBadInput(t *testing.T) {
 			_, err := FromPython(context.Background(), "", path, tt.fn, Options{})
 			ce, ok := err.(*Error)
 			if !ok {
-				t.Fatalf("error %T %v, want *component.Error", err, err)
+				t.Fatalf("error %T %v, want *pycomponent.Error", err, err)
 			}
 			if strings.Contains(ce.Msg, "\n") {
 				t.Errorf("message has several lines: %q", ce.Msg)

@@ -1,4 +1,4 @@
-package component
+package pycomponent
 
 import (
 	"context"
@@ -41,7 +41,7 @@ var exampleComponents = []exampleComponent{
 func examplesDir() string { return filepath.Join("..", "examples") }
 
 // TestExampleComponentsUpToDate regenerates every example component and
-// wants the checked-in bytes (go test ./component -run UpToDate -update
+// wants the checked-in bytes (go test ./pycomponent -run UpToDate -update
 // rewrites them).
 func TestExampleComponentsUpToDate(t *testing.T) {
 	pythonOrSkip(t)
@@ -71,7 +71,7 @@ func TestExampleComponentsUpToDate(t *testing.T) {
 			}
 			if string(got) != string(want) {
 				diffLines(t, string(want), string(got))
-				t.Fatal("stale: run go test ./component -run UpToDate -update")
+				t.Fatal("stale: run go test ./pycomponent -run UpToDate -update")
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package component
+package pycomponent
 
 // The helper functions kfp 1.8 copies into a v1 component's program
 // (kfp.components._data_passing and _python_op, V1.md §3.3): each is the

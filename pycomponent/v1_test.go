@@ -1,4 +1,4 @@
-package component
+package pycomponent
 
 import (
 	"context"
@@ -129,7 +129,7 @@ func TestV1Fixtures(t *testing.T) {
 }
 
 // v1Testdata are the cases the corpus lacks, golden files under
-// testdata/v1/ (go test ./component -run V1Testdata -update rewrites them;
+// testdata/v1/ (go test ./pycomponent -run V1Testdata -update rewrites them;
 // they were checked by hand against kfp 1.8's rules, and their YAML and
 // annotation stripping against PyYAML and lib2to3 by the tests below).
 var v1Testdata = []v1Case{

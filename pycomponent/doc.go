@@ -1,4 +1,4 @@
-// Package component turns a Python function into a KFP component file, as
+// Package pycomponent turns a Python function into a KFP component file, as
 // `sluice component from-python FILE.py:FUNC` does.
 //
 // Extract runs python3 on an embedded stdlib-only script (signature.py)
@@ -31,4 +31,4 @@
 // flow style for collections of plain scalars, the program as a literal
 // block. The tests hold the output against the corpus's kfp 1.8 files and,
 // where installed, against PyYAML and lib2to3 themselves.
-package component
+package pycomponent

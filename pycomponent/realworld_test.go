@@ -1,4 +1,4 @@
-package component
+package pycomponent
 
 import (
 	"encoding/json"
