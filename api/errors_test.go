@@ -245,3 +245,16 @@ func TestToken(t *testing.T) {
 		})
 	}
 }
+
+func TestAuthorized(t *testing.T) {
+	for h, want := range map[string]bool{
+		"Bearer s3cret": true, "bearer s3cret": true, "BEARER  s3cret ": true, " Bearer s3cret": true,
+		"Bearer s3cre": false, "Bearer": false, "Bearers3cret": false, "Basic s3cret": false, "": false, "s3cret": false,
+	} {
+		r, _ := http.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", h)
+		if got := Authorized(r, "s3cret"); got != want {
+			t.Errorf("Authorization %q: %v, want %v", h, got, want)
+		}
+	}
+}

@@ -228,7 +228,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse("request refused", err)
 		return
 	}
-	if s.cfg.Token != "" && r.URL.Path != prefix+"/healthz" && !s.authorized(r) {
+	if s.cfg.Token != "" && r.URL.Path != prefix+"/healthz" && !Authorized(r, s.cfg.Token) {
 		refuse("authentication failed", errorf(codeUnauthenticated, "unauthenticated: this server needs \"Authorization: Bearer <token>\" with its token"))
 		return
 	}
@@ -247,13 +247,12 @@ func isUpload(path string) bool {
 	return path == prefix+"/pipelines/upload" || path == prefix+"/pipelines/upload_version"
 }
 
-func (s *server) authorized(r *http.Request) bool {
-	h := r.Header.Get("Authorization")
-	tok, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok {
-		tok, ok = strings.CutPrefix(h, "bearer ")
-	}
-	return ok && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.cfg.Token)) == 1
+// Authorized reports whether a request carries the token as
+// "Authorization: Bearer <token>" (the scheme in any case, spaces around
+// the token ignored). It is the one token check of the server's routes.
+func Authorized(r *http.Request, token string) bool {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	return ok && strings.EqualFold(scheme, "Bearer") && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(token)) == 1
 }
 
 // noRoute answers 405 when the path exists for other methods, else 404.

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -175,7 +174,7 @@ func (r *remote) follow(ctx context.Context, c *client.Client, id string, seed *
 	defer stop()
 	var onChange func(*wire.Run)
 	if !r.json {
-		pr := &remoteProgress{w: r.stdout}
+		pr := &progress{w: r.stdout}
 		if seed != nil {
 			pr.seed(seed)
 		}
@@ -203,78 +202,7 @@ func (r *remote) follow(ctx context.Context, c *client.Client, id string, seed *
 			fmt.Fprintf(r.stdout, "  %s\n", oneLine(run.Error.Message))
 		}
 	}
-	switch run.State {
-	case runstate.Succeeded:
-		return nil
-	case runstate.Canceled:
-		return &exitError{code: ExitCanceled}
-	}
-	return &exitError{code: ExitFailed}
-}
-
-// remoteProgress prints one line per task state change, like the local
-// run's progress.
-type remoteProgress struct {
-	w    io.Writer
-	last map[string]taskSeen
-}
-
-type taskSeen struct {
-	state runstate.State
-	start wire.Timestamp
-}
-
-// seed records the tasks of a run as already shown.
-func (p *remoteProgress) seed(r *wire.Run) {
-	p.last = map[string]taskSeen{}
-	for _, t := range r.Tasks() {
-		p.last[t.TaskID] = taskSeen{t.State, t.StartTime}
-	}
-}
-
-func (p *remoteProgress) update(r *wire.Run) {
-	if p.last == nil {
-		p.last = map[string]taskSeen{}
-	}
-	// Changes seen in one poll are shown in the order they happened.
-	type event struct {
-		at   time.Time
-		line string
-	}
-	var events []event
-	for _, t := range r.Tasks() {
-		prev := p.last[t.TaskID]
-		if t.State == "" || t.State == runstate.Pending || (t.State == prev.state && t.StartTime.Equal(prev.start.Time)) {
-			continue
-		}
-		p.last[t.TaskID] = taskSeen{t.State, t.StartTime}
-		at := t.StartTime
-		// A task that started and ended between two polls still gets its
-		// RUNNING line.
-		if t.State.Terminal() {
-			if prev.state != runstate.Running && !t.StartTime.IsZero() && !t.StartTime.Equal(prev.start.Time) {
-				events = append(events, event{t.StartTime.Time, fmt.Sprintf("%-9s  %s", runstate.Running, t.TaskID)})
-			}
-			if !t.EndTime.IsZero() {
-				at = t.EndTime
-			}
-		}
-		var b strings.Builder
-		fmt.Fprintf(&b, "%-9s  %s", t.State, t.TaskID)
-		if t.State.Terminal() {
-			if d := span(t.StartTime, t.EndTime); d != "" {
-				b.WriteString("  " + d)
-			}
-			if t.Error != nil && t.Error.Message != "" && t.State != runstate.Succeeded {
-				b.WriteString("  " + oneLine(t.Error.Message))
-			}
-		}
-		events = append(events, event{at.Time, b.String()})
-	}
-	sort.SliceStable(events, func(i, j int) bool { return events[i].at.Before(events[j].at) })
-	for _, e := range events {
-		fmt.Fprintln(p.w, e.line)
-	}
+	return runExit(run.State)
 }
 
 func newRunWaitCmd(stdout, stderr io.Writer) *cobra.Command {

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -189,56 +188,7 @@ func runLocal(ctx context.Context, path string, o *runOpts, stdout, stderr io.Wr
 	} else {
 		printSummary(stdout, res)
 	}
-	switch res.State {
-	case runstate.Succeeded:
-		return nil
-	case runstate.Canceled:
-		return &exitError{code: ExitCanceled}
-	}
-	return &exitError{code: ExitFailed}
-}
-
-// progress prints one line per task state change.
-type progress struct {
-	mu   sync.Mutex
-	w    io.Writer
-	last map[string]string
-}
-
-func (p *progress) RecordTask(_ context.Context, t engine.Task) error {
-	if t.State == runstate.Pending {
-		return nil
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	mark := fmt.Sprint(t.State, t.Attempts)
-	if p.last == nil {
-		p.last = map[string]string{}
-	}
-	if p.last[t.ID] == mark {
-		return nil
-	}
-	p.last[t.ID] = mark
-	var b strings.Builder
-	fmt.Fprintf(&b, "%-9s  %s", t.State, t.ID)
-	if t.Kind != engine.KindContainer && t.Kind != "" {
-		fmt.Fprintf(&b, " [%s]", t.Kind)
-	}
-	if t.State.Terminal() {
-		if !t.Started.IsZero() && !t.Cached {
-			fmt.Fprintf(&b, "  %s", fmtDuration(t.Duration()))
-		}
-		if t.Cached {
-			b.WriteString("  (cached)")
-		}
-		if t.Error != "" && t.State != runstate.Succeeded {
-			fmt.Fprintf(&b, "  %s", oneLine(t.Error))
-		}
-	} else if t.Attempts > 1 {
-		fmt.Fprintf(&b, "  (attempt %d)", t.Attempts)
-	}
-	fmt.Fprintln(p.w, b.String())
-	return nil
+	return runExit(res.State)
 }
 
 func fmtDuration(d time.Duration) string {

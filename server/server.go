@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -220,7 +219,7 @@ func requireToken(token string, h http.Handler) http.Handler {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+token)) != 1 {
+		if !api.Authorized(r, token) {
 			http.Error(w, "unauthenticated: this server needs \"Authorization: Bearer <token>\"", http.StatusUnauthorized)
 			return
 		}
