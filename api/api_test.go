@@ -20,6 +20,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sluicehq/sluice/archetype"
 	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/store"
 )
@@ -105,10 +106,12 @@ func newTestServer(t testing.TB, edit func(*Config)) *testServer {
 	clk := &clock{t: time.Date(2026, 8, 1, 10, 0, 0, 0, time.UTC)}
 	runs := &fakeRuns{st: st, now: clk.Now}
 	cfg := Config{
-		Store:   st,
-		Runs:    runs,
-		Logger:  slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Now:     clk.Now,
+		Store: st,
+		Runs:  runs,
+		Archetype: archetype.Archetype{
+			Logger: slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+			Clock:  clk.Now,
+		},
 		Commit:  "0123456789abcdef",
 		Version: "test",
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluicehq/sluice/archetype"
 	"github.com/sluicehq/sluice/artifact"
 	"github.com/sluicehq/sluice/store"
 )
@@ -62,9 +63,8 @@ type Config struct {
 	// MaxUploadBytes bounds uploaded pipeline files and JSON bodies
 	// (default DefaultMaxUploadBytes).
 	MaxUploadBytes int64
-	Logger         *slog.Logger
-	// Now is the clock (default time.Now).
-	Now func() time.Time
+	// Archetype gives the API its logger and its clock.
+	archetype.Archetype
 	// Commit and Version are reported by healthz as commit_sha and
 	// tag_name (default: from the binary's build information).
 	Commit  string
@@ -84,12 +84,6 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxUploadBytes == 0 {
 		c.MaxUploadBytes = DefaultMaxUploadBytes
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
-	if c.Now == nil {
-		c.Now = time.Now
 	}
 	if c.Commit == "" || c.Version == "" {
 		commit, version := buildInfo()
@@ -147,7 +141,7 @@ func New(cfg Config) (http.Handler, error) {
 	default:
 		allowed = publicAddress
 	}
-	s := &server{cfg: cfg, guard: guard, st: cfg.Store, log: cfg.Logger, mux: http.NewServeMux(), fetcher: newFetcher(allowed)}
+	s := &server{cfg: cfg, guard: guard, st: cfg.Store, log: cfg.Log(), mux: http.NewServeMux(), fetcher: newFetcher(allowed)}
 	s.routes()
 	return s, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluicehq/sluice/archetype"
 	"github.com/sluicehq/sluice/artifact"
 	"github.com/sluicehq/sluice/executor"
 	"github.com/sluicehq/sluice/launcher"
@@ -33,10 +33,8 @@ type Engine struct {
 	DefaultRoot string
 	// Cache, when set, serves and stores cached step outputs.
 	Cache Cache
-	// Logger receives warnings; nil discards them.
-	Logger *slog.Logger
-	// Now is the clock (default time.Now).
-	Now func() time.Time
+	// Archetype gives the engine its logger (warnings) and its clock.
+	archetype.Archetype
 	// Sleep waits between retries (default: a timer honouring ctx).
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Artifacts, when set, is the configured artifact store: a pipeline root
@@ -84,7 +82,7 @@ func (e *Engine) Run(ctx context.Context, req *Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := e.now()
+	now := e.Now()
 	if req.RunID == "" {
 		req.RunID = NewID()
 	}
@@ -190,7 +188,7 @@ func (e *Engine) Run(ctx context.Context, req *Request) (*Result, error) {
 	if err != nil {
 		res.Error = err.Error()
 	}
-	res.Finished = e.now()
+	res.Finished = e.Now()
 	r.mu.Lock()
 	for _, id := range r.order {
 		t := *r.tasks[id]
@@ -218,20 +216,11 @@ func (e *Engine) storeFor(ctx context.Context, root string) (st artifact.Store, 
 	return st, true, err
 }
 
-func (e *Engine) now() time.Time {
-	if e.Now != nil {
-		return e.Now()
-	}
-	return time.Now()
-}
-
 func (r *run) warn(msg string) {
 	r.mu.Lock()
 	r.warnings = append(r.warnings, msg)
 	r.mu.Unlock()
-	if r.e.Logger != nil {
-		r.e.Logger.Warn(msg)
-	}
+	r.e.Log().Warn(msg)
 }
 
 func (r *run) warnPlatform(p *spec.PlatformSpec) {
@@ -450,9 +439,9 @@ func (r *run) task(ctx context.Context, parent, key string, t *spec.TaskSpec, sc
 		_ = r.update(ctx, rec, func(x *Task) {
 			x.State, x.Error = runstate.Failed, err.Error()
 			if x.Started.IsZero() {
-				x.Started = r.e.now()
+				x.Started = r.e.Now()
 			}
-			x.Finished = r.e.now()
+			x.Finished = r.e.Now()
 		})
 		return &plan.Result{Status: plan.Status{State: runstate.Failed}, Error: err.Error()}, err
 	}
@@ -495,12 +484,12 @@ func (r *run) task(ctx context.Context, parent, key string, t *spec.TaskSpec, sc
 	)
 	switch {
 	case t.ParameterIterator != nil || t.ArtifactIterator != nil:
-		if err := r.update(ctx, rec, func(x *Task) { x.State, x.Started = runstate.Running, r.e.now() }); err != nil {
+		if err := r.update(ctx, rec, func(x *Task) { x.State, x.Started = runstate.Running, r.e.Now() }); err != nil {
 			return fail(err)
 		}
 		out, state, err = r.loop(ctx, rec, t, comp, in)
 	case comp.DAG != nil:
-		if err := r.update(ctx, rec, func(x *Task) { x.State, x.Started = runstate.Running, r.e.now() }); err != nil {
+		if err := r.update(ctx, rec, func(x *Task) { x.State, x.Started = runstate.Running, r.e.Now() }); err != nil {
 			return fail(err)
 		}
 		out, state, err = r.dag(ctx, rec.ID, comp, &plan.Scope{Params: in.Params, Artifacts: in.Artifacts})
@@ -512,7 +501,7 @@ func (r *run) task(ctx context.Context, parent, key string, t *spec.TaskSpec, sc
 		msg = err.Error()
 	}
 	_ = r.update(ctx, rec, func(x *Task) {
-		x.State, x.Error, x.Finished = state, msg, r.e.now()
+		x.State, x.Error, x.Finished = state, msg, r.e.Now()
 		if x.Started.IsZero() {
 			x.Started = x.Finished
 		}
@@ -616,7 +605,7 @@ func (r *run) loop(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 			defer wg.Done()
 			defer func() { <-sem }()
 			if err := r.update(ctx, iter, func(x *Task) {
-				x.State, x.Started = runstate.Running, r.e.now()
+				x.State, x.Started = runstate.Running, r.e.Now()
 				x.Inputs = &plan.Outputs{Parameters: map[string]any{itemInput: params[itemInput]}}
 			}); err != nil {
 				states[idx] = runstate.Canceled // the run ends with err
@@ -629,7 +618,7 @@ func (r *run) loop(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 				msg = err.Error()
 			}
 			_ = r.update(ctx, iter, func(x *Task) {
-				x.State, x.Error, x.Finished = st, msg, r.e.now()
+				x.State, x.Error, x.Finished = st, msg, r.e.Now()
 				if st == runstate.Succeeded {
 					x.Outputs = &o
 				}

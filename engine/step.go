@@ -26,7 +26,7 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		Platform: r.platform(comp.ExecutorLabel), Params: scope,
 	}
 	if out, ok := r.req.Completed[rec.ID]; ok && out != nil {
-		now := r.e.now()
+		now := r.e.Now()
 		if err := r.update(ctx, rec, func(x *Task) { x.Started, x.Finished = now, now }); err != nil {
 			return plan.Outputs{}, runstate.Failed, err
 		}
@@ -40,7 +40,7 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		return o, runstate.Succeeded, nil
 	}
 	if ex.Importer != nil {
-		if err := r.update(ctx, rec, func(x *Task) { x.State, x.Started = runstate.Running, r.e.now() }); err != nil {
+		if err := r.update(ctx, rec, func(x *Task) { x.State, x.Started = runstate.Running, r.e.Now() }); err != nil {
 			return plan.Outputs{}, runstate.Failed, err
 		}
 		out, err := r.e.Launcher.Import(ctx, ls)
@@ -73,7 +73,7 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 			r.warn(fmt.Sprintf("task %s: cache disabled: %v", rec.ID, err))
 			useCache = false
 		} else if out, ok := r.e.Cache.Get(ctx, key); ok && plan.CoerceOutputs(out, comp.OutputDefinitions) == nil && r.inStore(ctx, out) {
-			now := r.e.now()
+			now := r.e.Now()
 			if err := r.update(ctx, rec, func(x *Task) { x.Cached, x.Started, x.Finished = true, now, now }); err != nil {
 				return plan.Outputs{}, runstate.Failed, err
 			}
@@ -101,7 +101,7 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		if err := r.update(ctx, rec, func(x *Task) {
 			x.State, x.Attempts, x.LogURI = runstate.Running, attempt+1, logURI
 			if x.Started.IsZero() {
-				x.Started = r.e.now()
+				x.Started = r.e.Now()
 			}
 		}); err != nil {
 			<-r.slots

@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
-	"time"
 
+	"github.com/sluicehq/sluice/archetype"
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/executor"
 	"github.com/sluicehq/sluice/executor/local"
@@ -24,9 +23,8 @@ type Config struct {
 	MaxConcurrent int
 	// Metrics, when set, counts the runs and tasks that end.
 	Metrics Metrics
-	Logger  *slog.Logger
-	// Now is the clock (default time.Now).
-	Now func() time.Time
+	// Archetype gives the service its logger and its clock.
+	archetype.Archetype
 }
 
 // Metrics counts what the service records, once it is recorded.
@@ -54,15 +52,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Store == nil || cfg.Engine == nil {
 		return nil, errors.New("runner: Config.Store and Config.Engine are required")
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
 	return &Service{
 		cfg:     cfg,
-		rec:     newRecorder(cfg.Store, cfg.Metrics, cfg.Now),
+		rec:     newRecorder(cfg.Store, cfg.Metrics, cfg.Archetype.Now),
 		sem:     make(chan struct{}, max(cfg.MaxConcurrent, 1)),
 		cancels: map[string]context.CancelFunc{},
 		queued:  map[string]bool{},
@@ -80,7 +72,7 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	for _, id := range ids {
 		if err := s.rec.end(ctx, id, runstate.Canceled, "canceled (the server stopped while the run was being canceled)", nil); err != nil {
-			s.cfg.Logger.Error("record run end", "run", id, "err", err)
+			s.cfg.Log().Error("record run end", "run", id, "err", err)
 		}
 	}
 	ids, err = s.cfg.Store.RunsInState(ctx, runstate.Pending, runstate.Running)
@@ -93,11 +85,11 @@ func (s *Service) Start(ctx context.Context) error {
 	// show in its /proc: the executor adopts them instead.
 	if !s.remoteSteps() {
 		if n := local.KillOrphans(ids); n > 0 {
-			s.cfg.Logger.Warn("killed processes left by a previous server", "count", n)
+			s.cfg.Log().Warn("killed processes left by a previous server", "count", n)
 		}
 	}
 	for _, id := range ids {
-		s.cfg.Logger.Info("resuming run", "run", id)
+		s.cfg.Log().Info("resuming run", "run", id)
 		s.enqueue(id)
 	}
 	return nil
@@ -221,7 +213,7 @@ func (s *Service) enqueue(id string) {
 func (s *Service) execute(id string) {
 	ctx, cancel := context.WithCancel(s.baseCtx)
 	defer cancel()
-	log := s.cfg.Logger.With("run", id)
+	log := s.cfg.Log().With("run", id)
 	fail := func(msg string) {
 		if err := s.rec.end(context.WithoutCancel(ctx), id, runstate.Failed, msg, nil); err != nil {
 			log.Error("record run end", "err", err)

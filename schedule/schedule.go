@@ -5,13 +5,13 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/sluicehq/sluice/archetype"
 	"github.com/sluicehq/sluice/store"
 )
 
@@ -49,11 +49,10 @@ type Submitter interface {
 
 // Scheduler starts due runs of enabled recurring runs.
 type Scheduler struct {
-	Store  store.Store
-	Runs   Submitter
-	Now    func() time.Time
-	Every  time.Duration // how often to look (default 1s)
-	Logger *slog.Logger
+	archetype.Archetype
+	Store store.Store
+	Runs  Submitter
+	Every time.Duration // how often to look (default 1s)
 
 	stop context.CancelFunc
 	wg   sync.WaitGroup
@@ -73,7 +72,7 @@ func (s *Scheduler) Start(ctx context.Context) {
 		defer t.Stop()
 		for {
 			if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
-				s.logger().Error("schedule recurring runs", "err", err)
+				s.Log().Error("schedule recurring runs", "err", err)
 			}
 			select {
 			case <-ctx.Done():
@@ -92,20 +91,6 @@ func (s *Scheduler) Stop() {
 	s.wg.Wait()
 }
 
-func (s *Scheduler) logger() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.New(slog.DiscardHandler)
-}
-
-func (s *Scheduler) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
-
 // Tick starts every run that is due now.
 func (s *Scheduler) Tick(ctx context.Context) error {
 	opts := store.ListOptions{PageSize: 200}
@@ -119,7 +104,7 @@ func (s *Scheduler) Tick(ctx context.Context) error {
 				continue
 			}
 			if err := s.due(ctx, rr); err != nil {
-				s.logger().Error("recurring run", "id", rr.ID, "err", err)
+				s.Log().Error("recurring run", "id", rr.ID, "err", err)
 			}
 		}
 		if page.NextPageToken == "" {
@@ -133,7 +118,7 @@ func (s *Scheduler) Tick(ctx context.Context) error {
 // MaxConcurrency unfinished at once. Without catch-up only the latest
 // missed time is run.
 func (s *Scheduler) due(ctx context.Context, rr *store.RecurringRun) error {
-	now := s.now()
+	now := s.Now()
 	base := rr.LastScheduled
 	if base.IsZero() {
 		base = rr.CreatedAt

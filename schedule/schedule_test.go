@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicehq/sluice/archetype"
 	"github.com/sluicehq/sluice/store"
 )
 
@@ -25,7 +26,7 @@ func setup(t *testing.T) (store.Store, *Scheduler, *time.Time) {
 	}
 	t.Cleanup(func() { st.Close() })
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	s := &Scheduler{Store: st, Runs: storeSubmitter{st}, Now: func() time.Time { return now }}
+	s := &Scheduler{Store: st, Runs: storeSubmitter{st}, Archetype: archetype.Archetype{Clock: func() time.Time { return now }}}
 	return st, s, &now
 }
 

@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"log/slog"
 	"os"
 	"strings"
 
@@ -11,6 +10,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/sluicehq/sluice/archetype"
 	kexec "github.com/sluicehq/sluice/executor/kubernetes"
 )
 
@@ -20,7 +20,7 @@ const inClusterNamespace = "/var/run/secrets/kubernetes.io/serviceaccount/namesp
 // newKubernetesExecutor connects to the cluster: the kubeconfig named in
 // the configuration, else the in-cluster service account, else the usual
 // kubeconfig ($KUBECONFIG, ~/.kube/config).
-func newKubernetesExecutor(cfg Config, log *slog.Logger) (*kexec.Executor, error) {
+func newKubernetesExecutor(cfg Config, arch archetype.Archetype) (*kexec.Executor, error) {
 	k := cfg.Kubernetes
 	var (
 		rc  *rest.Config
@@ -71,6 +71,6 @@ func newKubernetesExecutor(cfg Config, log *slog.Logger) (*kexec.Executor, error
 		StoreURL:     storeURL,
 		KeepFinished: k.KeepPods,
 		StartTimeout: k.PodStartTimeout,
-		Logger:       log,
+		Archetype:    arch,
 	}, nil
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/api"
+	"github.com/sluicehq/sluice/archetype"
 	"github.com/sluicehq/sluice/artifact"
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/examples"
@@ -60,6 +61,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	s := &Server{cfg: cfg, log: log, store: st}
+	arch := archetype.Archetype{Logger: log}
 	ok := false
 	defer func() {
 		if !ok {
@@ -68,7 +70,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	}()
 	var ex executor.Executor = &local.Executor{}
 	if cfg.Executor == "kubernetes" {
-		k, err := newKubernetesExecutor(cfg, log)
+		k, err := newKubernetesExecutor(cfg, arch)
 		if err != nil {
 			return nil, err
 		}
@@ -94,21 +96,21 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		Artifacts:   arts,
 		Scratch:     filepath.Join(cfg.Data, "scratch"),
 		Cache:       runner.Cache{Store: st},
-		Logger:      log,
+		Archetype:   arch,
 	}
 	artifactRoot := ""
 	if d, ok := arts.(*artifact.DirStore); ok {
 		artifactRoot = d.Root()
 	}
 	s.metrics = newMetrics()
-	s.runs, err = runner.New(runner.Config{Store: st, Engine: eng, MaxConcurrent: cfg.MaxConcurrentRuns, Metrics: s.metrics, Logger: log})
+	s.runs, err = runner.New(runner.Config{Store: st, Engine: eng, MaxConcurrent: cfg.MaxConcurrentRuns, Metrics: s.metrics, Archetype: arch})
 	if err != nil {
 		return nil, err
 	}
 	s.metrics.executing(s.runs.Executing)
-	s.sched = &schedule.Scheduler{Store: st, Runs: s.runs, Logger: log}
+	s.sched = &schedule.Scheduler{Archetype: arch, Store: st, Runs: s.runs}
 	apiHandler, err := api.New(api.Config{Store: st, Runs: s.runs, Token: cfg.Token, Addr: cfg.Addr, AllowedHosts: cfg.AllowedHosts,
-		AllowPrivatePackageURLs: cfg.AllowPrivatePackageURLs, ArtifactRoot: artifactRoot, Artifacts: arts, Logger: log})
+		AllowPrivatePackageURLs: cfg.AllowPrivatePackageURLs, ArtifactRoot: artifactRoot, Artifacts: arts, Archetype: arch})
 	if err != nil {
 		return nil, err
 	}

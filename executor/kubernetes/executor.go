@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	listersv1 "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/sluicehq/sluice/archetype"
 	"github.com/sluicehq/sluice/executor"
 	"github.com/sluicehq/sluice/launch"
 	"github.com/sluicehq/sluice/spec"
@@ -44,7 +44,8 @@ type Executor struct {
 	// StartTimeout fails a pod still pending after this long (default 10
 	// minutes): a sandbox that cannot be made, an unschedulable pod.
 	StartTimeout time.Duration
-	Logger       *slog.Logger
+	// Archetype gives the executor its logger.
+	archetype.Archetype
 
 	mu      sync.Mutex
 	lister  listersv1.PodLister
@@ -122,13 +123,6 @@ func (e *Executor) watch(name string) (<-chan struct{}, func()) {
 	}
 }
 
-func (e *Executor) logger() *slog.Logger {
-	if e.Logger != nil {
-		return e.Logger
-	}
-	return slog.New(slog.DiscardHandler)
-}
-
 // Run creates the job's pod — or adopts it when a pod of the same run,
 // task and attempt already exists (the server restarted while it ran) —
 // streams its log to job.Log and waits for it to end.
@@ -189,7 +183,7 @@ func (e *Executor) Run(ctx context.Context, job *executor.Job) (*executor.Result
 			}
 			return nil, fmt.Errorf("create pod %s: %w", pod.Name, err)
 		}
-		e.logger().Info("adopting running pod", "pod", pod.Name)
+		e.Log().Info("adopting running pod", "pod", pod.Name)
 	}
 	logs := e.streamLogs(pod.Name, job.Log)
 	defer logs.stop()
@@ -402,7 +396,7 @@ func (e *Executor) deletePod(name string) {
 	defer cancel()
 	err := e.Client.CoreV1().Pods(e.Pod.Namespace).Delete(ctx, name, metav1.DeleteOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
-		e.logger().Warn("delete pod", "pod", name, "err", err)
+		e.Log().Warn("delete pod", "pod", name, "err", err)
 	}
 }
 
