@@ -116,11 +116,7 @@ func (e *Engine) Run(ctx context.Context, req *Request) (*Result, error) {
 		if key == "" {
 			pipelineRoot = strings.TrimSuffix(st.URI(""), "/")
 		}
-		scratch := e.Scratch
-		if scratch == "" {
-			scratch = filepath.Join(os.TempDir(), "sluice-scratch")
-		}
-		r.store, r.dir = st, rundir.Bucket(pipelineRoot, scratch, ps.PipelineInfo.Name, req.RunID)
+		r.store, r.dir = st, rundir.Bucket(pipelineRoot, e.Scratch, ps.PipelineInfo.Name, req.RunID)
 		// A resumed run starts from a clean scratch: what a killed process
 		// left half-downloaded is not trusted.
 		if err := os.RemoveAll(r.dir.Scratch); err != nil {

@@ -1,6 +1,7 @@
 package rundir
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -27,12 +28,22 @@ func Local(pipelineRoot, pipeline, runID string) Run {
 
 // Bucket is the directory of a run under a bucket pipeline root (its URI
 // without a trailing "/"), with its local copies under
-// <scratch>/<run id>.
+// <scratch>/<run id> (scratch "" is DefaultScratch()).
 func Bucket(pipelineRoot, scratch, pipeline, runID string) Run {
+	if scratch == "" {
+		scratch = DefaultScratch()
+	}
 	r := Run{URI: pipelineRoot + "/" + pipeline + "/" + runID, Scratch: filepath.Join(scratch, runID)}
 	r.Root = filepath.Join(r.Scratch, filepath.FromSlash(spec.LocalPath(r.URI)))
 	return r
 }
+
+// Scratch is the scratch directory of a data directory: where a server's
+// bucket runs keep their local copies.
+func Scratch(dataDir string) string { return filepath.Join(dataDir, "scratch") }
+
+// DefaultScratch is the scratch directory of bucket runs outside a server.
+func DefaultScratch() string { return filepath.Join(os.TempDir(), "sluice-scratch") }
 
 // Workspace is the run's workspace ({{$.workspace_path}}).
 func (r Run) Workspace() string { return filepath.Join(r.Root, ".sluice", "workspace") }

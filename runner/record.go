@@ -151,21 +151,24 @@ func (rc *recorder) end(ctx context.Context, id string, state runstate.State, ms
 	return nil
 }
 
-// completed returns the outputs of the run's steps that already succeeded
-// (what a resumed or retried run does not run again).
-func (rc *recorder) completed(ctx context.Context, id string) (map[string]*plan.Outputs, error) {
+// outputs returns the outputs of the run's tasks that succeeded, by task
+// id; steps only (container and importer tasks) when steps is set.
+func (rc *recorder) outputs(ctx context.Context, id string, steps bool) (map[string]*plan.Outputs, error) {
 	tasks, err := rc.st.ListTasks(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]*plan.Outputs{}
 	for _, t := range tasks {
-		if t.State != runstate.Succeeded || (t.Kind != engine.KindContainer && t.Kind != engine.KindImporter) || len(t.Outputs) == 0 {
+		if t.State != runstate.Succeeded || len(t.Outputs) == 0 {
+			continue
+		}
+		if steps && t.Kind != engine.KindContainer && t.Kind != engine.KindImporter {
 			continue
 		}
 		var o plan.Outputs
 		if err := json.Unmarshal(t.Outputs, &o); err != nil {
-			continue // run again
+			continue // a resumed run runs it again
 		}
 		out[t.ID] = &o
 	}

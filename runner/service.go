@@ -10,6 +10,7 @@ import (
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/executor"
 	"github.com/sluicehq/sluice/executor/local"
+	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 	"github.com/sluicehq/sluice/store"
@@ -185,6 +186,13 @@ func (s *Service) Wait(ctx context.Context, id string) (*store.Run, error) {
 	}
 }
 
+// TaskOutputs returns the outputs (parameters, and artifacts with their
+// metadata, such as a Metrics artifact's values) of a run's tasks that
+// succeeded, by task id ("train", "for-loop-2/0/train").
+func (s *Service) TaskOutputs(ctx context.Context, id string) (map[string]*plan.Outputs, error) {
+	return s.rec.outputs(ctx, id, false)
+}
+
 func (s *Service) enqueue(id string) {
 	s.mu.Lock()
 	if s.queued[id] {
@@ -237,7 +245,7 @@ func (s *Service) execute(id string) {
 		fail("the run's parameters cannot be read: " + err.Error())
 		return
 	}
-	completed, err := s.rec.completed(ctx, id)
+	completed, err := s.rec.outputs(ctx, id, true)
 	if err != nil {
 		log.Error("load tasks", "err", err)
 		return

@@ -145,6 +145,41 @@ func TestSubmitWaitRetry(t *testing.T) {
 	}
 }
 
+// TaskOutputs gives what a run's tasks produced (what a tuning experiment
+// reads its objective from).
+func TestTaskOutputs(t *testing.T) {
+	svc, _ := newService(t, nil)
+	p, err := spec.Load([]byte(`
+pipelineInfo: {name: score}
+root: {dag: {tasks: {score: {taskInfo: {name: score}, componentRef: {name: comp-score}}}}}
+components:
+  comp-score:
+    executorLabel: exec-score
+    outputDefinitions: {parameters: {accuracy: {parameterType: NUMBER_DOUBLE}}}
+deploymentSpec:
+  executors:
+    exec-score: {container: {image: alpine, command: [sh, -c, 'mkdir -p "$(dirname "$0")" && echo 0.93 > "$0"', '{{$.outputs.parameters[''accuracy''].output_file}}']}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := spec.MarshalStored(p)
+	r := &store.Run{DisplayName: "score", Spec: b}
+	if err := svc.Submit(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	if got := wait(t, svc, r.ID); got.State != runstate.Succeeded {
+		t.Fatalf("run %s %q", got.State, got.Error)
+	}
+	outs, err := svc.TaskOutputs(context.Background(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := outs["score"]; o == nil || o.Parameters["accuracy"] != 0.93 {
+		t.Fatalf("outputs %+v", outs)
+	}
+}
+
 // Terminating an executing run stops its step and ends it CANCELED;
 // terminating it again is a conflict.
 func TestTerminate(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"path"
-	"path/filepath"
 	"time"
 
 	"github.com/sluicehq/sluice/api"
@@ -22,6 +21,7 @@ import (
 	kexec "github.com/sluicehq/sluice/executor/kubernetes"
 	"github.com/sluicehq/sluice/executor/local"
 	"github.com/sluicehq/sluice/launcher"
+	"github.com/sluicehq/sluice/rundir"
 	"github.com/sluicehq/sluice/runner"
 	"github.com/sluicehq/sluice/schedule"
 	"github.com/sluicehq/sluice/spec"
@@ -94,7 +94,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		Parallelism: cfg.Parallelism,
 		DefaultRoot: arts.URI(""),
 		Artifacts:   arts,
-		Scratch:     filepath.Join(cfg.Data, "scratch"),
+		Scratch:     rundir.Scratch(cfg.Data),
 		Cache:       runner.Cache{Store: st},
 		Archetype:   arch,
 	}
