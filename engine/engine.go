@@ -15,7 +15,6 @@ import (
 
 	"github.com/sluicehq/sluice/archetype"
 	"github.com/sluicehq/sluice/artifact"
-	"github.com/sluicehq/sluice/executor"
 	"github.com/sluicehq/sluice/launcher"
 	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/rundir"
@@ -220,7 +219,7 @@ func (r *run) warn(msg string) {
 }
 
 func (r *run) warnPlatform(p *spec.PlatformSpec) {
-	if rl, ok := r.e.Launcher.Executor.(executor.RemoteLauncher); p == nil || ok && rl.LaunchesRemotely() {
+	if p == nil || r.e.Launcher.Remote() {
 		return // the Kubernetes executor applies them
 	}
 	for name, sp := range p.Platforms {

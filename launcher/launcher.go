@@ -91,8 +91,9 @@ type ExitError struct{ Code int }
 
 func (e *ExitError) Error() string { return fmt.Sprintf("the step exited with code %d", e.Code) }
 
-// remote reports whether the executor runs steps under a remote launcher.
-func (l *Launcher) remote() bool {
+// Remote reports whether the executor runs steps on other machines, under
+// a remote launcher (not as this machine's processes).
+func (l *Launcher) Remote() bool {
 	rl, ok := l.Executor.(executor.RemoteLauncher)
 	return ok && rl.LaunchesRemotely()
 }

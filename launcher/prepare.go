@@ -63,7 +63,7 @@ func (l *Launcher) container(s *Step) (*spec.ContainerSpec, error) {
 		return nil, errors.New("not a container task")
 	case s.Exec.Unsupported != "":
 		return nil, errors.New(s.Exec.Unsupported)
-	case s.Exec.NeedsKubernetes != "" && !l.remote():
+	case s.Exec.NeedsKubernetes != "" && !l.Remote():
 		return nil, errors.New(s.Exec.NeedsKubernetes)
 	case strings.HasPrefix(c.Image, "argostub/"):
 		return nil, fmt.Errorf("%s is a Kubernetes operation (creating or deleting a PersistentVolumeClaim): it needs the kubernetes executor", strings.TrimPrefix(c.Image, "argostub/"))
@@ -81,7 +81,7 @@ var errNeedsBucket = errors.New("this executor runs steps on other machines: the
 // it maps artifact URIs to files: on this machine (bucket URIs under
 // Scratch), or, for a remote launcher, the KFP mount paths there.
 func (l *Launcher) stepPaths(s *Step) (rundir.Task, func(string) string, error) {
-	if !l.remote() {
+	if !l.Remote() {
 		return s.Paths, s.localPath, nil
 	}
 	if s.URIs.IsZero() {
@@ -160,7 +160,7 @@ func (l *Launcher) env(s *Step, c *spec.ContainerSpec, pc *spec.PlaceholderConte
 		}
 		env = append(env, e.Name+"="+v)
 	}
-	if l.remote() {
+	if l.Remote() {
 		return env, nil
 	}
 	pp := l.PythonPath

@@ -27,7 +27,7 @@ import (
 // pipeline (runHere); with a remote launcher the executor runs that
 // pipeline on the other machine and Run reads back its outputs record.
 func (l *Launcher) Run(ctx context.Context, s *Step, p *Prepared, log io.Writer) (*plan.Outputs, *executor.Result, error) {
-	if l.remote() {
+	if l.Remote() {
 		return l.runRemote(ctx, s, p, log)
 	}
 	return l.runHere(ctx, s, p.Input, p.Reqs, s.Exec.Container.OutputFiles, &executor.Job{

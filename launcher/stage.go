@@ -193,7 +193,7 @@ func (l *Launcher) OpenLog(ctx context.Context, s *Step) (io.WriteCloser, string
 		return f, path, nil
 	}
 	uri := s.URIs.Log()
-	if l.remote() {
+	if l.Remote() {
 		// The remote launcher writes the log to the store itself; here it
 		// is only streamed to the local file.
 		return f, uri, nil

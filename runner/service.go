@@ -8,7 +8,6 @@ import (
 
 	"github.com/sluicehq/sluice/archetype"
 	"github.com/sluicehq/sluice/engine"
-	"github.com/sluicehq/sluice/executor"
 	"github.com/sluicehq/sluice/executor/local"
 	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/runstate"
@@ -99,11 +98,7 @@ func (s *Service) Start(ctx context.Context) error {
 // remoteSteps reports whether the engine's steps run under a remote
 // launcher (the Kubernetes executor), not as the server's own processes.
 func (s *Service) remoteSteps() bool {
-	if s.cfg.Engine.Launcher == nil {
-		return false
-	}
-	rl, ok := s.cfg.Engine.Launcher.Executor.(executor.RemoteLauncher)
-	return ok && rl.LaunchesRemotely()
+	return s.cfg.Engine.Launcher != nil && s.cfg.Engine.Launcher.Remote()
 }
 
 // Executing counts the runs executing now.
