@@ -43,7 +43,7 @@ type Service struct {
 	mu      sync.Mutex
 	cancels map[string]context.CancelFunc // executing runs
 	queued  map[string]bool
-	baseCtx context.Context
+	baseCtx context.Context // the life of the service's runs: ends at Stop
 	stop    context.CancelFunc
 }
 
@@ -52,7 +52,10 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Store == nil || cfg.Engine == nil {
 		return nil, errors.New("runner: Config.Store and Config.Engine are required")
 	}
+	base, stop := context.WithCancel(context.Background())
 	return &Service{
+		baseCtx: base,
+		stop:    stop,
 		cfg:     cfg,
 		rec:     newRecorder(cfg.Store, cfg.Metrics, cfg.Archetype.Now),
 		sem:     make(chan struct{}, max(cfg.MaxConcurrent, 1)),
@@ -61,11 +64,11 @@ func New(cfg Config) (*Service, error) {
 	}, nil
 }
 
-// Start recovers unfinished runs and starts accepting work. Runs left
-// RUNNING or PENDING by a previous process resume from their completed
-// steps; runs left CANCELING end CANCELED.
+// Start recovers the runs a previous process left unfinished: runs left
+// RUNNING or PENDING resume from their completed steps; runs left
+// CANCELING end CANCELED. (Runs submitted to a new service execute whether
+// or not Start was called.)
 func (s *Service) Start(ctx context.Context) error {
-	s.baseCtx, s.stop = context.WithCancel(context.WithoutCancel(ctx))
 	ids, err := s.cfg.Store.RunsInState(ctx, runstate.Canceling)
 	if err != nil {
 		return fmt.Errorf("recover runs: %w", err)
@@ -111,9 +114,7 @@ func (s *Service) Executing() int {
 // Stop cancels the runs in progress and waits for them to wind down. Their
 // state stays as the store has it, so that the next start resumes them.
 func (s *Service) Stop() {
-	if s.stop != nil {
-		s.stop()
-	}
+	s.stop()
 	s.wg.Wait()
 }
 

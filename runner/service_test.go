@@ -49,6 +49,16 @@ deploymentSpec: {executors: {exec-touch: {container: {image: alpine, command: [s
 
 func newService(t *testing.T, wrap func(store.Store) store.Store) (*runner.Service, store.Store) {
 	t.Helper()
+	svc, st := newStoppedService(t, wrap)
+	if err := svc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return svc, st
+}
+
+// newStoppedService is a service whose Start was not called.
+func newStoppedService(t *testing.T, wrap func(store.Store) store.Store) (*runner.Service, store.Store) {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(context.Background(), filepath.Join(dir, "sluice.db"))
 	if err != nil {
@@ -65,9 +75,6 @@ func newService(t *testing.T, wrap func(store.Store) store.Store) (*runner.Servi
 	}
 	svc, err := runner.New(runner.Config{Store: s, Engine: eng, MaxConcurrent: 2})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(svc.Stop)
@@ -146,9 +153,10 @@ func TestSubmitWaitRetry(t *testing.T) {
 }
 
 // TaskOutputs gives what a run's tasks produced (what a tuning experiment
-// reads its objective from).
+// reads its objective from). A service runs what is submitted to it with
+// or without Start (which only recovers a previous process's runs).
 func TestTaskOutputs(t *testing.T) {
-	svc, _ := newService(t, nil)
+	svc, _ := newStoppedService(t, nil)
 	p, err := spec.Load([]byte(`
 pipelineInfo: {name: score}
 root: {dag: {tasks: {score: {taskInfo: {name: score}, componentRef: {name: comp-score}}}}}
