@@ -29,6 +29,12 @@ import (
 	"github.com/sluicehq/sluice/ui"
 )
 
+// The run service is what the API and the scheduler drive runs through.
+var (
+	_ api.Runs           = (*runner.Service)(nil)
+	_ schedule.Submitter = (*runner.Service)(nil)
+)
+
 // Server is a running Sluice server.
 type Server struct {
 	cfg       Config
