@@ -1,5 +1,5 @@
 // Package store persists pipelines, pipeline versions, experiments, runs,
-// tasks and recurring runs in SQL: an embedded SQLite file by default,
+// tasks, recurring runs, and tuning experiments with their trials in SQL: an embedded SQLite file by default,
 // PostgreSQL for teams. Both engines run the same embedded numbered
 // migrations and pass the same test suite. SQL lives here and nowhere else.
 //
@@ -17,6 +17,7 @@
 // Cascades: deleting a pipeline with cascade deletes its versions; deleting
 // a run deletes its tasks; deleting an experiment deletes its runs (with
 // their tasks) and its recurring runs; archiving an experiment archives its
-// runs and disables its recurring runs. Runs outlive their pipelines and
+// runs and disables its recurring runs; deleting a tuning experiment
+// deletes its trials (its trials' runs are the caller's to delete). Runs outlive their pipelines and
 // recurring runs: they keep their own copy of the spec.
 package store

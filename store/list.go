@@ -76,6 +76,7 @@ type lister[T any] struct {
 	id     func(T) string
 	fields map[string]*field[T] // by API name and alias
 	tags   string               // the JSON tags column filterable as tags.<k>, or ""
+	labels string               // the JSON labels column filterable as labels.<k>, or ""
 	// counts is a table of row counts (column n) by the columns in
 	// countCols, kept by triggers: a list filtered only on those columns
 	// sums it for TotalSize instead of counting rows. "" for none.
@@ -246,17 +247,19 @@ func (w *where) String() string {
 	return " WHERE " + strings.Join(w.conds, " AND ")
 }
 
-// filterField resolves a filter key: a field, or tags.<k>.
+// filterField resolves a filter key: a field, tags.<k> or labels.<k>.
 func (l *lister[T]) filterField(d dialect, key string) (expr string, args []any, kind fieldKind, err error) {
 	if f, ok := l.fields[key]; ok {
 		return f.col, nil, f.kind, nil
 	}
-	if k, ok := strings.CutPrefix(key, "tags."); ok && l.tags != "" {
-		if k == "" || strings.ContainsAny(k, `"\`) {
-			return "", nil, 0, fmt.Errorf("bad tag key %q: %w", key, ErrInvalid)
+	for _, m := range []struct{ prefix, col string }{{"tags.", l.tags}, {"labels.", l.labels}} {
+		if k, ok := strings.CutPrefix(key, m.prefix); ok && m.col != "" {
+			if k == "" || strings.ContainsAny(k, `"\`) {
+				return "", nil, 0, fmt.Errorf("bad %s key %q: %w", strings.TrimSuffix(m.prefix, "s."), key, ErrInvalid)
+			}
+			e, arg := d.tagExpr(m.col, k)
+			return e, []any{arg}, kindString, nil
 		}
-		e, arg := d.tagExpr(l.tags, k)
-		return e, []any{arg}, kindString, nil
 	}
 	return "", nil, 0, fmt.Errorf("unknown filter key %q: %w", key, ErrInvalid)
 }

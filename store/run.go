@@ -13,17 +13,17 @@ import (
 // runListCols are the columns ListRuns reads: all but the spec.
 const runListCols = `id, experiment_id, display_name, description, storage_state, pipeline_id, pipeline_version_id,
 	params, pipeline_root, service_account, no_cache, recurring_run_id, state, error, outputs,
-	created_at, scheduled_at, finished_at, state_history`
+	created_at, scheduled_at, finished_at, state_history, labels`
 
 const runCols = runListCols + `, spec`
 
 const (
 	insertRun = `INSERT INTO runs (` + runCols + `) VALUES
-		(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	updateRun = `UPDATE runs SET experiment_id = ?, display_name = ?, description = ?, storage_state = ?,
 		pipeline_id = ?, pipeline_version_id = ?, params = ?, pipeline_root = ?, service_account = ?,
 		no_cache = ?, recurring_run_id = ?, state = ?, error = ?, outputs = ?, created_at = ?,
-		scheduled_at = ?, finished_at = ?, state_history = ?, spec = ? WHERE id = ?`
+		scheduled_at = ?, finished_at = ?, state_history = ?, labels = ?, spec = ? WHERE id = ?`
 	// countActiveRuns counts the runs of a recurring run not in a final state.
 	countActiveRuns = `SELECT COUNT(*) FROM runs WHERE recurring_run_id = ?
 		AND state NOT IN ('SUCCEEDED', 'SKIPPED', 'FAILED', 'CANCELED')`
@@ -36,7 +36,7 @@ func scanRun(r rowScanner, withSpec bool) (*Run, error) {
 		&x.PipelineVersionID, jsonCol{&x.Params}, &x.PipelineRoot, &x.ServiceAccount, &x.NoCache,
 		&x.RecurringRunID, &x.State, &x.Error, jsonCol{&x.Outputs},
 		timeCol{&x.CreatedAt}, timeCol{&x.ScheduledAt}, timeCol{&x.FinishedAt},
-		decodeCol[[]StateChange]{&x.StateHistory}}
+		decodeCol[[]StateChange]{&x.StateHistory}, decodeCol[map[string]string]{&x.Labels}}
 	if withSpec {
 		dest = append(dest, jsonCol{&x.Spec})
 	}
@@ -68,6 +68,7 @@ var runLister = &lister[*Run]{
 		strField("pipeline_version_id", "pipeline_version_id", func(r *Run) string { return r.PipelineVersionID }),
 		strField("pipeline_id", "pipeline_id", func(r *Run) string { return r.PipelineID }),
 	}, map[string]string{"id": "run_id", "name": "display_name"}),
+	labels: "labels",
 	// migrations/*/0003_run_counts: runs by experiment and storage state
 	// (namespace is a constant).
 	counts:    "run_counts",
@@ -84,11 +85,15 @@ func (s *sqlStore) runArgs(r *Run) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	labels, err := s.d.marshalArg(r.Labels)
+	if err != nil {
+		return nil, err
+	}
 	d := s.d
 	return []any{r.ExperimentID, r.DisplayName, r.Description, r.StorageState, r.PipelineID,
 		r.PipelineVersionID, d.jsonArg(r.Params), r.PipelineRoot, r.ServiceAccount, r.NoCache,
 		r.RecurringRunID, string(r.State), r.Error, d.jsonArg(r.Outputs),
-		d.timeArg(r.CreatedAt), d.timeArg(r.ScheduledAt), d.timeArg(r.FinishedAt), history,
+		d.timeArg(r.CreatedAt), d.timeArg(r.ScheduledAt), d.timeArg(r.FinishedAt), history, labels,
 		d.jsonArg(r.Spec)}, nil
 }
 

@@ -96,6 +96,9 @@ type Run struct {
 	ScheduledAt  time.Time
 	FinishedAt   time.Time
 	StateHistory []StateChange
+	// Labels mark what a run belongs to besides its experiment (a tuning
+	// experiment's trial); filterable as labels.<key>.
+	Labels map[string]string
 }
 
 // Task is one task instance of a run, keyed by (RunID, ID) where ID is the
@@ -263,6 +266,9 @@ type Store interface {
 	// Cache entries: step outputs by cache key.
 	GetCacheEntry(ctx context.Context, key string) ([]byte, bool, error)
 	PutCacheEntry(ctx context.Context, key string, outputs []byte) error
+
+	// Tuning experiments and their trials (tuning.go).
+	Tuning
 
 	Close() error
 }
