@@ -44,6 +44,8 @@ type Engine struct {
 	// pipeline root stage their artifacts (default: the system temp
 	// directory). A run's scratch is removed when it ends.
 	Scratch string
+
+	flights flights // steps running, by cache key
 }
 
 // run is the state of one run in progress.

@@ -72,12 +72,21 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		if err != nil {
 			r.warn(fmt.Sprintf("task %s: cache disabled: %v", rec.ID, err))
 			useCache = false
-		} else if out, ok := r.e.Cache.Get(ctx, key); ok && plan.CoerceOutputs(out, comp.OutputDefinitions) == nil && r.inStore(ctx, out) {
-			now := r.e.Now()
-			if err := r.update(ctx, rec, func(x *Task) { x.Cached, x.Started, x.Finished = true, now, now }); err != nil {
-				return plan.Outputs{}, runstate.Failed, err
+		} else {
+			// One step per key at a time: a step that finds the same step
+			// running elsewhere waits for it and takes its outputs.
+			release, err := r.e.flights.acquire(ctx, key)
+			if err != nil {
+				return plan.Outputs{}, runstate.Canceled, errCanceled
 			}
-			return *out, runstate.Succeeded, nil
+			defer release()
+			if out, ok := r.e.Cache.Get(ctx, key); ok && plan.CoerceOutputs(out, comp.OutputDefinitions) == nil && r.inStore(ctx, out) {
+				now := r.e.Now()
+				if err := r.update(ctx, rec, func(x *Task) { x.Cached, x.Started, x.Finished = true, now, now }); err != nil {
+					return plan.Outputs{}, runstate.Failed, err
+				}
+				return *out, runstate.Succeeded, nil
+			}
 		}
 	}
 
