@@ -162,6 +162,11 @@ func (s *Service) Retry(ctx context.Context, id string) error {
 	return nil
 }
 
+// Ended returns a channel that is closed when a run next ends (as this
+// service records it): watchers of many runs, such as tuning experiments,
+// take it before they look at their runs and wait on it after.
+func (s *Service) Ended() <-chan struct{} { return s.rec.ended() }
+
 // Wait blocks until the run has ended (or ctx is done) and returns it as
 // stored. It sees the ends this service records.
 func (s *Service) Wait(ctx context.Context, id string) (*store.Run, error) {

@@ -220,3 +220,34 @@ func TestTerminate(t *testing.T) {
 		t.Fatalf("%d runs executing", svc.Executing())
 	}
 }
+
+// Ended is closed when a run ends: a watcher that takes it before looking
+// at a run that has not ended yet is woken by that run's end.
+func TestEndedWakesWatchers(t *testing.T) {
+	svc, st := newService(t, nil)
+	gate := filepath.Join(t.TempDir(), "go")
+	r := &store.Run{DisplayName: "gated", Spec: touch(t, "while [ ! -f "+gate+" ]; do sleep 0.05; done")}
+	if err := svc.Submit(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	ended := svc.Ended()
+	if got, err := st.GetRun(context.Background(), r.ID); err != nil || got.State.Terminal() {
+		t.Fatalf("run %v %v", got, err)
+	}
+	select {
+	case <-ended:
+		t.Fatal("Ended closed before any run ended")
+	default:
+	}
+	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ended:
+	case <-time.After(time.Minute):
+		t.Fatal("Ended not closed when the run ended")
+	}
+	if got, _ := st.GetRun(context.Background(), r.ID); got.State != runstate.Succeeded {
+		t.Fatalf("run %s", got.State)
+	}
+}
