@@ -10,6 +10,7 @@ import (
 	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/spec"
 	"github.com/sluicehq/sluice/store"
+	"github.com/sluicehq/sluice/tune"
 )
 
 // gRPC status codes, as KFP's grpc-gateway reports them.
@@ -99,6 +100,9 @@ func classify(err error) (code, status int, msg string) {
 		code, msg = codeInvalidArgument, "invalid pipeline spec: "+err.Error()
 	case errors.As(err, &pe):
 		code, msg = codeInvalidArgument, "runtime_config.parameters: "+pe.Error()
+	case errors.Is(err, tune.ErrInvalid):
+		// A tuning experiment: the message names the field.
+		code, msg = codeInvalidArgument, err.Error()
 	case errors.Is(err, store.ErrNotFound):
 		code, msg = codeNotFound, trimSentinel(err, store.ErrNotFound)
 	case errors.Is(err, store.ErrAlreadyExists):

@@ -41,6 +41,7 @@ func toWireRun(r *store.Run) wire.Run {
 		State:          r.State,
 		Error:          errStatus(r.Error),
 		RecurringRunID: r.RecurringRunID,
+		Labels:         r.Labels,
 	}
 	if r.PipelineVersionID != "" {
 		w.PipelineVersionReference = &wire.PipelineVersionReference{PipelineID: r.PipelineID, PipelineVersionID: r.PipelineVersionID}

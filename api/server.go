@@ -36,6 +36,9 @@ const DefaultMaxUploadBytes = 32 << 20
 type Config struct {
 	Store store.Store
 	Runs  Runs
+	// Tuning, when set, runs tuning experiments (the tuning routes answer
+	// 501 without it).
+	Tuning Tuning
 	// Token, when set, is required on every request except healthz as
 	// "Authorization: Bearer <Token>".
 	Token string
@@ -189,6 +192,7 @@ func (s *server) routes() {
 	rpc("POST /recurringruns/{action}", s.recurringRunAction)
 
 	s.sluiceRoutes()
+	s.tuningRoutes()
 	s.graphRoutes()
 	s.markdownRoutes()
 }

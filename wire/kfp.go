@@ -144,6 +144,10 @@ type Run struct {
 	RunDetails               *RunDetails               `json:"run_details,omitempty"`
 	RecurringRunID           string                    `json:"recurring_run_id,omitempty"`
 	StateHistory             []RuntimeStatus           `json:"state_history,omitempty"`
+	// Labels is a Sluice extension: what the run belongs to besides its
+	// experiment (a tuning trial's run has sluice/tuning-experiment and
+	// sluice/trial). Filter on them as labels.<key>.
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // Tasks returns the run's tasks (nil when it has none yet).
