@@ -19,6 +19,7 @@ import (
 	"github.com/sluicehq/sluice/spec"
 	"github.com/sluicehq/sluice/store"
 	"github.com/sluicehq/sluice/tune"
+	"github.com/sluicehq/sluice/tune/search"
 )
 
 // Runs is what the tuning service needs of the run service.
@@ -139,6 +140,16 @@ func Check(e *tune.Experiment, p *spec.Pipeline) error {
 	if err := e.CheckPipeline(params); err != nil {
 		return err
 	}
+	if _, bounded := e.MaxTrials(); !bounded && e.Spec.Algorithm != nil && e.Spec.Algorithm.AlgorithmName == "grid" {
+		sp, err := e.Space()
+		if err != nil {
+			return err
+		}
+		if n, ok := search.GridSize(sp); !ok || n > MaxUnboundedGrid {
+			return &tune.FieldError{Field: "spec.maxTrialCount", Msg: fmt.Sprintf(
+				"required: the grid has %s points, more than the %d a grid may have without a budget (set maxTrialCount, or coarsen the steps)", gridPoints(n, ok), MaxUnboundedGrid)}
+		}
+	}
 	// A trial's arguments with the first value of each parameter.
 	var sample []tune.ParameterAssignment
 	for _, ps := range e.Spec.Parameters {
@@ -161,6 +172,17 @@ func Check(e *tune.Experiment, p *spec.Pipeline) error {
 		return &tune.FieldError{Field: "spec.trialTemplate.arguments", Msg: err.Error()}
 	}
 	return nil
+}
+
+// MaxUnboundedGrid bounds the points of a grid searched without a
+// maxTrialCount: a larger one is refused as a mistake (a step too fine).
+const MaxUnboundedGrid = 100000
+
+func gridPoints(n int64, ok bool) string {
+	if !ok {
+		return "more than 2^62"
+	}
+	return fmt.Sprint(n)
 }
 
 // Create stores a new experiment (condition Created) and starts driving it.
