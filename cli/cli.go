@@ -79,6 +79,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newRunCmd(stdout, stderr))
+	root.AddCommand(newTuneCmd(stdout, stderr))
 	root.AddCommand(newServerCmd(stdout, stderr))
 	root.AddCommand(newCompileCmd(stdout, stderr))
 	root.AddCommand(newComponentCmd(stdout))
