@@ -9,6 +9,7 @@ import (
 
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/runstate"
+	"github.com/sluicehq/sluice/tune"
 )
 
 // metrics are the server's Prometheus metrics, served at /metrics.
@@ -18,6 +19,8 @@ type metrics struct {
 	tasks        *prometheus.CounterVec
 	stepSeconds  *prometheus.HistogramVec
 	requests     *prometheus.CounterVec
+	trials       *prometheus.CounterVec
+	experiments  *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -36,8 +39,14 @@ func newMetrics() *metrics {
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sluice_http_requests_total", Help: "API requests by method and status code.",
 		}, []string{"method", "code"}),
+		trials: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sluice_tuning_trials_finished_total", Help: "Tuning trials that ended, by end state (Succeeded, Failed, MetricsUnavailable, EarlyStopped, Killed).",
+		}, []string{"state"}),
+		experiments: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sluice_tuning_experiments_finished_total", Help: "Tuning experiments that ended, by condition and reason.",
+		}, []string{"condition", "reason"}),
 	}
-	m.reg.MustRegister(m.runsFinished, m.tasks, m.stepSeconds, m.requests,
+	m.reg.MustRegister(m.runsFinished, m.tasks, m.stepSeconds, m.requests, m.trials, m.experiments,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -46,6 +55,27 @@ func newMetrics() *metrics {
 func (m *metrics) executing(n func() int) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sluice_runs_executing", Help: "Runs executing now."},
 		func() float64 { return float64(n()) }))
+}
+
+// tuning exports the number of tuning experiments being driven now.
+func (m *metrics) tuning(n func() int) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sluice_tuning_experiments_active", Help: "Tuning experiments in progress (driven by this server) now."},
+		func() float64 { return float64(n()) }))
+}
+
+// TrialChanged counts a tuning trial that ended (tuner.Config.OnTrial).
+func (m *metrics) TrialChanged(_ string, t tune.Trial) {
+	if t.State.Completed() {
+		m.trials.WithLabelValues(string(t.State)).Inc()
+	}
+}
+
+// ExperimentChanged counts a tuning experiment that ended
+// (tuner.Config.OnCondition).
+func (m *metrics) ExperimentChanged(_ string, c tune.Condition) {
+	if c.Completed() {
+		m.experiments.WithLabelValues(string(c.Type), c.Reason).Inc()
+	}
 }
 
 func (m *metrics) handler() http.Handler {

@@ -26,6 +26,7 @@ import (
 	"github.com/sluicehq/sluice/schedule"
 	"github.com/sluicehq/sluice/spec"
 	"github.com/sluicehq/sluice/store"
+	"github.com/sluicehq/sluice/tuner"
 	"github.com/sluicehq/sluice/ui"
 )
 
@@ -44,6 +45,7 @@ type Server struct {
 	kube      *kexec.Executor // the kubernetes executor, when configured
 	launcher  *launcher.Launcher
 	runs      *runner.Service
+	tuning    *tuner.Service
 	metrics   *metrics
 	sched     *schedule.Scheduler
 	http      *http.Server
@@ -114,8 +116,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.metrics.executing(s.runs.Executing)
+	s.tuning, err = tuner.New(tuner.Config{Store: st, Runs: s.runs, Artifacts: arts, Logger: log,
+		OnTrial: s.metrics.TrialChanged, OnCondition: s.metrics.ExperimentChanged})
+	if err != nil {
+		return nil, err
+	}
+	s.metrics.tuning(func() int { return len(s.tuning.Driving()) })
 	s.sched = &schedule.Scheduler{Archetype: arch, Store: st, Runs: s.runs}
-	apiHandler, err := api.New(api.Config{Store: st, Runs: s.runs, Token: cfg.Token, Addr: cfg.Addr, AllowedHosts: cfg.AllowedHosts,
+	apiHandler, err := api.New(api.Config{Store: st, Runs: s.runs, Tuning: s.tuning, Token: cfg.Token, Addr: cfg.Addr, AllowedHosts: cfg.AllowedHosts,
 		AllowPrivatePackageURLs: cfg.AllowPrivatePackageURLs, ArtifactRoot: artifactRoot, Artifacts: arts, Archetype: arch})
 	if err != nil {
 		return nil, err
@@ -158,6 +166,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	if err := s.runs.Start(ctx); err != nil {
 		return err
 	}
+	if err := s.tuning.Start(ctx); err != nil {
+		return err
+	}
 	s.sched.Start(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
@@ -171,6 +182,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	defer cancel()
 	_ = s.http.Shutdown(shut)
 	s.sched.Stop()
+	s.tuning.Stop()
 	s.runs.Stop()
 	cerr := errors.Join(s.store.Close(), s.artifacts.Close(), s.launcher.Close())
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
