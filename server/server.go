@@ -26,6 +26,7 @@ import (
 	"github.com/sluicehq/sluice/schedule"
 	"github.com/sluicehq/sluice/spec"
 	"github.com/sluicehq/sluice/store"
+	"github.com/sluicehq/sluice/tune"
 	"github.com/sluicehq/sluice/tuner"
 	"github.com/sluicehq/sluice/ui"
 )
@@ -50,6 +51,9 @@ type Server struct {
 	sched     *schedule.Scheduler
 	http      *http.Server
 	ln        net.Listener
+	// firstStart: the example pipelines were registered by this start; the
+	// example tuning experiments are created once the services run.
+	firstStart bool
 }
 
 // New opens the store, prepares the engine and binds the listen address.
@@ -138,7 +142,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	mux.Handle("/", guard.Handler(ui.Handler()))
 	mux.Handle("GET /metrics", guard.Handler(requireToken(cfg.Token, s.metrics.handler())))
 	if !cfg.NoExamples {
-		if err := registerExamples(ctx, st); err != nil {
+		if s.firstStart, err = registerExamples(ctx, st); err != nil {
 			return nil, fmt.Errorf("register example pipelines: %w", err)
 		}
 	}
@@ -168,6 +172,11 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	if err := s.tuning.Start(ctx); err != nil {
 		return err
+	}
+	if s.firstStart {
+		if err := s.registerTuningExamples(ctx); err != nil {
+			s.log.Warn("create the example tuning experiments", "err", err)
+		}
 	}
 	s.sched.Start(ctx)
 	errc := make(chan error, 1)
@@ -200,34 +209,73 @@ func redactDSN(dsn string) string {
 }
 
 // registerExamples uploads the embedded example pipelines the first time
-// the server starts with an empty pipeline list.
-func registerExamples(ctx context.Context, st store.Store) error {
+// the server starts with an empty pipeline list, and says whether it did.
+func registerExamples(ctx context.Context, st store.Store) (bool, error) {
 	page, err := st.ListPipelines(ctx, store.ListOptions{PageSize: 1})
 	if err != nil {
-		return err
+		return false, err
 	}
 	if len(page.Items) > 0 {
-		return nil
+		return false, nil
 	}
 	for _, f := range examples.Pipelines() {
 		b, err := examples.FS.ReadFile(f)
 		if err != nil {
-			return err
+			return false, err
 		}
 		p, err := spec.Load(b)
 		if err != nil {
-			return fmt.Errorf("%s: %w", f, err)
+			return false, fmt.Errorf("%s: %w", f, err)
 		}
 		js, err := spec.MarshalStored(p)
 		if err != nil {
-			return err
+			return false, err
 		}
 		now := time.Now()
 		name := p.Spec.PipelineInfo.Name
 		pl := &store.Pipeline{Name: name, DisplayName: name, Description: p.Spec.PipelineInfo.Description, CreatedAt: now}
 		v := &store.PipelineVersion{Name: name + "-v1", DisplayName: name + "-v1", Description: "example: examples/" + path.Dir(f), Spec: js, CreatedAt: now}
 		if err := st.CreatePipeline(ctx, pl, v); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// registerTuningExamples creates the example tuning experiments (and so
+// starts their trials) on the server's first start. Each runs the example
+// pipeline of its pipeline file's name, as registered.
+func (s *Server) registerTuningExamples(ctx context.Context) error {
+	for _, f := range examples.Experiments() {
+		b, err := examples.FS.ReadFile(f)
+		if err != nil {
 			return err
+		}
+		e, err := tune.Load(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		pp, err := e.PipelinePath(path.Dir(f))
+		if err != nil {
+			return err
+		}
+		pb, err := examples.FS.ReadFile(pp)
+		if err != nil {
+			return err
+		}
+		p, err := spec.Load(pb)
+		if err != nil {
+			return fmt.Errorf("%s: %w", pp, err)
+		}
+		req := &tuner.Request{Experiment: e, Pipeline: p}
+		if pl, err := s.store.GetPipelineByName(ctx, "", p.Spec.PipelineInfo.Name); err == nil {
+			if v, err := s.store.LatestPipelineVersion(ctx, pl.ID); err == nil {
+				req.PipelineID, req.PipelineVersionID = pl.ID, v.ID
+				e.Spec.TrialTemplate.Pipeline = &tune.PipelineRef{Name: pl.Name, Version: v.Name}
+			}
+		}
+		if _, err := s.tuning.Create(ctx, req); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+			return fmt.Errorf("%s: %w", f, err)
 		}
 	}
 	return nil
