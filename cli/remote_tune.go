@@ -281,18 +281,19 @@ func newTuneGetCmd(stdout, stderr io.Writer) *cobra.Command {
 				if n, ok := e.MaxTrials(); ok {
 					budget = fmt.Sprint(n)
 				}
-				kv(stdout, "ID", x.ID, "Name", x.Name, "Condition", x.Condition+" ("+x.Reason+")", "Message", x.Message,
+				pairs := []string{"ID", x.ID, "Name", x.Name, "Condition", x.Condition + " (" + x.Reason + ")", "Message", x.Message,
 					"Objective", fmt.Sprintf("%s %s", obj.Type, obj.ObjectiveMetricName), "Algorithm", e.Spec.Algorithm.AlgorithmName,
 					"Trials", fmt.Sprintf("%d of %s (%d running, %d succeeded, %d failed, %d without metrics, %d stopped early, %d killed)",
-						st.Trials, budget, st.TrialsRunning, st.TrialsSucceeded, st.TrialsFailed, st.TrialMetricsUnavailable, st.TrialsEarlyStopped, st.TrialsKilled))
+						st.Trials, budget, st.TrialsRunning, st.TrialsSucceeded, st.TrialsFailed, st.TrialMetricsUnavailable, st.TrialsEarlyStopped, st.TrialsKilled)}
 				if b := x.BestTrial; b != nil && b.Objective != nil {
-					kv(stdout, "Best trial", fmt.Sprintf("%s  %s=%s  %s  (run %s)", b.Name, obj.ObjectiveMetricName,
+					pairs = append(pairs, "Best trial", fmt.Sprintf("%s %s=%s %s (run %s)", b.Name, obj.ObjectiveMetricName,
 						tune.FormatValue(*b.Objective), formatAssignments(wireTrial(*b).Assignments), b.RunID))
 				}
 				if ch := x.Cache; ch != nil && ch.CachedSteps > 0 {
-					kv(stdout, "Cache", fmt.Sprintf("%d of %d steps from the cache, %s saved", ch.CachedSteps, ch.Steps,
+					pairs = append(pairs, "Cache", fmt.Sprintf("%d of %d steps from the cache, %s saved", ch.CachedSteps, ch.Steps,
 						fmtDuration(time.Duration(ch.SavedSeconds*float64(time.Second)))))
 				}
+				kv(stdout, pairs...)
 			})
 		}),
 	}
