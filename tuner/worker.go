@@ -382,7 +382,7 @@ func (w *worker) submit(ctx context.Context, ts *trialState) error {
 	}
 	run := &store.Run{
 		ID:                ts.rec.RunID,
-		DisplayName:       w.exp.Metadata.Name + " " + ts.rec.Name,
+		DisplayName:       ts.rec.Name,
 		Description:       fmt.Sprintf("Trial %s of tuning experiment %s.", ts.rec.Name, w.exp.Metadata.Name),
 		PipelineID:        w.rec.PipelineID,
 		PipelineVersionID: w.rec.PipelineVersionID,
