@@ -73,6 +73,10 @@ func run(out, graphs string, files []string) error {
 	if err != nil {
 		return err
 	}
+	tuning, err := exampleExperiment(ctx, srv)
+	if err != nil {
+		return err
+	}
 	bctx, bcancel, err := uitest.Browser(ctx, 1440, 900, nil)
 	if err != nil {
 		return err
@@ -92,6 +96,7 @@ func run(out, graphs string, files []string) error {
 		{"new-run.png", "/runs/new?pipeline=" + pid, `document.querySelector("input[name=rows]")`, false},
 		{"compare.png", "/compare?runs=" + runs[0] + "," + runs[1], `document.querySelectorAll("svg.roc polyline").length === 2`, false},
 		{"run-details-dark.png", "/runs/" + runs[1] + "?task=report", `document.querySelector("svg.graph g.node.st-SUCCEEDED") && document.querySelector(".artifact")`, true},
+		{"tuning.png", "/tuning/" + tuning, `document.querySelectorAll(".pc-chart .pc-line").length >= 12 && document.querySelector(".cache-saved")`, false},
 	}
 	for _, s := range shots {
 		if err := navigate(bctx, srv.URL+s.path, s.dark); err != nil {
@@ -229,4 +234,30 @@ func waitFor(ctx context.Context, expr string) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return errors.New("timed out waiting for " + expr)
+}
+
+// exampleExperiment waits for the example tuning experiment, which the
+// server's first start created, to end, and returns its id.
+func exampleExperiment(ctx context.Context, srv *uitest.Server) (string, error) {
+	for {
+		var list struct {
+			Experiments []struct {
+				ID        string `json:"id"`
+				Condition string `json:"condition"`
+			} `json:"experiments"`
+		}
+		if err := srv.Call("GET", "/apis/sluice/v1/tuning/experiments", nil, &list); err != nil {
+			return "", err
+		}
+		if len(list.Experiments) > 0 {
+			if c := list.Experiments[0].Condition; c == "Succeeded" || c == "Failed" {
+				return list.Experiments[0].ID, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return "", errors.New("the example tuning experiment did not end")
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

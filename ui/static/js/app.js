@@ -40,6 +40,8 @@ const routes = [
   [/^\/compare$/, './compare.js', 'comparePage'],
   [/^\/experiments$/, './experiments.js', 'experimentList'],
   [/^\/experiments\/([^/]+)$/, './experiments.js', 'experimentPage'],
+  [/^\/tuning$/, './tuning.js', 'tuningList'],
+  [/^\/tuning\/([^/]+)$/, './tuning.js', 'tuningPage'],
   [/^\/recurring$/, './recurring.js', 'recurringList'],
   [/^\/recurring\/new$/, './recurring.js', 'newRecurring'],
   [/^\/recurring\/([^/]+)$/, './recurring.js', 'recurringPage'],

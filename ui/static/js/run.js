@@ -62,7 +62,9 @@ export async function runPage(ctx) {
   const durEl = h('span');
   const renderHead = () => {
     fill(badge, stateBadge(run.state), run.storage_state === 'ARCHIVED' ? [' ', h('span.tag', { title: 'Archived: listed under Runs › Archived' }, 'archived')] : null);
-    fill(sub, pipeLink, expLink ? [' · ', expLink] : null, ' · started ', fmtTime(run.created_at), ' · ', durEl);
+    const tuning = run.labels?.['sluice/tuning-experiment'];
+    const trialLink = tuning ? h('a.trial-link', { href: '/tuning/' + tuning }, 'trial ' + (run.labels['sluice/trial'] || '')) : null;
+    fill(sub, pipeLink, expLink ? [' · ', expLink] : null, trialLink ? [' · ', trialLink] : null, ' · started ', fmtTime(run.created_at), ' · ', durEl);
     durEl.textContent = fmtDuration(duration(run.created_at, TERMINAL.has(run.state) ? run.finished_at : null));
     const act = (label, verb, cls) => h('button', { class: cls, onclick: async (e) => {
       e.target.disabled = true;
