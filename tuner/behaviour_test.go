@@ -436,3 +436,64 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// Editing the budget: raising maxTrialCount restarts an experiment that
+// ended by reaching it; lowering parallelTrialCount deletes the newest
+// active trials (their runs canceled); an invalid budget is refused.
+func TestBudgetEdits(t *testing.T) {
+	h := newHarness(t)
+	y := xExperiment("  maxTrialCount: 3\n  parallelTrialCount: 3\n")
+	rec := h.create(experiment(t, y), stepPipeline(t, "quick", `echo "loss=$0"`))
+	got, st, trials := h.wait(rec.ID)
+	if got.Condition != "Succeeded" || len(trials) != 3 {
+		t.Fatalf("first end: %s, %d trials", got.Condition, len(trials))
+	}
+	five := int32(5)
+	if _, err := h.tun.UpdateBudget(context.Background(), rec.ID, tuner.Budget{MaxTrialCount: &five}); err != nil {
+		t.Fatal(err)
+	}
+	got, st, trials = h.wait(rec.ID)
+	if got.Condition != "Succeeded" || st.Condition().Reason != tune.ReasonMaxTrialsReached || len(trials) != 5 || st.TrialsSucceeded != 5 {
+		t.Fatalf("after raising maxTrialCount: %s %+v, %d trials", got.Condition, st.Condition(), len(trials))
+	}
+	zero := int32(0)
+	_, err := h.tun.UpdateBudget(context.Background(), rec.ID, tuner.Budget{ParallelTrialCount: &zero})
+	var fe *tune.FieldError
+	if !errors.As(err, &fe) || fe.Field != "spec.parallelTrialCount" {
+		t.Fatalf("parallelTrialCount 0: %v", err)
+	}
+
+	slow := h.create(experiment(t, withSpec(y, "name: ex}", "name: slow}")), stepPipeline(t, "slow", `sleep 60; echo "loss=$0"`))
+	waitFor(t, func() bool {
+		trials, _ := h.st.ListTrials(context.Background(), slow.ID)
+		n := 0
+		for _, tr := range trials {
+			if tr.State == "Running" {
+				n++
+			}
+		}
+		return n == 3
+	})
+	before, _ := h.st.ListTrials(context.Background(), slow.ID)
+	one := int32(1)
+	if _, err := h.tun.UpdateBudget(context.Background(), slow.ID, tuner.Budget{ParallelTrialCount: &one}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		trials, _ := h.st.ListTrials(context.Background(), slow.ID)
+		return len(trials) == 1 && trials[0].Name == before[0].Name
+	})
+	for _, tr := range before[1:] {
+		run, err := h.st.GetRun(context.Background(), tr.RunID)
+		if err != nil || run.State != runstate.Canceled {
+			t.Fatalf("deleted trial %s: run %v %v", tr.Name, run, err)
+		}
+	}
+	if err := h.tun.Cancel(context.Background(), slow.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, st, trials = h.wait(slow.ID)
+	if got.Condition != "Failed" || len(trials) != 1 || trials[0].State != "Killed" || st.Trials != 1 {
+		t.Fatalf("slow: %s, %d trials, status %+v", got.Condition, len(trials), st)
+	}
+}

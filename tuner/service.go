@@ -255,6 +255,50 @@ func (s *Service) Cancel(ctx context.Context, id string) error {
 	return nil
 }
 
+// Budget is the part of an experiment that may change while it runs (the
+// fields Katib lets you edit on a live experiment); nil fields stay.
+type Budget struct {
+	MaxTrialCount       *int32
+	ParallelTrialCount  *int32
+	MaxFailedTrialCount *int32
+}
+
+// UpdateBudget changes an experiment's maxTrialCount, parallelTrialCount
+// or maxFailedTrialCount. The lifecycle applies them at once: fewer
+// parallel trials delete the newest active ones, more trials restart an
+// experiment that ended by reaching maxTrialCount. An invalid budget is a
+// *tune.FieldError.
+func (s *Service) UpdateBudget(ctx context.Context, id string, b Budget) (*store.TuningExperiment, error) {
+	rec, err := s.cfg.Store.UpdateTuningExperiment(ctx, id, func(r *store.TuningExperiment) error {
+		e, err := Experiment(r)
+		if err != nil {
+			return err
+		}
+		if b.MaxTrialCount != nil {
+			e.Spec.MaxTrialCount = b.MaxTrialCount
+		}
+		if b.ParallelTrialCount != nil {
+			e.Spec.ParallelTrialCount = b.ParallelTrialCount
+		}
+		if b.MaxFailedTrialCount != nil {
+			e.Spec.MaxFailedTrialCount = b.MaxFailedTrialCount
+		}
+		if err := e.Validate(); err != nil {
+			return err
+		}
+		if r.Spec, err = json.Marshal(e); err != nil {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.notify()
+	s.ensureWorker(id)
+	return rec, nil
+}
+
 // Delete removes an experiment: it stops driving it, cancels its trials'
 // runs that have not ended, deletes them and then the experiment and its
 // trials.

@@ -1,6 +1,7 @@
 package tuner
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,6 +30,7 @@ type worker struct {
 	done   chan struct{}
 
 	rec      *store.TuningExperiment
+	spec     []byte // the spec exp was read from
 	exp      *tune.Experiment
 	pipeline *spec.Pipeline
 	sugg     search.Suggester
@@ -118,7 +120,7 @@ func (w *worker) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	w.rec, w.exp, w.pipeline, w.sugg, w.es, w.hasES = rec, exp, p, sugg, es, hasES
+	w.rec, w.spec, w.exp, w.pipeline, w.sugg, w.es, w.hasES = rec, rec.Spec, exp, p, sugg, es, hasES
 	w.trials, w.byName = nil, map[string]*trialState{}
 	for _, r := range recs {
 		if err := w.add(r); err != nil {
@@ -202,7 +204,14 @@ func (w *worker) step(ctx context.Context) (done, again bool, err error) {
 		if err != nil {
 			return false, false, err
 		}
-		w.rec = rec
+		if !bytes.Equal(rec.Spec, w.spec) {
+			// The budget was edited: read everything again.
+			if err := w.load(ctx); err != nil {
+				return false, false, err
+			}
+		} else {
+			w.rec = rec
+		}
 	}
 	for _, ts := range w.trials {
 		if active(ts.rec.State) {
