@@ -25,6 +25,8 @@ type Tuning interface {
 	Cancel(ctx context.Context, id string) error
 	// Delete removes an experiment, its trials and their runs.
 	Delete(ctx context.Context, id string) error
+	// UpdateBudget changes an experiment's trial counts.
+	UpdateBudget(ctx context.Context, id string, b tuner.Budget) (*store.TuningExperiment, error)
 }
 
 var tuningKeys = aliases{"experiment_id": "id", "display_name": "name"}
@@ -35,6 +37,7 @@ func (s *server) tuningRoutes() {
 	s.mux.Handle("GET "+p, s.rpc(s.listTuning))
 	s.mux.Handle("GET "+p+"/{id}", s.rpc(s.getTuning))
 	s.mux.Handle("DELETE "+p+"/{id}", s.rpc(s.deleteTuning))
+	s.mux.Handle("PATCH "+p+"/{id}", s.rpc(s.updateTuning))
 	s.mux.Handle("POST "+p+"/{action}", s.rpc(s.tuningAction))
 	s.mux.Handle("GET "+p+"/{id}/trials", s.rpc(s.listTrials))
 	s.mux.Handle("GET "+p+"/{id}/optimal", s.rpc(s.optimalTrial))
@@ -268,11 +271,40 @@ func (s *server) deleteTuning(r *http.Request) (any, error) {
 	return empty{}, nil
 }
 
+// updateTuning edits an experiment's budget: {"max_trial_count",
+// "parallel_trial_count", "max_failed_trial_count"} (each optional).
+func (s *server) updateTuning(r *http.Request) (any, error) {
+	tun, err := s.tuning()
+	if err != nil {
+		return nil, err
+	}
+	id := r.PathValue("id")
+	b, err := readBody(r, s.cfg.MaxUploadBytes)
+	if err != nil {
+		return nil, err
+	}
+	var in wire.TuningBudget
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return nil, invalidf("malformed request: %v (expected {\"max_trial_count\", \"parallel_trial_count\", \"max_failed_trial_count\"})", jsonErrText(err))
+	}
+	if in.MaxTrialCount == nil && in.ParallelTrialCount == nil && in.MaxFailedTrialCount == nil {
+		return nil, invalidf("nothing to change: give max_trial_count, parallel_trial_count or max_failed_trial_count")
+	}
+	rec, err := tun.UpdateBudget(r.Context(), id, tuner.Budget{MaxTrialCount: in.MaxTrialCount,
+		ParallelTrialCount: in.ParallelTrialCount, MaxFailedTrialCount: in.MaxFailedTrialCount})
+	if err != nil {
+		return nil, notFound(err, "tuning experiment", id)
+	}
+	return s.tuningView(r.Context(), rec, nil)
+}
+
 // tuningAction serves POST /tuning/experiments/{id}:cancel.
 func (s *server) tuningAction(r *http.Request) (any, error) {
 	id, verb := splitAction(r)
 	if verb != "cancel" {
-		return nil, methodNotAllowed(r, "GET, DELETE; POST {id}:cancel")
+		return nil, methodNotAllowed(r, "GET, PATCH, DELETE; POST {id}:cancel")
 	}
 	tun, err := s.tuning()
 	if err != nil {

@@ -153,6 +153,26 @@ func TestTuningRoutes(t *testing.T) {
 		t.Fatalf("unknown action: %d %s", r.Status, r.Body)
 	}
 
+	// The budget: edited with PATCH, checked.
+	up := ts.mustDo(t, request{Method: "PATCH", Path: p + "/" + id2, Body: map[string]any{"max_trial_count": 6, "parallel_trial_count": 1}})
+	if sp := up["spec"].(map[string]any)["spec"].(map[string]any); sp["maxTrialCount"] != 6.0 || sp["parallelTrialCount"] != 1.0 {
+		t.Fatalf("patched spec %v", sp)
+	}
+	for body, words := range map[string]string{
+		`{"parallel_trial_count": 0}`:   "spec.parallelTrialCount",
+		`{"max_failed_trial_count": 7}`: "spec.maxFailedTrialCount",
+		`{}`:                            "nothing to change",
+		`{"max_trials": 3}`:             "max_trials",
+	} {
+		r := ts.do(t, request{Method: "PATCH", Path: p + "/" + id2, RawBody: body})
+		if msg, _ := r.json(t)["message"].(string); r.Status != http.StatusBadRequest || !strings.Contains(msg, words) {
+			t.Errorf("PATCH %s: %d %s, want 400 …%s…", body, r.Status, r.Body, words)
+		}
+	}
+	if r := ts.do(t, request{Method: "PATCH", Path: p + "/nope", RawBody: `{"max_trial_count": 2}`}); r.Status != http.StatusNotFound {
+		t.Fatalf("PATCH missing: %d %s", r.Status, r.Body)
+	}
+
 	// Delete: the experiment, its trials and their runs go.
 	ts.mustDo(t, request{Method: "DELETE", Path: p + "/" + id2})
 	if r := ts.do(t, request{Method: "GET", Path: p + "/" + id2}); r.Status != http.StatusNotFound {

@@ -113,3 +113,12 @@ func (c *Client) CancelTuningExperiment(ctx context.Context, id string) error {
 func (c *Client) DeleteTuningExperiment(ctx context.Context, id string) error {
 	return c.sluiceDo(ctx, http.MethodDelete, tuningPath+"/"+esc(id), nil, nil, nil)
 }
+
+// UpdateTuningBudget changes an experiment's trial counts.
+func (c *Client) UpdateTuningBudget(ctx context.Context, id string, b *wire.TuningBudget) (*wire.TuningExperiment, error) {
+	var out wire.TuningExperiment
+	if err := c.sluiceDo(ctx, http.MethodPatch, tuningPath+"/"+esc(id), nil, b, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -103,3 +103,11 @@ type CreateTuningExperimentRequest struct {
 	// random_state (0: random).
 	Seed uint64 `json:"seed,omitempty"`
 }
+
+// TuningBudget edits an experiment's trial counts (PATCH): the fields
+// Katib lets you change on a live experiment. Absent fields stay.
+type TuningBudget struct {
+	MaxTrialCount       *int32 `json:"max_trial_count,omitempty"`
+	ParallelTrialCount  *int32 `json:"parallel_trial_count,omitempty"`
+	MaxFailedTrialCount *int32 `json:"max_failed_trial_count,omitempty"`
+}
