@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/sluicehq/sluice/client"
 	"github.com/sluicehq/sluice/spec"
@@ -30,6 +31,7 @@ func addRemoteTuneCmds(cmd *cobra.Command, stdout, stderr io.Writer) {
 		newTuneListCmd(stdout, stderr),
 		newTuneGetCmd(stdout, stderr),
 		newTuneTrialsCmd(stdout, stderr),
+		newTuneEditCmd(stdout, stderr),
 		newTuneActionCmd(stdout, stderr, "cancel", "Cancel a tuning experiment (it ends Failed; its running trials are killed)", "Canceled", (*client.Client).CancelTuningExperiment),
 		newTuneActionCmd(stdout, stderr, "delete", "Delete a tuning experiment, its trials and their runs", "Deleted", (*client.Client).DeleteTuningExperiment),
 	)
@@ -355,4 +357,58 @@ func newTuneActionCmd(stdout, stderr io.Writer, name, short, done string, act fu
 		}),
 	}
 	return r.flags(cmd, false)
+}
+
+func newTuneEditCmd(stdout, stderr io.Writer) *cobra.Command {
+	r := newRemote(stdout, stderr)
+	var maxTrials, parallel, maxFailed int32
+	changed := map[string]bool{}
+	cmd := &cobra.Command{
+		Use:   "edit ID_OR_NAME [--max-trials N] [--parallel N] [--max-failed N]",
+		Short: "Change a tuning experiment's budget (more trials restart one that reached maxTrialCount)",
+		Long: `Change the fields Katib lets you edit on a live experiment: maxTrialCount,
+parallelTrialCount and maxFailedTrialCount. Raising --max-trials of an
+experiment that ended by reaching it starts it again; lowering --parallel
+below its running trials deletes the newest of them (their runs are
+canceled).`,
+		Args: cobra.ExactArgs(1),
+		RunE: r.runE(func(ctx context.Context, c *client.Client, args []string) error {
+			var b wire.TuningBudget
+			f := func(name string, v *int32, dst **int32) {
+				if changed[name] {
+					x := *v
+					*dst = &x
+				}
+			}
+			f("max-trials", &maxTrials, &b.MaxTrialCount)
+			f("parallel", &parallel, &b.ParallelTrialCount)
+			f("max-failed", &maxFailed, &b.MaxFailedTrialCount)
+			if b.MaxTrialCount == nil && b.ParallelTrialCount == nil && b.MaxFailedTrialCount == nil {
+				return usagef("give --max-trials, --parallel or --max-failed")
+			}
+			x, err := c.FindTuningExperiment(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			up, err := c.UpdateTuningBudget(ctx, x.ID, &b)
+			if err != nil {
+				var ae *client.APIError
+				if errors.As(err, &ae) && ae.Status == 400 {
+					return usagef("%s", ae.Message)
+				}
+				return err
+			}
+			return r.output(up, func() {
+				fmt.Fprintf(stdout, "Updated tuning experiment %s (%s)\n", up.Name, up.ID)
+			})
+		}),
+	}
+	fl := cmd.Flags()
+	fl.Int32Var(&maxTrials, "max-trials", 0, "most trials to run")
+	fl.Int32Var(&parallel, "parallel", 0, "trials running at once")
+	fl.Int32Var(&maxFailed, "max-failed", 0, "the experiment fails after this many failed trials")
+	cmd.PreRun = func(cmd *cobra.Command, _ []string) {
+		cmd.Flags().Visit(func(f *pflag.Flag) { changed[f.Name] = true })
+	}
+	return r.flags(cmd, true)
 }
