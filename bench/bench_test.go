@@ -166,3 +166,20 @@ func TestMedianAndPlan(t *testing.T) {
 		t.Fatalf("plan\n%v\nwant\n%v", got, want)
 	}
 }
+
+// TUNE runs its plain runs and its experiment end to end (the experiment
+// must reach maxTrialCount with every trial succeeded). No timing is
+// checked.
+func TestTuneChild(t *testing.T) {
+	res, err := tuneChild(t.TempDir(), "tune-sqlite", 6, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.WallMS <= 0 || res.BaselineMS <= 0 {
+		t.Fatalf("%+v", res)
+	}
+	plan, err := options{ws: []string{"TUNE"}, pg: "off", tuneN: 7}.plan()
+	if err != nil || len(plan) != 1 || plan[0].mode != "tune-sqlite" || plan[0].size != 7 {
+		t.Fatalf("plan %+v %v", plan, err)
+	}
+}

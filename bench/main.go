@@ -1,7 +1,7 @@
 // Command bench measures Sluice's overhead on generated workloads against a
 // shell floor measured in the same run. See docs/PERFORMANCE.md.
 //
-//	go run ./bench [-w W1,W2,W3,W4,W5,W6,API] [-n 3] [-json out.json] [-python] [-large] [-pg auto|off|DSN]
+//	go run ./bench [-w W1,W2,W3,W4,W5,W6,TUNE,API] [-n 3] [-json out.json] [-python] [-large] [-pg auto|off|DSN]
 //
 // Each measurement runs in a fresh child process (this binary re-executed
 // with -child), so that peak RSS is the workload's own; each workload is
@@ -58,6 +58,12 @@ type Row struct {
 	// it mostly reflects the parent's image, not the steps.
 	KidRSSMB float64 `json:"peak_step_rss_mb"`
 	Note     string  `json:"note,omitempty"`
+	// TUNE: the plain runs' median wall time, their overhead per run
+	// ((wall - parallel floor) / runs) and the trials' overhead per trial
+	// over it.
+	BaselineMS float64 `json:"baseline_wall_ms,omitempty"`
+	BaseOverMS float64 `json:"baseline_overhead_per_run_ms,omitempty"`
+	TuneRatio  float64 `json:"trial_over_run_overhead,omitempty"`
 	// Each repetition as measured.
 	Runs []childResult `json:"runs"`
 }
@@ -75,10 +81,12 @@ type childResult struct {
 	Note      string  `json:"note,omitempty"`
 	// API: the list-runs page latencies, ms.
 	ListMS []float64 `json:"list_ms,omitempty"`
+	// TUNE: the plain runs' wall time, ms (WallMS is the experiment's).
+	BaselineMS float64 `json:"baseline_ms,omitempty"`
 }
 
 func main() {
-	ws := flag.String("w", "W1,W2,W3,W4,W5,W6", "workloads to run (W1..W6, API)")
+	ws := flag.String("w", "W1,W2,W3,W4,W5,W6,TUNE", "workloads to run (W1..W6, TUNE, API)")
 	jsonOut := flag.String("json", "", "also write the rows as JSON to this file")
 	python := flag.Bool("python", false, "no-op steps of W3, W4, W5 are lightweight Python components")
 	large := flag.Bool("large", false, "W5 also at 10,000 items")
@@ -90,6 +98,7 @@ func main() {
 	apiN := flag.Int("api-runs", 200, "API: number of runs to create through the API")
 	apiSeed := flag.Int("api-seed", 100_000, "API: runs stored before the server starts (list-runs latency is measured over them)")
 	apiLists := flag.Int("api-lists", 60, "API: list-runs page fetches (the median is reported)")
+	tuneN := flag.Int("tune-trials", 1000, "TUNE: trials of the experiment (and plain runs beside it)")
 	flag.Parse()
 
 	if *child != "" {
@@ -100,7 +109,7 @@ func main() {
 		return
 	}
 	err := runAll(options{ws: strings.Split(*ws, ","), python: *python, large: *large, pg: *pg, jsonOut: *jsonOut,
-		n: max(*n, 1), nLarge: max(*nLarge, 1), apiN: *apiN, apiSeed: *apiSeed, apiLists: *apiLists})
+		n: max(*n, 1), nLarge: max(*nLarge, 1), apiN: *apiN, apiSeed: *apiSeed, apiLists: *apiLists, tuneN: *tuneN})
 	stopPostgres()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -114,6 +123,7 @@ type options struct {
 	pg, jsonOut             string
 	n, nLarge               int
 	apiN, apiSeed, apiLists int
+	tuneN                   int
 }
 
 type plannedRun struct {
@@ -157,6 +167,11 @@ func (o options) plan() ([]plannedRun, error) {
 					plan = append(plan, sz)
 				}
 			}
+		case "TUNE":
+			plan = append(plan, plannedRun{"tune-sqlite", "TUNE", o.tuneN, true})
+			if pg {
+				plan = append(plan, plannedRun{"tune-postgres", "TUNE", o.tuneN, true})
+			}
 		case "API":
 			plan = append(plan, plannedRun{"api-sqlite", "API", o.apiN, true})
 			if pg {
@@ -188,7 +203,12 @@ func runAll(o options) error {
 		}
 		row := Row{Workload: p.w, Mode: p.mode, Size: p.size, Reps: reps}
 		var w *Workload
-		if p.w != "API" {
+		switch p.w {
+		case "API":
+		case "TUNE":
+			w = tuneWorkload(p.size)
+			row.Steps, row.Par = w.Steps, w.Par
+		default:
 			if w, err = Generate(p.w, p.size, o.python); err != nil {
 				return err
 			}
@@ -286,6 +306,15 @@ func (r *Row) summarize() {
 		r.OverheadMS = (r.WallMS - r.FloorPar) / float64(r.Steps)
 		r.PerItemMS = r.WallMS / float64(r.Steps)
 	}
+	if r.Workload == "TUNE" {
+		r.BaselineMS = median(get(func(c childResult) float64 { return c.BaselineMS }))
+		r.BaseOverMS = (r.BaselineMS - r.FloorPar) / float64(r.Steps)
+		if r.BaseOverMS > 0 {
+			r.TuneRatio = r.OverheadMS / r.BaseOverMS
+		}
+		r.Note = fmt.Sprintf("plain runs: wall %.0f ms, overhead %.2f ms/run; trials: overhead %.2f ms/trial, %.2fx a run's",
+			r.BaselineMS, r.BaseOverMS, r.OverheadMS, r.TuneRatio)
+	}
 	if r.Workload == "API" {
 		// The list latencies of all repetitions together.
 		var list []float64
@@ -315,7 +344,7 @@ func printTable(w io.Writer, rows []Row) {
 	fmt.Fprintln(tw, "workload\tmode\tsteps\tpar\tn\twall ms\twall min-max\tfloor seq ms\tfloor par ms\toverhead/step ms\twall/step ms\tCPU sluice ms\tCPU steps ms\tCPU floor ms\tRSS MB\t")
 	for _, r := range rows {
 		name := r.Workload
-		if r.Workload == "W5" || r.Workload == "API" {
+		if r.Workload == "W5" || r.Workload == "API" || r.Workload == "TUNE" {
 			name = fmt.Sprintf("%s(%d)", r.Workload, r.Size)
 		}
 		minMax := fmt.Sprintf("%.0f-%.0f", r.WallMin, r.WallMax)
@@ -323,10 +352,17 @@ func printTable(w io.Writer, rows []Row) {
 			fmt.Fprintf(tw, "%s\t%s\t\t\t%d\t%.0f\t%s\t\t\t\t\t%.0f\t%.0f\t\t%.0f\t  %s\n", name, r.Mode, r.Reps, r.WallMS, minMax, r.CPUSelfMS, r.CPUKidsMS, r.RSSMB, r.Note)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.0f\t%s\t%.0f\t%.0f\t%.2f\t%.2f\t%.0f\t%.0f\t%.0f\t%.0f\t\n",
-			name, r.Mode, r.Steps, r.Par, r.Reps, r.WallMS, minMax, r.FloorSeq, r.FloorPar, r.OverheadMS, r.PerItemMS, r.CPUSelfMS, r.CPUKidsMS, r.CPUFloor, r.RSSMB)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.0f\t%s\t%.0f\t%.0f\t%.2f\t%.2f\t%.0f\t%.0f\t%.0f\t%.0f\t%s\n",
+			name, r.Mode, r.Steps, r.Par, r.Reps, r.WallMS, minMax, r.FloorSeq, r.FloorPar, r.OverheadMS, r.PerItemMS, r.CPUSelfMS, r.CPUKidsMS, r.CPUFloor, r.RSSMB, noteCol(r))
 	}
 	tw.Flush()
+}
+
+func noteCol(r Row) string {
+	if r.Workload == "TUNE" {
+		return "  " + r.Note
+	}
+	return ""
 }
 
 func machine() string {
@@ -499,6 +535,8 @@ func runChild(arg string, python bool, pg, cpuprofile string, apiN, apiSeed, api
 		res, err = serverChild(dir, mode, name, size, python, pg, cpuprofile)
 	case strings.HasPrefix(mode, "api-"):
 		res, err = apiChild(dir, mode, apiN, apiSeed, apiLists, pg, cpuprofile)
+	case strings.HasPrefix(mode, "tune-"):
+		res, err = tuneChild(dir, mode, size, pg, cpuprofile)
 	default:
 		return fmt.Errorf("unknown mode %q", mode)
 	}
