@@ -24,7 +24,8 @@ type Tuning interface {
 	ListTuningExperiments(ctx context.Context, opts ListOptions) (*Page[*TuningExperiment], error)
 	// UpdateTuningExperiment reads an experiment, lets f change it and
 	// writes it back in one transaction. An error from f aborts the
-	// update and is returned.
+	// update and is returned. Its PipelineSpec, set at creation, is
+	// neither read nor written: f and the result see none.
 	UpdateTuningExperiment(ctx context.Context, id string, f func(e *TuningExperiment) error) (*TuningExperiment, error)
 	// DeleteTuningExperiment removes an experiment and its trials (not
 	// their runs).
@@ -136,10 +137,11 @@ const tuningCols = tuningListCols + `, pipeline_spec`
 const (
 	insertTuning = `INSERT INTO tuning_experiments (` + tuningCols + `) VALUES
 		(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// updateTuning leaves the pipeline spec alone: it never changes.
 	updateTuning = `UPDATE tuning_experiments SET name = ?, namespace = ?, spec = ?, pipeline_id = ?,
 		pipeline_version_id = ?, pipeline_root = ?, no_cache = ?, seed = ?, condition = ?, status = ?,
 		next_trial = ?, exhausted = ?, suggestion_error = ?, cancel_requested = ?, created_at = ?,
-		completed_at = ?, updated_at = ?, pipeline_spec = ? WHERE id = ?`
+		completed_at = ?, updated_at = ? WHERE id = ?`
 	// tuningInProgress: experiments not completed, and completed ones
 	// whose trials are still being stopped.
 	tuningInProgress = `SELECT id FROM tuning_experiments e WHERE condition NOT IN ('Succeeded', 'Failed')
@@ -190,20 +192,23 @@ var tuningLister = &lister[*TuningExperiment]{
 	}, map[string]string{"experiment_id": "id", "display_name": "name"}),
 }
 
-// tuningArgs are the arguments of updateTuning without the trailing id (the
-// pipeline spec last), or of insertTuning without the leading one.
-func (s *sqlStore) tuningArgs(x *TuningExperiment) ([]any, error) {
+// tuningArgs are the arguments of updateTuning without the trailing id, or,
+// with the pipeline spec, of insertTuning without the leading one.
+func (s *sqlStore) tuningArgs(x *TuningExperiment, withPipeline bool) ([]any, error) {
 	if err := checkJSON(jsonField{"spec", x.Spec}, jsonField{"status", x.Status}, jsonField{"pipeline spec", x.PipelineSpec}); err != nil {
 		return nil, err
 	}
-	if len(x.Spec) == 0 || len(x.PipelineSpec) == 0 {
+	if len(x.Spec) == 0 || withPipeline && len(x.PipelineSpec) == 0 {
 		return nil, fmt.Errorf("a tuning experiment needs its spec and its pipeline spec: %w", ErrInvalid)
 	}
 	d := s.d
-	return []any{x.Name, x.Namespace, d.jsonArg(x.Spec), x.PipelineID, x.PipelineVersionID, x.PipelineRoot,
+	args := []any{x.Name, x.Namespace, d.jsonArg(x.Spec), x.PipelineID, x.PipelineVersionID, x.PipelineRoot,
 		x.NoCache, int64(x.Seed), x.Condition, d.jsonArg(x.Status), x.NextTrial, x.Exhausted, x.SuggestionError,
-		x.CancelRequested, d.timeArg(x.CreatedAt), d.timeArg(x.CompletedAt), d.timeArg(x.UpdatedAt),
-		d.jsonArg(x.PipelineSpec)}, nil
+		x.CancelRequested, d.timeArg(x.CreatedAt), d.timeArg(x.CompletedAt), d.timeArg(x.UpdatedAt)}
+	if withPipeline {
+		args = append(args, d.jsonArg(x.PipelineSpec))
+	}
+	return args, nil
 }
 
 func (s *sqlStore) CreateTuningExperiment(ctx context.Context, e *TuningExperiment) error {
@@ -213,7 +218,7 @@ func (s *sqlStore) CreateTuningExperiment(ctx context.Context, e *TuningExperime
 	e.CreatedAt = orNow(e.CreatedAt)
 	e.CompletedAt = normTime(e.CompletedAt)
 	e.UpdatedAt = orNow(e.UpdatedAt)
-	args, err := s.tuningArgs(e)
+	args, err := s.tuningArgs(e, true)
 	if err != nil {
 		return fmt.Errorf("create tuning experiment %q: %w", e.Name, err)
 	}
@@ -249,7 +254,7 @@ func (s *sqlStore) ListTuningExperiments(ctx context.Context, opts ListOptions) 
 func (s *sqlStore) UpdateTuningExperiment(ctx context.Context, id string, f func(e *TuningExperiment) error) (*TuningExperiment, error) {
 	var out *TuningExperiment
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		e, err := scanTuning(s.queryRow(ctx, tx, `SELECT `+tuningCols+` FROM tuning_experiments WHERE id = ?`+s.d.forUpdate(), id), true)
+		e, err := scanTuning(s.queryRow(ctx, tx, `SELECT `+tuningListCols+` FROM tuning_experiments WHERE id = ?`+s.d.forUpdate(), id), false)
 		if err != nil {
 			return notFound(err, "update tuning experiment", id)
 		}
@@ -260,7 +265,8 @@ func (s *sqlStore) UpdateTuningExperiment(ctx context.Context, id string, f func
 		e.CreatedAt = normTime(e.CreatedAt)
 		e.CompletedAt = normTime(e.CompletedAt)
 		e.UpdatedAt = now()
-		args, err := s.tuningArgs(e)
+		e.PipelineSpec = nil
+		args, err := s.tuningArgs(e, false)
 		if err != nil {
 			return fmt.Errorf("update tuning experiment %q: %w", id, err)
 		}

@@ -48,7 +48,7 @@ func TestTuningExperiments(t *testing.T) {
 			return nil
 		})
 		check(t, err)
-		if !up.Completed() || up.UpdatedAt.IsZero() {
+		if !up.Completed() || up.UpdatedAt.IsZero() || up.PipelineSpec != nil {
 			t.Fatalf("updated %+v", up)
 		}
 		stop := errors.New("stop")
@@ -58,7 +58,7 @@ func TestTuningExperiments(t *testing.T) {
 		}
 		got, err = s.GetTuningExperiment(ctx, e.ID)
 		check(t, err)
-		if !got.Exhausted || got.SuggestionError != "boom" || !got.CancelRequested || !got.CompletedAt.Equal(normTime(at(1e9))) {
+		if !got.Exhausted || got.SuggestionError != "boom" || !got.CancelRequested || !got.CompletedAt.Equal(normTime(at(1e9))) || len(got.PipelineSpec) == 0 {
 			t.Fatalf("after update %+v", got)
 		}
 

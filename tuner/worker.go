@@ -31,6 +31,7 @@ type worker struct {
 
 	rec      *store.TuningExperiment
 	spec     []byte // the spec exp was read from
+	stored   []byte // the pipeline spec, as stored (each trial's run gets it)
 	exp      *tune.Experiment
 	pipeline *spec.Pipeline
 	sugg     search.Suggester
@@ -38,6 +39,9 @@ type worker struct {
 	hasES    bool
 	trials   []*trialState
 	byName   map[string]*trialState
+	// writes counts the trial writes, so that a step that changed nothing
+	// does not write the experiment either.
+	writes int
 }
 
 // trialState is a trial as the worker keeps it.
@@ -120,7 +124,7 @@ func (w *worker) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	w.rec, w.spec, w.exp, w.pipeline, w.sugg, w.es, w.hasES = rec, rec.Spec, exp, p, sugg, es, hasES
+	w.rec, w.spec, w.stored, w.exp, w.pipeline, w.sugg, w.es, w.hasES = rec, rec.Spec, rec.PipelineSpec, exp, p, sugg, es, hasES
 	w.trials, w.byName = nil, map[string]*trialState{}
 	for _, r := range recs {
 		if err := w.add(r); err != nil {
@@ -163,6 +167,7 @@ func (w *worker) save(ctx context.Context, ts *trialState) error {
 		return err
 	}
 	ts.t = t
+	w.writes++
 	w.s.notify()
 	return nil
 }
@@ -213,6 +218,7 @@ func (w *worker) step(ctx context.Context) (done, again bool, err error) {
 			w.rec = rec
 		}
 	}
+	writes := w.writes
 	for _, ts := range w.trials {
 		if active(ts.rec.State) {
 			if err := w.follow(ctx, ts); err != nil {
@@ -281,6 +287,10 @@ func (w *worker) step(ctx context.Context) (done, again bool, err error) {
 	if d.Condition.Type == tune.ConditionRestarting {
 		again = true
 	}
+	if w.writes == writes && before == after && exhausted == w.rec.Exhausted && suggErr == w.rec.SuggestionError {
+		// Nothing changed: the status stays as stored.
+		return w.finished(after), again, nil
+	}
 	statusJSON, err := json.Marshal(status)
 	if err != nil {
 		return false, false, err
@@ -309,15 +319,20 @@ func (w *worker) step(ctx context.Context) (done, again bool, err error) {
 	if after != before {
 		w.log.Info("tuning experiment condition", "condition", after.Type, "reason", after.Reason)
 	}
-	if !after.Completed() {
-		return false, again, nil
+	return w.finished(after), again, nil
+}
+
+// finished says whether the experiment has completed with no active trial.
+func (w *worker) finished(c tune.Condition) bool {
+	if !c.Completed() {
+		return false
 	}
 	for _, ts := range w.trials {
 		if active(ts.rec.State) {
-			return false, false, nil
+			return false
 		}
 	}
-	return true, false, nil
+	return true
 }
 
 // create stores new trials from suggestions (rows first, all at once) and
@@ -354,6 +369,7 @@ func (w *worker) create(ctx context.Context, sugs []search.Suggestion) error {
 	if err := w.s.cfg.Store.CreateTrials(ctx, w.id, recs); err != nil {
 		return err
 	}
+	w.writes++
 	w.rec.NextTrial += len(recs)
 	for _, r := range recs {
 		if err := w.add(r); err != nil {
@@ -395,7 +411,7 @@ func (w *worker) submit(ctx context.Context, ts *trialState) error {
 		Description:       fmt.Sprintf("Trial %s of tuning experiment %s.", ts.rec.Name, w.exp.Metadata.Name),
 		PipelineID:        w.rec.PipelineID,
 		PipelineVersionID: w.rec.PipelineVersionID,
-		Spec:              w.rec.PipelineSpec,
+		Spec:              w.stored,
 		Params:            pj,
 		PipelineRoot:      w.rec.PipelineRoot,
 		NoCache:           w.rec.NoCache,
@@ -505,6 +521,7 @@ func (w *worker) drop(ctx context.Context, ts *trialState) error {
 	if err := w.s.cfg.Store.DeleteTrial(ctx, w.id, ts.rec.Name); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	w.writes++
 	delete(w.byName, ts.rec.Name)
 	for i, x := range w.trials {
 		if x == ts {
