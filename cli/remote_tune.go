@@ -244,7 +244,7 @@ func newTuneListCmd(stdout, stderr io.Writer) *cobra.Command {
 					e, st, err := wireExperiment(&x)
 					best := ""
 					if err == nil && x.BestTrial != nil && x.BestTrial.Objective != nil {
-						best = e.Spec.Objective.ObjectiveMetricName + "=" + tune.FormatValue(*x.BestTrial.Objective)
+						best = e.Spec.Objective.ObjectiveMetricName + "=" + fmtObjective(*x.BestTrial.Objective)
 					}
 					created := ""
 					if x.CreatedAt != nil {
@@ -289,7 +289,7 @@ func newTuneGetCmd(stdout, stderr io.Writer) *cobra.Command {
 						st.Trials, budget, st.TrialsRunning, st.TrialsSucceeded, st.TrialsFailed, st.TrialMetricsUnavailable, st.TrialsEarlyStopped, st.TrialsKilled)}
 				if b := x.BestTrial; b != nil && b.Objective != nil {
 					pairs = append(pairs, "Best trial", fmt.Sprintf("%s %s=%s %s (run %s)", b.Name, obj.ObjectiveMetricName,
-						tune.FormatValue(*b.Objective), formatAssignments(wireTrial(*b).Assignments), b.RunID))
+						fmtObjective(*b.Objective), formatAssignments(wireTrial(*b).Assignments), b.RunID))
 				}
 				if ch := x.Cache; ch != nil && ch.CachedSteps > 0 {
 					pairs = append(pairs, "Cache", fmt.Sprintf("%d of %d steps from the cache, %s saved", ch.CachedSteps, ch.Steps,
@@ -327,7 +327,7 @@ func newTuneTrialsCmd(stdout, stderr io.Writer) *cobra.Command {
 				for _, tr := range trials {
 					v := ""
 					if tr.Objective != nil {
-						v = tune.FormatValue(*tr.Objective)
+						v = fmtObjective(*tr.Objective)
 					}
 					t.row(tr.Name, tr.State, v, formatAssignments(wireTrial(tr).Assignments), tr.RunID, tr.Message)
 				}

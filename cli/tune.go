@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -326,11 +327,11 @@ func (p *tuneProgress) trial(t tune.Trial) string {
 		var b strings.Builder
 		fmt.Fprintf(&b, "[%*d/%s] %s  %-18s", len(total), len(p.done), total, t.Name, t.State)
 		if ok {
-			fmt.Fprintf(&b, "  %s=%s", obj, tune.FormatValue(v))
+			fmt.Fprintf(&b, "  %s=%s", obj, fmtObjective(v))
 		}
 		fmt.Fprintf(&b, "  %s", formatAssignments(t.Assignments))
 		if best := tune.BestTrial(p.e, p.done); best != nil {
-			fmt.Fprintf(&b, "  best %s=%s (%s)", obj, tune.FormatValue(best.Objective), best.Trial.Name)
+			fmt.Fprintf(&b, "  best %s=%s (%s)", obj, fmtObjective(best.Objective), best.Trial.Name)
 		}
 		fmt.Fprintln(p.w, b.String())
 	}
@@ -378,7 +379,7 @@ func printTuneSummary(w io.Writer, e *tune.Experiment, cond tune.Condition, st t
 	for _, t := range trials {
 		v := "-"
 		if x, ok := e.ObjectiveValue(t.Observation); ok {
-			v = tune.FormatValue(x)
+			v = fmtObjective(x)
 		}
 		row := []string{t.Name, string(t.State), v}
 		vals := map[string]string{}
@@ -392,7 +393,7 @@ func printTuneSummary(w io.Writer, e *tune.Experiment, cond tune.Condition, st t
 	}
 	tw.Flush()
 	if b := tune.BestTrial(e, trials); b != nil {
-		fmt.Fprintf(w, "Best: %s  %s=%s  %s  (run %s)\n", b.Trial.Name, obj, tune.FormatValue(b.Objective), formatAssignments(b.Trial.Assignments), b.Trial.RunID)
+		fmt.Fprintf(w, "Best: %s  %s=%s  %s  (run %s)\n", b.Trial.Name, obj, fmtObjective(b.Objective), formatAssignments(b.Trial.Assignments), b.Trial.RunID)
 	} else {
 		fmt.Fprintln(w, "Best: none (no trial reported the objective)")
 	}
@@ -408,3 +409,7 @@ func upper(ss []string) []string {
 	}
 	return out
 }
+
+// fmtObjective shows a metric value to 6 significant digits (the JSON
+// output and the API keep every digit).
+func fmtObjective(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }

@@ -13,6 +13,6 @@
 // tune/search and tune/earlystop; algorithm.go converts to and from them. The
 // wiring to runs, the store, the API and the CLI lives with those.
 //
-// The reference is the Katib notes (TUNING.md §1, §4); docs/TUNING-EXPERIMENTS.md
+// The reference is the Katib notes (TUNING.md §1, §4); docs/TUNING.md
 // documents the experiment file, the extension and the differences from Katib.
 package tune

@@ -287,7 +287,7 @@ type ParameterAssignment struct {
 // resumePolicy Never, the metric strategies, the StdOut collector (and the
 // File collector's path, kind and format), and the uniform distribution. An
 // additional metric without a strategy gets latest (Katib gives it the
-// objective's min/max; see docs/TUNING-EXPERIMENTS.md). SetDefaults is
+// objective's min/max; see docs/TUNING.md). SetDefaults is
 // idempotent and leaves invalid values for Validate to report.
 func (e *Experiment) SetDefaults() {
 	s := &e.Spec
