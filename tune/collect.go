@@ -210,7 +210,7 @@ func clip(s string) string {
 }
 
 // Collector gathers one trial's metric reports as they come — output lines of
-// its tasks, and reports from elsewhere (Metrics artifacts, pushed values) —
+// its tasks, and reports from elsewhere (Metrics artifacts) —
 // and reduces them to the trial's observation at any moment, for early
 // stopping while the trial runs and for the final observation. It is not safe
 // for concurrent use.
@@ -311,7 +311,7 @@ func (c *Collector) Line(task, line string) []MetricLog {
 	return c.Add(logs...)
 }
 
-// Add records reports from elsewhere (Metrics artifacts, pushed values).
+// Add records reports from elsewhere (Metrics artifacts, mlpipeline-metrics).
 // Reports of metrics the experiment does not collect and values that are not
 // finite are dropped; the rest get their Step and are returned.
 func (c *Collector) Add(logs ...MetricLog) []MetricLog {

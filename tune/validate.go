@@ -423,7 +423,7 @@ func validateCollector(mc *MetricsCollectorSpec) error {
 	switch kind {
 	case CollectorStdOut, CollectorFile, CollectorPush, CollectorNone, CollectorKFPMetrics:
 	case CollectorTensorFlowEvent, CollectorPrometheus, CollectorCustom:
-		return fieldErr(f+".collector.kind", "%s is not supported: use StdOut (name=value lines), File (TEXT or JSON lines), Push (the reportMetrics API) or KFPMetrics (Metrics artifacts)", kind)
+		return fieldErr(f+".collector.kind", "%s is not supported: use StdOut (name=value lines), File (TEXT or JSON lines), Push or KFPMetrics (Metrics artifacts and mlpipeline-metrics only)", kind)
 	case "":
 		return fieldErr(f+".collector.kind", "required: StdOut, File, Push or KFPMetrics")
 	default:

@@ -497,3 +497,23 @@ func TestBudgetEdits(t *testing.T) {
 		t.Fatalf("slow: %s, %d trials, status %+v", got.Condition, len(trials), st)
 	}
 }
+
+// The File collector reads the metrics file a step writes in its working
+// directory (JSON lines here), not its output.
+func TestFileCollector(t *testing.T) {
+	h := newHarness(t)
+	y := xExperiment("  maxTrialCount: 2\n  parallelTrialCount: 1\n  metricsCollectorSpec:\n    collector: {kind: File}\n    source: {fileSystemPath: {path: /out/metrics.json, format: JSON}}\n")
+	rec := h.create(experiment(t, y), stepPipeline(t, "file", `echo "loss=99"; mkdir -p out; printf '{"loss": %s}\n{"loss": "0.5"}\n' "$0" > out/metrics.json`))
+	got, _, trials := h.wait(rec.ID)
+	if got.Condition != "Succeeded" || len(trials) != 2 {
+		t.Fatalf("experiment %s with %d trials", got.Condition, len(trials))
+	}
+	for _, tr := range trials {
+		tt, _ := tuner.Trial(tr)
+		x, _ := strconv.ParseFloat(tt.Assignments[0].Value, 64)
+		m, ok := tt.Observation.Metric("loss")
+		if !ok || !m.Available || m.Min != min(x, 0.5) || m.Latest != 0.5 || m.Max == 99 {
+			t.Fatalf("trial %s (x %v): %+v", tr.Name, x, m)
+		}
+	}
+}
