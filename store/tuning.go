@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/sluicehq/sluice/runstate"
 )
 
 // Tuning is the persistence of hyperparameter-tuning experiments and their
@@ -27,6 +30,11 @@ type Tuning interface {
 	// update and is returned. Its PipelineSpec, set at creation, is
 	// neither read nor written: f and the result see none.
 	UpdateTuningExperiment(ctx context.Context, id string, f func(e *TuningExperiment) error) (*TuningExperiment, error)
+	// SetTuningStatus writes what the tuning service records of an
+	// experiment's progress — condition, status, the algorithm's end or
+	// failure, completion time — in one statement, leaving the rest (a
+	// cancel, an edited spec) as it is.
+	SetTuningStatus(ctx context.Context, id string, p TuningProgress) error
 	// DeleteTuningExperiment removes an experiment and its trials (not
 	// their runs).
 	DeleteTuningExperiment(ctx context.Context, id string) error
@@ -34,6 +42,11 @@ type Tuning interface {
 	// tuning service must drive: not completed, or completed with trials
 	// still active; oldest first.
 	TuningExperimentsInProgress(ctx context.Context) ([]string, error)
+
+	// RunStates returns the state of each of the runs named that exists,
+	// with its error and times, in one query (the runs of a tuning
+	// experiment's active trials, looked at after every run that ends).
+	RunStates(ctx context.Context, ids []string) (map[string]RunState, error)
 
 	// CreateTrials stores new trials of an experiment in one transaction
 	// and advances its NextTrial past them; a trial name or sequence
@@ -45,6 +58,9 @@ type Tuning interface {
 	// UpdateTrial reads a trial, lets f change it and writes it back in one
 	// transaction. Its experiment, name and sequence number cannot change.
 	UpdateTrial(ctx context.Context, experimentID, name string, f func(t *Trial) error) (*Trial, error)
+	// SaveTrial writes a trial as given, in one statement (for its one
+	// writer, the tuning service).
+	SaveTrial(ctx context.Context, t *Trial) error
 	DeleteTrial(ctx context.Context, experimentID, name string) error
 }
 
@@ -88,6 +104,23 @@ type TuningExperiment struct {
 	CreatedAt       time.Time
 	CompletedAt     time.Time
 	UpdatedAt       time.Time
+}
+
+// TuningProgress is what SetTuningStatus writes.
+type TuningProgress struct {
+	Condition       string
+	Status          []byte
+	Exhausted       bool
+	SuggestionError string
+	CompletedAt     time.Time
+}
+
+// RunState is a run's state without the rest of the run.
+type RunState struct {
+	State      runstate.State
+	Error      string
+	CreatedAt  time.Time
+	FinishedAt time.Time
 }
 
 // Completed says whether the experiment's condition is final.
@@ -340,16 +373,20 @@ func (s *sqlStore) CreateTrials(ctx context.Context, experimentID string, ts []*
 	if len(ts) == 0 {
 		return nil
 	}
+	next := 0
+	for _, t := range ts {
+		next = max(next, t.Seq+1)
+	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var next int
-		if err := s.queryRow(ctx, tx, `SELECT next_trial FROM tuning_experiments WHERE id = ?`+s.d.forUpdate(), experimentID).Scan(&next); err != nil {
-			return notFound(err, "tuning experiment", experimentID)
-		}
-		ins, err := tx.PrepareContext(ctx, s.d.rebind(insertTrial))
+		// The experiment's row first: it must exist, and stays locked.
+		res, err := s.exec(ctx, tx, `UPDATE tuning_experiments SET next_trial = CASE WHEN next_trial < ? THEN ? ELSE next_trial END,
+			updated_at = ? WHERE id = ?`, next, next, s.d.timeArg(now()), experimentID)
 		if err != nil {
 			return err
 		}
-		defer ins.Close()
+		if err := affectedOne(res, "tuning experiment", experimentID); err != nil {
+			return err
+		}
 		for _, t := range ts {
 			t.ExperimentID = experimentID
 			t.CreatedAt = orNow(t.CreatedAt)
@@ -359,14 +396,11 @@ func (s *sqlStore) CreateTrials(ctx context.Context, experimentID string, ts []*
 				return fmt.Errorf("trial %q: %w", t.Name, err)
 			}
 			// trialArgs puts the states first; the insert wants the keys first.
-			if _, err := ins.ExecContext(ctx, append([]any{experimentID, t.Name, t.Seq}, args...)...); err != nil {
+			if _, err := s.exec(ctx, tx, insertTrial, append([]any{experimentID, t.Name, t.Seq}, args...)...); err != nil {
 				return fmt.Errorf("trial %q: %w", t.Name, mapErr(err))
 			}
-			next = max(next, t.Seq+1)
 		}
-		_, err = s.exec(ctx, tx, `UPDATE tuning_experiments SET next_trial = ?, updated_at = ? WHERE id = ?`,
-			next, s.d.timeArg(now()), experimentID)
-		return err
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("create %d trials of %q: %w", len(ts), experimentID, err)
@@ -433,4 +467,62 @@ func (s *sqlStore) DeleteTrial(ctx context.Context, experimentID, name string) e
 		}
 		return affectedOne(res, "delete trial", experimentID+"/"+name)
 	})
+}
+
+func (s *sqlStore) RunStates(ctx context.Context, ids []string) (map[string]RunState, error) {
+	out := make(map[string]RunState, len(ids))
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		ph := strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+		rows, err := s.query(ctx, s.db, `SELECT id, state, error, created_at, finished_at FROM runs WHERE id IN (`+ph+`)`, anys(ids[:n])...)
+		if err != nil {
+			return nil, fmt.Errorf("run states: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			var st RunState
+			if err := rows.Scan(&id, &st.State, &st.Error, timeCol{&st.CreatedAt}, timeCol{&st.FinishedAt}); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("run states: %w", err)
+			}
+			out[id] = st
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("run states: %w", err)
+		}
+		ids = ids[n:]
+	}
+	return out, nil
+}
+
+func (s *sqlStore) SetTuningStatus(ctx context.Context, id string, p TuningProgress) error {
+	if err := checkJSON(jsonField{"status", p.Status}); err != nil {
+		return err
+	}
+	unlock := s.lockWriter()
+	defer unlock()
+	res, err := s.exec(ctx, s.db, `UPDATE tuning_experiments SET condition = ?, status = ?, exhausted = ?,
+		suggestion_error = ?, completed_at = ?, updated_at = ? WHERE id = ?`,
+		p.Condition, s.d.jsonArg(p.Status), p.Exhausted, p.SuggestionError, s.d.timeArg(p.CompletedAt), s.d.timeArg(now()), id)
+	if err != nil {
+		return fmt.Errorf("set the status of tuning experiment %q: %w", id, err)
+	}
+	return affectedOne(res, "set the status of tuning experiment", id)
+}
+
+func (s *sqlStore) SaveTrial(ctx context.Context, t *Trial) error {
+	t.CreatedAt, t.StartedAt, t.CompletedAt = normTime(t.CreatedAt), normTime(t.StartedAt), normTime(t.CompletedAt)
+	args, err := s.trialArgs(t)
+	if err != nil {
+		return fmt.Errorf("save trial %q: %w", t.Name, err)
+	}
+	unlock := s.lockWriter()
+	defer unlock()
+	res, err := s.exec(ctx, s.db, updateTrial, append(args, t.ExperimentID, t.Name)...)
+	if err != nil {
+		return fmt.Errorf("save trial %q: %w", t.Name, mapErr(err))
+	}
+	return affectedOne(res, "save trial", t.ExperimentID+"/"+t.Name)
 }

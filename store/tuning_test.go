@@ -184,3 +184,68 @@ func TestRunLabels(t *testing.T) {
 		wantErr(t, err, ErrInvalid, "label")
 	})
 }
+
+func TestRunStates(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s Store) {
+		ctx := context.Background()
+		check(t, s.CreateRun(ctx, &Run{ID: "a", State: "RUNNING", CreatedAt: at(0)}))
+		check(t, s.CreateRun(ctx, &Run{ID: "b", State: "FAILED", Error: "boom", CreatedAt: at(1e9), FinishedAt: at(2e9)}))
+		got, err := s.RunStates(ctx, []string{"a", "b", "nope"})
+		check(t, err)
+		if len(got) != 2 || got["a"].State != "RUNNING" || got["b"].State != "FAILED" || got["b"].Error != "boom" ||
+			!got["b"].FinishedAt.Equal(normTime(at(2e9))) || !got["a"].CreatedAt.Equal(normTime(at(0))) {
+			t.Fatalf("states %+v", got)
+		}
+		// More ids than one query takes.
+		ids := make([]string, 1201)
+		for i := range ids {
+			ids[i] = fmt.Sprint("x", i)
+		}
+		ids[1200] = "b"
+		got, err = s.RunStates(ctx, ids)
+		check(t, err)
+		if len(got) != 1 || got["b"].State != "FAILED" {
+			t.Fatalf("states %+v", got)
+		}
+		got, err = s.RunStates(ctx, nil)
+		check(t, err)
+		if len(got) != 0 {
+			t.Fatalf("no ids: %+v", got)
+		}
+	})
+}
+
+// The tuning service's one-statement writes: a trial as given, and the
+// experiment's progress without touching a cancel or the spec.
+func TestSaveTrialAndSetTuningStatus(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s Store) {
+		ctx := context.Background()
+		e := newTuning("quad")
+		check(t, s.CreateTuningExperiment(ctx, e))
+		check(t, s.CreateTrials(ctx, e.ID, []*Trial{{Name: "quad-0", Seq: 0, State: "Created"}}))
+		tr, err := s.GetTrial(ctx, e.ID, "quad-0")
+		check(t, err)
+		tr.State, tr.Observation, tr.CompletedAt = "Succeeded", []byte(`{"metrics":[]}`), at(5e9)
+		check(t, s.SaveTrial(ctx, tr))
+		got, err := s.GetTrial(ctx, e.ID, "quad-0")
+		check(t, err)
+		if got.State != "Succeeded" || string(got.Observation) != `{"metrics":[]}` || !got.CompletedAt.Equal(normTime(at(5e9))) {
+			t.Fatalf("saved %+v", got)
+		}
+		wantErr(t, s.SaveTrial(ctx, &Trial{ExperimentID: e.ID, Name: "nope"}), ErrNotFound)
+		wantErr(t, s.SaveTrial(ctx, &Trial{ExperimentID: e.ID, Name: "quad-0", Curve: []byte("[")}), ErrInvalid, "curve")
+
+		_, err = s.UpdateTuningExperiment(ctx, e.ID, func(x *TuningExperiment) error { x.CancelRequested = true; return nil })
+		check(t, err)
+		check(t, s.SetTuningStatus(ctx, e.ID, TuningProgress{Condition: "Failed", Status: []byte(`{"trials":1}`), Exhausted: true,
+			SuggestionError: "x", CompletedAt: at(6e9)}))
+		x, err := s.GetTuningExperiment(ctx, e.ID)
+		check(t, err)
+		if x.Condition != "Failed" || string(x.Status) != `{"trials":1}` || !x.Exhausted || x.SuggestionError != "x" ||
+			!x.CompletedAt.Equal(normTime(at(6e9))) || !x.CancelRequested || len(x.Spec) == 0 {
+			t.Fatalf("progress %+v", x)
+		}
+		wantErr(t, s.SetTuningStatus(ctx, "nope", TuningProgress{Condition: "Running"}), ErrNotFound)
+		wantErr(t, s.SetTuningStatus(ctx, e.ID, TuningProgress{Status: []byte("{")}), ErrInvalid)
+	})
+}

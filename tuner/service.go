@@ -355,15 +355,16 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 func (s *Service) Wait(ctx context.Context, id string) (*store.TuningExperiment, error) {
 	for {
 		changed := s.Changed()
-		// Driving is looked at first: a goroutine that has stopped wrote
-		// its last change before.
-		busy := s.driving(id)
-		e, err := s.cfg.Store.GetTuningExperiment(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if e.Completed() && !busy {
-			return e, nil
+		// While a goroutine drives it the experiment has not ended; one
+		// that has stopped wrote its last change before.
+		if !s.driving(id) {
+			e, err := s.cfg.Store.GetTuningExperiment(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			if e.Completed() {
+				return e, nil
+			}
 		}
 		select {
 		case <-changed:

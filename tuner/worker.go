@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/sluicehq/sluice/plan"
@@ -30,8 +31,9 @@ type worker struct {
 	done   chan struct{}
 
 	rec      *store.TuningExperiment
-	spec     []byte // the spec exp was read from
-	stored   []byte // the pipeline spec, as stored (each trial's run gets it)
+	status   tune.ExperimentStatus // as last written
+	spec     []byte                // the spec exp was read from
+	stored   []byte                // the pipeline spec, as stored (each trial's run gets it)
 	exp      *tune.Experiment
 	pipeline *spec.Pipeline
 	sugg     search.Suggester
@@ -42,6 +44,9 @@ type worker struct {
 	// writes counts the trial writes, so that a step that changed nothing
 	// does not write the experiment either.
 	writes int
+	// domain is domainTrials as of domainAt writes.
+	domain   []tune.Trial
+	domainAt int
 }
 
 // trialState is a trial as the worker keeps it.
@@ -72,9 +77,10 @@ func (w *worker) wake() {
 func (w *worker) drive(ctx context.Context) {
 	tick := time.NewTicker(w.s.cfg.Poll)
 	defer tick.Stop()
+	reread := true
 	for {
 		ended := w.s.cfg.Runs.Ended()
-		done, again, err := w.step(ctx)
+		done, again, err := w.step(ctx, reread)
 		if ctx.Err() != nil {
 			return
 		}
@@ -88,10 +94,15 @@ func (w *worker) drive(ctx context.Context) {
 		if again && err == nil {
 			continue
 		}
+		// A run that ended changes nothing the experiment's row holds; a
+		// kick (a cancel, an edit) or a tick reads it again.
 		select {
 		case <-ended:
+			reread = false
 		case <-w.kick:
+			reread = true
 		case <-tick.C:
+			reread = true
 		case <-ctx.Done():
 			return
 		}
@@ -124,8 +135,12 @@ func (w *worker) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	w.rec, w.spec, w.stored, w.exp, w.pipeline, w.sugg, w.es, w.hasES = rec, rec.Spec, rec.PipelineSpec, exp, p, sugg, es, hasES
-	w.trials, w.byName = nil, map[string]*trialState{}
+	status, err := Status(rec)
+	if err != nil {
+		return err
+	}
+	w.rec, w.status, w.spec, w.stored, w.exp, w.pipeline, w.sugg, w.es, w.hasES = rec, status, rec.Spec, rec.PipelineSpec, exp, p, sugg, es, hasES
+	w.trials, w.byName, w.domain = nil, map[string]*trialState{}, nil
 	for _, r := range recs {
 		if err := w.add(r); err != nil {
 			return err
@@ -153,16 +168,13 @@ func (w *worker) add(r *store.Trial) error {
 
 // save writes a trial as the worker now has it.
 func (w *worker) save(ctx context.Context, ts *trialState) error {
-	want := *ts.rec
-	got, err := w.s.cfg.Store.UpdateTrial(ctx, w.id, want.Name, func(t *store.Trial) error {
-		*t = want
-		return nil
-	})
-	if err != nil {
+	got := *ts.rec
+	got.ExperimentID = w.id
+	if err := w.s.cfg.Store.SaveTrial(ctx, &got); err != nil {
 		return err
 	}
-	ts.rec = got
-	t, err := Trial(got)
+	ts.rec = &got
+	t, err := Trial(&got)
 	if err != nil {
 		return err
 	}
@@ -172,13 +184,20 @@ func (w *worker) save(ctx context.Context, ts *trialState) error {
 	return nil
 }
 
+// domainTrials is the lifecycle's view of the trials (without those being
+// deleted), built again only after a trial changed. Callers must not
+// change it.
 func (w *worker) domainTrials() []tune.Trial {
+	if w.domain != nil && w.domainAt == w.writes {
+		return w.domain
+	}
 	out := make([]tune.Trial, 0, len(w.trials))
 	for _, ts := range w.trials {
 		if ts.rec.Stop != StopDeleted {
 			out = append(out, ts.t)
 		}
 	}
+	w.domain, w.domainAt = out, w.writes
 	return out
 }
 
@@ -193,15 +212,15 @@ var canceled = tune.Condition{Type: tune.ConditionFailed, Reason: "ExperimentCan
 // whose runs ended, stops trials early, asks the lifecycle what to do,
 // creates and kills trials, and records the status. done: the experiment
 // has completed and no trial of it is active; again: step once more now.
-func (w *worker) step(ctx context.Context) (done, again bool, err error) {
-	if w.rec == nil {
+func (w *worker) step(ctx context.Context, reread bool) (done, again bool, err error) {
+	if w.rec == nil || !bytes.Equal(w.rec.Spec, w.spec) {
 		if err := w.load(ctx); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return true, false, nil // deleted
 			}
 			return false, false, err
 		}
-	} else {
+	} else if reread {
 		rec, err := w.s.cfg.Store.GetTuningExperiment(ctx, w.id)
 		if errors.Is(err, store.ErrNotFound) {
 			return true, false, nil
@@ -219,17 +238,28 @@ func (w *worker) step(ctx context.Context) (done, again bool, err error) {
 		}
 	}
 	writes := w.writes
+	var ids []string
 	for _, ts := range w.trials {
 		if active(ts.rec.State) {
-			if err := w.follow(ctx, ts); err != nil {
+			ids = append(ids, ts.rec.RunID)
+		}
+	}
+	states, err := w.s.cfg.Store.RunStates(ctx, ids)
+	if err != nil {
+		return false, false, err
+	}
+	for _, ts := range slices.Clone(w.trials) {
+		if active(ts.rec.State) {
+			var st *store.RunState
+			if x, ok := states[ts.rec.RunID]; ok {
+				st = &x
+			}
+			if err := w.follow(ctx, ts, st); err != nil {
 				return false, false, err
 			}
 		}
 	}
-	status, err := Status(w.rec)
-	if err != nil {
-		return false, false, err
-	}
+	status := &w.status
 	cond := status.Condition()
 	if w.rec.CancelRequested && !cond.Completed() {
 		cond = canceled
@@ -259,16 +289,18 @@ func (w *worker) step(ctx context.Context) (done, again bool, err error) {
 			if err := w.create(ctx, res.Suggestions); err != nil {
 				return false, false, err
 			}
-			again = len(res.Suggestions) > 0
 		}
 		if exhausted != w.rec.Exhausted || suggErr != w.rec.SuggestionError {
+			// The algorithm's end or failure may end the experiment.
 			opts.Exhausted = exhausted
 			if suggErr != "" {
 				opts.SuggestionError = errors.New(suggErr)
 			}
+			d = tune.Decide(w.exp, cond, w.domainTrials(), opts)
 			again = true
 		}
-		d = tune.Decide(w.exp, cond, w.domainTrials(), opts)
+		// New trials change the counts, not the decision: Apply counts
+		// the trials itself.
 		d.Create = 0
 	}
 	for _, name := range d.Kill {
@@ -295,22 +327,18 @@ func (w *worker) step(ctx context.Context) (done, again bool, err error) {
 	if err != nil {
 		return false, false, err
 	}
-	rec, err := w.s.cfg.Store.UpdateTuningExperiment(ctx, w.id, func(e *store.TuningExperiment) error {
-		e.Condition, e.Status = string(after.Type), statusJSON
-		e.Exhausted, e.SuggestionError = exhausted, suggErr
-		if after.Completed() {
-			if e.CompletedAt.IsZero() {
-				e.CompletedAt = w.s.cfg.Now()
-			}
-		} else {
-			e.CompletedAt = time.Time{}
+	completed := time.Time{}
+	if after.Completed() {
+		completed = w.rec.CompletedAt
+		if completed.IsZero() {
+			completed = w.s.cfg.Now()
 		}
-		return nil
-	})
-	if err != nil {
+	}
+	p := store.TuningProgress{Condition: string(after.Type), Status: statusJSON, Exhausted: exhausted, SuggestionError: suggErr, CompletedAt: completed}
+	if err := w.s.cfg.Store.SetTuningStatus(ctx, w.id, p); err != nil {
 		return false, false, err
 	}
-	w.rec = rec
+	w.rec.Condition, w.rec.Status, w.rec.Exhausted, w.rec.SuggestionError, w.rec.CompletedAt = p.Condition, p.Status, p.Exhausted, p.SuggestionError, p.CompletedAt
 	w.log.Debug("step", "condition", after.Type, "counts", fmt.Sprintf("%+v", d.Counts), "kill", d.Kill)
 	w.s.notify()
 	if before != after && w.s.cfg.OnCondition != nil {
@@ -427,16 +455,12 @@ func (w *worker) submit(ctx context.Context, ts *trialState) error {
 // between the trial's row and its run, marks the trial Running, reads its
 // metrics so far, asks again for a stop that a crash interrupted, and
 // records the trial's end when its run has ended.
-func (w *worker) follow(ctx context.Context, ts *trialState) error {
-	run, err := w.s.cfg.Store.GetRun(ctx, ts.rec.RunID)
-	if errors.Is(err, store.ErrNotFound) {
+func (w *worker) follow(ctx context.Context, ts *trialState, run *store.RunState) error {
+	if run == nil {
 		if ts.rec.Stop != "" {
 			return w.finishWithout(ctx, ts, tune.TrialKilled, ts.rec.Message)
 		}
 		return w.submit(ctx, ts)
-	}
-	if err != nil {
-		return err
 	}
 	if run.State.Terminal() {
 		return w.finish(ctx, ts, run)
@@ -485,15 +509,16 @@ func (w *worker) stopTrial(ctx context.Context, ts *trialState, why, msg string)
 	if ts.terminated {
 		return nil
 	}
-	run, err := w.s.cfg.Store.GetRun(ctx, ts.rec.RunID)
-	if errors.Is(err, store.ErrNotFound) {
-		return w.finishWithout(ctx, ts, tune.TrialKilled, msg)
-	}
+	states, err := w.s.cfg.Store.RunStates(ctx, []string{ts.rec.RunID})
 	if err != nil {
 		return err
 	}
+	run, ok := states[ts.rec.RunID]
+	if !ok {
+		return w.finishWithout(ctx, ts, tune.TrialKilled, msg)
+	}
 	if run.State.Terminal() {
-		return w.finish(ctx, ts, run)
+		return w.finish(ctx, ts, &run)
 	}
 	if run.State == runstate.Canceling {
 		ts.terminated = true
@@ -535,7 +560,7 @@ func (w *worker) drop(ctx context.Context, ts *trialState) error {
 
 // finish records the end of a trial whose run has ended: its metrics, its
 // final state and its steps' timings.
-func (w *worker) finish(ctx context.Context, ts *trialState, run *store.Run) error {
+func (w *worker) finish(ctx context.Context, ts *trialState, run *store.RunState) error {
 	if ts.rec.Stop == StopDeleted {
 		return w.drop(ctx, ts)
 	}
