@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -52,34 +51,25 @@ func (s *server) tuning() (Tuning, error) {
 }
 
 // createTuning creates an experiment from a JSON request
-// (wire.CreateTuningExperimentRequest) or, with a YAML content type, from
-// the experiment's YAML as the whole body.
+// (wire.CreateTuningExperimentRequest), whose experiment is the Katib
+// Experiment as a JSON object or its YAML as a string.
 func (s *server) createTuning(r *http.Request) (any, error) {
 	tun, err := s.tuning()
 	if err != nil {
 		return nil, err
 	}
 	var in wire.CreateTuningExperimentRequest
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct == "application/yaml" || ct == "application/x-yaml" || ct == "text/yaml" {
-		b, err := readBody(r, s.cfg.MaxUploadBytes)
-		if err != nil {
-			return nil, err
-		}
-		in.Experiment, _ = json.Marshal(string(b))
-	} else {
-		b, err := readBody(r, s.cfg.MaxUploadBytes)
-		if err != nil {
-			return nil, err
-		}
-		if len(bytes.TrimSpace(b)) == 0 {
-			return nil, invalidf("empty request body: expected {\"experiment\": …} (a Katib Experiment as JSON, or its YAML as a string)")
-		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&in); err != nil {
-			return nil, invalidf("malformed request: %v (expected {\"experiment\", \"pipeline_spec\", \"pipeline_root\", \"no_cache\", \"seed\"})", jsonErrText(err))
-		}
+	b, err := readBody(r, s.cfg.MaxUploadBytes)
+	if err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, invalidf("empty request body: expected {\"experiment\": …} (a Katib Experiment as JSON, or its YAML as a string)")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return nil, invalidf("malformed request: %v (expected {\"experiment\", \"pipeline_spec\", \"pipeline_root\", \"no_cache\", \"seed\"})", jsonErrText(err))
 	}
 	data := []byte(in.Experiment)
 	var text string

@@ -78,9 +78,8 @@ func TestTuningRoutes(t *testing.T) {
 		"pipeline_version": map[string]any{"display_name": "v1", "pipeline_spec": yamlToJSON(t, []byte(tuningPipeline))},
 	}})
 
-	// YAML, naming the stored pipeline.
-	created := ts.mustDo(t, request{Method: "POST", Path: p, RawBody: tuningExperiment("stored", "{name: quad, version: v1}"),
-		Header: map[string]string{"Content-Type": "application/yaml"}})
+	// YAML (a string), naming the stored pipeline.
+	created := ts.mustDo(t, request{Method: "POST", Path: p, Body: map[string]any{"experiment": tuningExperiment("stored", "{name: quad, version: v1}")}})
 	id, _ := created["id"].(string)
 	if id == "" || created["name"] != "stored" || created["pipeline_id"] == "" || created["pipeline_version_id"] == "" {
 		t.Fatalf("created %v", created)
@@ -202,7 +201,7 @@ func TestTuningBadRequests(t *testing.T) {
 	ts := newTuningServer(t)
 	const p = "/apis/sluice/v1/tuning/experiments"
 	yamlReq := func(body string) request {
-		return request{Method: "POST", Path: p, RawBody: body, Header: map[string]string{"Content-Type": "application/yaml"}}
+		return request{Method: "POST", Path: p, Body: map[string]any{"experiment": body}}
 	}
 	pipelineJSON := yamlToJSON(t, []byte(tuningPipeline))
 	for _, c := range []struct {
@@ -231,6 +230,7 @@ func TestTuningBadRequests(t *testing.T) {
 		{"empty", request{Method: "POST", Path: p, RawBody: ` `}, 400, "empty request body"},
 		{"no experiment", request{Method: "POST", Path: p, RawBody: `{}`}, 400, "experiment: required"},
 		{"not an experiment", yamlReq("- 1\n- 2\n"), 400, "not an experiment"},
+		{"yaml body", request{Method: "POST", Path: p, RawBody: tuningExperiment("y", "{name: quad}"), Header: map[string]string{"Content-Type": "application/yaml"}}, 415, "application/json"},
 		{"missing", request{Method: "GET", Path: p + "/nope"}, 404, `tuning experiment "nope" not found`},
 		{"missing trials", request{Method: "GET", Path: p + "/nope/trials"}, 404, "not found"},
 		{"cancel missing", request{Method: "POST", Path: p + "/nope:cancel"}, 404, "not found"},
