@@ -3,6 +3,9 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -292,4 +295,50 @@ spec:
 	if len(w.Status.Nodes) != 13 {
 		t.Errorf("%d nodes, want 13", len(w.Status.Nodes))
 	}
+}
+
+// TestUIMetadataMarkdown: a markdown visualization of mlpipeline-ui-metadata
+// is rendered sanitized from its inline source or from the file it names,
+// and only from the artifact root.
+func TestUIMetadataMarkdown(t *testing.T) {
+	root := t.TempDir()
+	ts := newTestServer(t, func(c *Config) { c.ArtifactRoot = root })
+	outside := filepath.Join(t.TempDir(), "secret.md")
+	os.WriteFile(outside, []byte("# Top secret"), 0o644)
+	md := filepath.Join(root, "report.md")
+	os.WriteFile(md, []byte("# From a file\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"), 0o644)
+	meta := filepath.Join(root, "mlpipeline-ui-metadata")
+	doc, _ := json.Marshal(map[string]any{"outputs": []any{
+		map[string]any{"type": "markdown", "storage": "inline", "source": "# Inline\n\n<script>alert(1)</script>\n\n*ok*"},
+		map[string]any{"type": "markdown", "source": md},
+		map[string]any{"type": "markdown", "source": outside},
+		map[string]any{"type": "table", "storage": "inline", "source": "a,b"},
+	}})
+	os.WriteFile(meta, doc, 0o644)
+	get := func(out string) response {
+		return ts.doRaw(t, "/apis/sluice/v1/markdown?uri="+url.QueryEscape(meta)+"&output="+out)
+	}
+	if r := get("0"); r.Status != 200 || !strings.Contains(string(r.Body), "<h1>Inline</h1>") || strings.Contains(string(r.Body), "<script") || !strings.Contains(string(r.Body), "<em>ok</em>") {
+		t.Errorf("inline: %d %s", r.Status, r.Body)
+	}
+	if r := get("1"); r.Status != 200 || !strings.Contains(string(r.Body), "<table>") {
+		t.Errorf("from a file: %d %s", r.Status, r.Body)
+	}
+	for out, want := range map[string]int{"2": 403, "3": 400, "9": 404, "x": 400} {
+		if r := get(out); r.Status != want || strings.Contains(string(r.Body), "Top secret") {
+			t.Errorf("output %s: %d %s, want %d", out, r.Status, r.Body, want)
+		}
+	}
+}
+
+// doRaw GETs a path whose answer may not be JSON.
+func (ts *testServer) doRaw(t *testing.T, path string) response {
+	t.Helper()
+	resp, err := http.Get(ts.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{Status: resp.StatusCode, Body: b, Header: resp.Header}
 }
