@@ -342,3 +342,30 @@ func (ts *testServer) doRaw(t *testing.T, path string) response {
 	b, _ := io.ReadAll(resp.Body)
 	return response{Status: resp.StatusCode, Body: b, Header: resp.Header}
 }
+
+// TestV1IsGuarded: the v1beta1 routes pass the same Host/Origin guard,
+// token and content-type rules as v2beta1 (kfp 1.8's own requests pass).
+func TestV1IsGuarded(t *testing.T) {
+	pkg := tutorialV1(t)
+	ts := newTestServer(t, func(c *Config) { c.Token = "s3cret" })
+	body := map[string]any{"name": "r", "pipeline_spec": map[string]any{"workflow_manifest": string(pkg)}}
+	for _, tc := range []struct {
+		name   string
+		req    request
+		status int
+	}{
+		{"another origin", request{Method: "POST", Path: "/apis/v1beta1/runs", Body: body, Header: map[string]string{"Origin": "http://evil.example"}}, 403},
+		{"a form post", request{Method: "POST", Path: "/apis/v1beta1/runs", RawBody: `{"name": "r"}`, Header: map[string]string{"Content-Type": "text/plain"}}, 415},
+		{"a JSON upload", request{Method: "POST", Path: "/apis/v1beta1/pipelines/upload", RawBody: `{}`}, 415},
+		{"no token", request{Method: "GET", Path: "/apis/v1beta1/runs", NoAuthAuto: true}, 401},
+		{"healthz without a token", request{Method: "GET", Path: "/apis/v1beta1/healthz", NoAuthAuto: true}, 200},
+		{"kfp 1.8's GET with a JSON content type", request{Method: "GET", Path: "/apis/v1beta1/runs", Header: map[string]string{"Content-Type": "application/json"}}, 200},
+		{"kfp 1.8's run", request{Method: "POST", Path: "/apis/v1beta1/runs", Body: body}, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if r := ts.do(t, tc.req); r.Status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Body)
+			}
+		})
+	}
+}
