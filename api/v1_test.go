@@ -1,10 +1,16 @@
 package api
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -367,5 +373,69 @@ func TestV1IsGuarded(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Body)
 			}
 		})
+	}
+}
+
+// TestV1PackagesByURLAndReadArtifact: a pipeline and a version created
+// from a package URL, and a step's artifact read back as Argo's .tgz.
+func TestV1PackagesByURLAndReadArtifact(t *testing.T) {
+	pkg := tutorialV1(t)
+	pkgSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(pkg) }))
+	t.Cleanup(pkgSrv.Close)
+	root := t.TempDir()
+	ts := newTestServer(t, func(c *Config) {
+		c.ArtifactRoot = root
+		c.fetchAllowed = func(netip.AddrPort) bool { return true }
+	})
+	p := ts.mustDo(t, request{Method: "POST", Path: "/apis/v1beta1/pipelines", Body: map[string]any{"name": "by-url", "url": map[string]any{"pipeline_url": pkgSrv.URL + "/p.yaml"}}})
+	pid := p["id"].(string)
+	if dv, _ := p["default_version"].(map[string]any); dv == nil || p["url"] == nil {
+		t.Fatalf("pipeline by URL: %v", p)
+	}
+	v := ts.mustDo(t, request{Method: "POST", Path: "/apis/v1beta1/pipeline_versions", Body: map[string]any{"name": "v2",
+		"package_url":         map[string]any{"pipeline_url": pkgSrv.URL + "/p.yaml"},
+		"resource_references": []any{map[string]any{"key": map[string]any{"type": "PIPELINE", "id": pid}, "relationship": "OWNER"}}}})
+	vid := v["id"].(string)
+	if got := ts.mustDo(t, request{Method: "GET", Path: "/apis/v1beta1/pipeline_versions/" + vid}); got["name"] != "v2" {
+		t.Fatalf("version: %v", got)
+	}
+	if got := ts.mustDo(t, request{Method: "GET", Path: "/apis/v1beta1/pipelines/" + pid}); got["default_version"].(map[string]any)["id"] != vid {
+		t.Errorf("the latest version is not the default one: %v", got)
+	}
+	// A run of the version, whose step wrote an artifact.
+	d := ts.mustDo(t, request{Method: "POST", Path: "/apis/v1beta1/runs", Body: map[string]any{"name": "r",
+		"resource_references": []any{map[string]any{"key": map[string]any{"type": "PIPELINE_VERSION", "id": vid}, "relationship": "CREATOR"}}}})
+	runID := d["run"].(map[string]any)["id"].(string)
+	art := filepath.Join(root, "read-data", "read-data-Output")
+	os.MkdirAll(filepath.Dir(art), 0o755)
+	os.WriteFile(art, []byte("[1, 2, 3, 4, 5]"), 0o644)
+	out, _ := json.Marshal(map[string]any{"parameters": map[string]any{"read-data-Output": "[1, 2, 3, 4, 5]"},
+		"artifacts": map[string]any{"read-data-Output": []any{map[string]any{"uri": art, "type": map[string]any{"schemaTitle": "system.Artifact"}}}}})
+	if err := ts.st.PutTask(context.Background(), &store.Task{RunID: runID, ID: "read-data", Key: "read-data", Kind: "container", State: runstate.Succeeded, Outputs: out}); err != nil {
+		t.Fatal(err)
+	}
+	got := ts.mustDo(t, request{Method: "GET", Path: "/apis/v1beta1/runs/" + runID})
+	var w wire.Workflow
+	json.Unmarshal([]byte(got["pipeline_runtime"].(map[string]any)["workflow_manifest"].(string)), &w)
+	node := nodeID(w.Metadata.Name, w.Metadata.Name+".read-data")
+	n := w.Status.Nodes[node]
+	if n == nil || n.Outputs == nil || len(n.Outputs.Parameters) != 1 || n.Outputs.Parameters[0].ValueFrom == nil || n.Outputs.Parameters[0].ValueFrom.Path != "/tmp/outputs/Output/data" {
+		t.Fatalf("read-data's node: %+v", n)
+	}
+	ra := ts.mustDo(t, request{Method: "GET", Path: "/apis/v1beta1/runs/" + runID + "/nodes/" + node + "/artifacts/read-data-Output:read"})
+	data, _ := base64.StdEncoding.DecodeString(ra["data"].(string))
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	if _, err := tr.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := io.ReadAll(tr); string(b) != "[1, 2, 3, 4, 5]" {
+		t.Errorf("artifact content %q", b)
+	}
+	if r := ts.do(t, request{Method: "GET", Path: "/apis/v1beta1/runs/" + runID + "/nodes/" + node + "/artifacts/nope:read"}); r.Status != 404 {
+		t.Errorf("unknown artifact: %d %s", r.Status, r.Body)
 	}
 }
