@@ -50,6 +50,11 @@ func (s *server) decodeBody(r *http.Request, what string, out any) error {
 }
 
 func decodeJSON(b []byte, what string, out any) error {
+	return decodeJSONWith(b, what, out, verbatim)
+}
+
+// decodeJSONWith is decodeJSON with its own set of verbatim fields.
+func decodeJSONWith(b []byte, what string, out any, keep map[string]bool) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return invalidf("empty request body: expected a JSON %s", what)
 	}
@@ -61,7 +66,7 @@ func decodeJSON(b []byte, what string, out any) error {
 	if !ok {
 		return invalidf("the request body must be a JSON object (%s), not %s", what, jsonKind(v))
 	}
-	nb, err := json.Marshal(normalizeKeys(m))
+	nb, err := json.Marshal(normalizeKeysWith(m, keep))
 	if err != nil {
 		return fmt.Errorf("re-encode request: %w", err)
 	}
@@ -121,23 +126,25 @@ func jsonKind(v any) string {
 
 // normalizeKeys rewrites lowerCamelCase keys to snake_case, recursively,
 // leaving the values of verbatim fields alone.
-func normalizeKeys(v any) any {
+func normalizeKeys(v any) any { return normalizeKeysWith(v, verbatim) }
+
+func normalizeKeysWith(v any, keep map[string]bool) any {
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, val := range x {
 			nk := snake(k)
-			if verbatim[nk] {
+			if keep[nk] {
 				out[nk] = val
 				continue
 			}
-			out[nk] = normalizeKeys(val)
+			out[nk] = normalizeKeysWith(val, keep)
 		}
 		return out
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = normalizeKeys(e)
+			out[i] = normalizeKeysWith(e, keep)
 		}
 		return out
 	}

@@ -1,6 +1,11 @@
 // Package api serves the Kubeflow Pipelines v2beta1 REST API
 // (/apis/v2beta1/...) over the store and the run executor, wire-compatible
-// with the kfp 2.x Python client (kfp.Client) and the KFP UI's API calls.
+// with the kfp 2.x Python client (kfp.Client) and the KFP UI's API calls,
+// and the v1beta1 API (/apis/v1beta1/..., v1*.go) that kfp 1.x's client
+// speaks: another view of the same store and run service, with v1's
+// resource references, text parameters, status names, error shape
+// ({error, code, message, details}) and an Argo-shaped workflow_manifest
+// built from the run's task records (v1workflow.go).
 //
 // Handlers decode a request, call the store or the executor (Runs), and
 // encode the result. Wire types (KFP JSON) are converted to store types

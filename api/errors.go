@@ -153,7 +153,13 @@ type v1Error struct {
 	ErrorDetails string `json:"error_details,omitempty"`
 }
 
+// writeRPCError writes err as a google.rpc.Status, or in the v1beta1
+// shape on the v1beta1 routes.
 func (s *server) writeRPCError(w http.ResponseWriter, r *http.Request, err error) {
+	if isV1(r.URL.Path) {
+		s.logError(r, writeV1RPCError(w, err), err)
+		return
+	}
 	s.logError(r, writeStatus(w, err), err)
 }
 

@@ -129,7 +129,7 @@ func badCases(t *testing.T, f fixture) []badCase {
 		{"wrong method on resource", request{Method: "PATCH", Path: "/apis/v2beta1/runs/x"}, 405, "method PATCH is not allowed", false},
 		{"unknown action", request{Method: "POST", Path: "/apis/v2beta1/runs/x:explode"}, 405, "method POST is not allowed", false},
 		{"unknown route", request{Method: "GET", Path: "/apis/v2beta1/nothing"}, 404, "no such API route", false},
-		{"v1 route", request{Method: "GET", Path: "/apis/v1beta1/runs"}, 404, "no such API route", false},
+		{"other API version", request{Method: "GET", Path: "/apis/v1alpha1/runs"}, 404, "no such API route", false},
 	}
 	// Every upload KFP itself refuses is refused, naming the problem.
 	dir := filepath.Join(conformanceDir, "kfp-invalid")

@@ -2,10 +2,12 @@ package api
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
@@ -19,7 +21,11 @@ const maxMarkdownBytes = 4 << 20
 
 // markdownRoutes adds GET /apis/sluice/v1/markdown?uri=URI[&path=FILE]: a
 // Markdown artifact rendered to HTML (GitHub-flavoured tables and lists)
-// and sanitized, for the web UI to show in a sandboxed frame.
+// and sanitized, for the web UI to show in a sandboxed frame. With
+// &output=N the artifact is a KFP v1 mlpipeline-ui-metadata file and what
+// is rendered is its Nth output, a markdown visualization: its inline
+// source, or the file its source names (read like any artifact: from the
+// artifact root or the artifact store only).
 func (s *server) markdownRoutes() {
 	md := goldmark.New(goldmark.WithExtensions(extension.GFM))
 	policy := bluemonday.UGCPolicy()
@@ -57,6 +63,12 @@ func (s *server) markdownRoutes() {
 			s.writeRPCError(w, r, err)
 			return
 		}
+		if out := r.URL.Query().Get("output"); out != "" {
+			if src, err = s.uiMarkdown(r, src, out); err != nil {
+				s.writeRPCError(w, r, err)
+				return
+			}
+		}
 		var out bytes.Buffer
 		if err := md.Convert(src, &out); err != nil {
 			s.writeRPCError(w, r, errorf(codeInternal, "render %q: %v", uri, err))
@@ -66,4 +78,42 @@ func (s *server) markdownRoutes() {
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox")
 		w.Write(policy.SanitizeBytes(out.Bytes()))
 	})
+}
+
+// uiMarkdown returns the Markdown of output n of a KFP v1
+// mlpipeline-ui-metadata file.
+func (s *server) uiMarkdown(r *http.Request, doc []byte, n string) ([]byte, error) {
+	i, err := strconv.Atoi(n)
+	if err != nil || i < 0 {
+		return nil, invalidf("output: expected the index of a visualization, got %q", n)
+	}
+	var md struct {
+		Outputs []struct {
+			Type    string `json:"type"`
+			Storage string `json:"storage"`
+			Source  any    `json:"source"`
+		} `json:"outputs"`
+	}
+	if err := json.Unmarshal(doc, &md); err != nil {
+		return nil, invalidf("the artifact is not KFP v1 visualizations (mlpipeline-ui-metadata JSON): %v", jsonErrText(err))
+	}
+	if i >= len(md.Outputs) {
+		return nil, errorf(codeNotFound, "the visualizations have no output %d (they have %d)", i, len(md.Outputs))
+	}
+	o := md.Outputs[i]
+	src, _ := o.Source.(string)
+	switch {
+	case o.Type != "markdown":
+		return nil, invalidf("output %d is a %q visualization, not markdown", i, o.Type)
+	case o.Storage == "inline":
+		return []byte(src), nil
+	case src == "":
+		return nil, invalidf("output %d names no source", i)
+	}
+	rc, err := s.openBlob(r.Context(), src)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(io.LimitReader(rc, maxMarkdownBytes))
 }

@@ -191,6 +191,7 @@ func (s *server) routes() {
 	rpc("DELETE /recurringruns/{recurring_run_id}", s.deleteRecurringRun)
 	rpc("POST /recurringruns/{action}", s.recurringRunAction)
 
+	s.v1Routes()
 	s.sluiceRoutes()
 	s.tuningRoutes()
 	s.graphRoutes()
@@ -226,7 +227,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse("request refused", err)
 		return
 	}
-	if s.cfg.Token != "" && r.URL.Path != prefix+"/healthz" && !Authorized(r, s.cfg.Token) {
+	if s.cfg.Token != "" && r.URL.Path != prefix+"/healthz" && r.URL.Path != v1prefix+"/healthz" && !Authorized(r, s.cfg.Token) {
 		refuse("authentication failed", errorf(codeUnauthenticated, "unauthenticated: this server needs \"Authorization: Bearer <token>\" with its token"))
 		return
 	}
@@ -242,7 +243,12 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func isUpload(path string) bool {
-	return path == prefix+"/pipelines/upload" || path == prefix+"/pipelines/upload_version"
+	for _, p := range []string{prefix, v1prefix} {
+		if path == p+"/pipelines/upload" || path == p+"/pipelines/upload_version" {
+			return true
+		}
+	}
+	return false
 }
 
 // Authorized reports whether a request carries the token as

@@ -99,28 +99,37 @@ func readSmall(path string, limit int64) ([]byte, error) {
 // v1Metrics reads a KFP v1 mlpipeline-metrics file:
 // {"metrics": [{"name": "accuracy", "numberValue": 0.9, "format": "RAW"}]}
 // (numberValue or number_value). What it cannot read is left out, as KFP
-// does.
+// does. The formats given (RAW, PERCENTAGE) are kept under "_formats"
+// ({"accuracy": "PERCENTAGE"}), a key viewers of the numbers skip.
 func v1Metrics(b []byte) map[string]any {
 	var doc struct {
 		Metrics []struct {
 			Name        string   `json:"name"`
 			NumberValue *float64 `json:"numberValue"`
 			NumberSnake *float64 `json:"number_value"`
+			Format      string   `json:"format"`
 		} `json:"metrics"`
 	}
 	if json.Unmarshal(b, &doc) != nil {
 		return nil
 	}
 	out := map[string]any{}
+	formats := map[string]any{}
 	for _, m := range doc.Metrics {
 		v := m.NumberValue
 		if v == nil {
 			v = m.NumberSnake
 		}
-		if m.Name == "" || v == nil || len(out) >= 50 {
+		if m.Name == "" || strings.HasPrefix(m.Name, "_") || v == nil || len(out) >= 50 {
 			continue
 		}
 		out[m.Name] = *v
+		if f := strings.ToUpper(strings.TrimSpace(m.Format)); f == "RAW" || f == "PERCENTAGE" {
+			formats[m.Name] = f
+		}
+	}
+	if len(formats) > 0 {
+		out["_formats"] = formats
 	}
 	return out
 }

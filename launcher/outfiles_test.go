@@ -21,7 +21,7 @@ func TestApplyOutputFiles(t *testing.T) {
 	}}
 	os.WriteFile(filepath.Join(dir, "out"), []byte("heads\n\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "p"), []byte("x\n"), 0o644)
-	os.WriteFile(filepath.Join(dir, "mlpipeline-metrics"), []byte(`{"metrics": [{"name": "acc", "numberValue": 0.9}, {"name": "bad"}]}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "mlpipeline-metrics"), []byte(`{"metrics": [{"name": "acc", "numberValue": 0.9, "format": "PERCENTAGE"}, {"name": "bad"}, {"name": "_x", "numberValue": 1}]}`), 0o644)
 	newOut := func() *plan.Outputs {
 		out := &plan.Outputs{Parameters: map[string]any{}, Artifacts: map[string][]*spec.RuntimeArtifact{}}
 		for name, l := range in.Outputs.Artifacts {
@@ -44,7 +44,8 @@ func TestApplyOutputFiles(t *testing.T) {
 	if out.Parameters["o"] != "heads\n" || out.Parameters["p"] != "x" || out.Parameters["d"] != "fallback" {
 		t.Fatalf("parameters %q", out.Parameters)
 	}
-	if md := out.Artifacts["mlpipeline-metrics"][0].Metadata; md["acc"] != 0.9 || len(md) != 1 {
+	md := out.Artifacts["mlpipeline-metrics"][0].Metadata
+	if f, _ := md["_formats"].(map[string]any); md["acc"] != 0.9 || len(md) != 2 || f["acc"] != "PERCENTAGE" {
 		t.Fatalf("metrics metadata %v", md)
 	}
 	err := applyOutputFiles([]spec.OutputFile{{Path: "/tmp/outputs/missing/data", Artifact: "missing"}}, in, newOut(), nil)

@@ -39,6 +39,10 @@ type Pipeline struct {
 	Spec     *PipelineSpec
 	Platform *PlatformSpec
 	Kind     Kind
+	// Workflow is the KFP v1 workflow a KindArgo pipeline was translated
+	// from, as JSON: kept (and stored) so that the v1beta1 API can serve
+	// it back as the run's workflow_manifest and the pipeline's template.
+	Workflow json.RawMessage
 }
 
 // Error is a problem with an input file. Field names the part at fault
@@ -102,7 +106,11 @@ func Load(data []byte) (*Pipeline, error) {
 		if err := fromJSONValue(res.Pipeline, ps); err != nil {
 			return nil, fmt.Errorf("translated workflow: %w", err)
 		}
-		p = &Pipeline{Spec: ps, Kind: KindArgo}
+		wf, err := json.Marshal(first)
+		if err != nil {
+			return nil, fmt.Errorf("encode the workflow: %w", err)
+		}
+		p = &Pipeline{Spec: ps, Kind: KindArgo, Workflow: wf}
 		if res.Platform != nil {
 			plat := new(PlatformSpec)
 			if err := fromJSONValue(res.Platform, plat); err != nil {

@@ -8,16 +8,18 @@ import (
 
 // MarshalStored encodes a pipeline in its stored form, the one the store
 // keeps and the API serves as a pipeline version's pipeline_spec: the bare
-// PipelineSpec JSON, or {"pipeline_spec": ..., "platform_spec": ...} when
-// it has a platform spec. HTML characters are not escaped (protojson does
-// not escape them either). LoadStored reads it back.
+// PipelineSpec JSON, or {"pipeline_spec": ..., "platform_spec": ...,
+// "workflow": ...} when it has a platform spec or was translated from a
+// KFP v1 workflow (kept under "workflow"). HTML characters are not escaped
+// (protojson does not escape them either). LoadStored reads it back.
 func MarshalStored(p *Pipeline) ([]byte, error) {
 	var v any = p.Spec
-	if p.Platform != nil {
+	if p.Platform != nil || len(p.Workflow) > 0 {
 		v = struct {
-			PipelineSpec *PipelineSpec `json:"pipeline_spec"`
-			PlatformSpec *PlatformSpec `json:"platform_spec"`
-		}{p.Spec, p.Platform}
+			PipelineSpec *PipelineSpec   `json:"pipeline_spec"`
+			PlatformSpec *PlatformSpec   `json:"platform_spec,omitempty"`
+			Workflow     json.RawMessage `json:"workflow,omitempty"`
+		}{p.Spec, p.Platform, p.Workflow}
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -42,11 +44,13 @@ func (e *StoredError) Unwrap() error { return e.Err }
 // JSON object with a "pipeline_spec" key and neither "root" nor
 // "pipelineInfo" is the wrapper, whose parts' errors are *StoredError;
 // anything else is read as Load reads a file. A platform_spec that is
-// null or {} is none.
+// null or {} is none. A wrapper with a "workflow" object is a translated
+// KFP v1 pipeline (KindArgo); its pipeline_spec is used as stored.
 func LoadStored(b []byte) (*Pipeline, error) {
 	var w struct {
 		PipelineSpec json.RawMessage `json:"pipeline_spec"`
 		PlatformSpec json.RawMessage `json:"platform_spec"`
+		Workflow     json.RawMessage `json:"workflow"`
 		Root         json.RawMessage `json:"root"`
 		PipelineInfo json.RawMessage `json:"pipelineInfo"`
 	}
@@ -63,6 +67,9 @@ func LoadStored(b []byte) (*Pipeline, error) {
 		if err := json.Unmarshal(w.PlatformSpec, p.Platform); err != nil {
 			return nil, &StoredError{Part: "platform_spec", Err: err}
 		}
+	}
+	if wf := bytes.TrimSpace(w.Workflow); len(wf) > 0 && wf[0] == '{' {
+		p.Kind, p.Workflow = KindArgo, append(json.RawMessage(nil), wf...)
 	}
 	return p, nil
 }

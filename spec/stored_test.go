@@ -110,3 +110,44 @@ func TestLoadStoredForms(t *testing.T) {
 		t.Fatalf("a bare spec read as a wrapper: %v", err)
 	}
 }
+
+// TestStoredKeepsTheWorkflow: a KFP v1 workflow is stored with the IR it
+// was translated to, and comes back as it was submitted.
+func TestStoredKeepsTheWorkflow(t *testing.T) {
+	wf := `apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: hello-}
+spec:
+  entrypoint: hello
+  arguments: {parameters: [{name: who, value: world}]}
+  templates:
+  - name: hello
+    inputs: {parameters: [{name: who}]}
+    container: {image: alpine, command: [echo, "{{inputs.parameters.who}}"]}
+`
+	p, err := Load([]byte(wf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Kind != KindArgo || !strings.Contains(string(p.Workflow), `"generateName":"hello-"`) {
+		t.Fatalf("kind %s, workflow %s", p.Kind, p.Workflow)
+	}
+	b, err := MarshalStored(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(b), `{"pipeline_spec":`) || strings.Contains(string(b), `"platform_spec"`) {
+		t.Fatalf("stored form: %s", b)
+	}
+	back, err := LoadStored(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Kind != KindArgo || string(back.Workflow) != string(p.Workflow) {
+		t.Fatalf("kind %s, workflow %s", back.Kind, back.Workflow)
+	}
+	again, _ := MarshalStored(back)
+	if string(again) != string(b) {
+		t.Fatalf("round trip changed the stored form:\n%s\n%s", b, again)
+	}
+}

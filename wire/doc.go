@@ -1,6 +1,7 @@
 // Package wire holds the JSON types of the Kubeflow Pipelines v2beta1 REST
-// API and of Sluice's own routes, once: the api package writes them and
-// the client package reads them.
+// API, of its v1beta1 API (kfpv1.go) and the Argo Workflow that one shows
+// (argo.go), and of Sluice's own routes, once: the api package writes them
+// and the client package reads them.
 //
 // They follow grpc-gateway's protojson conventions on output: snake_case
 // field names, enums as names, int64 as JSON strings, RFC 3339 UTC

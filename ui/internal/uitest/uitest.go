@@ -32,6 +32,13 @@ import (
 //go:embed testdata/demo.yaml
 var DemoPipeline []byte
 
+// V1Visualizations is a KFP v1 pipeline (an Argo Workflow) whose step
+// writes every kind of mlpipeline-ui-metadata visualization and
+// mlpipeline-metrics.
+//
+//go:embed testdata/v1_visualizations.yaml
+var V1Visualizations []byte
+
 // Server is a Sluice server running in this process.
 type Server struct {
 	URL  string

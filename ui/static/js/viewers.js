@@ -40,8 +40,9 @@ export function artifactView(name, a) {
         local ? h('button.small', { onclick: () => download(artifactURL(a.uri), file).catch((e) => body.replaceChildren(h('p.error-text', e.message))) }, 'Download') : null)),
     a.uri ? h('div.mono.small.muted.uri', { title: a.uri }, a.uri) : null,
     body);
-  // Metrics live in the metadata: show them at once.
-  if (['system.Metrics', 'system.ClassificationMetrics', 'system.SlicedClassificationMetrics'].includes(type) || (!local && metaKeys(a).length)) {
+  // Metrics live in the metadata, and KFP v1 visualizations are meant to
+  // be seen: show them at once.
+  if (['system.Metrics', 'system.ClassificationMetrics', 'system.SlicedClassificationMetrics', UI_METADATA].includes(type) || (!local && metaKeys(a).length)) {
     shown = true;
     btn.textContent = 'Hide';
     render(a, type).then((el) => body.replaceChildren(el)).catch((e) => body.replaceChildren(h('p.error-text', e.message)));
@@ -53,8 +54,12 @@ function metaKeys(a) {
   return Object.keys(a.metadata || {}).filter((k) => k !== 'display_name' && !k.startsWith('_'));
 }
 
+const UI_METADATA = 'kfp.v1.UIMetadata';
+
 async function render(a, type) {
   switch (type) {
+    case UI_METADATA:
+      return uiMetadata(a);
     case 'system.Metrics':
       return metricsTable(a.metadata);
     case 'system.ClassificationMetrics':
@@ -72,7 +77,86 @@ async function render(a, type) {
 export function metricsTable(md) {
   const e = Object.entries(md || {}).filter(([k]) => k !== 'display_name' && !k.startsWith('_'));
   if (!e.length) return h('p.muted', 'No metrics logged.');
-  return h('table.table.compact.metrics', h('tbody', e.map(([k, v]) => h('tr', h('td', k), h('td.num.mono', typeof v === 'number' ? fmtNum(v) : fmtValue(v))))));
+  // KFP v1 metrics may say they are percentages (kept under _formats).
+  const pct = (k) => md?._formats?.[k] === 'PERCENTAGE';
+  return h('table.table.compact.metrics', h('tbody', e.map(([k, v]) => h('tr', h('td', k),
+    h('td.num.mono', typeof v === 'number' ? (pct(k) ? fmtNum(+(v * 100).toFixed(4)) + '%' : fmtNum(v)) : fmtValue(v))))));
+}
+
+// uiMetadata shows a KFP v1 step's mlpipeline-ui-metadata: each of its
+// outputs rendered by type. Sources that are not inline are read through
+// the artifact route, so only files of this server's artifact store are.
+async function uiMetadata(a) {
+  const res = await api(artifactURL(a.uri, '', true), { raw: true });
+  const raw = await res.text();
+  let doc;
+  try {
+    doc = JSON.parse(raw);
+  } catch {
+    return h('div', h('p.error-text', 'The visualizations file is not JSON.'), h('pre.code.small.preview', raw.slice(0, 4000)));
+  }
+  const outs = Array.isArray(doc?.outputs) ? doc.outputs : [];
+  if (!outs.length) return h('p.muted', 'No visualizations.');
+  const views = await Promise.all(outs.map((o, i) => visualization(a, o || {}, i).catch((e) => h('p.error-text', e.message))));
+  return h('div.visualizations', outs.map((o, i) => h('div.visual', { dataset: { vis: String(o?.type || '') } },
+    h('div.visual-title', VIS_TITLES[o?.type] || String(o?.type || 'visualization')), views[i])));
+}
+
+const VIS_TITLES = { markdown: 'Markdown', table: 'Table', confusion_matrix: 'Confusion matrix', roc: 'ROC curve', 'web-app': 'Web app', tensorboard: 'TensorBoard' };
+
+// visSource is an output's data: inline, or the file its source names.
+async function visSource(o) {
+  if (o.storage === 'inline') return String(o.source ?? '');
+  if (!o.source) throw new Error('The visualization names no source.');
+  return text(String(o.source));
+}
+
+// columns finds the columns of a CSV visualization by its schema names.
+function columns(o, names) {
+  const schema = Array.isArray(o.schema) ? o.schema.map((c) => c?.name) : [];
+  return names.map((n, i) => (schema.includes(n) ? schema.indexOf(n) : i));
+}
+
+async function visualization(a, o, i) {
+  switch (o.type) {
+    case 'markdown': {
+      // Rendered and sanitized by the server, shown in a sandboxed frame.
+      const res = await api('/apis/sluice/v1/markdown?uri=' + encodeURIComponent(a.uri) + '&output=' + i, { raw: true });
+      return frame(DOC_STYLE + (await res.text()), 'Markdown');
+    }
+    case 'table': {
+      const rows = parseCSV(await visSource(o), ',', 501).filter((r) => r.length > 1 || r[0] !== '');
+      const head = Array.isArray(o.header) ? o.header.map(String) : rows.shift() || [];
+      return h('div.csv', h('div.table-scroll', h('table.table.compact', h('thead', h('tr', head.map((c) => h('th', c)))),
+        h('tbody', rows.slice(0, 500).map((r) => h('tr', r.map((c) => h('td', c))))))),
+        h('p.muted.small', rows.length > 500 ? 'First 500 rows.' : `${rows.length} rows.`));
+    }
+    case 'confusion_matrix': {
+      const [ti, pi, ci] = columns(o, ['target', 'predicted', 'count']);
+      const rows = parseCSV(await visSource(o), ',', 100000).filter((r) => r.length > 2);
+      const labels = Array.isArray(o.labels) && o.labels.length ? o.labels.map(String)
+        : [...new Set(rows.flatMap((r) => [r[ti], r[pi]]))];
+      const m = labels.map(() => labels.map(() => 0));
+      for (const r of rows) {
+        const t = labels.indexOf(r[ti]), p = labels.indexOf(r[pi]);
+        if (t >= 0 && p >= 0) m[t][p] += Number(r[ci]) || 0;
+      }
+      return confusionMatrix({ annotationSpecs: labels.map((l) => ({ displayName: l })), rows: m.map((row) => ({ row })) });
+    }
+    case 'roc': {
+      const [fi, ti] = columns(o, ['fpr', 'tpr', 'thresholds']);
+      const points = parseCSV(await visSource(o), ',', 100000).filter((r) => r.length > 1 && !isNaN(parseFloat(r[fi])))
+        .map((r) => ({ falsePositiveRate: parseFloat(r[fi]), recall: parseFloat(r[ti]) }));
+      return rocChart([{ name: 'ROC', points }]);
+    }
+    case 'web-app':
+      // In a sandboxed frame: the page shows, its scripts do not run.
+      return h('div', frame(await visSource(o), 'Web app'), h('p.muted.small', 'Shown without running its scripts.'));
+    case 'tensorboard':
+      return h('div.tensorboard', h('p', 'Logs: ', h('span.mono', String(o.source ?? ''))),
+        h('p.muted.small', 'Sluice does not run TensorBoard: start it yourself on these logs (tensorboard --logdir ' + String(o.source ?? '') + ').'));
+  }
+  return h('p.muted', `Sluice cannot show visualizations of type "${o.type}".`);
 }
 
 export function fmtNum(v) {
