@@ -284,7 +284,9 @@ func TestKFPv1ClientSequence(t *testing.T) {
 	if len(runs) != 2 || runs[0].(map[string]any)["name"] != "by version" || runs[1].(map[string]any)["status"] != "Succeeded" {
 		t.Fatalf("list_runs: %v", l)
 	}
-	// save_result wrote 3.0, once per run.
+	// save_result wrote 3.0: once, or once per run. The two runs are the
+	// same pipeline with the same inputs, so the second may take the first's
+	// outputs from the cache (or wait for the first's step and take them).
 	found := 0
 	filepath.WalkDir(cfg.Data, func(p string, d os.DirEntry, err error) error {
 		if err == nil && strings.HasSuffix(p, filepath.Join("save-result", "work", "result.txt")) {
@@ -295,7 +297,7 @@ func TestKFPv1ClientSequence(t *testing.T) {
 		}
 		return nil
 	})
-	if found != 2 {
-		t.Fatalf("save_result wrote result.txt %d times under %s, want 2", found, cfg.Data)
+	if found < 1 || found > 2 {
+		t.Fatalf("save_result wrote result.txt %d times under %s, want 1 or 2", found, cfg.Data)
 	}
 }
