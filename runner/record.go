@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -65,19 +66,41 @@ func (rc *recorder) submit(ctx context.Context, r *store.Run) error {
 	return rc.st.CreateRun(ctx, r)
 }
 
+// errCanceledBeforeStart says a run was canceled before its steps started:
+// start has recorded its end.
+var errCanceledBeforeStart = errors.New("the run was canceled before it started")
+
 // start moves a PENDING run to RUNNING (a resumed run is RUNNING already).
+// A run canceled while it was being picked up (or before a crash) is
+// CANCELING with nothing executing it: start ends it CANCELED and returns
+// errCanceledBeforeStart.
 func (rc *recorder) start(ctx context.Context, id string) error {
+	canceled := false
 	_, err := rc.st.UpdateRun(ctx, id, func(r *store.Run) error {
 		switch r.State {
 		case runstate.Pending:
 			transition(r, runstate.Running, rc.now(), "")
 		case runstate.Running:
+		case runstate.Canceling:
+			r.FinishedAt = rc.now()
+			transition(r, runstate.Canceled, r.FinishedAt, "")
+			canceled = true
 		default:
 			return fmt.Errorf("run is %s", r.State)
 		}
 		return nil
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	if canceled {
+		rc.notifyEnd()
+		if rc.metrics != nil {
+			rc.metrics.RunEnded(runstate.Canceled)
+		}
+		return errCanceledBeforeStart
+	}
+	return nil
 }
 
 // terminate moves a run that has not ended to CANCELING when executing()

@@ -259,7 +259,9 @@ func (s *Service) execute(id string) {
 		delete(s.cancels, id)
 		s.mu.Unlock()
 	}()
-	if err := s.rec.start(ctx, id); err != nil {
+	// A cancel may come at any instant from here on and cancels ctx: the
+	// start is written regardless, and ends the run CANCELED if so.
+	if err := s.rec.start(context.WithoutCancel(ctx), id); err != nil {
 		log.Info("not starting run", "err", err)
 		return
 	}

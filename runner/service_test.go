@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -249,5 +250,42 @@ func TestEndedWakesWatchers(t *testing.T) {
 	}
 	if got, _ := st.GetRun(context.Background(), r.ID); got.State != runstate.Succeeded {
 		t.Fatalf("run %s", got.State)
+	}
+}
+
+// cancelAtStart is a real store that terminates a run through the service
+// just before the service records the run's start: the cancel comes while
+// the run is being picked up from the queue.
+type cancelAtStart struct {
+	store.Store
+	svc  func() *runner.Service
+	done atomic.Bool
+}
+
+func (c *cancelAtStart) UpdateRun(ctx context.Context, id string, fn func(*store.Run) error) (*store.Run, error) {
+	if c.done.CompareAndSwap(false, true) {
+		if err := c.svc().Terminate(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	return c.Store.UpdateRun(ctx, id, fn)
+}
+
+// A run canceled between its dequeueing and its start ends CANCELED, its
+// step never started; it is not left CANCELING with nothing to end it.
+func TestTerminateWhileStarting(t *testing.T) {
+	var svc *runner.Service
+	wrap := &cancelAtStart{svc: func() *runner.Service { return svc }}
+	svc, _ = newStoppedService(t, func(s store.Store) store.Store { wrap.Store = s; return wrap })
+	marker := filepath.Join(t.TempDir(), "ran")
+	r := &store.Run{DisplayName: "touch", Spec: touch(t, "touch "+marker)}
+	if err := svc.Submit(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	if got := wait(t, svc, r.ID); got.State != runstate.Canceled {
+		t.Fatalf("run %s %q, want CANCELED", got.State, got.Error)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("the step of a run canceled before it started ran")
 	}
 }
