@@ -496,6 +496,16 @@ func TestBudgetEdits(t *testing.T) {
 	if got.Condition != "Failed" || len(trials) != 1 || trials[0].State != "Killed" || st.Trials != 1 {
 		t.Fatalf("slow: %s, %d trials, status %+v", got.Condition, len(trials), st)
 	}
+	// Deleting the experiment deletes every run it made, those of the
+	// trials deleted above too.
+	if err := h.tun.Delete(context.Background(), slow.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range before {
+		if _, err := h.st.GetRun(context.Background(), tr.RunID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("run %s of trial %s after the experiment's delete: %v", tr.RunID, tr.Name, err)
+		}
+	}
 }
 
 // The File collector reads the metrics file a step writes in its working

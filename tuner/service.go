@@ -327,26 +327,52 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 		if t.RunID == "" {
 			continue
 		}
-		run, err := s.cfg.Store.GetRun(ctx, t.RunID)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
+		if err := s.deleteRun(ctx, t.RunID); err != nil {
+			return err
 		}
+	}
+	// The runs of trials that are gone (deleted when parallelTrialCount
+	// was lowered; their runs stay, CANCELED, while the experiment does)
+	// are found by their label.
+	for {
+		page, err := s.cfg.Store.ListRuns(ctx, store.ListOptions{PageSize: 100,
+			Filter: []store.Predicate{{Key: "labels." + LabelExperiment, Op: store.OpEquals, Value: id}}})
 		if err != nil {
 			return err
 		}
-		if run.State != runstate.Canceling && !run.State.Terminal() {
-			if err := s.cfg.Runs.Terminate(ctx, t.RunID); err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
+		if len(page.Items) == 0 {
+			break
+		}
+		for _, r := range page.Items {
+			if err := s.deleteRun(ctx, r.ID); err != nil {
 				return err
 			}
-		}
-		if err := s.cfg.Store.DeleteRun(ctx, t.RunID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
 		}
 	}
 	if err := s.cfg.Store.DeleteTuningExperiment(ctx, id); err != nil {
 		return err
 	}
 	s.notify()
+	return nil
+}
+
+// deleteRun cancels a trial's run if it has not ended and deletes it.
+func (s *Service) deleteRun(ctx context.Context, id string) error {
+	run, err := s.cfg.Store.GetRun(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if run.State != runstate.Canceling && !run.State.Terminal() {
+		if err := s.cfg.Runs.Terminate(ctx, id); err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	if err := s.cfg.Store.DeleteRun(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
 	return nil
 }
 
