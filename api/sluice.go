@@ -35,7 +35,7 @@ func (s *server) sluiceRoutes() {
 func toWireTask(t *store.Task) wire.Task {
 	w := wire.Task{TaskID: t.ID, ParentID: t.ParentID, Key: t.Key, DisplayName: t.Name, Kind: t.Kind, State: t.State,
 		Cached: t.Cached, Attempts: t.Attempts, Image: t.Image, Command: t.Argv, ExitCode: t.ExitCode, Error: t.Error,
-		Inputs: t.Inputs, Outputs: t.Outputs, HasLog: t.LogURI != ""}
+		Inputs: t.Inputs, Outputs: t.Outputs, HasLog: t.LogURI != "", LogTail: t.LogTail}
 	if !t.Started.IsZero() {
 		st := t.Started.UTC()
 		w.StartTime = &st

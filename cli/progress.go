@@ -36,6 +36,7 @@ type taskLine struct {
 	Cached   bool
 	Start    time.Time
 	End      time.Time
+	Created  time.Time // orders a task that ended without starting
 	Error    string
 }
 
@@ -99,7 +100,7 @@ func (p *progress) RecordTask(_ context.Context, t engine.Task) error {
 }
 
 func detailLine(t wire.TaskDetail) taskLine {
-	l := taskLine{ID: t.TaskID, State: t.State, Start: t.StartTime.Time, End: t.EndTime.Time}
+	l := taskLine{ID: t.TaskID, State: t.State, Start: t.StartTime.Time, End: t.EndTime.Time, Created: t.CreateTime.Time}
 	if t.Error != nil {
 		l.Error = t.Error.Message
 	}
@@ -141,10 +142,39 @@ func (p *progress) update(r *wire.Run) {
 				at = l.End
 			}
 		}
+		if at.IsZero() {
+			at = l.Created // skipped or canceled before it started: when that was decided
+		}
 		events = append(events, event{at, l})
 	}
 	sort.SliceStable(events, func(i, j int) bool { return events[i].at.Before(events[j].at) })
 	for _, e := range events {
 		fmt.Fprintln(p.w, e.line)
+	}
+}
+
+// maxTails is how many failed steps get the end of their log shown.
+const maxTails = 3
+
+// failedStep is a step that failed with the end of its log and the
+// command that shows all of it.
+type failedStep struct {
+	id, tail, seeAll string
+}
+
+// printTails shows the end of the log of each step that failed (the
+// task record's LogTail, the same for local and server runs), so that the
+// cause is on the screen, and the command that shows the whole log.
+func printTails(w io.Writer, steps []failedStep) {
+	for i, s := range steps {
+		if i == maxTails {
+			fmt.Fprintf(w, "(%d more steps failed)\n", len(steps)-maxTails)
+			break
+		}
+		fmt.Fprintf(w, "Last lines of the log of %s:\n", s.id)
+		for _, l := range strings.Split(s.tail, "\n") {
+			fmt.Fprintf(w, "    %s\n", l)
+		}
+		fmt.Fprintf(w, "Whole log: %s\n", s.seeAll)
 	}
 }

@@ -201,8 +201,38 @@ func (r *remote) follow(ctx context.Context, c *client.Client, id string, seed *
 		if run.Error != nil && run.Error.Message != "" && run.State != runstate.Succeeded {
 			fmt.Fprintf(r.stdout, "  %s\n", oneLine(run.Error.Message))
 		}
+		if run.State == runstate.Failed {
+			r.printTails(ctx, c, run.RunID)
+		}
 	}
 	return runExit(run.State)
+}
+
+// printTails shows the end of the log of the run's steps that failed, as
+// their task records on the server hold it.
+func (r *remote) printTails(ctx context.Context, c *client.Client, id string) {
+	tasks, err := c.Tasks(ctx, id)
+	if err != nil {
+		fmt.Fprintf(r.stderr, "sluice: cannot read the failed steps' logs: %v\n", r.fail(err))
+		return
+	}
+	var failed []failedStep
+	for _, t := range tasks {
+		if t.State == runstate.Failed && t.LogTail != "" {
+			failed = append(failed, failedStep{id: t.TaskID, tail: t.LogTail,
+				seeAll: "sluice run logs " + shellQuote(id) + " " + shellQuote(t.TaskID) + r.serverFlag()})
+		}
+	}
+	printTails(r.stdout, failed)
+}
+
+// serverFlag is " --server URL" when --server was given, for the commands
+// the CLI suggests.
+func (r *remote) serverFlag() string {
+	if r.server == "" {
+		return ""
+	}
+	return " --server " + shellQuote(r.server)
 }
 
 func newRunWaitCmd(stdout, stderr io.Writer) *cobra.Command {

@@ -206,6 +206,13 @@ func printSummary(w io.Writer, res *engine.Result) {
 	if res.Error != "" {
 		fmt.Fprintf(w, "  %s\n", oneLine(res.Error))
 	}
+	var failed []failedStep
+	for _, t := range res.Tasks {
+		if t.State == runstate.Failed && t.LogTail != "" {
+			failed = append(failed, failedStep{id: t.ID, tail: t.LogTail, seeAll: "cat " + shellQuote(t.LogURI)})
+		}
+	}
+	printTails(w, failed)
 	outs := outputValues(&res.Outputs)
 	if len(outs) > 0 {
 		fmt.Fprintln(w, "Outputs:")
@@ -257,13 +264,14 @@ type jsonTask struct {
 	Error    string         `json:"error,omitempty"`
 	Outputs  map[string]any `json:"outputs"`
 	Log      string         `json:"log,omitempty"`
+	LogTail  string         `json:"logTail,omitempty"`
 }
 
 func jsonResult(res *engine.Result) any {
 	tasks := make([]jsonTask, 0, len(res.Tasks))
 	for _, t := range res.Tasks {
 		jt := jsonTask{Name: t.ID, Kind: t.Kind, State: t.State, Cached: t.Cached, Attempts: t.Attempts,
-			Error: t.Error, Outputs: outputValues(t.Outputs), Log: t.LogURI}
+			Error: t.Error, Outputs: outputValues(t.Outputs), Log: t.LogURI, LogTail: t.LogTail}
 		if !t.Started.IsZero() {
 			s := t.Started.UTC()
 			jt.Started = &s
@@ -284,4 +292,14 @@ func jsonResult(res *engine.Result) any {
 		"runRoot":      res.RunRoot,
 		"warnings":     append([]string{}, res.Warnings...),
 	}
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+:,=@%", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

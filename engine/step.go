@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"time"
 
@@ -104,6 +105,19 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 	if t.RetryPolicy != nil {
 		maxRetries = t.RetryPolicy.MaxRetryCount
 	}
+	// The end of the log goes on the record of a step whose process ran
+	// and that failed.
+	tail := &logTail{}
+	logw := io.MultiWriter(logf, tail)
+	ran := false
+	failed := func(err error) (plan.Outputs, runstate.State, error) {
+		if ran {
+			r.mu.Lock()
+			rec.LogTail = tail.String()
+			r.mu.Unlock()
+		}
+		return plan.Outputs{}, runstate.Failed, err
+	}
 	for attempt := 0; ; attempt++ {
 		r.slots <- struct{}{}
 		// The attempt's process starts only once its RUNNING record is kept.
@@ -117,17 +131,18 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 			return plan.Outputs{}, runstate.Failed, err
 		}
 		if attempt > 0 {
-			fmt.Fprintf(logf, "\n--- attempt %d of %d ---\n", attempt+1, maxRetries+1)
+			fmt.Fprintf(logw, "\n--- attempt %d of %d ---\n", attempt+1, maxRetries+1)
 		}
 		ls.Attempt = attempt + 1
 		actx, cancel := ctx, context.CancelFunc(func() {})
 		if d := stepTimeout(ls.Platform); d > 0 {
 			actx, cancel = withTimeout(ctx, "the step's deadline", d)
 		}
-		out, res, err := r.e.Launcher.Run(actx, ls, prep, logf)
+		out, res, err := r.e.Launcher.Run(actx, ls, prep, logw)
 		_, overran := stopped(actx)
 		cancel()
 		<-r.slots
+		ran = ran || res != nil || overran != nil
 		if res != nil && res.ExitCode >= 0 {
 			// What the executor measured goes on the task record: kept,
 			// not recorded on its own; the state change that follows
@@ -156,16 +171,16 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		}
 		var ee *launcher.ExitError
 		if !errors.As(err, &ee) {
-			fmt.Fprintf(logf, "sluice: %s\n", err)
+			fmt.Fprintf(logw, "sluice: %s\n", err)
 		}
 		if attempt >= maxRetries {
 			if maxRetries > 0 {
 				err = &AttemptsError{Attempts: attempt + 1, Err: err}
 			}
-			return plan.Outputs{}, runstate.Failed, err
+			return failed(err)
 		}
 		delay := Backoff(t.RetryPolicy, attempt)
-		fmt.Fprintf(logf, "sluice: attempt %d failed: %s; retrying in %s\n", attempt+1, err, delay)
+		fmt.Fprintf(logw, "sluice: attempt %d failed: %s; retrying in %s\n", attempt+1, err, delay)
 		if err := r.sleep(ctx, delay); err != nil {
 			if st, serr := stopped(ctx); st == runstate.Failed {
 				return plan.Outputs{}, st, serr

@@ -46,6 +46,10 @@ type Task struct {
 	// LogURI is where the task's stdout and stderr are: a local file, or
 	// an object in the run's bucket.
 	LogURI string `json:"logUri,omitempty"`
+	// LogTail is the end of the log of a step that ran and failed (see
+	// LogTail): why it failed, shown with its error by the CLI, the API
+	// and the UI.
+	LogTail string `json:"logTail,omitempty"`
 }
 
 // Duration is how long the task ran (zero before it started).

@@ -220,7 +220,7 @@ func taskRow(runID string, t engine.Task) (*store.Task, error) {
 	row := &store.Task{
 		RunID: runID, ID: t.ID, ParentID: t.ParentID, Key: t.Key, Name: t.Name, Kind: t.Kind,
 		State: t.State, Cached: t.Cached, Attempts: t.Attempts, Image: t.Image, Argv: t.Argv,
-		ExitCode: t.ExitCode, Error: t.Error, LogURI: t.LogURI, Started: t.Started, Finished: t.Finished,
+		ExitCode: t.ExitCode, Error: t.Error, LogURI: t.LogURI, LogTail: t.LogTail, Started: t.Started, Finished: t.Finished,
 	}
 	var err error
 	if t.Inputs != nil {

@@ -62,7 +62,7 @@ func TestPutTaskGroupCommit(t *testing.T) {
 		}
 		ts[0].Created = at(time.Hour)
 		ts = append(ts, &Task{RunID: "no-such-run", ID: "lost"})
-		ts = append(ts, &Task{RunID: runs[0].ID, ID: "t00", State: "RUNNING", Attempts: 1, Error: "second"})
+		ts = append(ts, &Task{RunID: runs[0].ID, ID: "t00", State: "RUNNING", Attempts: 1, Error: "second", LogTail: "last\nlines"})
 		errs := queueBatch(t, s.(*sqlStore), ts)
 		for i, err := range errs {
 			if ts[i].ID == "lost" {
@@ -73,7 +73,7 @@ func TestPutTaskGroupCommit(t *testing.T) {
 		}
 		got, err := s.ListTasks(ctx, runs[0].ID)
 		check(t, err)
-		if got[0].ID != "t00" || got[0].Error != "second" || !got[0].Created.Equal(normTime(at(time.Hour))) {
+		if got[0].ID != "t00" || got[0].Error != "second" || got[0].LogTail != "last\nlines" || !got[0].Created.Equal(normTime(at(time.Hour))) {
 			t.Fatalf("task put twice in a batch: %+v", got[0])
 		}
 		for k, r := range runs {
@@ -205,7 +205,7 @@ func TestTaskCreatedKeptAndSummaries(t *testing.T) {
 		code := 0
 		full := &Task{RunID: r.ID, ID: "a", ParentID: "p", Key: "k", Name: "n", Kind: "container", State: "SUCCEEDED",
 			Attempts: 1, Image: "img", Argv: []string{"sh"}, ExitCode: &code, Error: "e",
-			Inputs: []byte(`{"parameters":{}}`), Outputs: []byte(`{"parameters":{"x":1}}`), LogURI: "/l",
+			Inputs: []byte(`{"parameters":{}}`), Outputs: []byte(`{"parameters":{"x":1}}`), LogURI: "/l", LogTail: "tail",
 			Started: at(time.Second), Finished: at(2 * time.Second)}
 		check(t, s.PutTask(ctx, full))
 		got, err := s.ListTasks(ctx, r.ID)
@@ -216,7 +216,7 @@ func TestTaskCreatedKeptAndSummaries(t *testing.T) {
 		sums, err := s.ListTaskSummaries(ctx, r.ID)
 		check(t, err)
 		want := *got[0]
-		want.Image, want.Argv, want.Inputs, want.Outputs, want.LogURI = "", nil, nil, nil, ""
+		want.Image, want.Argv, want.Inputs, want.Outputs, want.LogURI, want.LogTail = "", nil, nil, nil, "", ""
 		if len(sums) != 2 || !reflect.DeepEqual(*sums[0], want) {
 			t.Fatalf("summary\n%+v\nwant\n%+v", sums[0], want)
 		}

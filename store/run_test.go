@@ -186,6 +186,7 @@ func TestTasks(t *testing.T) {
 			Kind: "container", State: "FAILED", Cached: true, Attempts: 2, Image: "python:3.12",
 			Argv: []string{"python", "-c", "x"}, ExitCode: &code, Error: "exit 3",
 			Inputs: []byte(`{"parameters":{"a":1}}`), Outputs: []byte(`{"artifacts":{}}`), LogURI: "file:///l",
+			LogTail: "Traceback (most recent call last):\n\tValueError: é",
 			Created: at(time.Second), Started: at(2 * time.Second), Finished: at(3 * time.Second)}
 		check(t, s.PutTask(ctx, full))
 		// Same creation time as full but put later: after it.

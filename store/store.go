@@ -124,6 +124,8 @@ type Task struct {
 	Created  time.Time
 	Started  time.Time
 	Finished time.Time
+	// LogTail is the end of the log of a step that failed (engine.LogTail).
+	LogTail string
 }
 
 // RecurringRun starts runs on a schedule.

@@ -9,10 +9,10 @@ import (
 )
 
 const taskCols = `run_id, id, parent_id, key, name, kind, state, cached, attempts, image, argv, exit_code,
-	error, inputs, outputs, log_uri, created, started, finished`
+	error, inputs, outputs, log_uri, created, started, finished, log_tail`
 
 // taskSummaryCols are what ListTaskSummaries reads: no argv, inputs,
-// outputs, image or log URI.
+// outputs, image, log URI or log tail.
 const taskSummaryCols = `run_id, id, parent_id, key, name, kind, state, cached, attempts, exit_code,
 	error, created, started, finished`
 
@@ -21,14 +21,14 @@ const (
 	// replaces it in place, keeping its number, and its creation time
 	// unless the last argument (a creation time or NULL) is given.
 	putTask = `INSERT INTO tasks (` + taskCols + `, seq) VALUES
-		(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+		(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
 		 (SELECT COALESCE(MAX(seq), 0) + 1 FROM tasks WHERE run_id = ?))
 	ON CONFLICT (run_id, id) DO UPDATE SET parent_id = excluded.parent_id, key = excluded.key,
 		name = excluded.name, kind = excluded.kind, state = excluded.state, cached = excluded.cached,
 		attempts = excluded.attempts, image = excluded.image, argv = excluded.argv,
 		exit_code = excluded.exit_code, error = excluded.error, inputs = excluded.inputs,
 		outputs = excluded.outputs, log_uri = excluded.log_uri, created = COALESCE(?, tasks.created),
-		started = excluded.started, finished = excluded.finished`
+		started = excluded.started, finished = excluded.finished, log_tail = excluded.log_tail`
 	listTasks         = `SELECT ` + taskCols + ` FROM tasks WHERE run_id = ? ORDER BY created, seq, id`
 	getTask           = `SELECT ` + taskCols + ` FROM tasks WHERE run_id = ? AND id = ?`
 	listTaskSummaries = `SELECT ` + taskSummaryCols + ` FROM tasks WHERE run_id = ? ORDER BY created, seq, id`
@@ -44,16 +44,16 @@ const (
 			CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BOOLEAN[]), CAST(? AS BIGINT[]),
 			CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS INTEGER[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]),
 			CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TIMESTAMPTZ[]), CAST(? AS TIMESTAMPTZ[]),
-			CAST(? AS TIMESTAMPTZ[]), CAST(? AS TIMESTAMPTZ[]), CAST(? AS BIGINT[]))
+			CAST(? AS TIMESTAMPTZ[]), CAST(? AS TEXT[]), CAST(? AS TIMESTAMPTZ[]), CAST(? AS BIGINT[]))
 		AS v (run_id, id, parent_id, key, name, kind, state, cached, attempts, image, argv, exit_code,
-			error, inputs, outputs, log_uri, created, started, finished, keep_created, pos)
+			error, inputs, outputs, log_uri, created, started, finished, log_tail, keep_created, pos)
 	), ok AS (
 		SELECT v.* FROM v JOIN runs r ON r.id = v.run_id FOR KEY SHARE OF r
 	)
 	INSERT INTO tasks (` + taskCols + `, seq)
 	SELECT ok.run_id, ok.id, ok.parent_id, ok.key, ok.name, ok.kind, ok.state, ok.cached, ok.attempts, ok.image,
 		CAST(ok.argv AS JSON), ok.exit_code, ok.error, CAST(ok.inputs AS JSON), CAST(ok.outputs AS JSON), ok.log_uri,
-		COALESCE(ok.keep_created, old.created, ok.created), ok.started, ok.finished,
+		COALESCE(ok.keep_created, old.created, ok.created), ok.started, ok.finished, ok.log_tail,
 		COALESCE((SELECT MAX(t.seq) FROM tasks t WHERE t.run_id = ok.run_id), 0) + ok.pos
 	FROM ok LEFT JOIN tasks old ON old.run_id = ok.run_id AND old.id = ok.id
 	ON CONFLICT (run_id, id) DO UPDATE SET parent_id = excluded.parent_id, key = excluded.key,
@@ -61,7 +61,7 @@ const (
 		attempts = excluded.attempts, image = excluded.image, argv = excluded.argv,
 		exit_code = excluded.exit_code, error = excluded.error, inputs = excluded.inputs,
 		outputs = excluded.outputs, log_uri = excluded.log_uri, created = excluded.created,
-		started = excluded.started, finished = excluded.finished
+		started = excluded.started, finished = excluded.finished, log_tail = excluded.log_tail
 	RETURNING run_id, id`
 	// runExists reads a run's id; on PostgreSQL it holds the row against a
 	// concurrent delete until the transaction ends (dialect.forKeyShare).
@@ -73,7 +73,7 @@ func scanTask(r rowScanner) (*Task, error) {
 	var attempts int64
 	err := r.Scan(&t.RunID, &t.ID, &t.ParentID, &t.Key, &t.Name, &t.Kind, &t.State, &t.Cached, &attempts,
 		&t.Image, decodeCol[[]string]{&t.Argv}, nullInt{&t.ExitCode}, &t.Error, jsonCol{&t.Inputs},
-		jsonCol{&t.Outputs}, &t.LogURI, timeCol{&t.Created}, timeCol{&t.Started}, timeCol{&t.Finished})
+		jsonCol{&t.Outputs}, &t.LogURI, timeCol{&t.Created}, timeCol{&t.Started}, timeCol{&t.Finished}, &t.LogTail)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +120,7 @@ func (s *sqlStore) PutTask(ctx context.Context, t *Task) error {
 		args: []any{t.RunID, t.ID, t.ParentID, t.Key, t.Name, t.Kind, string(t.State), t.Cached,
 			int64(t.Attempts), t.Image, argv, intArg(t.ExitCode), t.Error, d.jsonArg(t.Inputs),
 			d.jsonArg(t.Outputs), t.LogURI, d.timeArg(t.Created), d.timeArg(t.Started), d.timeArg(t.Finished),
-			t.RunID, keepCreated},
+			t.LogTail, t.RunID, keepCreated},
 	}
 	if err := s.tasks.put(ctx, s, p); err != nil {
 		return fmt.Errorf("put task %q of run %q: %w", t.ID, t.RunID, err)
@@ -210,7 +210,7 @@ func (s *sqlStore) writeTasksPostgres(ctx context.Context, batch []*taskPut) []e
 	n := len(order)
 	var (
 		runIDs, ids, parents, keys, names, kinds, states = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		images, errors, logs                             = make([]string, n), make([]string, n), make([]string, n)
+		images, errors, logs, tails                      = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		argvs, inputs, outputs                           = make([]*string, n), make([]*string, n), make([]*string, n)
 		cached                                           = make([]bool, n)
 		attempts, pos                                    = make([]int64, n), make([]int64, n)
@@ -232,7 +232,7 @@ func (s *sqlStore) writeTasksPostgres(ctx context.Context, batch []*taskPut) []e
 		p := merged[k]
 		t := &p.task
 		runIDs[i], ids[i], parents[i], keys[i], names[i], kinds[i], states[i] = t.RunID, t.ID, t.ParentID, t.Key, t.Name, t.Kind, string(t.State)
-		images[i], errors[i], logs[i] = t.Image, t.Error, t.LogURI
+		images[i], errors[i], logs[i], tails[i] = t.Image, t.Error, t.LogURI, t.LogTail
 		argvs[i], inputs[i], outputs[i] = text(p.argv), text(s.d.jsonArg(t.Inputs)), text(s.d.jsonArg(t.Outputs))
 		cached[i], attempts[i], pos[i] = t.Cached, int64(t.Attempts), int64(i+1)
 		if t.ExitCode != nil {
@@ -246,7 +246,7 @@ func (s *sqlStore) writeTasksPostgres(ctx context.Context, batch []*taskPut) []e
 	}
 	errs := make([]error, len(batch))
 	rows, err := s.query(ctx, s.db, putTasksPostgres, runIDs, ids, parents, keys, names, kinds, states, cached,
-		attempts, images, argvs, exitCodes, errors, inputs, outputs, logs, created, started, finished, keepCreated, pos)
+		attempts, images, argvs, exitCodes, errors, inputs, outputs, logs, created, started, finished, tails, keepCreated, pos)
 	if err == nil {
 		written := map[key]bool{}
 		for rows.Next() {

@@ -448,3 +448,49 @@ func sleeper(seconds int) map[string]any {
 	}
 	return m
 }
+
+// TestBrowserFailedRunShowsWhy opens a run whose step failed: the run
+// header shows the step, its error and the last lines of its log (the
+// task record's log_tail, as the CLI shows it), and "Whole log" opens the
+// step's full log in the side panel.
+func TestBrowserFailedRunShowsWhy(t *testing.T) {
+	srv, ctx := browser(t)
+	spec := map[string]any{
+		"pipelineInfo":  map[string]any{"name": "failing"},
+		"schemaVersion": "2.1.0",
+		"root": map[string]any{"dag": map[string]any{"tasks": map[string]any{
+			"boom": map[string]any{"taskInfo": map[string]any{"name": "boom"}, "componentRef": map[string]any{"name": "comp-boom"}},
+		}}},
+		"components": map[string]any{"comp-boom": map[string]any{"executorLabel": "exec-boom"}},
+		"deploymentSpec": map[string]any{"executors": map[string]any{"exec-boom": map[string]any{"container": map[string]any{
+			"image":   "python:3.12",
+			"command": []string{"sh", "-c", `i=1; while [ $i -le 30 ]; do echo "line $i"; i=$((i+1)); done; echo "ValueError: could not convert string to float: 'a'" >&2; exit 1`},
+		}}}},
+	}
+	id, err := srv.RunSpec("failing", spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if state, err := srv.Wait(ctx, id); err != nil || state != "FAILED" {
+		t.Fatalf("run: %s %v", state, err)
+	}
+	run(t, ctx, chromedp.Navigate(srv.URL+"/runs/"+id))
+	box := `document.querySelector('.run-failure .failed-step[data-id="boom"]')`
+	waitFor(t, ctx, "the failed step in the run header", box+`?.querySelector("pre.log.tail")?.textContent.endsWith("ValueError: could not convert string to float: 'a'")`, 15*time.Second)
+	if got := eval[string](t, ctx, box+`.querySelector(".failed-head").textContent`); got != "boom failed: the step exited with code 1" {
+		t.Errorf("failed step heading %q", got)
+	}
+	tail := eval[string](t, ctx, box+`.querySelector("pre.log.tail").textContent`)
+	if lines := strings.Split(tail, "\n"); len(lines) != 20 || lines[0] != "line 12" {
+		t.Errorf("the tail is not the last 20 lines of the log:\n%s", tail)
+	}
+	if !eval[bool](t, ctx, `!!(document.querySelector(".run-failure").compareDocumentPosition(document.querySelector(".tabs")) & Node.DOCUMENT_POSITION_FOLLOWING)`) {
+		t.Errorf("the failure is not above the tabs, under the run header")
+	}
+	waitFor(t, ctx, "the tail scrolled to its last line", box+`.querySelector("pre.log.tail").scrollTop > 0`, 5*time.Second)
+	run(t, ctx, chromedp.Click(`.run-failure .failed-step[data-id="boom"] button`))
+	waitFor(t, ctx, "the whole log in the side panel", q+`(".side pre.log")?.textContent.startsWith("line 1\nline 2\n")`, 10*time.Second)
+	if !eval[bool](t, ctx, q+`(".side pre.log").textContent.includes("ValueError")`) {
+		t.Errorf("the side panel's log lacks the error")
+	}
+}

@@ -26,6 +26,9 @@ type Task struct {
 	Inputs      json.RawMessage `json:"inputs,omitempty"`
 	Outputs     json.RawMessage `json:"outputs,omitempty"`
 	HasLog      bool            `json:"has_log,omitempty"`
-	StartTime   *time.Time      `json:"start_time,omitempty"`
-	EndTime     *time.Time      `json:"end_time,omitempty"`
+	// LogTail is the end of the log of a step that ran and failed: the
+	// lines that say why.
+	LogTail   string     `json:"log_tail,omitempty"`
+	StartTime *time.Time `json:"start_time,omitempty"`
+	EndTime   *time.Time `json:"end_time,omitempty"`
 }

@@ -105,6 +105,21 @@ export async function runPage(ctx) {
   };
   renderHead();
 
+  // ---- why it failed: the end of each failed step's log ----
+  const failBox = h('div.run-failure', { role: 'alert', hidden: true });
+  const renderFailure = () => {
+    const failed = [...tasks.values()].filter((t) => t.state === 'FAILED' && t.log_tail);
+    failBox.hidden = !failed.length;
+    fill(failBox, failed.slice(0, 3).map((t) => h('div.failed-step', { dataset: { id: t.task_id } },
+      h('div.failed-head', h('strong.mono', t.task_id), ' failed', t.error ? ': ' + t.error : ''),
+      h('div.muted.small', 'Last lines of its log:'),
+      h('pre.log.tail', t.log_tail),
+      h('button.small', { onclick: () => { panelTab = 'log'; selectTask(t.task_id); } }, 'Whole log'))),
+    failed.length > 3 ? h('p.muted', `${failed.length - 3} more steps failed: see the task table.`) : null);
+    // The last line is the one that says why: show it.
+    requestAnimationFrame(() => { for (const pre of failBox.querySelectorAll('pre.tail')) pre.scrollTop = pre.scrollHeight; });
+  };
+
   // ---- graph ----
   const side = h('aside.side');
   const gview = graph.error ? null : drawGraph(graph, (gid, node) => selectNode(gid, node));
@@ -265,6 +280,7 @@ export async function runPage(ctx) {
       dirty.add(gid);
     }
     if (selected === t.task_id && (!prev || prev.state !== t.state)) panelRefresh?.(t);
+    if (t.state === 'FAILED' || prev?.state === 'FAILED') renderFailure();
     schedule();
   };
   let panelRefresh = null;
@@ -306,7 +322,7 @@ export async function runPage(ctx) {
   } else {
     side.replaceChildren(h('div.panel', h('p.muted', 'Select a task in the graph or the table to see its inputs, outputs, log and details.')));
   }
-  return h('section.page.run', head, tabBar, h('div.split', mainPane, side));
+  return h('section.page.run', head, failBox, tabBar, h('div.split', mainPane, side));
 }
 
 function kv(rows) {
