@@ -15,6 +15,7 @@ import (
 	"github.com/sluicehq/sluice/archetype"
 	"github.com/sluicehq/sluice/artifact"
 	"github.com/sluicehq/sluice/store"
+	"github.com/sluicehq/sluice/version"
 )
 
 // Runs is what the API needs from the run executor.
@@ -69,7 +70,7 @@ type Config struct {
 	// Archetype gives the API its logger and its clock.
 	archetype.Archetype
 	// Commit and Version are reported by healthz as commit_sha and
-	// tag_name (default: from the binary's build information).
+	// tag_name (default: the binary's, from package version).
 	Commit  string
 	Version string
 }
@@ -89,32 +90,15 @@ func (c *Config) Validate() error {
 		c.MaxUploadBytes = DefaultMaxUploadBytes
 	}
 	if c.Commit == "" || c.Version == "" {
-		commit, version := buildInfo()
+		v := version.Get()
 		if c.Commit == "" {
-			c.Commit = commit
+			c.Commit = v.Commit()
 		}
 		if c.Version == "" {
-			c.Version = version
+			c.Version = v.Version
 		}
 	}
 	return nil
-}
-
-func buildInfo() (commit, version string) {
-	commit, version = "unknown", "dev"
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return
-	}
-	if v := bi.Main.Version; v != "" && v != "(devel)" {
-		version = v
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && s.Value != "" {
-			commit = s.Value
-		}
-	}
-	return
 }
 
 type server struct {
