@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sluicehq/sluice/version"
 )
 
 // Exit codes.
@@ -78,6 +80,9 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	root.Version = version.Get().String()
+	root.SetVersionTemplate("sluice {{.Version}}\n")
+	root.AddCommand(newVersionCmd(stdout))
 	root.AddCommand(newRunCmd(stdout, stderr))
 	root.AddCommand(newTuneCmd(stdout, stderr))
 	root.AddCommand(newServerCmd(stdout, stderr))
@@ -97,4 +102,23 @@ func home() string {
 		return filepath.Join(h, ".sluice")
 	}
 	return ".sluice"
+}
+
+func newVersionCmd(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Show which Sluice this is: its version, commit and Go build",
+		Long: `Show which Sluice this is, from the build information Go embeds in the
+binary: the module version (a release tag, or the pseudo-version go build
+derives from the commit, "+dirty" with uncommitted changes), the commit and
+its time, and the Go version. A binary built by go run or go test has no
+version control information and says "devel". sluice --version prints the
+first line only; the server reports the same in healthz (tag_name,
+commit_sha) and the web UI's footer.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			_, err := io.WriteString(stdout, version.Get().Long())
+			return err
+		},
+	}
 }

@@ -493,4 +493,11 @@ func TestBrowserFailedRunShowsWhy(t *testing.T) {
 	if !eval[bool](t, ctx, q+`(".side pre.log").textContent.includes("ValueError")`) {
 		t.Errorf("the side panel's log lacks the error")
 	}
+
+	// The footer says which Sluice serves the page, as healthz does: a
+	// test binary has no version control information.
+	waitFor(t, ctx, "the version in the footer", `document.getElementById("version").textContent === "Sluice devel"`, 5*time.Second)
+	if title := eval[string](t, ctx, `document.getElementById("version").title`); title != "commit unknown (healthz)" {
+		t.Errorf("the footer's title %q", title)
+	}
 }

@@ -112,6 +112,8 @@ render();
 
 api('/healthz').then((v) => {
   const el = document.getElementById('version');
-  el.textContent = 'API ' + (v.tag_name || '');
-  el.title = 'commit ' + (v.commit_sha || '');
+  const commit = v.commit_sha && v.commit_sha !== 'unknown' ? v.commit_sha.slice(0, 12) : '';
+  const tag = v.tag_name || 'devel';
+  el.textContent = 'Sluice ' + tag + (commit && !tag.includes(commit) ? ' · ' + commit : '');
+  el.title = 'commit ' + (v.commit_sha || 'unknown') + ' (healthz)';
 }).catch(() => {});
