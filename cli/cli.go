@@ -90,6 +90,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newComponentCmd(stdout))
 	root.AddCommand(newLaunchCmd(stdout, stderr))
 	addRemoteCmds(root, stdout, stderr)
+	addSuggestions(root)
 	return root
 }
 
