@@ -27,6 +27,7 @@ func (s *server) sluiceRoutes() {
 	}
 	rpc("GET /runs/{run_id}/tasks", s.sluiceTasks)
 	rpc("GET /runs/{run_id}/spec", s.runSpec)
+	rpc("GET /ids", s.idsWithPrefix)
 	s.mux.HandleFunc("GET "+sluicePrefix+"/runs/{run_id}/logs/{task_id...}", s.taskLog)
 	s.mux.HandleFunc("GET "+sluicePrefix+"/runs/{run_id}/events", s.runEvents)
 	s.mux.HandleFunc("GET "+sluicePrefix+"/artifacts", s.artifact)
@@ -45,6 +46,34 @@ func toWireTask(t *store.Task) wire.Task {
 		w.EndTime = &et
 	}
 	return w
+}
+
+// maxPrefixMatches bounds the ids GET /ids returns for one prefix.
+const maxPrefixMatches = 10
+
+// idsWithPrefix answers GET /ids?kind=K&prefix=P: the ids of kind (run,
+// pipeline, experiment, recurring_run, tuning_experiment) that start with
+// prefix (8 to 36 characters of hex digits and hyphens), at most
+// maxPrefixMatches, and whether there are more. Clients resolve short ids
+// with it.
+func (s *server) idsWithPrefix(r *http.Request) (any, error) {
+	q := r.URL.Query()
+	kind, prefix := store.Kind(q.Get("kind")), q.Get("prefix")
+	if kind == "" {
+		return nil, invalidf("kind: required (run, pipeline, experiment, recurring_run or tuning_experiment)")
+	}
+	ids, err := s.st.IDsWithPrefix(r.Context(), kind, prefix, maxPrefixMatches+1)
+	if err != nil {
+		return nil, err
+	}
+	out := wire.IDs{IDs: ids}
+	if len(ids) > maxPrefixMatches {
+		out.IDs, out.More = ids[:maxPrefixMatches], true
+	}
+	if out.IDs == nil {
+		out.IDs = []string{}
+	}
+	return out, nil
 }
 
 func (s *server) sluiceTasks(r *http.Request) (any, error) {

@@ -48,6 +48,7 @@ func requireTools() bool { return os.Getenv("SLUICE_REQUIRE_TOOLS") == "1" }
 //	                             the JSON in stdout (or FILE) has WANT at PATH
 //	setjson VAR [-in FILE] PATH  set $VAR to the string at PATH in stdout (or FILE)
 //	lines N FILE                 FILE (or stdout/stderr) has exactly N lines
+//	setprefix VAR N STRING       set $VAR to the first N characters of STRING
 //
 // Custom conditions:
 //
@@ -97,8 +98,21 @@ func TestScripts(t *testing.T) {
 			"checkjson": cmdCheckJSON,
 			"setjson":   cmdSetJSON,
 			"lines":     cmdLines,
+			"setprefix": cmdSetPrefix,
 		},
 	})
+}
+
+// cmdSetPrefix sets a variable to the start of a string (a short id).
+func cmdSetPrefix(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: setprefix VAR N STRING")
+	}
+	n, err := strconv.Atoi(args[1])
+	if err != nil || n < 0 || n > len(args[2]) {
+		ts.Fatalf("setprefix: bad length %q for %q", args[1], args[2])
+	}
+	ts.Setenv(args[0], args[2][:n])
 }
 
 // cmdExits runs a program and checks its exit status. Its stdout and stderr

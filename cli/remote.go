@@ -214,31 +214,58 @@ func listFlags(cmd *cobra.Command, o *client.ListOptions) {
 	cmd.Flags().StringVar(&o.PageToken, "page-token", "", "page to show, from a previous list's next page token")
 }
 
-// resolvePipeline finds a pipeline by id, else by name.
+// resolvePipeline finds a pipeline by id, else by name, else by the start
+// of its id (a short id).
 func resolvePipeline(ctx context.Context, c *client.Client, idOrName string) (*wire.Pipeline, error) {
 	p, err := c.GetPipeline(ctx, idOrName)
 	if err == nil || !client.IsNotFound(err) {
 		return p, err
 	}
 	p, err = c.GetPipelineByName(ctx, idOrName)
-	if client.IsNotFound(err) {
-		return nil, &exitError{code: ExitFailed, msg: fmt.Sprintf("no pipeline with ID or name %q", idOrName)}
+	if !client.IsNotFound(err) {
+		return p, err
 	}
-	return p, err
+	if id, err := c.ResolveID(ctx, client.KindPipeline, idOrName); err != nil || id != idOrName {
+		if err != nil {
+			return nil, err
+		}
+		return c.GetPipeline(ctx, id)
+	}
+	return nil, &exitError{code: ExitFailed, msg: fmt.Sprintf("no pipeline with ID or name %q", idOrName)}
 }
 
-// findExperiment finds an experiment by id, else by name; nil when there
-// is none.
+// resolveArg replaces a short id in args[0] (a unique prefix of 8 or
+// more characters) with the whole id of kind; see client.ResolveID.
+func resolveArg(ctx context.Context, c *client.Client, kind string, args []string) error {
+	id, err := c.ResolveID(ctx, kind, args[0])
+	if err != nil {
+		return err
+	}
+	args[0] = id
+	return nil
+}
+
+// findExperiment finds an experiment by id, else by name, else by the
+// start of its id; nil when there is none.
 func findExperiment(ctx context.Context, c *client.Client, idOrName string) (*wire.Experiment, error) {
 	e, err := c.GetExperiment(ctx, idOrName)
 	if err == nil || !client.IsNotFound(err) {
 		return e, err
 	}
 	l, err := c.ListExperiments(ctx, client.ListOptions{Filter: client.Equals("display_name", idOrName), PageSize: 2})
-	if err != nil || len(l.Experiments) == 0 {
+	if err != nil {
 		return nil, err
 	}
-	return &l.Experiments[0], nil
+	if len(l.Experiments) > 0 {
+		return &l.Experiments[0], nil
+	}
+	if id, err := c.ResolveID(ctx, client.KindExperiment, idOrName); err != nil || id != idOrName {
+		if err != nil {
+			return nil, err
+		}
+		return c.GetExperiment(ctx, id)
+	}
+	return nil, nil
 }
 
 // experimentID resolves --experiment for a new run: an existing

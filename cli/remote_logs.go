@@ -23,6 +23,9 @@ is the task's path in the run, as 'sluice run get' shows it
 the task runs.`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: r.runE(func(ctx context.Context, c *client.Client, args []string) error {
+			if err := resolveArg(ctx, c, client.KindRun, args); err != nil {
+				return err
+			}
 			if len(args) == 2 {
 				if follow {
 					state, err := c.FollowTaskLog(ctx, args[0], args[1], func(l string) { fmt.Fprintln(stdout, l) })

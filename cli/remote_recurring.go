@@ -163,6 +163,9 @@ func newRecurringGetCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Show a recurring run",
 		Args:  cobra.ExactArgs(1),
 		RunE: r.runE(func(ctx context.Context, c *client.Client, args []string) error {
+			if err := resolveArg(ctx, c, client.KindRecurringRun, args); err != nil {
+				return err
+			}
 			rr, err := c.GetRecurringRun(ctx, args[0])
 			if err != nil {
 				return err
@@ -198,6 +201,9 @@ func newRecurringActionCmd(stdout, stderr io.Writer, verb, short, done string,
 		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: r.runE(func(ctx context.Context, c *client.Client, args []string) error {
+			if err := resolveArg(ctx, c, client.KindRecurringRun, args); err != nil {
+				return err
+			}
 			if err := do(c, ctx, args[0]); err != nil {
 				return err
 			}

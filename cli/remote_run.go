@@ -244,6 +244,9 @@ func newRunWaitCmd(stdout, stderr io.Writer) *cobra.Command {
 the run's: 0 succeeded, 1 failed, 130 canceled.`,
 		Args: cobra.ExactArgs(1),
 		RunE: r.runE(func(ctx context.Context, c *client.Client, args []string) error {
+			if err := resolveArg(ctx, c, client.KindRun, args); err != nil {
+				return err
+			}
 			return r.follow(ctx, c, args[0], nil)
 		}),
 	}
@@ -298,6 +301,9 @@ func newRunGetCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Show a run on the server and its tasks",
 		Args:  cobra.ExactArgs(1),
 		RunE: r.runE(func(ctx context.Context, c *client.Client, args []string) error {
+			if err := resolveArg(ctx, c, client.KindRun, args); err != nil {
+				return err
+			}
 			run, err := c.GetRun(ctx, args[0])
 			if err != nil {
 				return err
@@ -361,6 +367,9 @@ func newRunActionCmd(stdout, stderr io.Writer, verb, short, done string,
 		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: r.runE(func(ctx context.Context, c *client.Client, args []string) error {
+			if err := resolveArg(ctx, c, client.KindRun, args); err != nil {
+				return err
+			}
 			var before *wire.Run
 			if wait && verb == "retry" {
 				// The retried tasks' old states are not news.

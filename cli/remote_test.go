@@ -18,6 +18,7 @@ import (
 
 	"github.com/sluicehq/sluice/cli"
 	"github.com/sluicehq/sluice/server"
+	"github.com/sluicehq/sluice/store"
 )
 
 // setupRemote gives each remote_*.txtar script its own Sluice server,
@@ -102,5 +103,51 @@ func TestFollowInterrupt(t *testing.T) {
 	}
 	if want := "sluice: stopped following run r1; it goes on on the server (`sluice run cancel r1` cancels it)\n"; stderr.String() != want {
 		t.Errorf("stderr %q, want %q", stderr.String(), want)
+	}
+}
+
+// TestShortIDAmbiguous: a short id that starts several runs names none;
+// the error lists them (the server's store holds runs whose ids share
+// their first 8 characters, which random ids almost never do).
+func TestShortIDAmbiguous(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(dir, "sluice.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"f445c37d-0000-4000-8000-000000000001", "f445c37d-1000-4000-8000-000000000002"}
+	for _, id := range ids {
+		r := &store.Run{ID: id, DisplayName: "r", State: "SUCCEEDED", Spec: []byte(`{"root": {"dag": {}}, "schemaVersion": "2.1.0"}`), CreatedAt: time.Now()}
+		if err := st.CreateRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	cfg := server.Defaults()
+	cfg.Addr, cfg.Data, cfg.NoExamples = "127.0.0.1:0", dir, true
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	srv, err := server.New(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	sluice := func(args ...string) (int, string, string) {
+		var out, errb strings.Builder
+		code := cli.Main(append(args, "--server", "http://"+srv.Addr()), &out, &errb)
+		return code, out.String(), errb.String()
+	}
+	code, _, stderr := sluice("run", "get", "f445c37d")
+	if code != cli.ExitFailed || !strings.Contains(stderr, `run id "f445c37d" is ambiguous: it starts `+ids[0]+", "+ids[1]) {
+		t.Errorf("ambiguous prefix: exit %d, %s", code, stderr)
+	}
+	for _, prefix := range []string{"f445c37d-1", "F445C37D-0"} {
+		if code, stdout, stderr := sluice("run", "get", prefix, "--json"); code != 0 || !strings.Contains(stdout, `"run_id": "f445c37d-`+strings.ToLower(prefix[9:10])) {
+			t.Errorf("run get %s: exit %d, %s%s", prefix, code, stdout, stderr)
+		}
 	}
 }

@@ -75,7 +75,7 @@ func (c *Client) ListTuningExperiments(ctx context.Context, opts ListOptions) (*
 }
 
 // FindTuningExperiment returns the experiment with this id, or else the one
-// with this name.
+// with this name, or else the one whose id starts so (ResolveID).
 func (c *Client) FindTuningExperiment(ctx context.Context, idOrName string) (*wire.TuningExperiment, error) {
 	e, err := c.GetTuningExperiment(ctx, idOrName)
 	if err == nil || !IsNotFound(err) {
@@ -87,7 +87,14 @@ func (c *Client) FindTuningExperiment(ctx context.Context, idOrName string) (*wi
 	}
 	switch len(page.Experiments) {
 	case 0:
-		return nil, err
+		full, rerr := c.ResolveID(ctx, KindTuningExperiment, idOrName)
+		if rerr != nil {
+			return nil, rerr
+		}
+		if full == idOrName {
+			return nil, err
+		}
+		return c.GetTuningExperiment(ctx, full)
 	case 1:
 		return c.GetTuningExperiment(ctx, page.Experiments[0].ID)
 	}

@@ -272,5 +272,10 @@ type Store interface {
 	// Tuning experiments and their trials (tuning.go).
 	Tuning
 
+	// IDsWithPrefix returns up to limit ids of kind that start with
+	// prefix, in order (prefix.go); ErrInvalid for an unknown kind or a
+	// prefix that cannot start an id.
+	IDsWithPrefix(ctx context.Context, kind Kind, prefix string, limit int) ([]string, error)
+
 	Close() error
 }

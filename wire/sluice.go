@@ -32,3 +32,11 @@ type Task struct {
 	StartTime *time.Time `json:"start_time,omitempty"`
 	EndTime   *time.Time `json:"end_time,omitempty"`
 }
+
+// IDs answers GET /apis/sluice/v1/ids?kind=KIND&prefix=PREFIX: the ids of
+// that kind starting with the prefix, in order, and whether there are
+// more than those.
+type IDs struct {
+	IDs  []string `json:"ids"`
+	More bool     `json:"more,omitempty"`
+}
