@@ -67,12 +67,18 @@ func loadFile(path string) (*spec.Pipeline, error) {
 		err = plan.CheckExpressions(p.Spec)
 	}
 	if err != nil {
+		if h := sourceHint(path, data); h != "" {
+			return nil, usagef("%s", h)
+		}
 		return nil, usagef("%s: %v", path, err)
 	}
 	return p, nil
 }
 
 func readInput(path string) ([]byte, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, errors.New(dirHint(path))
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
