@@ -15,9 +15,14 @@ import (
 
 // Exit codes.
 const (
-	ExitOK       = 0
-	ExitFailed   = 1
-	ExitUsage    = 2
+	ExitOK     = 0
+	ExitFailed = 1
+	ExitUsage  = 2
+	// ExitDetached is Ctrl-C while following a run or a tuning experiment
+	// on a server: the CLI stopped following, the run goes on.
+	ExitDetached = 3
+	// ExitCanceled is a run or an experiment that ended canceled (locally,
+	// Ctrl-C cancels it).
 	ExitCanceled = 130
 )
 

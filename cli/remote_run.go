@@ -126,7 +126,8 @@ func newRunSubmitCmd(stdout, stderr io.Writer) *cobra.Command {
 the server (its latest version unless --version). Each -p is checked against
 the pipeline's parameters and parsed by its declared type before the run is
 submitted. With --wait, follow the run and exit 0 only if it succeeded
-(1 failed, 130 canceled).`,
+(1 failed, 130 canceled). Ctrl-C stops following and leaves the run going
+on on the server: exit status 3 (sluice run cancel ID cancels it).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: r.runOwnClient(func(ctx context.Context, args []string) error {
 			c, src, err := o.resolve(ctx, r, args)
@@ -158,7 +159,7 @@ submitted. With --wait, follow the run and exit 0 only if it succeeded
 	}
 	o.flags(cmd)
 	cmd.Flags().StringVar(&o.name, "name", "", "run name (default the pipeline's name)")
-	cmd.Flags().BoolVar(&wait, "wait", false, "follow the run until it ends; the exit status is the run's")
+	cmd.Flags().BoolVar(&wait, "wait", false, "follow the run until it ends; the exit status is the run's (Ctrl-C stops following, the run goes on: 3)")
 	return r.flags(cmd, true)
 }
 
@@ -183,8 +184,8 @@ func (r *remote) follow(ctx context.Context, c *client.Client, id string, seed *
 	run, err := c.WaitRun(ctx, id, pollInterval, onChange)
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-			return &exitError{code: ExitCanceled, msg: fmt.Sprintf(
-				"stopped following run %s; it goes on on the server (`sluice run cancel %s` cancels it)", id, id)}
+			return &exitError{code: ExitDetached, msg: fmt.Sprintf(
+				"stopped following run %s; it goes on on the server (`sluice run wait %s` follows it again, `sluice run cancel %s` cancels it)", id, id, id)}
 		}
 		return r.fail(err)
 	}
@@ -241,7 +242,8 @@ func newRunWaitCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "wait RUN_ID",
 		Short: "Follow a run on the server until it ends",
 		Long: `Follow a run, printing one line per task state change. The exit status is
-the run's: 0 succeeded, 1 failed, 130 canceled.`,
+the run's: 0 succeeded, 1 failed, 130 canceled. Ctrl-C stops following and
+leaves the run going on: exit status 3.`,
 		Args: cobra.ExactArgs(1),
 		RunE: r.runE(func(ctx context.Context, c *client.Client, args []string) error {
 			if err := resolveArg(ctx, c, client.KindRun, args); err != nil {

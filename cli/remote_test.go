@@ -62,47 +62,63 @@ func setupRemote(env *testscript.Env) error {
 	return nil
 }
 
-// TestFollowInterrupt interrupts `sluice run wait` on a run that never
-// ends: it stops following with status 130 and says the run goes on.
+// TestFollowInterrupt interrupts `sluice run wait` and `sluice run submit
+// --wait` on a run that never ends: they stop following with status 3
+// (not 130, which is a canceled run) and say the run goes on.
 func TestFollowInterrupt(t *testing.T) {
-	polled := make(chan struct{}, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case polled <- struct{}{}:
-		default:
-		}
-		_, _ = io.WriteString(w, `{"run_id":"r1","state":"RUNNING","run_details":{"task_details":[{"task_id":"nap","state":"RUNNING","start_time":"2026-01-01T00:00:00Z"}]}}`)
-	}))
-	defer srv.Close()
-	exe, err := os.Executable()
-	if err != nil {
+	spec := filepath.Join(t.TempDir(), "nap.yaml")
+	if err := os.WriteFile(spec, []byte(`pipelineInfo: {name: nap}
+root: {dag: {tasks: {nap: {taskInfo: {name: nap}, componentRef: {name: c}}}}}
+components: {c: {executorLabel: e}}
+deploymentSpec: {executors: {e: {container: {image: alpine, command: [sleep, "600"]}}}}
+schemaVersion: 2.1.0
+`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var stdout, stderr lockedBuffer
-	cmd := &exec.Cmd{Path: exe, Args: []string{"sluice", "run", "wait", "r1", "--server", srv.URL},
-		Stdout: &stdout, Stderr: &stderr, Env: os.Environ()}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-polled:
-	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("sluice run wait never polled")
-	}
-	if !waitFor(10*time.Second, func() bool { return strings.Contains(stdout.String(), "RUNNING    nap") }) {
-		t.Errorf("no RUNNING line: %q", stdout.String())
-	}
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	err = cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != cli.ExitCanceled {
-		t.Errorf("exit: %v, want status %d", err, cli.ExitCanceled)
-	}
-	if want := "sluice: stopped following run r1; it goes on on the server (`sluice run cancel r1` cancels it)\n"; stderr.String() != want {
-		t.Errorf("stderr %q, want %q", stderr.String(), want)
+	for _, args := range [][]string{{"run", "wait", "r1"}, {"run", "submit", spec, "--wait"}} {
+		t.Run(strings.Join(args[:2], " "), func(t *testing.T) {
+			polled := make(chan struct{}, 1)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodGet {
+					select {
+					case polled <- struct{}{}:
+					default:
+					}
+				}
+				_, _ = io.WriteString(w, `{"run_id":"r1","state":"RUNNING","run_details":{"task_details":[{"task_id":"nap","state":"RUNNING","start_time":"2026-01-01T00:00:00Z"}]}}`)
+			}))
+			defer srv.Close()
+			exe, err := os.Executable()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr lockedBuffer
+			cmd := &exec.Cmd{Path: exe, Args: append(append([]string{"sluice"}, args...), "--server", srv.URL),
+				Stdout: &stdout, Stderr: &stderr, Env: os.Environ()}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-polled:
+			case <-time.After(30 * time.Second):
+				_ = cmd.Process.Kill()
+				t.Fatal("sluice never polled the run")
+			}
+			if !waitFor(10*time.Second, func() bool { return strings.Contains(stdout.String(), "RUNNING    nap") }) {
+				t.Errorf("no RUNNING line: %q", stdout.String())
+			}
+			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+				t.Fatal(err)
+			}
+			err = cmd.Wait()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != cli.ExitDetached {
+				t.Errorf("exit: %v, want status %d", err, cli.ExitDetached)
+			}
+			if want := "sluice: stopped following run r1; it goes on on the server (`sluice run wait r1` follows it again, `sluice run cancel r1` cancels it)\n"; stderr.String() != want {
+				t.Errorf("stderr %q, want %q", stderr.String(), want)
+			}
+		})
 	}
 }
 

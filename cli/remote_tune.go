@@ -98,7 +98,7 @@ sluice tune (0 Succeeded, 1 Failed).`,
 	f.StringVar(&o.pipelineRoot, "pipeline-root", "", "where the trials' artifacts go (default the server's)")
 	f.BoolVar(&o.noCache, "no-cache", false, "run every step of every trial (no shared steps)")
 	f.Uint64Var(&o.seed, "seed", 0, "seed of the search algorithm when its settings have no random_state (default: random)")
-	f.BoolVar(&wait, "wait", false, "follow the experiment until it ends; the exit status is sluice tune's")
+	f.BoolVar(&wait, "wait", false, "follow the experiment until it ends; the exit status is sluice tune's (Ctrl-C stops following, the experiment goes on: 3)")
 	r.flags(cmd, true)
 	cmd.Flags().Lookup("json").Usage = "print JSON: the experiment as created, or with --wait the result (state, bestTrial, trials)"
 	return cmd
@@ -179,7 +179,7 @@ func (r *remote) followTuning(ctx context.Context, c *client.Client, exp *wire.T
 		}
 		if err != nil {
 			if ctx.Err() != nil {
-				return &exitError{code: ExitCanceled, msg: fmt.Sprintf(
+				return &exitError{code: ExitDetached, msg: fmt.Sprintf(
 					"stopped following tuning experiment %s; it goes on on the server (`sluice tune cancel %s` cancels it)", exp.ID, exp.ID)}
 			}
 			return err
