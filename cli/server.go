@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -30,8 +29,12 @@ kfp.Client(host="http://127.0.0.1:8888") works against it.
 Every flag can also be set with a SLUICE_* environment variable
 (SLUICE_ADDR, SLUICE_DATA, SLUICE_DB, SLUICE_ARTIFACTS, SLUICE_EXECUTOR,
 SLUICE_TOKEN, SLUICE_ALLOWED_HOSTS, SLUICE_ALLOW_PRIVATE_PACKAGE_URLS,
-SLUICE_MAX_CONCURRENT_RUNS, SLUICE_PARALLELISM, SLUICE_NO_EXAMPLES);
-flags win.
+SLUICE_MAX_CONCURRENT_RUNS, SLUICE_PARALLELISM, SLUICE_NO_EXAMPLES,
+SLUICE_LOG_FORMAT); flags win.
+
+It logs at info level on stderr: its start, each run's start and end (id,
+name, pipeline, state, duration, error) and its shutdown; --log-format json
+writes one JSON object a line for machines.
 
 The server answers only to loopback names (localhost, 127.0.0.1, [::1])
 and the --addr host, at its port, so that no web page can reach it under
@@ -53,7 +56,7 @@ Origin (kfp.Client, the sluice CLI, curl). See docs/SECURITY.md.`,
 			if err := cfg.Validate(); err != nil {
 				return usagef("%v", err)
 			}
-			log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			log := cfg.NewLogger(stderr)
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			srv, err := server.New(ctx, cfg, log)
@@ -88,5 +91,6 @@ Origin (kfp.Client, the sluice CLI, curl). See docs/SECURITY.md.`,
 	f.IntVar(&cfg.MaxConcurrentRuns, "max-concurrent-runs", cfg.MaxConcurrentRuns, "runs executing at once")
 	f.IntVar(&cfg.Parallelism, "parallelism", cfg.Parallelism, "steps running at once across all runs")
 	f.BoolVar(&cfg.NoExamples, "no-examples", cfg.NoExamples, "do not register the example pipelines on first start")
+	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log lines on stderr: text (key=value) or json (one object a line)")
 	return cmd
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/sluicehq/sluice/archetype"
 	"github.com/sluicehq/sluice/engine"
@@ -223,16 +224,31 @@ func (s *Service) execute(id string) {
 	ctx, cancel := context.WithCancel(s.baseCtx)
 	defer cancel()
 	log := s.cfg.Log().With("run", id)
+	var began time.Time
+	// ended logs the run's end at info level, as run started logged its
+	// start: a server says what it runs.
+	ended := func(state runstate.State, msg string) {
+		attrs := []any{"state", state}
+		if !began.IsZero() {
+			attrs = append(attrs, "duration", s.cfg.Now().Sub(began).Round(time.Millisecond))
+		}
+		if msg != "" {
+			attrs = append(attrs, "error", msg)
+		}
+		log.Info("run ended", attrs...)
+	}
 	fail := func(msg string) {
 		if err := s.rec.end(context.WithoutCancel(ctx), id, runstate.Failed, msg, nil); err != nil {
 			log.Error("record run end", "err", err)
 		}
+		ended(runstate.Failed, msg)
 	}
 	run, err := s.cfg.Store.GetRun(ctx, id)
 	if err != nil {
 		log.Error("load run", "err", err)
 		return
 	}
+	log = log.With("name", run.DisplayName)
 	if run.State.Terminal() {
 		return // terminated while queued
 	}
@@ -240,6 +256,9 @@ func (s *Service) execute(id string) {
 	if err != nil {
 		fail("the run's pipeline spec cannot be used: " + err.Error())
 		return
+	}
+	if p.Spec != nil {
+		log = log.With("pipeline", p.Spec.PipelineInfo.Name)
 	}
 	params, err := runParams(run)
 	if err != nil {
@@ -265,13 +284,21 @@ func (s *Service) execute(id string) {
 		log.Info("not starting run", "err", err)
 		return
 	}
+	began = s.cfg.Now()
+	if len(completed) > 0 {
+		log.Info("run started", "resumed_tasks", len(completed))
+	} else {
+		log.Info("run started")
+	}
 	res, err := s.cfg.Engine.Run(ctx, &engine.Request{
 		Pipeline: p, Params: params, PipelineRoot: run.PipelineRoot, RunID: id, RunName: run.DisplayName,
 		NoCache: run.NoCache, Created: run.CreatedAt, Scheduled: run.ScheduledAt, Completed: completed,
 		Recorder: s.rec.tasks(id),
 	})
 	if s.baseCtx.Err() != nil {
-		return // the service is stopping: leave the run for the next start
+		// The service is stopping: leave the run for the next start.
+		log.Info("run interrupted by shutdown; it resumes when the server starts again")
+		return
 	}
 	if err != nil {
 		fail(err.Error())
@@ -280,4 +307,5 @@ func (s *Service) execute(id string) {
 	if err := s.rec.end(context.WithoutCancel(ctx), id, res.State, res.Error, &res.Outputs); err != nil {
 		log.Error("record run end", "err", err)
 	}
+	ended(res.State, res.Error)
 }

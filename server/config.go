@@ -3,6 +3,8 @@ package server
 import (
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -59,6 +61,10 @@ type Config struct {
 	// NoExamples skips registering the example pipelines on first start
 	// (SLUICE_NO_EXAMPLES).
 	NoExamples bool
+	// LogFormat is how the server's log lines are written: "text"
+	// (key=value, the default) or "json", one object a line
+	// (SLUICE_LOG_FORMAT; see NewLogger).
+	LogFormat string
 }
 
 // KubernetesConfig configures the kubernetes executor.
@@ -116,6 +122,7 @@ func Defaults() Config {
 		Kubernetes:        KubernetesConfig{LauncherImage: "sluice:latest"},
 		MaxConcurrentRuns: 4,
 		Parallelism:       runtime.NumCPU(),
+		LogFormat:         "text",
 	}
 }
 
@@ -142,6 +149,7 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 	str("SLUICE_ARTIFACTS", &c.Artifacts)
 	str("SLUICE_EXECUTOR", &c.Executor)
 	str("SLUICE_TOKEN", &c.Token)
+	str("SLUICE_LOG_FORMAT", &c.LogFormat)
 	if v := getenv("SLUICE_ALLOWED_HOSTS"); v != "" {
 		hosts, err := api.ParseAllowedHosts(v)
 		if err != nil {
@@ -199,6 +207,13 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 func (c *Config) Validate() error {
 	if c.Data == "" {
 		return errors.New("--data: empty")
+	}
+	switch c.LogFormat {
+	case "":
+		c.LogFormat = "text"
+	case "text", "json":
+	default:
+		return fmt.Errorf("--log-format: %q is neither text nor json", c.LogFormat)
 	}
 	if c.Artifacts == "" {
 		c.Artifacts = filepath.Join(c.Data, "artifacts")
@@ -261,4 +276,14 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// NewLogger returns the server's logger writing to w at info level, as
+// LogFormat says: text (key=value) or json (one object a line).
+func (c *Config) NewLogger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/sluicehq/sluice/tune"
 	"github.com/sluicehq/sluice/tuner"
 	"github.com/sluicehq/sluice/ui"
+	"github.com/sluicehq/sluice/version"
 )
 
 // The run service is what the API and the scheduler drive runs through.
@@ -181,12 +182,14 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.sched.Start(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
-	s.log.Info("sluice server listening", "addr", "http://"+s.Addr(), "data", s.cfg.Data, "db", redactDSN(s.cfg.DB))
+	s.log.Info("sluice server listening", "addr", "http://"+s.Addr(), "data", s.cfg.Data, "db", redactDSN(s.cfg.DB), "version", version.Get().String())
 	var err error
 	select {
 	case <-ctx.Done():
+		s.log.Info("sluice server shutting down: runs still going resume at the next start")
 	case err = <-errc:
 	}
+	began := time.Now()
 	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = s.http.Shutdown(shut)
@@ -195,9 +198,15 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.runs.Stop()
 	cerr := errors.Join(s.store.Close(), s.artifacts.Close(), s.launcher.Close())
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		s.log.Error("sluice server stopped", "err", err)
 		return err
 	}
-	return cerr
+	if cerr != nil {
+		s.log.Error("sluice server stopped", "err", cerr)
+		return cerr
+	}
+	s.log.Info("sluice server stopped", "took", time.Since(began).Round(time.Millisecond))
+	return nil
 }
 
 func redactDSN(dsn string) string {
