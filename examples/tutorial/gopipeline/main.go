@@ -35,7 +35,7 @@ func pipeline(dir string) (*dsl.Pipeline, error) {
 		return nil, err
 	}
 
-	p := dsl.NewPipeline("tutorial").SetDescription("Read numbers, compute their average, save it.")
+	p := dsl.NewPipeline("tutorial-go").SetDescription("Read numbers, compute their average, save it.")
 	numbers := p.StringParam("numbers", "1,2,3,4,5")
 	data := p.Task(readData, dsl.Inputs{"numbers": numbers})
 	avg := p.Task(computeAverage, dsl.Inputs{"data": data.Output("data")})
