@@ -393,7 +393,7 @@ func newRunActionCmd(stdout, stderr io.Writer, verb, short, done string,
 		}),
 	}
 	if verb == "cancel" || verb == "retry" {
-		cmd.Flags().BoolVar(&wait, "wait", false, "then follow the run until it ends; the exit status is the run's")
+		cmd.Flags().BoolVar(&wait, "wait", false, "then follow the run until it ends; the exit status is the run's (Ctrl-C stops following, the run goes on: 3)")
 		return r.flags(cmd, true)
 	}
 	return r.flags(cmd, false)
