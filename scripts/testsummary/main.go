@@ -60,13 +60,17 @@ func (s *summary) add(e event) {
 // scriptSkip is a testscript's skip command as it logs it
 // ("> [!tool:python3] skip 'needs python3'").
 var (
-	fileLine   = regexp.MustCompile(`^[\w.-]+\.go:\d+: `)
+	fileLine = regexp.MustCompile(`^[\w.-]+\.go:\d+: `)
+	// path is an absolute or ../ path in a reason: replaced by "…" so
+	// that one cause (a missing corpus) is one group, whatever file each
+	// test looked for.
+	path       = regexp.MustCompile(`(^|[\s(])(\.\./|/)[^\s:()]+`)
 	scriptSkip = regexp.MustCompile(`^> (\[[^\]]*\] )?skip\b\s*(.*)$`)
 )
 
 // reason is why a test skipped: the last line it logged (t.Skip's
-// message), without its file:line prefix; testscript's "skip" lines give
-// their message.
+// message), without its file:line prefix and with paths left out;
+// testscript's "skip" lines give their message.
 func reason(lines []string) string {
 	var last string
 	for _, l := range lines {
@@ -85,7 +89,7 @@ func reason(lines []string) string {
 	if last == "" {
 		return "(no reason given)"
 	}
-	return last
+	return path.ReplaceAllString(last, "$1…")
 }
 
 func shortPkg(p string) string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -18,9 +19,9 @@ func TestSummary(t *testing.T) {
 	ev("output", p, "TestOK", "=== RUN   TestOK\n")
 	ev("output", p, "TestOK", "    ok_test.go:3: chatter\n")
 	ev("pass", p, "TestOK", "")
-	for _, name := range []string{"TestCorpusA", "TestCorpusB"} {
+	for i, name := range []string{"TestCorpusA", "TestCorpusB"} {
 		ev("output", p, name, "=== RUN   "+name+"\n")
-		ev("output", p, name, "    load_test.go:46: conformance corpus not found\n")
+		ev("output", p, name, fmt.Sprintf("    load_test.go:46: conformance corpus not found: open ../../shared/conformance/%d.yaml: no such file or directory (see docs/CONFORMANCE.md)\n", i))
 		ev("output", p, name, "--- SKIP: "+name+" (0.00s)\n")
 		ev("skip", p, name, "")
 	}
@@ -54,7 +55,7 @@ func TestSummary(t *testing.T) {
 		t.Errorf("output:\n%s\nwant:\n%s", got, wantOut)
 	}
 	wantSum := `== 4 tests skipped, by reason:
-    2  conformance corpus not found
+    2  conformance corpus not found: open …: no such file or directory (see docs/CONFORMANCE.md)
        (spec.TestCorpusA, spec.TestCorpusB)
     1  (no reason given)
        (cli.TestQuiet)
