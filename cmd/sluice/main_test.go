@@ -110,6 +110,44 @@ func TestHelpInitialisesNoCloudSDK(t *testing.T) {
 	}
 }
 
+// heavyKubernetes reports whether pkg is client-go's clientset (or its
+// informers), which registers every API group of Kubernetes when it
+// initialises, or an API group other than core/v1: the Kubernetes
+// executor speaks core/v1 through its own small client
+// (executor/kubernetes/client.go).
+func heavyKubernetes(pkg string) bool {
+	if under(pkg, "k8s.io/client-go/kubernetes", "k8s.io/client-go/informers") {
+		return true
+	}
+	return strings.HasPrefix(pkg, "k8s.io/api/") && pkg != "k8s.io/api/core/v1"
+}
+
+// TestHelpInitialisesOneKubernetesGroup: `sluice --help` initialises
+// neither client-go's clientset nor any API group but core/v1, and the
+// binary links none of them.
+func TestHelpInitialisesOneKubernetesGroup(t *testing.T) {
+	pkgs, _ := helpInits(t)
+	for _, p := range pkgs {
+		if heavyKubernetes(p) {
+			t.Errorf("sluice --help initialises %s", p)
+		}
+	}
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	core := false
+	for _, d := range strings.Fields(string(out)) {
+		if heavyKubernetes(d) {
+			t.Errorf("sluice links %s", d)
+		}
+		core = core || d == "k8s.io/api/core/v1"
+	}
+	if !core {
+		t.Error("sluice does not link k8s.io/api/core/v1: is the Kubernetes executor still in the binary?")
+	}
+}
+
 // TestNoCloudSDKLinked: the default build links neither SDK (go list
 // -deps, without tags); the tagged build does, which keeps the list above
 // honest.
