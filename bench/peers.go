@@ -206,19 +206,21 @@ func containsFold(list []string, s string) bool {
 }
 
 // printPeers writes the table: medians, the ratios to make and to the
-// shell, and each tool's overhead per step over the shell floor.
+// shell, Sluice's overhead per step over make, and each tool's over the
+// shell floor.
 func printPeers(w io.Writer, rows []PeerRow) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workload\tsteps\tpar\tn\tsluice ms\tmake ms\tshell ms\tsnakemake ms\tsluice/make\tsluice/shell\tmake/shell\tsluice over shell ms/step\tmake over shell ms/step\tload\t")
+	fmt.Fprintln(tw, "workload\tsteps\tpar\tn\tsluice ms\tmake ms\tshell ms\tsnakemake ms\tsluice/make\tsluice/shell\tmake/shell\tsluice over make ms/step\tsluice over shell ms/step\tmake over shell ms/step\tload\t")
 	for _, r := range rows {
 		snake := "-"
 		if r.Snakemake > 0 {
 			snake = fmt.Sprintf("%.0f", r.Snakemake)
 		}
-		per := func(x float64) string { return fmt.Sprintf("%.3f", (x-r.Shell)/float64(r.Steps)) }
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.0f\t%.0f\t%.0f\t%s\t%.2f\t%.2f\t%.2f\t%s\t%s\t%s→%s\t\n",
+		per := func(x, base float64) string { return fmt.Sprintf("%.3f", (x-base)/float64(r.Steps)) }
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.0f\t%.0f\t%.0f\t%s\t%.2f\t%.2f\t%.2f\t%s\t%s\t%s\t%s→%s\t\n",
 			r.Workload, r.Steps, r.Par, r.Reps, r.Sluice, r.Make, r.Shell, snake,
-			r.Sluice/r.Make, r.Sluice/r.Shell, r.Make/r.Shell, per(r.Sluice), per(r.Make), r.LoadBefore, r.LoadAfter)
+			r.Sluice/r.Make, r.Sluice/r.Shell, r.Make/r.Shell, per(r.Sluice, r.Make), per(r.Sluice, r.Shell), per(r.Make, r.Shell),
+			r.LoadBefore, r.LoadAfter)
 	}
 	tw.Flush()
 }
