@@ -15,10 +15,9 @@ import (
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
 
-	// Bucket drivers, registered explicitly here and nowhere else. Each
-	// registers its URL opener with gocloud's default URL mux.
-	_ "gocloud.dev/blob/azureblob"
-	_ "gocloud.dev/blob/gcsblob"
+	// Bucket drivers, registered explicitly here, in drivers_gcs.go and
+	// drivers_azure.go (with -tags gcs, azure; see drivers.go) and nowhere
+	// else. Each registers its URL opener with gocloud's default URL mux.
 	_ "gocloud.dev/blob/memblob"
 	_ "gocloud.dev/blob/s3blob"
 )
@@ -55,6 +54,9 @@ func openBucket(ctx context.Context, u *url.URL, scheme string) (*BucketStore, e
 	base := scheme + "://" + u.Host
 	if prefix != "" {
 		base += "/" + prefix
+	}
+	if err := CheckScheme(scheme); err != nil {
+		return nil, fmt.Errorf("open artifact store: %w", err)
 	}
 	bu := *u
 	bu.Path = ""

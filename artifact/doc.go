@@ -23,14 +23,17 @@
 //     (no host is guessed). Other query parameters are s3's. Credentials are
 //     the AWS variables as for s3 (MinIO's own MINIO_ROOT_USER and
 //     MINIO_ROOT_PASSWORD are not read). Artifact URIs stay minio://bucket/key.
-//   - gs://bucket/prefix: Google Cloud Storage (application default credentials).
+//   - gs://bucket/prefix: Google Cloud Storage (application default credentials),
+//     in a build with -tags gcs.
 //   - azblob://container/prefix: Azure Blob Storage (AZURE_STORAGE_ACCOUNT and
-//     the usual Azure credential variables).
+//     the usual Azure credential variables), in a build with -tags azure.
 //   - mem://name/prefix: an in-memory bucket, for tests.
 //
 // Bucket backends go through gocloud.dev/blob; the drivers are imported
-// explicitly in bucket.go and used through gocloud's own URL openers. This
-// package has no registry of its own.
+// explicitly in bucket.go (s3, mem), drivers_gcs.go and drivers_azure.go
+// (only with their build tags: [Schemes] lists what a build has, and
+// [CheckScheme] refuses the others naming the tag) and used through
+// gocloud's own URL openers. This package has no registry of its own.
 //
 // # Contract
 //

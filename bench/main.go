@@ -99,10 +99,25 @@ func main() {
 	apiSeed := flag.Int("api-seed", 100_000, "API: runs stored before the server starts (list-runs latency is measured over them)")
 	apiLists := flag.Int("api-lists", 60, "API: list-runs page fetches (the median is reported)")
 	tuneN := flag.Int("tune-trials", 1000, "TUNE: trials of the experiment (and plain runs beside it)")
+	peers := flag.Bool("peers", false, "compare with GNU make, the shell floor and Snakemake (when installed) on W3, W4, W5(1,000), interleaved; -w picks among them, -n repetitions")
+	peerSize := flag.Int("peers-size", 0, "with -peers: every workload at this size instead of its own (for a quick look)")
 	flag.Parse()
+	wsSet := false
+	flag.Visit(func(f *flag.Flag) { wsSet = wsSet || f.Name == "w" })
 
 	if *child != "" {
 		if err := runChild(*child, *python, *pg, *cpuprofile, *apiN, *apiSeed, *apiLists); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *peers {
+		var only []string
+		if wsSet {
+			only = strings.Split(*ws, ",")
+		}
+		if err := peersMain(only, max(*n, 1), *peerSize, *jsonOut); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}

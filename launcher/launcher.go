@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/sluicehq/sluice/artifact"
@@ -27,6 +28,15 @@ type Launcher struct {
 	// pyruntime.LinkInterpreter).
 	BinDir string
 
+	// pyDir, when set (by New), is where the machine's python3 is linked
+	// (pyruntime.LinkInterpreter) the first time a step's command mentions
+	// Python: once per process, and never for runs without Python steps.
+	// Resolving a version manager's shim starts an interpreter (20–90 ms).
+	pyDir  string
+	pyOnce sync.Once
+	pyBin  string
+	pyErr  error
+
 	mu      sync.Mutex
 	checked map[string]error          // requirement set -> result
 	stores  map[string]artifact.Store // bucket stores opened for foreign URIs
@@ -35,8 +45,9 @@ type Launcher struct {
 
 // New assembles the step machinery: a launcher running steps with ex (the
 // local executor when nil), with Sluice's Python runtime installed under
-// dataDir/pyruntime and the machine's python3 linked there. It is how
-// `sluice run`, `sluice server`, the benchmarks and dsltest get one.
+// dataDir/pyruntime, where the machine's python3 is linked when the first
+// step that runs Python is prepared. It is how `sluice run`, `sluice
+// server`, the benchmarks and dsltest get one.
 func New(ctx context.Context, dataDir string, ex executor.Executor) (*Launcher, error) {
 	if ex == nil {
 		ex = &local.Executor{}
@@ -46,11 +57,31 @@ func New(ctx context.Context, dataDir string, ex executor.Executor) (*Launcher, 
 	if err != nil {
 		return nil, fmt.Errorf("install the Python runtime: %w", err)
 	}
-	bin, err := pyruntime.LinkInterpreter(ctx, dir)
-	if err != nil {
-		return nil, err
+	return &Launcher{Executor: ex, PythonPath: pp, pyDir: dir}, nil
+}
+
+// pythonBin is the directory to put first on the PATH of a step whose
+// command is argv: BinDir when set; else, for a command that mentions
+// Python, the directory where the machine's python3 is linked (resolved
+// once per process); else "". A step that starts Python without naming it
+// (a script's #! line) finds the same interpreter on the usual PATH.
+func (l *Launcher) pythonBin(argv []string) (string, error) {
+	if l.BinDir != "" || l.pyDir == "" || !mentionsPython(argv) {
+		return l.BinDir, nil
 	}
-	return &Launcher{Executor: ex, PythonPath: pp, BinDir: bin}, nil
+	l.pyOnce.Do(func() {
+		l.pyBin, l.pyErr = pyruntime.LinkInterpreter(context.Background(), l.pyDir)
+	})
+	return l.pyBin, l.pyErr
+}
+
+func mentionsPython(argv []string) bool {
+	for _, a := range argv {
+		if strings.Contains(a, "python") {
+			return true
+		}
+	}
+	return false
 }
 
 // Step is one container or importer task to run, with its inputs

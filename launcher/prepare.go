@@ -44,7 +44,7 @@ func (l *Launcher) Prepare(s *Step) (*Prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	env, err := l.env(s, c, pc)
+	env, err := l.env(s, c, pc, argv)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func command(c *spec.ContainerSpec, pc *spec.PlaceholderContext) (argv []string,
 // env is the step's environment: the container's (placeholders in its
 // values substituted), and, on this machine, what the Python runtime needs
 // (a remote launcher sets up its own machine's).
-func (l *Launcher) env(s *Step, c *spec.ContainerSpec, pc *spec.PlaceholderContext) ([]string, error) {
+func (l *Launcher) env(s *Step, c *spec.ContainerSpec, pc *spec.PlaceholderContext, argv []string) ([]string, error) {
 	env := make([]string, 0, len(c.Env)+4)
 	for _, e := range c.Env {
 		v, err := spec.Substitute(e.Value, pc)
@@ -168,8 +168,12 @@ func (l *Launcher) env(s *Step, c *spec.ContainerSpec, pc *spec.PlaceholderConte
 		pp += string(os.PathListSeparator) + old
 	}
 	env = append(env, "PYTHONPATH="+pp)
-	if l.BinDir != "" {
-		env = append(env, "PATH="+l.BinDir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	bin, err := l.pythonBin(argv)
+	if err != nil {
+		return nil, err
+	}
+	if bin != "" {
+		env = append(env, "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	}
 	if ws := s.System["workspace_path"]; ws != "" {
 		env = append(env, launch.EnvWorkspacePath+"="+ws)

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -139,6 +140,20 @@ func TestArtifactsFlagSchemes(t *testing.T) {
 		cfg.Data, cfg.Artifacts = t.TempDir(), u
 		if err := cfg.Validate(); err != nil {
 			t.Errorf("%s refused: %v", u, err)
+		}
+	}
+	// gs:// and azblob:// are refused by a build without their driver,
+	// naming the flag and the build tag, and accepted by one with it.
+	for scheme, tag := range map[string]string{"gs": "gcs", "azblob": "azure"} {
+		cfg := server.Defaults()
+		cfg.Data, cfg.Artifacts = t.TempDir(), scheme+"://bucket/prefix"
+		err := cfg.Validate()
+		if slices.Contains(artifact.Schemes(), scheme) {
+			if err != nil {
+				t.Errorf("%s:// refused by a build that has it: %v", scheme, err)
+			}
+		} else if err == nil || !strings.Contains(err.Error(), "--artifacts") || !strings.Contains(err.Error(), "-tags "+tag) {
+			t.Errorf("%s:// in a build without it: err %v, want --artifacts and -tags %s", scheme, err, tag)
 		}
 	}
 }

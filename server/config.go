@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/api"
+	"github.com/sluicehq/sluice/artifact"
 )
 
 // Config is everything `sluice server` can be told. Each field has a flag
@@ -221,6 +222,9 @@ func (c *Config) Validate() error {
 	if scheme, _, ok := strings.Cut(c.Artifacts, "://"); ok && scheme != "file" {
 		switch scheme {
 		case "s3", "minio", "gs", "azblob":
+			if err := artifact.CheckScheme(scheme); err != nil {
+				return fmt.Errorf("--artifacts: %w", err)
+			}
 		default:
 			return fmt.Errorf("--artifacts: unsupported scheme %q (want a directory, s3://, minio://, gs:// or azblob://)", scheme)
 		}

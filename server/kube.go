@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -54,7 +53,7 @@ func newKubernetesExecutor(cfg Config, arch archetype.Archetype) (*kexec.Executo
 	if ns == "" {
 		ns = "default"
 	}
-	cs, err := kubernetes.NewForConfig(rc)
+	cs, err := kexec.NewClient(rc)
 	if err != nil {
 		return nil, err
 	}

@@ -15,15 +15,25 @@ import (
 	"github.com/sluicehq/sluice/launch"
 )
 
-// Integration tests against a real cluster (internal/kubetest).
+// Integration tests against a real cluster (internal/kubetest): the
+// clientset sets up and inspects, the executor speaks through NewClient.
 func realCluster(t *testing.T) kubernetes.Interface { return kubetest.Client(t) }
+
+func realClient(t *testing.T) Client {
+	t.Helper()
+	c, err := NewClient(kubetest.Config(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
 
 // The executor conformance suite, on pods: plain jobs in the busybox image.
 func TestClusterConformance(t *testing.T) {
-	cs := realCluster(t)
+	c := realClient(t)
 	executortest.Run(t, executortest.Config{
 		New: func(t *testing.T) executor.Executor {
-			e := &Executor{Client: cs, Pod: PodOptions{Namespace: "default", ImagePullPolicy: "Never"}, StartTimeout: 90 * time.Second}
+			e := &Executor{Client: c, Pod: PodOptions{Namespace: "default", ImagePullPolicy: "Never"}, StartTimeout: 90 * time.Second}
 			ctx, cancel := context.WithCancel(context.Background())
 			t.Cleanup(cancel)
 			if err := e.Start(ctx); err != nil {
@@ -54,7 +64,7 @@ func TestClusterAdoptsRunningPod(t *testing.T) {
 	if _, err := cs.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	e := &Executor{Client: cs, Pod: opts, StartTimeout: 90 * time.Second}
+	e := &Executor{Client: realClient(t), Pod: opts, StartTimeout: 90 * time.Second}
 	ictx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if err := e.Start(ictx); err != nil {
@@ -83,8 +93,7 @@ func TestClusterAdoptsRunningPod(t *testing.T) {
 // launcher directory is missing on the node) says so in the step's log
 // while it waits, and in the error when its start timeout ends.
 func TestClusterPendingPodSaysWhy(t *testing.T) {
-	cs := realCluster(t)
-	e := &Executor{Client: cs, StoreURL: "s3://unused/x",
+	e := &Executor{Client: realClient(t), StoreURL: "s3://unused/x",
 		Pod:          PodOptions{Namespace: "default", ImagePullPolicy: "Never", LauncherHostPath: "/nonexistent/sluice-launcher"},
 		StartTimeout: 20 * time.Second}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -15,8 +15,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
 	listersv1 "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
@@ -31,7 +31,8 @@ import (
 // its command; the launcher stages artifacts through the artifact store.
 // Pods are watched with a shared informer, not polled.
 type Executor struct {
-	Client kubernetes.Interface
+	// Client reaches the cluster (NewClient).
+	Client Client
 	// Pod holds the cluster-wide pod settings; Pod.Namespace is where step
 	// pods run.
 	Pod PodOptions
@@ -63,12 +64,17 @@ func (e *Executor) LaunchesRemotely() bool { return true }
 // Start starts the pod informer (pods labelled as Sluice's in the
 // namespace) and waits for its cache to fill. It stops when ctx ends.
 func (e *Executor) Start(ctx context.Context) error {
-	f := informers.NewSharedInformerFactoryWithOptions(e.Client, 0,
-		informers.WithNamespace(e.Pod.Namespace),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.LabelSelector = LabelManagedBy + "=" + ManagedBy
-		}))
-	inf := f.Core().V1().Pods()
+	ns, sel := e.Pod.Namespace, LabelManagedBy+"="+ManagedBy
+	inf := cache.NewSharedIndexInformer(&cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.LabelSelector = sel
+			return e.Client.ListPods(ctx, ns, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.LabelSelector = sel
+			return e.Client.WatchPods(ctx, ns, o)
+		},
+	}, &corev1.Pod{}, 0, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 	notify := func(obj any) {
 		if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 			obj = t.Obj
@@ -77,7 +83,7 @@ func (e *Executor) Start(ctx context.Context) error {
 			e.notify(p.Name)
 		}
 	}
-	if _, err := inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    notify,
 		UpdateFunc: func(_, n any) { notify(n) },
 		DeleteFunc: notify,
@@ -85,16 +91,14 @@ func (e *Executor) Start(ctx context.Context) error {
 		return err
 	}
 	e.mu.Lock()
-	e.lister = inf.Lister()
+	e.lister = listersv1.NewPodLister(inf.GetIndexer())
 	if e.waiters == nil {
 		e.waiters = map[string]chan struct{}{}
 	}
 	e.mu.Unlock()
-	f.Start(ctx.Done())
-	for typ, ok := range f.WaitForCacheSync(ctx.Done()) {
-		if !ok {
-			return fmt.Errorf("kubernetes: the %v informer did not sync", typ)
-		}
+	go inf.RunWithContext(ctx)
+	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+		return fmt.Errorf("kubernetes: the pod informer did not sync: %w", ctx.Err())
 	}
 	return nil
 }
@@ -173,10 +177,9 @@ func (e *Executor) Run(ctx context.Context, job *executor.Job) (*executor.Result
 	if err != nil {
 		return nil, err
 	}
-	pods := e.Client.CoreV1().Pods(o.Namespace)
 	changed, stop := e.watch(pod.Name)
 	defer stop()
-	if _, err := pods.Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+	if _, err := e.Client.CreatePod(ctx, o.Namespace, pod); err != nil {
 		if !apierrors.IsAlreadyExists(err) {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("%w: %v", executor.ErrCanceled, ctx.Err())
@@ -272,7 +275,7 @@ func (p *podWarnings) check(ctx context.Context) {
 		return
 	}
 	p.next = time.Now().Add(2 * time.Second)
-	l, err := p.e.Client.CoreV1().Events(p.e.Pod.Namespace).List(ctx, metav1.ListOptions{
+	l, err := p.e.Client.ListEvents(ctx, p.e.Pod.Namespace, metav1.ListOptions{
 		FieldSelector: "involvedObject.kind=Pod,involvedObject.name=" + p.pod + ",type=" + corev1.EventTypeWarning})
 	if err != nil {
 		p.disabled = ctx.Err() == nil
@@ -394,7 +397,7 @@ func (e *Executor) finished(name string) {
 func (e *Executor) deletePod(name string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err := e.Client.CoreV1().Pods(e.Pod.Namespace).Delete(ctx, name, metav1.DeleteOptions{})
+	err := e.Client.DeletePod(ctx, e.Pod.Namespace, name)
 	if err != nil && !apierrors.IsNotFound(err) {
 		e.Log().Warn("delete pod", "pod", name, "err", err)
 	}
@@ -404,7 +407,7 @@ func (e *Executor) deletePod(name string) {
 // gives a run up).
 func (e *Executor) DeleteRun(ctx context.Context, runID string) error {
 	sel := labels.SelectorFromSet(labels.Set{LabelManagedBy: ManagedBy, LabelRun: labelValue(runID)})
-	return e.Client.CoreV1().Pods(e.Pod.Namespace).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: sel.String()})
+	return e.Client.DeletePods(ctx, e.Pod.Namespace, metav1.ListOptions{LabelSelector: sel.String()})
 }
 
 // logStream copies the main container's log to a writer once the pod runs.
@@ -427,8 +430,7 @@ func (l *logStream) begin(parent context.Context) {
 		l.cancel = cancel
 		go func() {
 			defer close(l.done)
-			req := l.e.Client.CoreV1().Pods(l.e.Pod.Namespace).GetLogs(l.pod, &corev1.PodLogOptions{Container: ContainerName, Follow: true})
-			rc, err := req.Stream(ctx)
+			rc, err := l.e.Client.PodLogs(ctx, l.e.Pod.Namespace, l.pod, &corev1.PodLogOptions{Container: ContainerName, Follow: true})
 			if err != nil {
 				if l.w != nil {
 					fmt.Fprintf(l.w, "sluice: cannot read the log of pod %s: %v\n", l.pod, err)

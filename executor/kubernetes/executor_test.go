@@ -29,7 +29,7 @@ type syncBuf = executortest.LogBuf
 func newFake(t *testing.T, objs ...runtime.Object) (*Executor, *fake.Clientset) {
 	t.Helper()
 	cs := fake.NewClientset(objs...)
-	e := &Executor{Client: cs, Pod: PodOptions{Namespace: "steps", LauncherImage: "sluice:test"}, StoreURL: "s3://b/p"}
+	e := &Executor{Client: clientset{cs}, Pod: PodOptions{Namespace: "steps", LauncherImage: "sluice:test"}, StoreURL: "s3://b/p"}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	if err := e.Start(ctx); err != nil {

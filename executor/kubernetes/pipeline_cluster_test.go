@@ -151,7 +151,7 @@ func TestClusterPipelines(t *testing.T) {
 	ctx := context.Background()
 	secret := kubetest.S3Secret(t, cs, "default", "sluice-test-s3")
 	ex := &Executor{
-		Client: cs,
+		Client: realClient(t),
 		Pod: PodOptions{Namespace: "default", LauncherImage: "docker.io/library/sluice:latest", ImagePullPolicy: "Never",
 			EnvFromSecret: secret, HostNetwork: true},
 		StoreURL:     storeURL,

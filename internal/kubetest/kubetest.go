@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -32,11 +33,7 @@ func Kubeconfig(t testing.TB) string {
 // Client returns a client of the test cluster, or skips the test.
 func Client(t testing.TB) kubernetes.Interface {
 	t.Helper()
-	rc, err := clientcmd.BuildConfigFromFlags("", Kubeconfig(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(rc)
+	cs, err := kubernetes.NewForConfig(Config(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,4 +55,15 @@ func S3Secret(t testing.TB, cs kubernetes.Interface, ns, name string) string {
 	}
 	t.Cleanup(func() { _ = cs.CoreV1().Secrets(ns).Delete(context.Background(), name, metav1.DeleteOptions{}) })
 	return name
+}
+
+// Config returns the REST configuration of the test cluster, or skips the
+// test.
+func Config(t testing.TB) *rest.Config {
+	t.Helper()
+	rc, err := clientcmd.BuildConfigFromFlags("", Kubeconfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rc
 }

@@ -1,0 +1,5 @@
+//go:build !azure
+
+package artifact
+
+const haveAzure = false

@@ -1,0 +1,5 @@
+//go:build !gcs
+
+package artifact
+
+const haveGCS = false
