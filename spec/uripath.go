@@ -1,6 +1,9 @@
 package spec
 
-import "strings"
+import (
+	"path"
+	"strings"
+)
 
 // DefaultWorkspacePath is where the pipeline workspace is mounted inside a
 // container when nothing else is configured (FORMAT.md §5.4).
@@ -64,7 +67,8 @@ func URIFromLocalPath(path string) string {
 //   - its CustomPath when set;
 //   - when its metadata has "_kfp_workspace": true (downloaded into the
 //     workspace), workspace + "/.artifacts/" + the mapped URI path without its
-//     leading "/" (an empty workspace means DefaultWorkspacePath);
+//     leading "/", cleaned so that it stays under it (an empty workspace
+//     means DefaultWorkspacePath);
 //   - otherwise localPath(uri).
 //
 // localPath nil means LocalPath. A nil artifact has no path ("").
@@ -83,7 +87,9 @@ func ArtifactLocalPath(a *RuntimeArtifact, workspace string, localPath func(stri
 		if workspace == "" {
 			workspace = DefaultWorkspacePath
 		}
-		return strings.TrimRight(workspace, "/") + "/.artifacts/" + strings.TrimLeft(p, "/")
+		// Cleaned as an absolute path first: a URI cannot climb out of
+		// the workspace with "..".
+		return strings.TrimRight(workspace, "/") + "/.artifacts" + path.Clean("/"+p)
 	}
 	return p
 }

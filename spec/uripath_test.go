@@ -69,7 +69,9 @@ func TestArtifactLocalPath(t *testing.T) {
 		{"workspace false", &RuntimeArtifact{URI: "gs://b/k", Metadata: map[string]any{"_kfp_workspace": false}}, "/ws", nil, "/gcs/b/k"},
 		{"workspace not bool", &RuntimeArtifact{URI: "gs://b/k", Metadata: map[string]any{"_kfp_workspace": "true"}}, "/ws", nil, "/gcs/b/k"},
 		{"hook", &RuntimeArtifact{URI: "gs://b/k"}, "/ws", upper, "/U/GS://B/K"},
-		{"hook workspace", &RuntimeArtifact{URI: "gs://b/k", Metadata: map[string]any{"_kfp_workspace": true}}, "/ws", upper, "/ws/.artifacts/U/GS://B/K"},
+		{"hook workspace", &RuntimeArtifact{URI: "gs://b/k", Metadata: map[string]any{"_kfp_workspace": true}}, "/ws", upper, "/ws/.artifacts/U/GS:/B/K"},
+		{"workspace climbing", &RuntimeArtifact{URI: "gs://b/../../../../etc", Metadata: map[string]any{"_kfp_workspace": true}}, "/ws", nil, "/ws/.artifacts/etc"},
+		{"workspace local climbing", &RuntimeArtifact{URI: "/../../home", Metadata: map[string]any{"_kfp_workspace": true}}, "/ws", nil, "/ws/.artifacts/home"},
 	}
 	for _, tc := range cases {
 		if got := ArtifactLocalPath(tc.a, tc.workspace, tc.lp); got != tc.want {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 )
 
 var validParamTypes = map[string]bool{
@@ -22,6 +23,9 @@ func Validate(ps *PipelineSpec) error {
 	}
 	if strings.TrimSpace(ps.PipelineInfo.Name) == "" {
 		return errorf("pipelineInfo.name", "the pipeline has no name")
+	}
+	if err := checkName("pipelineInfo.name", "the pipeline name", ps.PipelineInfo.Name); err != nil {
+		return err
 	}
 	switch ps.SchemaVersion {
 	case "", "2.0.0", "2.1.0":
@@ -102,11 +106,24 @@ func (v *validator) component(field string, c *ComponentSpec) error {
 	}
 }
 
+// checkName refuses a name holding a control character (NUL, a newline,
+// ...): names reach file names (mapped by the run layout), environment
+// variables, logs and URLs, none of which can carry them faithfully.
+func checkName(field, what, name string) error {
+	if strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return errorf(field, "%s %q holds a control character", what, name)
+	}
+	return nil
+}
+
 func checkInterface(field string, itf *Interface) error {
 	if itf == nil {
 		return nil
 	}
 	for _, name := range slices.Sorted(maps.Keys(itf.Parameters)) {
+		if err := checkName(field+".parameters", "parameter", name); err != nil {
+			return err
+		}
 		p := itf.Parameters[name]
 		if p == nil {
 			return errorf(field+".parameters."+name, "empty parameter definition")
@@ -122,6 +139,9 @@ func checkInterface(field string, itf *Interface) error {
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(itf.Artifacts)) {
+		if err := checkName(field+".artifacts", "artifact", name); err != nil {
+			return err
+		}
 		if itf.Artifacts[name] == nil {
 			return errorf(field+".artifacts."+name, "empty artifact definition")
 		}
@@ -143,6 +163,9 @@ func (v *validator) dag(field string, owner *ComponentSpec, d *DAGSpec) error {
 	hasParam := func(n string) bool { return inputs != nil && inputs.Parameters[n] != nil }
 	hasArt := func(n string) bool { return inputs != nil && inputs.Artifacts[n] != nil }
 	for _, key := range slices.Sorted(maps.Keys(d.Tasks)) {
+		if err := checkName(field+".tasks", "task", key); err != nil {
+			return err
+		}
 		t := d.Tasks[key]
 		tf := field + ".tasks." + key
 		if t == nil {

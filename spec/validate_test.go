@@ -71,6 +71,14 @@ func TestValidateRefusals(t *testing.T) {
 	}{
 		{"no name", func(ps *spec.PipelineSpec) { ps.PipelineInfo.Name = "  " },
 			"pipelineInfo.name", []string{"no name"}},
+		{"control character in the pipeline name", func(ps *spec.PipelineSpec) { ps.PipelineInfo.Name = "a\x00b" },
+			"pipelineInfo.name", []string{`"a\x00b"`, "control character"}},
+		{"NUL in a task key", func(ps *spec.PipelineSpec) {
+			ps.Components["comp-sub"].DAG.Tasks["in\x00ner"] = ps.Components["comp-sub"].DAG.Tasks["inner"]
+		}, "components.comp-sub.dag.tasks", []string{`task "in\x00ner"`, "control character"}},
+		{"newline in an output name", func(ps *spec.PipelineSpec) {
+			ps.Components["comp-sub"].OutputDefinitions.Artifacts["o\nut"] = &spec.ArtifactSpec{}
+		}, "components.comp-sub.outputDefinitions.artifacts", []string{`artifact "o\nut"`}},
 		{"unsupported schema version", func(ps *spec.PipelineSpec) { ps.SchemaVersion = "1.0.0" },
 			"schemaVersion", []string{`"1.0.0"`}},
 		{"missing root", func(ps *spec.PipelineSpec) { ps.Root = nil },
