@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -120,10 +119,10 @@ func (e *Engine) Run(ctx context.Context, req *Request) (*Result, error) {
 		r.store, r.dir = st, rundir.Bucket(pipelineRoot, e.Scratch, ps.PipelineInfo.Name, req.RunID)
 		// A resumed run starts from a clean scratch: what a killed process
 		// left half-downloaded is not trusted.
-		if err := os.RemoveAll(r.dir.Scratch); err != nil {
+		if err := r.dir.RemoveScratch(); err != nil {
 			return nil, fmt.Errorf("scratch: %w", err)
 		}
-		defer os.RemoveAll(r.dir.Scratch)
+		defer func() { _ = r.dir.RemoveScratch() }()
 	} else {
 		pipelineRoot, err = filepath.Abs(strings.TrimPrefix(pipelineRoot, "file://"))
 		if err != nil {
@@ -132,7 +131,7 @@ func (e *Engine) Run(ctx context.Context, req *Request) (*Result, error) {
 		r.dir = rundir.Local(pipelineRoot, ps.PipelineInfo.Name, req.RunID)
 	}
 	workspace := r.dir.Workspace()
-	if err := os.MkdirAll(workspace, 0o755); err != nil {
+	if err := r.dir.Create(); err != nil {
 		return nil, fmt.Errorf("pipeline root: %w", err)
 	}
 	sched := req.Scheduled
@@ -286,12 +285,18 @@ func (r *run) keep(ctx context.Context, t *Task) error {
 	return err
 }
 
+// joinID is the ID of task key under parent: keys joined by "/". A key
+// holding "/" (or "%") has them escaped, so that an ID splits back into
+// its keys and two tasks never share an ID or a directory.
 func joinID(parent, key string) string {
+	key = idEscaper.Replace(key)
 	if parent == "" {
 		return key
 	}
 	return parent + "/" + key
 }
+
+var idEscaper = strings.NewReplacer("%", "%25", "/", "%2F")
 
 // finished is a task outcome sent back to its DAG's scheduler.
 type finished struct {

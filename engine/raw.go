@@ -2,23 +2,15 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"maps"
-	"os"
-	"path/filepath"
-	"regexp"
-	"strings"
 
 	"github.com/sluicehq/sluice/artifact"
 	"github.com/sluicehq/sluice/launcher"
 	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/spec"
 )
-
-var safeFileName = regexp.MustCompile(`^[-_.a-zA-Z0-9]{1,100}$`)
 
 // materializeRaw writes the raw input artifacts of a step (artifacts made
 // from text, KFP v1's raw arguments) to files under the task's private
@@ -39,11 +31,7 @@ func (r *run) materializeRaw(ctx context.Context, ls *launcher.Step) (*plan.Inpu
 				cp.Artifacts = maps.Clone(in.Artifacts)
 				out = &cp
 			}
-			file := name
-			if !safeFileName.MatchString(name) || strings.Trim(name, ".") == "" {
-				h := sha256.Sum256([]byte(name))
-				file = hex.EncodeToString(h[:8])
-			}
+			file := name // rundir maps it to a safe file name
 			if len(list) > 1 {
 				file = fmt.Sprintf("%s-%d", file, i)
 			}
@@ -71,10 +59,12 @@ func (r *run) materializeRaw(ctx context.Context, ls *launcher.Step) (*plan.Inpu
 func (r *run) writeRaw(ctx context.Context, ls *launcher.Step, file, text string) (string, error) {
 	if ls.URIs.IsZero() {
 		p := ls.Paths.RawInput(file)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		root, err := ls.Paths.Open()
+		if err != nil {
 			return "", err
 		}
-		return p, os.WriteFile(p, []byte(text), 0o644)
+		defer root.Close()
+		return p, root.WriteFile(p, []byte(text))
 	}
 	uri := ls.URIs.RawInput(file)
 	key, ok := artifact.KeyOf(r.store, uri)

@@ -22,7 +22,8 @@ const (
 // copies; they never alias engine state.
 type Task struct {
 	// ID is the task's path in the run: task keys joined by "/", with the
-	// iteration index as a segment inside loops ("for-loop-2/0/double").
+	// iteration index as a segment inside loops ("for-loop-2/0/double");
+	// a "/" or "%" in a key is escaped ("%2F", "%25").
 	ID       string `json:"id"`
 	ParentID string `json:"parentId,omitempty"`
 	// Key is the task key in its DAG; Name the display name.

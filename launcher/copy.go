@@ -5,19 +5,23 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/sluicehq/sluice/rundir"
 )
 
-// copyTree copies a file or a directory tree from src to dst, replacing dst.
-func copyTree(src, dst string) error {
+// copyTree copies a file or a directory tree from src (anywhere) to dst,
+// replacing dst, which must lie in root: what is removed and written goes
+// through the run's root, never outside it.
+func copyTree(root *rundir.Root, src, dst string) error {
 	info, err := os.Stat(src)
 	if err != nil {
 		return err
 	}
-	if err := os.RemoveAll(dst); err != nil {
+	if err := root.RemoveAll(dst); err != nil {
 		return err
 	}
 	if !info.IsDir() {
-		return copyFile(src, dst, info.Mode())
+		return copyFile(root, src, dst, info.Mode())
 	}
 	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -30,28 +34,25 @@ func copyTree(src, dst string) error {
 		target := filepath.Join(dst, rel)
 		switch {
 		case d.IsDir():
-			return os.MkdirAll(target, 0o755)
+			return root.MkdirAll(target)
 		case d.Type().IsRegular():
 			fi, err := d.Info()
 			if err != nil {
 				return err
 			}
-			return copyFile(p, target, fi.Mode())
+			return copyFile(root, p, target, fi.Mode())
 		}
 		return nil // sockets, devices and symlinks are not artifacts
 	})
 }
 
-func copyFile(src, dst string, mode fs.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
+func copyFile(root *rundir.Root, src, dst string, mode fs.FileMode) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode.Perm()|0o200)
+	out, err := root.Create(dst, mode.Perm()|0o200)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/sluicehq/sluice/artifact"
@@ -42,8 +43,16 @@ func (l *Launcher) Import(ctx context.Context, s *Step) (*plan.Outputs, error) {
 		}
 		a := &spec.RuntimeArtifact{URI: u, Metadata: map[string]any{"_kfp_workspace": true}}
 		dst := spec.ArtifactLocalPath(a, ws, nil)
+		root, err := s.Paths.Open()
+		if err != nil {
+			return nil, err
+		}
+		defer root.Close()
 		if artifact.IsBucketURI(u) {
 			st, key, err := l.storeFor(ctx, s, u)
+			if err == nil {
+				err = root.MkdirAll(filepath.Dir(dst))
+			}
 			if err == nil {
 				err = st.Get(ctx, key, dst)
 			}
@@ -55,7 +64,7 @@ func (l *Launcher) Import(ctx context.Context, s *Step) (*plan.Outputs, error) {
 			if _, err := os.Stat(src); err != nil {
 				return nil, fmt.Errorf("importer: download %s to the workspace: %v", u, err)
 			}
-			if err := copyTree(src, dst); err != nil {
+			if err := copyTree(root, src, dst); err != nil {
 				return nil, fmt.Errorf("importer: download %s to the workspace: %w", u, err)
 			}
 		}

@@ -123,8 +123,13 @@ func TestImportTemplatesMetadataAndCopiesToWorkspace(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "data.txt")
 	os.WriteFile(src, []byte("hello"), 0o644)
-	ws := filepath.Join(dir, "ws")
+	run := rundir.Local(filepath.Join(dir, "root"), "p", "r")
+	if err := run.Create(); err != nil {
+		t.Fatal(err)
+	}
+	ws := run.Workspace()
 	task := &Step{
+		Paths: run.Task("importer"),
 		Exec: &spec.ExecutorSpec{Importer: &spec.ImporterSpec{
 			ArtifactURI:         spec.ValueOrRuntimeParam{RuntimeParameter: "uri"},
 			TypeSchema:          spec.ArtifactType{SchemaTitle: "system.Dataset"},

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/rundir"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -107,6 +108,12 @@ func ParseOutputParam(text, typ string) (any, error) {
 // its choosing (Artifact.set_path / custom_path) to their URI's location, as
 // the KFP launcher uploads them, so that consumers find them there.
 func uploadCustomPaths(s *Step, out *plan.Outputs) error {
+	var root *rundir.Root
+	defer func() {
+		if root != nil {
+			root.Close()
+		}
+	}()
 	for name, arts := range out.Artifacts {
 		for _, a := range arts {
 			if a.CustomPath == "" {
@@ -119,7 +126,16 @@ func uploadCustomPaths(s *Step, out *plan.Outputs) error {
 			if _, err := os.Stat(a.CustomPath); err != nil {
 				continue // nothing written: registered empty, like any output
 			}
-			if err := copyTree(a.CustomPath, dst); err != nil {
+			if root == nil {
+				var err error
+				if root, err = s.Paths.Open(); err != nil {
+					return err
+				}
+			}
+			// Only into the run's own directory: a URI the step's
+			// ExecutorOutput changed cannot make Sluice replace a
+			// directory elsewhere.
+			if err := copyTree(root, a.CustomPath, dst); err != nil {
 				return fmt.Errorf("output artifact %q: copy from custom path: %w", name, err)
 			}
 			a.CustomPath = ""

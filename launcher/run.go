@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -78,11 +77,16 @@ func (l *Launcher) runHere(ctx context.Context, s *Step, in *spec.ExecutorInput,
 // an earlier attempt survives a retry, and creates the parents of every
 // output path and the working directory.
 func (s *Step) prepareDirs(in *spec.ExecutorInput) error {
+	root, err := s.Paths.Open()
+	if err != nil {
+		return err
+	}
+	defer root.Close()
 	for _, d := range []string{s.Paths.Dir, s.Paths.OutputParams()} {
 		if d == "" {
 			continue
 		}
-		if err := os.RemoveAll(d); err != nil {
+		if err := root.RemoveAll(d); err != nil {
 			return err
 		}
 	}
@@ -99,7 +103,7 @@ func (s *Step) prepareDirs(in *spec.ExecutorInput) error {
 		}
 	}
 	for _, d := range dirs {
-		if err := os.MkdirAll(d, 0o755); err != nil {
+		if err := root.MkdirAll(d); err != nil {
 			return err
 		}
 	}

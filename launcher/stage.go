@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/artifact"
+	"github.com/sluicehq/sluice/rundir"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -20,7 +21,7 @@ import (
 // directory, anything else as spec.LocalPath does.
 func (s *Step) localPath(uri string) string {
 	if s.Scratch != "" && artifact.IsBucketURI(uri) {
-		return filepath.Join(s.Scratch, filepath.FromSlash(spec.LocalPath(uri)))
+		return rundir.Under(s.Scratch, spec.LocalPath(uri))
 	}
 	return spec.LocalPath(uri)
 }
@@ -124,8 +125,19 @@ func (l *Launcher) download(ctx context.Context, s *Step, a *spec.RuntimeArtifac
 	if err != nil {
 		return err
 	}
+	// The download's directory is made inside the step's root (and is
+	// there, not behind a link a step planted) before the store writes to
+	// it.
+	root, err := s.Paths.Open()
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	if err := root.MkdirAll(filepath.Dir(local)); err != nil {
+		return fmt.Errorf("download %s: %w", a.URI, err)
+	}
 	if err := st.Get(ctx, key, local); err != nil {
-		os.RemoveAll(local)
+		_ = root.RemoveAll(local)
 		return fmt.Errorf("download %s: %w", a.URI, err)
 	}
 	return nil
@@ -181,11 +193,13 @@ var LogFlushInterval = time.Second
 // (every LogFlushInterval, when it grew) and when it is closed, so that it
 // outlives the machine that ran it.
 func (l *Launcher) OpenLog(ctx context.Context, s *Step) (io.WriteCloser, string, error) {
-	if err := os.MkdirAll(s.Paths.Meta, 0o755); err != nil {
+	root, err := s.Paths.Open()
+	if err != nil {
 		return nil, "", err
 	}
 	path := s.Paths.Log()
-	f, err := os.Create(path)
+	f, err := root.Create(path, 0o644)
+	root.Close()
 	if err != nil {
 		return nil, "", err
 	}

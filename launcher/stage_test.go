@@ -29,7 +29,11 @@ func TestOpenLogMirrorsToBucket(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	task := &Step{Paths: rundir.Task{Meta: t.TempDir()}, URIs: rundir.AtMetaURI("s3://logs/p/r/.sluice/tasks/a"), Store: st}
+	run := rundir.Local(t.TempDir(), "p", "r")
+	if err := run.Create(); err != nil {
+		t.Fatal(err)
+	}
+	task := &Step{Paths: run.Task("a"), URIs: rundir.AtMetaURI("s3://logs/p/r/.sluice/tasks/a"), Store: st}
 	w, uri, err := (&Launcher{}).OpenLog(context.Background(), task)
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +131,11 @@ func TestDownloadMinioOutsideTheRunStore(t *testing.T) {
 
 	l := &Launcher{}
 	defer l.Close()
-	task := &Step{Store: st, Scratch: t.TempDir()}
+	run := rundir.Bucket("minio://mlpipeline/v2/artifacts", t.TempDir(), "p", "r1")
+	if err := run.Create(); err != nil {
+		t.Fatal(err)
+	}
+	task := &Step{Store: st, Scratch: run.Scratch, Paths: run.Task("t")}
 	inStore := &spec.RuntimeArtifact{URI: "minio://mlpipeline/v2/artifacts/p/r1/t/out"}
 	if err := l.download(t.Context(), task, inStore, ""); err != nil {
 		t.Fatalf("download from the run store: %v", err)

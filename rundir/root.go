@@ -1,0 +1,125 @@
+package rundir
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ErrOutside is a path that would leave the directory it must stay in.
+var ErrOutside = errors.New("outside the run's directory")
+
+// Root is a directory that Sluice creates and deletes things in: a run's
+// directory, or the scratch directory of a run whose artifacts live in a
+// bucket. Every path given to its methods is an absolute path that must
+// lie under the directory once cleaned (ErrOutside otherwise), and no
+// operation follows a symbolic link out of it (os.Root): a link a step
+// planted in its run's directory cannot make Sluice write or delete
+// anything elsewhere.
+type Root struct {
+	dir string
+	r   *os.Root
+}
+
+// openRoot opens dir, which must exist.
+func openRoot(dir string) (*Root, error) {
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Root{dir: filepath.Clean(dir), r: r}, nil
+}
+
+// Dir is the directory the root confines to.
+func (r *Root) Dir() string { return r.dir }
+
+// Close releases the root.
+func (r *Root) Close() error { return r.r.Close() }
+
+// rel is p relative to the root, or ErrOutside.
+func (r *Root) rel(p string) (string, error) {
+	rel, err := within(r.dir, p)
+	if err != nil {
+		return "", err
+	}
+	return rel, nil
+}
+
+// within is p relative to dir when p, cleaned, is dir or lies under it.
+func within(dir, p string) (string, error) {
+	if !filepath.IsAbs(p) {
+		return "", fmt.Errorf("%q: not an absolute path: %w", p, ErrOutside)
+	}
+	rel, err := filepath.Rel(dir, filepath.Clean(p))
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("%q is not under %s: %w", p, dir, ErrOutside)
+	}
+	return rel, nil
+}
+
+// MkdirAll creates directory p and its missing parents.
+func (r *Root) MkdirAll(p string) error {
+	rel, err := r.rel(p)
+	if err != nil {
+		return err
+	}
+	if rel == "." {
+		return nil
+	}
+	if err := r.r.MkdirAll(rel, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", p, err)
+	}
+	return nil
+}
+
+// RemoveAll removes p and everything under it; p may not be the root
+// itself.
+func (r *Root) RemoveAll(p string) error {
+	rel, err := r.rel(p)
+	if err != nil {
+		return err
+	}
+	if rel == "." {
+		return fmt.Errorf("remove %s: the root itself: %w", p, ErrOutside)
+	}
+	if err := r.r.RemoveAll(rel); err != nil {
+		return fmt.Errorf("remove %s: %w", p, err)
+	}
+	return nil
+}
+
+// Create creates or truncates file p, creating its parent directories.
+func (r *Root) Create(p string, perm os.FileMode) (*os.File, error) {
+	rel, err := r.rel(p)
+	if err != nil {
+		return nil, err
+	}
+	if dir := filepath.Dir(rel); dir != "." {
+		if err := r.r.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("create %s: %w", p, err)
+		}
+	}
+	f, err := r.r.OpenFile(rel, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, perm)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", p, err)
+	}
+	return f, nil
+}
+
+// WriteFile writes data to file p, creating its parent directories.
+func (r *Root) WriteFile(p string, data []byte) error {
+	f, err := r.Create(p, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	return nil
+}
