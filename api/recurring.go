@@ -132,6 +132,9 @@ func (s *server) createRecurringRun(r *http.Request) (any, error) {
 	if rr.Params, err = checkParams(src.pipeline, rc.Parameters); err != nil {
 		return nil, err
 	}
+	if err := s.checkRoot(src, strings.TrimSpace(rc.PipelineRoot)); err != nil {
+		return nil, err
+	}
 	exp, err := s.experimentFor(ctx, in.ExperimentID)
 	if err != nil {
 		return nil, err

@@ -105,6 +105,9 @@ func (s *server) createRun(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkRoot(src, strings.TrimSpace(rc.PipelineRoot)); err != nil {
+		return nil, err
+	}
 	exp, err := s.experimentFor(ctx, in.ExperimentID)
 	if err != nil {
 		return nil, err

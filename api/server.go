@@ -14,6 +14,7 @@ import (
 
 	"github.com/sluicehq/sluice/archetype"
 	"github.com/sluicehq/sluice/artifact"
+	"github.com/sluicehq/sluice/spec"
 	"github.com/sluicehq/sluice/store"
 	"github.com/sluicehq/sluice/version"
 )
@@ -53,6 +54,10 @@ type Config struct {
 	// ArtifactRoot is the local directory under which logs and artifacts
 	// may be served by the Sluice routes; nothing outside it is.
 	ArtifactRoot string
+	// CheckPipelineRoot, when set, refuses a run's pipeline root (the
+	// request's, or the spec's defaultPipelineRoot when root is "") at
+	// creation, before anything runs: engine.Engine.CheckPipelineRoot.
+	CheckPipelineRoot func(ps *spec.PipelineSpec, root string) error
 	// Artifacts, when set, is the artifact store holding bucket URIs
 	// (s3://, gs://, ...): their logs and artifacts are served from it.
 	Artifacts artifact.Store

@@ -67,6 +67,18 @@ func abbrev(b []byte) string {
 }
 
 // source is the resolved pipeline of a run or recurring run.
+// checkRoot refuses a pipeline root the server does not write runs
+// under (400, naming the field).
+func (s *server) checkRoot(src *source, root string) error {
+	if s.cfg.CheckPipelineRoot == nil {
+		return nil
+	}
+	if err := s.cfg.CheckPipelineRoot(src.pipeline.Spec, root); err != nil {
+		return invalidf("%s", err.Error())
+	}
+	return nil
+}
+
 type source struct {
 	pipeline   *spec.Pipeline
 	spec       []byte

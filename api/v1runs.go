@@ -152,6 +152,9 @@ func (s *server) v1CreateRun(r *http.Request) (any, error) {
 	if in.PipelineSpec != nil && in.PipelineSpec.RuntimeConfig != nil {
 		root = strings.TrimSpace(in.PipelineSpec.RuntimeConfig.PipelineRoot)
 	}
+	if err := s.checkRoot(src, root); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	run := &store.Run{
 		ExperimentID:      exp.ID,
@@ -486,6 +489,9 @@ func (s *server) v1CreateJob(r *http.Request) (any, error) {
 	rr.PipelineID, rr.PipelineVersionID, rr.Spec = src.pipelineID, src.versionID, src.spec
 	if in.PipelineSpec != nil && in.PipelineSpec.RuntimeConfig != nil {
 		rr.PipelineRoot = strings.TrimSpace(in.PipelineSpec.RuntimeConfig.PipelineRoot)
+	}
+	if err := s.checkRoot(src, rr.PipelineRoot); err != nil {
+		return nil, err
 	}
 	if err := s.st.CreateRecurringRun(ctx, rr); err != nil {
 		return nil, err

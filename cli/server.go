@@ -29,6 +29,7 @@ kfp.Client(host="http://127.0.0.1:8888") works against it.
 Every flag can also be set with a SLUICE_* environment variable
 (SLUICE_ADDR, SLUICE_DATA, SLUICE_DB, SLUICE_ARTIFACTS, SLUICE_EXECUTOR,
 SLUICE_TOKEN, SLUICE_ALLOWED_HOSTS, SLUICE_ALLOW_PRIVATE_PACKAGE_URLS,
+SLUICE_ALLOWED_PIPELINE_ROOTS,
 SLUICE_MAX_CONCURRENT_RUNS, SLUICE_PARALLELISM, SLUICE_NO_EXAMPLES,
 SLUICE_LOG_FORMAT); flags win.
 
@@ -88,6 +89,7 @@ Origin (kfp.Client, the sluice CLI, curl). See docs/SECURITY.md.`,
 	f.StringVar(&cfg.Token, "token", cfg.Token, "API token required as 'Authorization: Bearer <token>'")
 	f.StringVar(&allowedHosts, "allowed-hosts", allowedHosts, "more Host names the server answers to besides loopback names and the --addr host, comma-separated: NAME, NAME:PORT, *.DOMAIN, or * for any")
 	f.BoolVar(&cfg.AllowPrivatePackageURLs, "allow-private-package-urls", cfg.AllowPrivatePackageURLs, "let pipeline_version.package_url fetch from loopback, private and link-local addresses (default: public addresses only)")
+	f.StringSliceVar(&cfg.AllowedPipelineRoots, "allowed-pipeline-roots", cfg.AllowedPipelineRoots, "local directories, besides a local --artifacts, that runs may use as their pipeline root (comma-separated absolute paths); runs naming another local pipeline root are refused with 400")
 	f.IntVar(&cfg.MaxConcurrentRuns, "max-concurrent-runs", cfg.MaxConcurrentRuns, "runs executing at once")
 	f.IntVar(&cfg.Parallelism, "parallelism", cfg.Parallelism, "steps running at once across all runs")
 	f.BoolVar(&cfg.NoExamples, "no-examples", cfg.NoExamples, "do not register the example pipelines on first start")

@@ -43,6 +43,11 @@ type Engine struct {
 	// pipeline root stage their artifacts (default: the system temp
 	// directory). A run's scratch is removed when it ends.
 	Scratch string
+	// AllowedRoots, when not nil, are the only local directories runs may
+	// be written under (a server's artifact store and
+	// --allowed-pipeline-roots); nil allows any (sluice run writes where
+	// its user says). See CheckPipelineRoot.
+	AllowedRoots []string
 
 	flights flights // steps running, by cache key
 }
@@ -92,15 +97,12 @@ func (e *Engine) Run(ctx context.Context, req *Request) (*Result, error) {
 	if req.Created.IsZero() {
 		req.Created = now
 	}
-	pipelineRoot := req.PipelineRoot
-	if def := strings.TrimPrefix(ps.DefaultPipelineRoot, "file://"); pipelineRoot == "" && filepath.IsAbs(def) {
-		pipelineRoot = def
-	}
-	if pipelineRoot == "" {
-		pipelineRoot = e.DefaultRoot
-	}
+	pipelineRoot := e.pipelineRoot(ps, req.PipelineRoot)
 	if pipelineRoot == "" {
 		return nil, errors.New("no pipeline root: set one with --pipeline-root")
+	}
+	if err := e.CheckPipelineRoot(ps, req.PipelineRoot); err != nil {
+		return nil, err
 	}
 	r := &run{e: e, req: req, ps: ps, noCache: req.NoCache, tasks: map[string]*Task{}}
 	if artifact.IsBucketURI(pipelineRoot) {

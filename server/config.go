@@ -53,6 +53,13 @@ type Config struct {
 	// (SLUICE_ALLOW_PRIVATE_PACKAGE_URLS); by default only public
 	// addresses are fetched.
 	AllowPrivatePackageURLs bool
+	// AllowedPipelineRoots are local directories, besides a local
+	// artifact store, that runs may name as their pipeline root
+	// (SLUICE_ALLOWED_PIPELINE_ROOTS, comma-separated absolute paths). A
+	// run whose runtime_config.pipeline_root or compiled
+	// defaultPipelineRoot is a local directory outside them is refused
+	// at creation.
+	AllowedPipelineRoots []string
 	// MaxConcurrentRuns bounds the runs executing at once
 	// (SLUICE_MAX_CONCURRENT_RUNS, default 4).
 	MaxConcurrentRuns int
@@ -158,6 +165,9 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 		}
 		c.AllowedHosts = hosts
 	}
+	if v := getenv("SLUICE_ALLOWED_PIPELINE_ROOTS"); v != "" {
+		c.AllowedPipelineRoots = splitList(v)
+	}
 	str("SLUICE_KUBECONFIG", &c.Kubernetes.Kubeconfig)
 	str("SLUICE_NAMESPACE", &c.Kubernetes.Namespace)
 	str("SLUICE_LAUNCHER_IMAGE", &c.Kubernetes.LauncherImage)
@@ -234,6 +244,13 @@ func (c *Config) Validate() error {
 	if c.DB == "" {
 		c.DB = filepath.Join(c.Data, "sluice.db")
 	}
+	for i, p := range c.AllowedPipelineRoots {
+		p = strings.TrimPrefix(p, "file://")
+		if !filepath.IsAbs(p) {
+			return fmt.Errorf("--allowed-pipeline-roots %q: not an absolute path", c.AllowedPipelineRoots[i])
+		}
+		c.AllowedPipelineRoots[i] = filepath.Clean(p)
+	}
 	switch c.Executor {
 	case "local":
 	case "kubernetes":
@@ -290,4 +307,15 @@ func (c *Config) NewLogger(w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

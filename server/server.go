@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"slices"
 	"time"
 
 	"github.com/sluicehq/sluice/api"
@@ -115,6 +116,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if d, ok := arts.(*artifact.DirStore); ok {
 		artifactRoot = d.Root()
 	}
+	// Runs are written under the artifact store, or a directory the
+	// operator allowed: never where a spec or a request says.
+	eng.AllowedRoots = slices.Clone(cfg.AllowedPipelineRoots)
+	if artifactRoot != "" {
+		eng.AllowedRoots = append(eng.AllowedRoots, artifactRoot)
+	}
+	if eng.AllowedRoots == nil {
+		eng.AllowedRoots = []string{}
+	}
 	s.metrics = newMetrics()
 	s.runs, err = runner.New(runner.Config{Store: st, Engine: eng, MaxConcurrent: cfg.MaxConcurrentRuns, Metrics: s.metrics, Archetype: arch})
 	if err != nil {
@@ -129,7 +139,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.metrics.tuning(func() int { return len(s.tuning.Driving()) })
 	s.sched = &schedule.Scheduler{Archetype: arch, Store: st, Runs: s.runs}
 	apiHandler, err := api.New(api.Config{Store: st, Runs: s.runs, Tuning: s.tuning, Token: cfg.Token, Addr: cfg.Addr, AllowedHosts: cfg.AllowedHosts,
-		AllowPrivatePackageURLs: cfg.AllowPrivatePackageURLs, ArtifactRoot: artifactRoot, Artifacts: arts, Archetype: arch})
+		AllowPrivatePackageURLs: cfg.AllowPrivatePackageURLs, ArtifactRoot: artifactRoot, Artifacts: arts,
+		CheckPipelineRoot: eng.CheckPipelineRoot, Archetype: arch})
 	if err != nil {
 		return nil, err
 	}
