@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,5 +107,82 @@ func TestNamesAreNotPaths(t *testing.T) {
 	}
 	if code := c.do("POST", "/apis/v2beta1/runs", map[string]any{"display_name": "nul", "pipeline_spec": bad}, nil); code != 400 {
 		t.Fatalf("a NUL in a task key: %d, want 400", code)
+	}
+}
+
+// onePipeline is a one-step pipeline that writes its output artifact;
+// defaultRoot, when set, is its compiled defaultPipelineRoot.
+func onePipeline(defaultRoot string) map[string]any {
+	p := map[string]any{
+		"pipelineInfo":  map[string]any{"name": "rooted"},
+		"schemaVersion": "2.1.0",
+		"root":          map[string]any{"dag": map[string]any{"tasks": map[string]any{"t": map[string]any{"taskInfo": map[string]any{"name": "t"}, "componentRef": map[string]any{"name": "comp-t"}}}}},
+		"components": map[string]any{"comp-t": map[string]any{"executorLabel": "exec-t", "outputDefinitions": map[string]any{
+			"artifacts": map[string]any{"out": map[string]any{"artifactType": map[string]any{"schemaTitle": "system.Dataset", "schemaVersion": "0.0.1"}}}}}},
+		"deploymentSpec": map[string]any{"executors": map[string]any{"exec-t": map[string]any{"container": map[string]any{"image": "alpine",
+			"command": []any{"sh", "-c", `mkdir -p "$(dirname "$0")"; echo hi > "$0"`, "{{$.outputs.artifacts['out'].path}}"}}}}},
+	}
+	if defaultRoot != "" {
+		p["defaultPipelineRoot"] = defaultRoot
+	}
+	return p
+}
+
+// A server writes runs only under its artifact store or a directory
+// --allowed-pipeline-roots names: a run whose runtime_config.pipeline_root
+// or compiled defaultPipelineRoot is elsewhere is refused with 400 at
+// creation (v2 and v1 runs, recurring runs), and nothing is written there.
+func TestPipelineRootConfined(t *testing.T) {
+	outside, allowed := t.TempDir(), t.TempDir()
+	base := inProcess(t, func(c *server.Config) { c.AllowedPipelineRoots = []string{allowed} })
+	c := &client{t: t, base: base}
+	expect400 := func(what, path string, body any, field string) {
+		t.Helper()
+		req, _ := json.Marshal(body)
+		resp, err := http.Post(base+path, "application/json", strings.NewReader(string(req)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 400 || !strings.Contains(string(b), field) || !strings.Contains(string(b), "outside the server's artifact store") {
+			t.Errorf("%s: %d %s, want 400 naming %s", what, resp.StatusCode, b, field)
+		}
+	}
+	for _, root := range []string{outside, "file://" + outside, "/etc", allowed + "/../" + filepath.Base(outside), "relative/dir"} {
+		expect400("runtime_config.pipeline_root "+root, "/apis/v2beta1/runs",
+			map[string]any{"display_name": "x", "pipeline_spec": onePipeline(""), "runtime_config": map[string]any{"pipeline_root": root}},
+			"runtime_config.pipeline_root")
+	}
+	expect400("defaultPipelineRoot", "/apis/v2beta1/runs",
+		map[string]any{"display_name": "x", "pipeline_spec": onePipeline("file:///etc")}, "pipeline_spec.defaultPipelineRoot")
+	expect400("recurring run", "/apis/v2beta1/recurringruns",
+		map[string]any{"display_name": "x", "pipeline_spec": onePipeline(""), "runtime_config": map[string]any{"pipeline_root": outside},
+			"trigger": map[string]any{"periodic_schedule": map[string]any{"interval_second": 3600}}}, "runtime_config.pipeline_root")
+	// A link under an allowed root that leads out of it is outside too.
+	if err := os.Symlink(outside, filepath.Join(allowed, "link")); err != nil {
+		t.Fatal(err)
+	}
+	expect400("a link out", "/apis/v2beta1/runs",
+		map[string]any{"display_name": "x", "pipeline_spec": onePipeline(""), "runtime_config": map[string]any{"pipeline_root": filepath.Join(allowed, "link", "x")}},
+		"runtime_config.pipeline_root")
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Fatalf("written outside: %v", entries)
+	}
+
+	// The artifact store, a directory under it and an allowed directory
+	// are fine.
+	for _, root := range []string{"", filepath.Join(allowed, "team"), "file://" + allowed} {
+		var r wireRun
+		if code := c.do("POST", "/apis/v2beta1/runs", map[string]any{"display_name": "ok", "pipeline_spec": onePipeline(""),
+			"runtime_config": map[string]any{"pipeline_root": root}}, &r); code != 200 {
+			t.Fatalf("pipeline root %q: %d", root, code)
+		}
+		if got := c.waitTerminal(r.RunID, time.Minute); got.State != "SUCCEEDED" {
+			t.Fatalf("pipeline root %q: %s %+v", root, got.State, got.Error)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(allowed, "team", "rooted")); err != nil {
+		t.Fatalf("the run under the allowed root: %v", err)
 	}
 }
