@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -202,11 +203,22 @@ func (s *sqlStore) UpdateRun(ctx context.Context, id string, f func(r *Run) erro
 			return notFound(err, "update run", id)
 		}
 		oldExperiment := r.ExperimentID
+		old := *r
 		if err := f(r); err != nil {
 			return err
 		}
 		r.ID = id
 		normRun(r)
+		if err := checkEnd(&old, r); err != nil {
+			return fmt.Errorf("update run %q: %w", id, err)
+		}
+		if retried(&old, r) {
+			// The tasks that did not succeed run again: their final
+			// records make way for new ones.
+			if _, err := s.exec(ctx, tx, `DELETE FROM tasks WHERE run_id = ? AND state <> 'SUCCEEDED'`, id); err != nil {
+				return fmt.Errorf("update run %q: %w", id, mapErr(err))
+			}
+		}
 		if r.ExperimentID != oldExperiment && r.ExperimentID != "" {
 			if err := s.lockExperiment(ctx, tx, r.ExperimentID, r.CreatedAt); err != nil {
 				return fmt.Errorf("update run %q: %w", id, err)
@@ -275,4 +287,23 @@ func (s *sqlStore) CountActiveRuns(ctx context.Context, recurringRunID string) (
 		return 0, fmt.Errorf("count active runs of %q: %w", recurringRunID, err)
 	}
 	return n, nil
+}
+
+// retried reports whether an update is a retry: a FAILED or CANCELED run
+// back to PENDING.
+func retried(old, r *Run) bool {
+	return (old.State == runstate.Failed || old.State == runstate.Canceled) && r.State == runstate.Pending
+}
+
+// checkEnd refuses an update that rewrites how a run ended (its state,
+// end time, error or outputs) other than a retry: a terminal record is
+// final.
+func checkEnd(old, r *Run) error {
+	if !old.State.Terminal() || retried(old, r) {
+		return nil
+	}
+	if r.State != old.State || !r.FinishedAt.Equal(old.FinishedAt) || r.Error != old.Error || !bytes.Equal(r.Outputs, old.Outputs) {
+		return fmt.Errorf("the run ended %s: its end is final: %w", old.State, ErrConflict)
+	}
+	return nil
 }

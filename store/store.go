@@ -238,7 +238,11 @@ type Store interface {
 	// ListRuns lists runs without their Spec (filled only by GetRun).
 	ListRuns(ctx context.Context, opts ListOptions) (*Page[*Run], error)
 	// UpdateRun reads a run, lets f change it, and writes it back in one
-	// transaction. An error from f aborts the update and is returned.
+	// transaction. An error from f aborts the update and is returned. The
+	// end of a run that ended (state, end time, error, outputs) is final:
+	// rewriting it is an ErrConflict, except a retry (FAILED or CANCELED
+	// to PENDING), which also deletes the records of the run's tasks that
+	// did not succeed.
 	UpdateRun(ctx context.Context, id string, f func(r *Run) error) (*Run, error)
 	DeleteRun(ctx context.Context, id string) error
 	// RunsInState returns the ids of runs in any of the states.
@@ -246,7 +250,8 @@ type Store interface {
 	// CountActiveRuns counts runs of a recurring run that are not finished.
 	CountActiveRuns(ctx context.Context, recurringRunID string) (int, error)
 
-	// PutTask inserts or replaces a task of a run. Concurrent calls are
+	// PutTask inserts or replaces a task of a run; a task whose record is
+	// terminal is left as it is (a final record is never rewritten). Concurrent calls are
 	// committed in one transaction; each returns once its row is committed.
 	PutTask(ctx context.Context, t *Task) error
 	// ListTasks returns a run's tasks in creation order.

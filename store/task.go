@@ -20,6 +20,10 @@ const (
 	// putTask inserts a task, numbering it after the run's others, or
 	// replaces it in place, keeping its number, and its creation time
 	// unless the last argument (a creation time or NULL) is given.
+	//
+	// A task whose stored record is terminal (SUCCEEDED, SKIPPED, FAILED,
+	// CANCELED) is never rewritten: the put leaves it as it is. (A retry
+	// deletes the records of the tasks that run again; see UpdateRun.)
 	putTask = `INSERT INTO tasks (` + taskCols + `, seq) VALUES
 		(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
 		 (SELECT COALESCE(MAX(seq), 0) + 1 FROM tasks WHERE run_id = ?))
@@ -28,7 +32,8 @@ const (
 		attempts = excluded.attempts, image = excluded.image, argv = excluded.argv,
 		exit_code = excluded.exit_code, error = excluded.error, inputs = excluded.inputs,
 		outputs = excluded.outputs, log_uri = excluded.log_uri, created = COALESCE(?, tasks.created),
-		started = excluded.started, finished = excluded.finished, log_tail = excluded.log_tail`
+		started = excluded.started, finished = excluded.finished, log_tail = excluded.log_tail
+	WHERE tasks.state NOT IN ` + terminalStates
 	listTasks         = `SELECT ` + taskCols + ` FROM tasks WHERE run_id = ? ORDER BY created, seq, id`
 	getTask           = `SELECT ` + taskCols + ` FROM tasks WHERE run_id = ? AND id = ?`
 	listTaskSummaries = `SELECT ` + taskSummaryCols + ` FROM tasks WHERE run_id = ? ORDER BY created, seq, id`
@@ -39,6 +44,9 @@ const (
 	// a concurrent delete. A new task is numbered after the run's others
 	// by its place in the batch; a replaced one keeps its number, and its
 	// creation time unless keep_created is given.
+	//
+	// As with putTask, a terminal record is left as it is (and counts as
+	// written).
 	putTasksPostgres = `WITH v AS (
 		SELECT * FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]),
 			CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BOOLEAN[]), CAST(? AS BIGINT[]),
@@ -49,7 +57,7 @@ const (
 			error, inputs, outputs, log_uri, created, started, finished, log_tail, keep_created, pos)
 	), ok AS (
 		SELECT v.* FROM v JOIN runs r ON r.id = v.run_id FOR KEY SHARE OF r
-	)
+	), put AS (
 	INSERT INTO tasks (` + taskCols + `, seq)
 	SELECT ok.run_id, ok.id, ok.parent_id, ok.key, ok.name, ok.kind, ok.state, ok.cached, ok.attempts, ok.image,
 		CAST(ok.argv AS JSON), ok.exit_code, ok.error, CAST(ok.inputs AS JSON), CAST(ok.outputs AS JSON), ok.log_uri,
@@ -62,10 +70,15 @@ const (
 		exit_code = excluded.exit_code, error = excluded.error, inputs = excluded.inputs,
 		outputs = excluded.outputs, log_uri = excluded.log_uri, created = excluded.created,
 		started = excluded.started, finished = excluded.finished, log_tail = excluded.log_tail
-	RETURNING run_id, id`
+	WHERE tasks.state NOT IN ` + terminalStates + `
+	RETURNING run_id, id
+	)
+	SELECT run_id, id FROM ok`
 	// runExists reads a run's id; on PostgreSQL it holds the row against a
 	// concurrent delete until the transaction ends (dialect.forKeyShare).
 	runExists = `SELECT id FROM runs WHERE id = ?`
+	// terminalStates are the states of a final record.
+	terminalStates = `('SUCCEEDED', 'SKIPPED', 'FAILED', 'CANCELED')`
 )
 
 func scanTask(r rowScanner) (*Task, error) {
