@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -336,6 +337,16 @@ func TestKill9ResumesEveryRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			_ = cmd.Wait()
+			dsn := db.dsn
+			if dsn == "" {
+				dsn = filepath.Join(data, "sluice.db")
+			}
+			// The records of the tasks that had ended when the server was
+			// killed: the restarted server must not rewrite any of them.
+			final := terminalTasks(t, dsn, ids)
+			if len(final) < 4 {
+				t.Fatalf("%d tasks ended before the kill", len(final))
+			}
 			startServer(t, addr, data, extra...)
 			for _, id := range ids {
 				r := c.waitTerminal(id, 90*time.Second)
@@ -360,11 +371,13 @@ func TestKill9ResumesEveryRun(t *testing.T) {
 			if n := runProcesses(ids); n != 0 {
 				t.Fatalf("%d processes of the runs still alive", n)
 			}
-			// Every run's result is whole: the sum of the 12 squares.
-			dsn := db.dsn
-			if dsn == "" {
-				dsn = filepath.Join(data, "sluice.db")
+			after := terminalTasks(t, dsn, ids)
+			for k, was := range final {
+				if now := after[k]; !reflect.DeepEqual(now, was) {
+					t.Errorf("task %s rewritten after the restart:\nbefore %+v\nafter  %+v", k, was, now)
+				}
 			}
+			// Every run's result is whole: the sum of the 12 squares.
 			st, err := store.Open(context.Background(), dsn)
 			if err != nil {
 				t.Fatal(err)
@@ -387,4 +400,28 @@ type database struct{ name, dsn string }
 
 func databases(t *testing.T) []database {
 	return []database{{name: "sqlite"}, {name: "postgres", dsn: "postgres"}}
+}
+
+// terminalTasks reads the records of the runs' tasks that have ended, by
+// run and task id.
+func terminalTasks(t *testing.T, dsn string, ids []string) map[string]store.Task {
+	t.Helper()
+	st, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	out := map[string]store.Task{}
+	for _, id := range ids {
+		tasks, err := st.ListTasks(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tk := range tasks {
+			if tk.State.Terminal() {
+				out[id+"/"+tk.ID] = *tk
+			}
+		}
+	}
+	return out
 }
