@@ -41,6 +41,12 @@ var _ Store = (*sqlStore)(nil)
 // file:path; the file and its directory are created when missing, and
 // ":memory:" gives a private in-memory database. SQLite runs in WAL mode with
 // foreign keys on, a busy timeout, and one writer at a time.
+//
+// A SQLite file is checked before anything is written to it: one that is
+// not a SQLite database, is read-only, is damaged (PRAGMA quick_check) or
+// belongs to another application (its application_id, or tables without
+// Sluice's) is refused with ErrUnusable and left as it is; a new or Sluice
+// file is marked with Sluice's application_id.
 func Open(ctx context.Context, dsn string) (Store, error) {
 	var (
 		s   *sqlStore
@@ -122,6 +128,12 @@ func openSQLite(dsn string) (*sqlStore, error) {
 	}
 	memory := path == ":memory:"
 	if !memory {
+		if err := checkSQLiteFile(path); err != nil {
+			return nil, err
+		}
+		if err := inspectSQLite(context.Background(), path); err != nil {
+			return nil, err
+		}
 		if dir := filepath.Dir(path); dir != "." {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return nil, fmt.Errorf("open sqlite %q: %w", path, err)
@@ -157,7 +169,14 @@ func openSQLite(dsn string) (*sqlStore, error) {
 		db.SetMaxOpenConns(n)
 		db.SetMaxIdleConns(n)
 	}
-	return &sqlStore{db: db, d: sqliteDialect, wmu: make(chan struct{}, 1)}, nil
+	s := &sqlStore{db: db, d: sqliteDialect, wmu: make(chan struct{}, 1)}
+	if !memory {
+		if err := s.markSQLite(context.Background(), path); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return s, nil
 }
 
 func (s *sqlStore) Close() error {
