@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"os/signal"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/sluicehq/sluice/api"
 	"github.com/sluicehq/sluice/server"
+	"github.com/sluicehq/sluice/store"
 )
 
 func newServerCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -61,6 +63,11 @@ Origin (kfp.Client, the sluice CLI, curl). See docs/SECURITY.md.`,
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			srv, err := server.New(ctx, cfg, log)
+			if errors.Is(err, store.ErrLocked) || errors.Is(err, store.ErrUnusable) {
+				// Another server holds the store, or the database is
+				// not one Sluice can use: nothing to retry as is.
+				return &exitError{code: ExitUsage, msg: err.Error()}
+			}
 			if err != nil {
 				return &exitError{code: ExitFailed, msg: err.Error()}
 			}

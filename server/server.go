@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -53,6 +55,7 @@ type Server struct {
 	sched     *schedule.Scheduler
 	http      *http.Server
 	ln        net.Listener
+	locks     io.Closer // one server per data directory and database
 	// firstStart: the example pipelines were registered by this start; the
 	// example tuning experiments are created once the services run.
 	firstStart bool
@@ -70,16 +73,22 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if err := os.MkdirAll(cfg.Data, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
+	locks, err := lock(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 	st, err := store.Open(ctx, cfg.DB)
 	if err != nil {
+		locks.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	s := &Server{cfg: cfg, log: log, store: st}
+	s := &Server{cfg: cfg, log: log, store: st, locks: locks}
 	arch := archetype.Archetype{Logger: log}
 	ok := false
 	defer func() {
 		if !ok {
 			st.Close()
+			locks.Close()
 		}
 	}()
 	var ex executor.Executor = &local.Executor{}
@@ -208,6 +217,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.tuning.Stop()
 	s.runs.Stop()
 	cerr := errors.Join(s.store.Close(), s.artifacts.Close(), s.launcher.Close())
+	cerr = errors.Join(cerr, s.locks.Close()) // last: the store is closed
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		s.log.Error("sluice server stopped", "err", err)
 		return err
@@ -313,4 +323,32 @@ func requireToken(token string, h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// lock makes this server the only one on its data directory and its
+// database (see store.LockServer): a second server refuses to start,
+// naming the first, instead of resuming the same runs beside it.
+func lock(ctx context.Context, cfg Config) (io.Closer, error) {
+	host, _ := os.Hostname()
+	holder := fmt.Sprintf("sluice server pid %d on %s (--addr %s, started %s)", os.Getpid(), host, cfg.Addr, time.Now().UTC().Format(time.RFC3339))
+	data, err := store.LockFile(filepath.Join(cfg.Data, "sluice.lock"), holder)
+	if err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", cfg.Data, err)
+	}
+	db, err := store.LockServer(ctx, cfg.DB, holder)
+	if err != nil {
+		data.Close()
+		return nil, fmt.Errorf("database %s: %w", redactDSN(cfg.DB), err)
+	}
+	return closers{db, data}, nil
+}
+
+type closers []io.Closer
+
+func (cs closers) Close() error {
+	var errs []error
+	for _, c := range cs {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
 }
