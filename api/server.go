@@ -58,6 +58,9 @@ type Config struct {
 	// request's, or the spec's defaultPipelineRoot when root is "") at
 	// creation, before anything runs: engine.Engine.CheckPipelineRoot.
 	CheckPipelineRoot func(ps *spec.PipelineSpec, root string) error
+	// Health, when set, says whether the store is failing (writes being
+	// retried): healthz answers 503 with its error.
+	Health func() error
 	// Artifacts, when set, is the artifact store holding bucket URIs
 	// (s3://, gs://, ...): their logs and artifacts are served from it.
 	Artifacts artifact.Store
@@ -315,10 +318,21 @@ type healthz struct {
 	TagName       string `json:"tag_name"`
 	MultiUser     bool   `json:"multi_user"`
 	PipelineStore string `json:"pipeline_store"`
+	// StoreError says why the store is failing (healthz then answers
+	// 503).
+	StoreError string `json:"store_error,omitempty"`
 }
 
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, healthz{CommitSHA: s.cfg.Commit, TagName: s.cfg.Version, PipelineStore: "database"})
+	h := healthz{CommitSHA: s.cfg.Commit, TagName: s.cfg.Version, PipelineStore: "database"}
+	if s.cfg.Health != nil {
+		if err := s.cfg.Health(); err != nil {
+			h.StoreError = err.Error()
+			writeJSON(w, http.StatusServiceUnavailable, h)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, h)
 }
 
 func (s *server) now() time.Time { return s.cfg.Now().UTC() }

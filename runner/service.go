@@ -24,6 +24,9 @@ type Config struct {
 	MaxConcurrent int
 	// Metrics, when set, counts the runs and tasks that end.
 	Metrics Metrics
+	// MaxEndBackoff bounds the wait between tries of writing a run's end
+	// (default 5s).
+	MaxEndBackoff time.Duration
 	// Archetype gives the service its logger and its clock.
 	archetype.Archetype
 }
@@ -45,6 +48,7 @@ type Service struct {
 	cancels map[string]context.CancelFunc // executing runs
 	queued  map[string]bool
 	baseCtx context.Context // the life of the service's runs: ends at Stop
+	health  health
 	stop    context.CancelFunc
 }
 
@@ -238,9 +242,7 @@ func (s *Service) execute(id string) {
 		log.Info("run ended", attrs...)
 	}
 	fail := func(msg string) {
-		if err := s.rec.end(context.WithoutCancel(ctx), id, runstate.Failed, msg, nil); err != nil {
-			log.Error("record run end", "err", err)
-		}
+		s.recordEnd(id, runstate.Failed, msg, nil)
 		ended(runstate.Failed, msg)
 	}
 	run, err := s.cfg.Store.GetRun(ctx, id)
@@ -304,8 +306,75 @@ func (s *Service) execute(id string) {
 		fail(err.Error())
 		return
 	}
-	if err := s.rec.end(context.WithoutCancel(ctx), id, res.State, res.Error, &res.Outputs); err != nil {
-		log.Error("record run end", "err", err)
-	}
+	s.recordEnd(id, res.State, res.Error, &res.Outputs)
 	ended(res.State, res.Error)
+}
+
+// recordEnd records how a run ended, retrying with backoff (up to
+// MaxEndBackoff between tries) until the write lands: a run whose end
+// could not be recorded (disk full, the database down) is not left
+// RUNNING to be executed again by the next start. Meanwhile StoreError
+// reports the failure. It gives up only when the service stops, or when
+// the store says the run has ended already (an earlier try landed) or is
+// gone.
+func (s *Service) recordEnd(id string, state runstate.State, msg string, outputs *plan.Outputs) {
+	log := s.cfg.Log().With("run", id)
+	wait := 50 * time.Millisecond
+	maxWait := s.cfg.MaxEndBackoff
+	if maxWait <= 0 {
+		maxWait = 5 * time.Second
+	}
+	for {
+		err := s.rec.end(context.WithoutCancel(s.baseCtx), id, state, msg, outputs)
+		if err == nil || errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+			s.health.recovered(id)
+			if err != nil {
+				log.Warn("run end not recorded", "err", err)
+			}
+			return
+		}
+		s.health.failed(id, err)
+		log.Error("record run end: retrying", "err", err, "in", wait)
+		select {
+		case <-s.baseCtx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, maxWait)
+	}
+}
+
+// StoreError is the error of the last write of a run's end that has not
+// landed yet (nil when every run's end is recorded): the store is
+// failing. /healthz reports it.
+func (s *Service) StoreError() error { return s.health.err() }
+
+// health tracks the writes of runs' ends being retried.
+type health struct {
+	mu      sync.Mutex
+	failing map[string]error
+}
+
+func (h *health) failed(id string, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.failing == nil {
+		h.failing = map[string]error{}
+	}
+	h.failing[id] = err
+}
+
+func (h *health) recovered(id string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.failing, id)
+}
+
+func (h *health) err() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id, err := range h.failing {
+		return fmt.Errorf("the end of %d run(s) not recorded yet (run %s: %w)", len(h.failing), id, err)
+	}
+	return nil
 }

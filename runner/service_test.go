@@ -70,6 +70,13 @@ func newStoppedService(t *testing.T, wrap func(store.Store) store.Store) (*runne
 	if wrap != nil {
 		s = wrap(st)
 	}
+	return newStoppedServiceOn(t, s), st
+}
+
+// newStoppedServiceOn is a service on st whose Start was not called.
+func newStoppedServiceOn(t *testing.T, s store.Store) *runner.Service {
+	t.Helper()
+	dir := t.TempDir()
 	eng := &engine.Engine{
 		Launcher:    &launcher.Launcher{Executor: &local.Executor{}},
 		DefaultRoot: filepath.Join(dir, "artifacts"),
@@ -79,7 +86,7 @@ func newStoppedService(t *testing.T, wrap func(store.Store) store.Store) (*runne
 		t.Fatal(err)
 	}
 	t.Cleanup(svc.Stop)
-	return svc, st
+	return svc
 }
 
 func wait(t *testing.T, svc *runner.Service, id string) *store.Run {

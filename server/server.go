@@ -149,7 +149,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.sched = &schedule.Scheduler{Archetype: arch, Store: st, Runs: s.runs}
 	apiHandler, err := api.New(api.Config{Store: st, Runs: s.runs, Tuning: s.tuning, Token: cfg.Token, Addr: cfg.Addr, AllowedHosts: cfg.AllowedHosts,
 		AllowPrivatePackageURLs: cfg.AllowPrivatePackageURLs, ArtifactRoot: artifactRoot, Artifacts: arts,
-		CheckPipelineRoot: eng.CheckPipelineRoot, Archetype: arch})
+		CheckPipelineRoot: eng.CheckPipelineRoot, Health: s.runs.StoreError, Archetype: arch})
 	if err != nil {
 		return nil, err
 	}
