@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -24,8 +23,13 @@ import (
 // Engine runs pipelines. Its zero value is not usable: set Launcher.
 type Engine struct {
 	Launcher *launcher.Launcher
-	// Parallelism bounds how many steps run at once (default: CPUs).
+	// Parallelism bounds how many steps run at once across all the
+	// engine's runs (default: CPUs); see Slots.
 	Parallelism int
+	// Slots, when set, is the pool of step slots the engine's runs share
+	// (default: one of Parallelism slots).
+	Slots   *Slots
+	slotsMu sync.Mutex
 	// DefaultRoot is the pipeline root used when neither the request nor
 	// the spec names a local one.
 	DefaultRoot string
@@ -60,7 +64,8 @@ type run struct {
 	dir     rundir.Run     // where the run's things are
 	store   artifact.Store // the bucket of a bucket run
 	system  map[string]string
-	slots   chan struct{}
+	slots   chan struct{} // the run's own limit (the pipeline's parallelism); nil for none
+	pool    *Slots        // the engine's slots
 	noCache bool
 
 	mu       sync.Mutex
@@ -149,12 +154,9 @@ func (e *Engine) Run(ctx context.Context, req *Request) (*Result, error) {
 		"pipeline_job_schedule_time_utc": sched.UTC().Format(time.RFC3339),
 		"workspace_path":                 workspace,
 	}
-	par := e.Parallelism
-	if par <= 0 {
-		par = runtime.NumCPU()
-	}
-	if ps.Parallelism > 0 {
-		par = min(par, ps.Parallelism)
+	r.pool = e.slots()
+	if ps.Parallelism > 0 && ps.Parallelism < r.pool.Size() {
+		r.slots = make(chan struct{}, ps.Parallelism)
 	}
 	// System placeholders in parameter values ({{$.pipeline_job_uuid}},
 	// KFP v1's RUN_ID_PLACEHOLDER default) take this run's values.
@@ -163,7 +165,6 @@ func (e *Engine) Run(ctx context.Context, req *Request) (*Result, error) {
 			params[k] = plan.SubstituteSystem(s, r.system)
 		}
 	}
-	r.slots = make(chan struct{}, par)
 	r.warnPlatform(req.Pipeline.Platform)
 
 	arts, err := plan.RootArtifacts(ps, req.Artifacts)

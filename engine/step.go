@@ -119,7 +119,13 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		return plan.Outputs{}, runstate.Failed, err
 	}
 	for attempt := 0; ; attempt++ {
-		r.slots <- struct{}{}
+		release, err := r.acquire(ctx)
+		if err != nil { // stopped while waiting for a slot
+			if st, serr := stopped(ctx); st == runstate.Failed {
+				return plan.Outputs{}, st, serr
+			}
+			return plan.Outputs{}, runstate.Canceled, errCanceled
+		}
 		// The attempt's process starts only once its RUNNING record is kept.
 		if err := r.update(ctx, rec, func(x *Task) {
 			x.State, x.Attempts, x.LogURI = runstate.Running, attempt+1, logURI
@@ -127,7 +133,7 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 				x.Started = r.e.Now()
 			}
 		}); err != nil {
-			<-r.slots
+			release()
 			return plan.Outputs{}, runstate.Failed, err
 		}
 		if attempt > 0 {
@@ -141,7 +147,7 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		out, res, err := r.e.Launcher.Run(actx, ls, prep, logw)
 		_, overran := stopped(actx)
 		cancel()
-		<-r.slots
+		release()
 		ran = ran || res != nil || overran != nil
 		if res != nil && res.ExitCode >= 0 {
 			// What the executor measured goes on the task record: kept,
@@ -273,4 +279,29 @@ func Backoff(p *spec.RetryPolicy, attempt int) time.Duration {
 		return maxD
 	}
 	return time.Duration(d)
+}
+
+// acquire takes a slot for a step's attempt: the run's own (its
+// pipeline's parallelism) first, then one of the engine's, which all runs
+// share. It returns what frees them, or ctx's error.
+func (r *run) acquire(ctx context.Context) (release func(), err error) {
+	if r.slots != nil {
+		select {
+		case r.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+	}
+	if err := r.pool.Acquire(ctx); err != nil {
+		if r.slots != nil {
+			<-r.slots
+		}
+		return nil, err
+	}
+	return func() {
+		r.pool.Release()
+		if r.slots != nil {
+			<-r.slots
+		}
+	}, nil
 }
