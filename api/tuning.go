@@ -108,6 +108,13 @@ func (s *server) createTuning(r *http.Request) (any, error) {
 		}
 		req.Pipeline, req.PipelineID, req.PipelineVersionID = p, v.PipelineID, v.ID
 	}
+	if req.Pipeline != nil {
+		// The trials' runs write under the same root: refused now, not
+		// trial by trial.
+		if err := s.checkRoot(&source{pipeline: req.Pipeline}, req.PipelineRoot); err != nil {
+			return nil, invalidf("%s", strings.Replace(err.Error(), "runtime_config.pipeline_root", "pipeline_root", 1))
+		}
+	}
 	rec, err := tun.Create(r.Context(), req)
 	if err != nil {
 		return nil, err

@@ -159,6 +159,8 @@ func TestPipelineRootConfined(t *testing.T) {
 	expect400("recurring run", "/apis/v2beta1/recurringruns",
 		map[string]any{"display_name": "x", "pipeline_spec": onePipeline(""), "runtime_config": map[string]any{"pipeline_root": outside},
 			"trigger": map[string]any{"periodic_schedule": map[string]any{"interval_second": 3600}}}, "runtime_config.pipeline_root")
+	expect400("tuning experiment", tuningRoute,
+		map[string]any{"experiment": markerExperiment(filepath.Join(outside, "m")), "pipeline_spec": markerPipeline(), "pipeline_root": outside}, "pipeline_root")
 	// A link under an allowed root that leads out of it is outside too.
 	if err := os.Symlink(outside, filepath.Join(allowed, "link")); err != nil {
 		t.Fatal(err)
