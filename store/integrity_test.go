@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sluicehq/sluice/internal/pgtest"
 )
 
 // sluiceDB makes a Sluice database with enough rows to span many pages,
@@ -124,5 +126,27 @@ func TestOpenRefusesUnusableDatabases(t *testing.T) {
 	})
 	if errors.Is(nil, ErrUnusable) {
 		t.Fatal()
+	}
+}
+
+// A PostgreSQL database holding another application's tables is refused
+// and gets none of Sluice's.
+func TestOpenRefusesForeignPostgres(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	db, err := sql.Open("pgx", dsn)
+	check(t, err)
+	defer db.Close()
+	_, err = db.Exec(`CREATE TABLE people (name TEXT)`)
+	check(t, err)
+	s, err := Open(context.Background(), dsn)
+	if err == nil {
+		s.Close()
+		t.Fatal("Open of a foreign database succeeded")
+	}
+	wantErr(t, err, ErrUnusable, "another application")
+	var n int
+	check(t, db.QueryRow(`SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()`).Scan(&n))
+	if n != 1 {
+		t.Fatalf("%d tables in the foreign database, want its 1", n)
 	}
 }

@@ -81,6 +81,17 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 				return err
 			}
 		}
+		if s.d.pg {
+			// Never add tables to another application's database.
+			var tables, ours int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(*) FILTER (WHERE table_name = 'schema_migrations')
+				FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`).Scan(&tables, &ours); err != nil {
+				return err
+			}
+			if tables > 0 && ours == 0 {
+				return fmt.Errorf("the database holds %d tables of another application and no Sluice schema; left as it is: %w", tables, ErrUnusable)
+			}
+		}
 		if _, err := tx.ExecContext(ctx, createMigrationsTable); err != nil {
 			return err
 		}
