@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -136,6 +137,25 @@ func TestFaultPostgresRestart(t *testing.T) {
 	if !recovered {
 		t.Fatal("healthz did not recover once PostgreSQL was back")
 	}
+	// The server takes its lock again on a new session: a second server
+	// is still refused.
+	db, err := sql.Open("pgx", pg.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for i := 0; ; i++ {
+		var n int
+		_ = db.QueryRow(`SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted`).Scan(&n)
+		if n > 0 {
+			break
+		}
+		if i == 200 {
+			t.Fatal("the server did not take its lock again after PostgreSQL restarted")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	secondServerRefused(t, "--db", pg.DSN, "--data", t.TempDir())
 	states := srv.waitAll(ids, 3*time.Minute)
 	if len(states) != len(ids) {
 		t.Fatalf("runs lost: %v", states)

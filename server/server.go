@@ -55,7 +55,8 @@ type Server struct {
 	sched     *schedule.Scheduler
 	http      *http.Server
 	ln        net.Listener
-	locks     io.Closer // one server per data directory and database
+	locks     io.Closer  // one server per data directory and database
+	dbLock    store.Lock // the database's, among locks
 	// firstStart: the example pipelines were registered by this start; the
 	// example tuning experiments are created once the services run.
 	firstStart bool
@@ -73,7 +74,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if err := os.MkdirAll(cfg.Data, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	locks, err := lock(ctx, cfg)
+	locks, dbLock, err := lock(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +83,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		locks.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	s := &Server{cfg: cfg, log: log, store: st, locks: locks}
+	s := &Server{cfg: cfg, log: log, store: st, locks: locks, dbLock: dbLock}
 	arch := archetype.Archetype{Logger: log}
 	ok := false
 	defer func() {
@@ -208,6 +209,11 @@ func (s *Server) Serve(ctx context.Context) error {
 	case <-ctx.Done():
 		s.log.Info("sluice server shutting down: runs still going resume at the next start")
 	case err = <-errc:
+	case <-s.dbLock.Lost():
+		// Another server holds the database now: stop before both run
+		// the same runs.
+		err = s.dbLock.Err()
+		s.log.Error("stopping", "err", err)
 	}
 	began := time.Now()
 	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -328,19 +334,19 @@ func requireToken(token string, h http.Handler) http.Handler {
 // lock makes this server the only one on its data directory and its
 // database (see store.LockServer): a second server refuses to start,
 // naming the first, instead of resuming the same runs beside it.
-func lock(ctx context.Context, cfg Config) (io.Closer, error) {
+func lock(ctx context.Context, cfg Config) (io.Closer, store.Lock, error) {
 	host, _ := os.Hostname()
 	holder := fmt.Sprintf("sluice server pid %d on %s (--addr %s, started %s)", os.Getpid(), host, cfg.Addr, time.Now().UTC().Format(time.RFC3339))
 	data, err := store.LockFile(filepath.Join(cfg.Data, "sluice.lock"), holder)
 	if err != nil {
-		return nil, fmt.Errorf("data directory %s: %w", cfg.Data, err)
+		return nil, nil, fmt.Errorf("data directory %s: %w", cfg.Data, err)
 	}
 	db, err := store.LockServer(ctx, cfg.DB, holder)
 	if err != nil {
 		data.Close()
-		return nil, fmt.Errorf("database %s: %w", redactDSN(cfg.DB), err)
+		return nil, nil, fmt.Errorf("database %s: %w", redactDSN(cfg.DB), err)
 	}
-	return closers{db, data}, nil
+	return closers{db, data}, db, nil
 }
 
 type closers []io.Closer
