@@ -267,6 +267,13 @@ func (s *Service) execute(id string) {
 		fail("the run's parameters cannot be read: " + err.Error())
 		return
 	}
+	// The tasks that did not succeed run again (a step a graceful stop
+	// recorded CANCELED, one that failed in a run that went on): their
+	// records make way for new ones; succeeded ones stay as they are.
+	if err := s.cfg.Store.ResetTasks(ctx, id); err != nil {
+		log.Error("reset tasks", "err", err)
+		return
+	}
 	completed, err := s.rec.outputs(ctx, id, true)
 	if err != nil {
 		log.Error("load tasks", "err", err)

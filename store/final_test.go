@@ -51,6 +51,17 @@ func TestFinalRecordsAreNeverRewritten(t *testing.T) {
 			t.Fatalf("terminal records rewritten:\nbefore %+v\nafter  %+v", before, after)
 		}
 
+		// Before a run resumes, the records of its tasks that did not
+		// succeed (a step a graceful stop recorded CANCELED) make way.
+		r2 := &Run{State: runstate.Running}
+		check(t, s.CreateRun(ctx, r2))
+		check(t, s.PutTask(ctx, &Task{RunID: r2.ID, ID: "ok", State: runstate.Succeeded}))
+		check(t, s.PutTask(ctx, &Task{RunID: r2.ID, ID: "stopped", State: runstate.Canceled}))
+		check(t, s.ResetTasks(ctx, r2.ID))
+		if ts, err := s.ListTasks(ctx, r2.ID); err != nil || len(ts) != 1 || ts[0].ID != "ok" {
+			t.Fatalf("after ResetTasks: %v %v", ts, err)
+		}
+
 		// A run's end is final.
 		_, err = s.UpdateRun(ctx, r.ID, func(x *Run) error {
 			x.State, x.FinishedAt, x.Outputs = runstate.Failed, at(time.Minute), []byte(`{"parameters":{}}`)

@@ -215,7 +215,7 @@ func (s *sqlStore) UpdateRun(ctx context.Context, id string, f func(r *Run) erro
 		if retried(&old, r) {
 			// The tasks that did not succeed run again: their final
 			// records make way for new ones.
-			if _, err := s.exec(ctx, tx, `DELETE FROM tasks WHERE run_id = ? AND state <> 'SUCCEEDED'`, id); err != nil {
+			if _, err := s.exec(ctx, tx, resetTasks, id); err != nil {
 				return fmt.Errorf("update run %q: %w", id, mapErr(err))
 			}
 		}

@@ -263,6 +263,10 @@ type Store interface {
 	ListTaskSummaries(ctx context.Context, runID string) ([]*Task, error)
 	// DeleteTasks removes a run's tasks (retry starts afresh).
 	DeleteTasks(ctx context.Context, runID string) error
+	// ResetTasks removes the records of a run's tasks that did not
+	// succeed, before the run resumes: those tasks run again and are
+	// recorded afresh (a final record is otherwise never rewritten).
+	ResetTasks(ctx context.Context, runID string) error
 
 	CreateRecurringRun(ctx context.Context, rr *RecurringRun) error
 	GetRecurringRun(ctx context.Context, id string) (*RecurringRun, error)

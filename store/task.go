@@ -330,6 +330,18 @@ func (s *sqlStore) listTasks(ctx context.Context, query string, scan func(rowSca
 	return ts, nil
 }
 
+func (s *sqlStore) ResetTasks(ctx context.Context, runID string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.exec(ctx, tx, resetTasks, runID); err != nil {
+			return fmt.Errorf("reset tasks of run %q: %w", runID, mapErr(err))
+		}
+		return nil
+	})
+}
+
+// resetTasks deletes the records of a run's tasks that did not succeed.
+const resetTasks = `DELETE FROM tasks WHERE run_id = ? AND state <> 'SUCCEEDED'`
+
 func (s *sqlStore) DeleteTasks(ctx context.Context, runID string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := s.exec(ctx, tx, `DELETE FROM tasks WHERE run_id = ?`, runID); err != nil {
