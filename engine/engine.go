@@ -507,6 +507,9 @@ func (r *run) task(ctx context.Context, parent, key string, t *spec.TaskSpec, sc
 	}
 	_ = r.update(ctx, rec, func(x *Task) {
 		x.State, x.Error, x.Finished = state, msg, r.e.Now()
+		if !x.stepEnded.IsZero() {
+			x.Finished = x.stepEnded
+		}
 		if x.Started.IsZero() {
 			x.Started = x.Finished
 		}

@@ -147,6 +147,9 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		out, res, err := r.e.Launcher.Run(actx, ls, prep, logw)
 		_, overran := stopped(actx)
 		cancel()
+		r.mu.Lock()
+		rec.stepEnded = r.e.Now()
+		r.mu.Unlock()
 		release()
 		ran = ran || res != nil || overran != nil
 		if res != nil && res.ExitCode >= 0 {

@@ -51,6 +51,11 @@ type Task struct {
 	// LogTail): why it failed, shown with its error by the CLI, the API
 	// and the UI.
 	LogTail string `json:"logTail,omitempty"`
+
+	// stepEnded is when the last attempt's process ended, taken before
+	// its step slot is freed: the task's Finished, so that no task that
+	// took the slot after it started before it finished.
+	stepEnded time.Time
 }
 
 // Duration is how long the task ran (zero before it started).
