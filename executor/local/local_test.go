@@ -125,6 +125,8 @@ func TestConformance(t *testing.T) {
 
 func TestConformanceProcessMode(t *testing.T) {
 	executortest.Run(t, executortest.Config{
-		New: func(t *testing.T) executor.Executor { return &Executor{KillGrace: 200 * time.Millisecond, Mode: Process} },
+		New: func(t *testing.T) executor.Executor {
+			return &Executor{KillGrace: 200 * time.Millisecond, Mode: Process}
+		},
 	})
 }
