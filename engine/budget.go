@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
+	"syscall"
 
 	"github.com/sluicehq/sluice/executor"
 	"github.com/sluicehq/sluice/usage"
@@ -109,4 +111,15 @@ func acceleratorName(q executor.Quantities) string {
 		return q.AcceleratorType
 	}
 	return "accelerator"
+}
+
+// MachineBudget is this machine's CPUs and memory, the default budget of
+// `sluice run` and `sluice server` with the local executor.
+func MachineBudget() *Budget {
+	b := &Budget{CPU: float64(runtime.NumCPU())}
+	var si syscall.Sysinfo_t
+	if syscall.Sysinfo(&si) == nil {
+		b.Memory = int64(si.Totalram) * int64(si.Unit)
+	}
+	return b
 }

@@ -25,6 +25,10 @@ type Job struct {
 	Env []string
 	// Dir is the working directory; it exists before Run is called.
 	Dir string
+	// Writable are the directories the step writes into besides Dir (the
+	// parents of its outputs); they exist before Run is called. An
+	// executor that runs steps as another user gives them to that user.
+	Writable []string
 	// Log receives the process's stdout and stderr, interleaved.
 	Log io.Writer
 	// Attempt counts the task's attempts from 1 (retries run again).

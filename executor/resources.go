@@ -105,3 +105,26 @@ func (q Quantities) Memory() int64 {
 	}
 	return q.MemoryLimit
 }
+
+// ParseCPU reads a number of cores given as a Kubernetes quantity ("2",
+// "1500m"); the error names the flag or field.
+func ParseCPU(field, v string) (float64, error) {
+	x, err := resource.ParseQuantity(strings.TrimSpace(v))
+	if err != nil || x.Sign() < 0 {
+		return 0, fmt.Errorf("%s %q: not a number of CPUs (examples: 2, 1500m)", field, v)
+	}
+	return float64(x.MilliValue()) / 1000, nil
+}
+
+// ParseMemory reads a number of bytes given as a Kubernetes quantity
+// ("8Gi", "512M"); the error names the flag or field.
+func ParseMemory(field, v string) (int64, error) {
+	x, err := resource.ParseQuantity(strings.TrimSpace(v))
+	if err != nil || x.Sign() < 0 {
+		return 0, fmt.Errorf("%s %q: not an amount of memory (examples: 8Gi, 512Mi, 2G)", field, v)
+	}
+	if b, ok := x.AsInt64(); ok {
+		return b, nil
+	}
+	return int64(math.Ceil(x.AsApproximateFloat64())), nil
+}

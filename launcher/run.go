@@ -44,9 +44,11 @@ func (l *Launcher) runHere(ctx context.Context, s *Step, in *spec.ExecutorInput,
 	if err := l.checkRequirements(ctx, reqs); err != nil {
 		return nil, nil, err
 	}
-	if err := s.prepareDirs(in); err != nil {
+	dirs, err := s.prepareDirs(in)
+	if err != nil {
 		return nil, nil, err
 	}
+	job.Writable = dirs
 	if err := l.stageInputs(ctx, s, in); err != nil {
 		return nil, nil, err
 	}
@@ -75,11 +77,11 @@ func (l *Launcher) runHere(ctx context.Context, s *Step, in *spec.ExecutorInput,
 
 // prepareDirs gives an attempt clean output locations, so that nothing of
 // an earlier attempt survives a retry, and creates the parents of every
-// output path and the working directory.
-func (s *Step) prepareDirs(in *spec.ExecutorInput) error {
+// output path and the working directory, which it returns.
+func (s *Step) prepareDirs(in *spec.ExecutorInput) ([]string, error) {
 	root, err := s.Paths.Open()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer root.Close()
 	for _, d := range []string{s.Paths.Dir, s.Paths.OutputParams()} {
@@ -87,7 +89,7 @@ func (s *Step) prepareDirs(in *spec.ExecutorInput) error {
 			continue
 		}
 		if err := root.RemoveAll(d); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	dirs := []string{s.Paths.Work()}
@@ -104,10 +106,10 @@ func (s *Step) prepareDirs(in *spec.ExecutorInput) error {
 	}
 	for _, d := range dirs {
 		if err := root.MkdirAll(d); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return dirs, nil
 }
 
 func (l *Launcher) checkRequirements(ctx context.Context, reqs []pyruntime.Requirement) error {

@@ -52,3 +52,16 @@ func Without(env []string, drop ...string) []string {
 	}
 	return out
 }
+
+// CleanEnvWith is CleanEnv plus the named variables of the calling
+// process that are set (`--step-env`, SLUICE_STEP_ENV): what an
+// operator chooses to hand every step, such as a proxy.
+func CleanEnvWith(names ...string) []string {
+	env := CleanEnv()
+	for _, n := range names {
+		if v, ok := os.LookupEnv(n); ok {
+			env = append(Without(env, n), n+"="+v)
+		}
+	}
+	return env
+}

@@ -67,13 +67,14 @@ func TestStepUser(t *testing.T) {
 	if err := os.WriteFile(db, []byte("secret rows"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	work := filepath.Join(base, "work")
-	os.Mkdir(work, 0o755)
-	os.Chown(work, int(u.UID), int(u.GID))
 	eachMode(t, func(t *testing.T, e *Executor) {
+		// The executor gives the step its directories (made by the server).
+		work, out := filepath.Join(base, "work-"+e.Mode.String()), filepath.Join(base, "out-"+e.Mode.String())
+		os.Mkdir(work, 0o755)
+		os.Mkdir(out, 0o755)
 		e.User = u
-		res, log := run(t, e, &executor.Job{Dir: work, Argv: []string{"sh", "-c",
-			`id -u; echo "$USER"; touch mine && echo wrote; cat "$0" && echo READ; kill -0 1 2>/dev/null && echo SIGNALLED`, db}})
+		res, log := run(t, e, &executor.Job{Dir: work, Writable: []string{out}, Argv: []string{"sh", "-c",
+			`id -u; echo "$USER"; touch mine "$1/output" && echo wrote; cat "$0" && echo READ; kill -0 1 2>/dev/null && echo SIGNALLED`, db, out}})
 		lines := strings.Split(log, "\n")
 		if res.ExitCode == 0 || lines[0] != strconv.Itoa(int(u.UID)) || lines[1] != u.Name || lines[2] != "wrote" {
 			t.Fatalf("exit %d, log %q", res.ExitCode, log)

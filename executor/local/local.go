@@ -150,6 +150,17 @@ func (e *Executor) Run(ctx context.Context, job *executor.Job) (*executor.Result
 	if err != nil {
 		return nil, err
 	}
+	if u := e.User; u != nil {
+		// The step's own directories become its user's; nothing else does.
+		for _, d := range append([]string{job.Dir}, job.Writable...) {
+			if d == "" {
+				continue
+			}
+			if err := os.Lchown(d, int(u.UID), int(u.GID)); err != nil {
+				return nil, fmt.Errorf("give %s to the step user %s: %w", d, u.Name, err)
+			}
+		}
+	}
 	marker := launch.EnvStepID + "=" + e.id + "-" + fmt.Sprint(e.seq.Add(1))
 	r, w, err := os.Pipe()
 	if err != nil {
