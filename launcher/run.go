@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/sluicehq/sluice/pyruntime"
 	"github.com/sluicehq/sluice/rundir"
 	"github.com/sluicehq/sluice/spec"
+	"github.com/sluicehq/sluice/usage"
 )
 
 // Run runs one attempt of a prepared step and returns its outputs and how
@@ -162,7 +164,10 @@ func (l *Launcher) runRemote(ctx context.Context, s *Step, p *Prepared, log io.W
 	if res.ExitCode != 0 {
 		return nil, res, &ExitError{Code: res.ExitCode}
 	}
-	out, err := l.readRecord(ctx, s)
+	out, u, err := l.readRecord(ctx, s)
+	if u != nil && res.Usage == nil {
+		res.Usage = u
+	}
 	return out, res, err
 }
 
@@ -197,7 +202,10 @@ func Launch(ctx context.Context, ls *launch.Spec, store artifact.Store, argv, en
 		RunID: ls.RunID, TaskID: ls.TaskID, Comp: &spec.ComponentSpec{OutputDefinitions: ls.Outputs},
 		Paths: uris.Mounted(), URIs: uris, Store: store, System: map[string]string{"workspace_path": ls.Workspace},
 	}
-	l := &Launcher{Executor: &local.Executor{}}
+	// The step gets the container's environment (its own variables, the
+	// secrets and config maps its pod maps in) but not the launch
+	// description; its usage is the container's cgroup's.
+	l := &Launcher{Executor: &local.Executor{Mode: local.Container, BaseEnv: local.Without(os.Environ(), launch.EnvSpec, launch.EnvArtifacts)}}
 	defer l.Close()
 	logw, _, err := l.OpenLog(ctx, s)
 	if err != nil {
@@ -219,23 +227,37 @@ func (l *Launcher) launch(ctx context.Context, s *Step, ls *launch.Spec, argv, e
 	for _, r := range ls.Requirements {
 		reqs = append(reqs, pyruntime.ParseRequirement(r))
 	}
-	out, _, err := l.runHere(ctx, s, ls.Input, reqs, ls.OutputFiles, &executor.Job{RunID: s.RunID, TaskID: s.TaskID, Argv: argv, Env: env, Dir: s.Paths.Work(), Log: log})
+	out, res, err := l.runHere(ctx, s, ls.Input, reqs, ls.OutputFiles, &executor.Job{RunID: s.RunID, TaskID: s.TaskID, Argv: argv, Env: env, Dir: s.Paths.Work(), Log: log})
 	if ee := (*ExitError)(nil); errors.As(err, &ee) {
 		return ee.Code, nil
 	}
 	if err != nil {
 		return -1, err
 	}
-	if err := l.writeRecord(ctx, s, out); err != nil {
+	var u *usage.Usage
+	if res != nil {
+		u = res.Usage
+	}
+	if err := l.writeRecord(ctx, s, out, u); err != nil {
 		return -1, err
 	}
 	return 0, nil
 }
 
+// outputsRecord is what a remote launcher leaves in the store: the step's
+// outputs and what it used (measured in its container).
+type outputsRecord struct {
+	plan.Outputs
+	Resources *usage.Usage `json:"resources,omitempty"`
+}
+
 // writeRecord leaves a step's outputs in the store for the launcher that
 // asked a remote one to run it.
-func (l *Launcher) writeRecord(ctx context.Context, s *Step, out *plan.Outputs) error {
-	b, err := json.Marshal(out)
+func (l *Launcher) writeRecord(ctx context.Context, s *Step, out *plan.Outputs, u *usage.Usage) error {
+	if u != nil {
+		u.Round()
+	}
+	b, err := json.Marshal(outputsRecord{Outputs: *out, Resources: u})
 	if err != nil {
 		return err
 	}
@@ -256,26 +278,30 @@ func (l *Launcher) writeRecord(ctx context.Context, s *Step, out *plan.Outputs) 
 }
 
 // readRecord reads the outputs record a remote launcher left.
-func (l *Launcher) readRecord(ctx context.Context, s *Step) (*plan.Outputs, error) {
+func (l *Launcher) readRecord(ctx context.Context, s *Step) (*plan.Outputs, *usage.Usage, error) {
 	uri := s.URIs.OutputsRecord()
 	st, key, err := l.storeFor(ctx, s, uri)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rc, err := st.Open(ctx, key)
 	if err != nil {
-		return nil, fmt.Errorf("the step succeeded but its outputs record %s cannot be read: %w", uri, err)
+		return nil, nil, fmt.Errorf("the step succeeded but its outputs record %s cannot be read: %w", uri, err)
 	}
 	defer rc.Close()
-	var out plan.Outputs
-	if err := json.NewDecoder(rc).Decode(&out); err != nil {
-		return nil, fmt.Errorf("outputs record %s: %v", uri, err)
+	var rec outputsRecord
+	if err := json.NewDecoder(rc).Decode(&rec); err != nil {
+		return nil, nil, fmt.Errorf("outputs record %s: %v", uri, err)
 	}
+	out := rec.Outputs
 	if out.Parameters == nil {
 		out.Parameters = map[string]any{}
 	}
 	if err := plan.CoerceOutputs(&out, s.Comp.OutputDefinitions); err != nil {
-		return nil, fmt.Errorf("outputs record %s: %v", uri, err)
+		return nil, nil, fmt.Errorf("outputs record %s: %v", uri, err)
 	}
-	return &out, nil
+	if rec.Resources != nil {
+		rec.Resources.Clean()
+	}
+	return &out, rec.Resources, nil
 }

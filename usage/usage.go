@@ -97,3 +97,44 @@ func Seconds(s float64) string {
 	}
 	return (time.Duration(math.Round(s)) * time.Second).String()
 }
+
+// Clean makes figures read from elsewhere (a pod's outputs record, which
+// the step could have written) fit for storing: no negative or
+// non-finite numbers, a method Sluice knows, and a series within
+// MaxSamples whose two lists match (else none).
+func (u *Usage) Clean() {
+	f := func(x *float64) {
+		if math.IsNaN(*x) || math.IsInf(*x, 0) || *x < 0 {
+			*x = 0
+		}
+	}
+	i := func(x *int64) {
+		if *x < 0 {
+			*x = 0
+		}
+	}
+	f(&u.CPUSeconds)
+	f(&u.WallSeconds)
+	f(&u.CPULimit)
+	i(&u.PeakMemoryBytes)
+	i(&u.ReadBytes)
+	i(&u.WriteBytes)
+	i(&u.MemoryLimitBytes)
+	switch u.Method {
+	case Cgroup2, Cgroup1, Process, PodCgroup2, PodCgroup1, "":
+	default:
+		u.Method = ""
+	}
+	if s := u.Samples; s != nil {
+		ok := len(s.CPUPercent) == len(s.MemoryBytes) && len(s.CPUPercent) <= MaxSamples && s.IntervalSeconds > 0 && !math.IsInf(s.IntervalSeconds, 0)
+		for k := range s.CPUPercent {
+			if !ok {
+				break
+			}
+			ok = !math.IsNaN(s.CPUPercent[k]) && !math.IsInf(s.CPUPercent[k], 0) && s.CPUPercent[k] >= 0 && s.MemoryBytes[k] >= 0
+		}
+		if !ok {
+			u.Samples = nil
+		}
+	}
+}

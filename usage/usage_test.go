@@ -2,6 +2,7 @@ package usage
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 )
@@ -81,5 +82,25 @@ func TestSamplerPercentAndCompaction(t *testing.T) {
 	}
 	if s.Peak() != int64(n-1) {
 		t.Fatalf("peak %d", s.Peak())
+	}
+}
+
+// Figures from a pod's outputs record are cleaned before they are kept.
+func TestClean(t *testing.T) {
+	u := Usage{CPUSeconds: -1, PeakMemoryBytes: -5, WallSeconds: math.Inf(1), Method: "<script>",
+		Samples: &Series{IntervalSeconds: 1, CPUPercent: make([]float64, MaxSamples+1), MemoryBytes: make([]int64, MaxSamples+1)}}
+	u.Clean()
+	if u.CPUSeconds != 0 || u.PeakMemoryBytes != 0 || u.WallSeconds != 0 || u.Method != "" || u.Samples != nil {
+		t.Fatalf("%+v", u)
+	}
+	ok := Usage{CPUSeconds: 1.5, PeakMemoryBytes: 10, Method: PodCgroup2, Samples: &Series{IntervalSeconds: 1, CPUPercent: []float64{50}, MemoryBytes: []int64{10}}}
+	ok.Clean()
+	if ok.CPUSeconds != 1.5 || ok.Method != PodCgroup2 || ok.Samples == nil {
+		t.Fatalf("%+v", ok)
+	}
+	bad := Usage{Samples: &Series{IntervalSeconds: 1, CPUPercent: []float64{1, 2}, MemoryBytes: []int64{1}}}
+	bad.Clean()
+	if bad.Samples != nil {
+		t.Fatal("mismatched series kept")
 	}
 }
