@@ -407,7 +407,7 @@ func printTable(w io.Writer, rows []Row) {
 }
 
 func noteCol(r Row) string {
-	if r.Workload == "TUNE" {
+	if r.Workload == "TUNE" || strings.HasPrefix(r.Note, "measuring:") {
 		return "  " + r.Note
 	}
 	return ""
