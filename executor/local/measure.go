@@ -128,7 +128,14 @@ func (b *cgroupBox) end(ps *os.ProcessState, smp *usage.Sampler) *usage.Usage {
 	return u
 }
 
-func (b *cgroupBox) close() { _ = b.g.Remove() }
+// close removes the group: at once when the kernel lets it, else (it may
+// take a moment to let go of processes that just ended) off the step's
+// path.
+func (b *cgroupBox) close() {
+	if b.g.TryRemove() != nil {
+		go func() { _ = b.g.Remove() }()
+	}
+}
 
 // reapAdopted reaps the killed processes that became this process's
 // children (when it is a subreaper): each is a zombie that holds its pid,

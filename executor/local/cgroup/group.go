@@ -235,6 +235,11 @@ func (g *Group) Kill() ([]int, error) {
 			return killed, g.waitEmpty(2 * time.Second)
 		}
 	}
+	// Usually the step left nothing: an empty group has no process that
+	// could fork, so there is nothing to freeze.
+	if len(g.Procs()) == 0 {
+		return nil, nil
+	}
 	freeze, thaw := g.freezer()
 	deadline := time.Now().Add(3 * time.Second)
 	for {
@@ -297,6 +302,19 @@ func (g *Group) waitEmpty(limit time.Duration) error {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// TryRemove removes the group's directories once, without waiting; on
+// an error the ones left stay for Remove.
+func (g *Group) TryRemove() error {
+	g.Release()
+	for i := len(g.made) - 1; i >= 0; i-- {
+		if err := os.Remove(g.made[i]); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		g.made = g.made[:i]
+	}
+	return nil
 }
 
 // Remove removes the group's directories (retrying a moment while the

@@ -86,8 +86,28 @@ func checkTree(t *testing.T, g *Group) {
 		t.Fatalf("setsid child %d outlived the kill", child)
 	}
 	syscall.Wait4(child, nil, syscall.WNOHANG, nil)
+	dirs := slices.Clone(g.made)
+	if err := g.TryRemove(); err != nil { // a moment after the kill, the kernel may still hold it
+		t.Logf("TryRemove: %v (Remove retries)", err)
+	}
 	if err := g.Remove(); err != nil {
 		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if _, err := os.Stat(d); !os.IsNotExist(err) {
+			t.Errorf("%s is still there: %v", d, err)
+		}
+	}
+	// An empty group is killed without freezing it, and goes at once.
+	g2, err := g.m.NewGroup(Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if killed, err := g2.Kill(); err != nil || len(killed) != 0 {
+		t.Fatalf("Kill of an empty group: %v %v", killed, err)
+	}
+	if err := g2.TryRemove(); err != nil || len(g2.made) != 0 {
+		t.Fatalf("TryRemove of an empty group: %v, left %v", err, g2.made)
 	}
 }
 
@@ -161,7 +181,27 @@ func TestKernelV2Placement(t *testing.T) {
 		t.Fatalf("setsid child %d outlived cgroup.kill", child)
 	}
 	syscall.Wait4(child, nil, syscall.WNOHANG, nil)
+	dirs := slices.Clone(g.made)
+	if err := g.TryRemove(); err != nil { // a moment after the kill, the kernel may still hold it
+		t.Logf("TryRemove: %v (Remove retries)", err)
+	}
 	if err := g.Remove(); err != nil {
 		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if _, err := os.Stat(d); !os.IsNotExist(err) {
+			t.Errorf("%s is still there: %v", d, err)
+		}
+	}
+	// An empty group is killed without freezing it, and goes at once.
+	g2, err := g.m.NewGroup(Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if killed, err := g2.Kill(); err != nil || len(killed) != 0 {
+		t.Fatalf("Kill of an empty group: %v %v", killed, err)
+	}
+	if err := g2.TryRemove(); err != nil || len(g2.made) != 0 {
+		t.Fatalf("TryRemove of an empty group: %v, left %v", err, g2.made)
 	}
 }
