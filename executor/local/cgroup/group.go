@@ -23,8 +23,10 @@ type Group struct {
 	limits     Limits
 	cpuLimited bool
 	self       bool
-	// parked holds the thread a v1 step was started from (see Start).
+	// parked holds the thread a v1 step was started from (see Start);
+	// out is closed once that thread has left the step's groups.
 	parked chan struct{}
+	out    chan struct{}
 }
 
 // Version is the group's cgroup version.
@@ -88,8 +90,8 @@ func (g *Group) startV1(build func() *exec.Cmd) (*exec.Cmd, error) {
 		err error
 	}
 	res := make(chan started, 1)
-	g.parked = make(chan struct{})
-	parked := g.parked
+	g.parked, g.out = make(chan struct{}), make(chan struct{})
+	parked, out := g.parked, g.out
 	go func() {
 		// The thread is never unlocked: it ends with this goroutine, so
 		// no other goroutine ever runs on a thread that was in a step's
@@ -104,15 +106,22 @@ func (g *Group) startV1(build func() *exec.Cmd) (*exec.Cmd, error) {
 		}
 		cmd := build()
 		err := cmd.Start()
-		// Back out of the step's groups, so that they can be removed when
-		// the step ends; the thread stays for the step's Pdeathsig.
+		if err == nil {
+			res <- started{cmd, err} // the step runs from here
+		}
+		// Back out of the step's groups (while the step runs: each move
+		// may wait for the kernel), so that they hold only the step and
+		// can be removed when it ends; the thread stays for the step's
+		// Pdeathsig. Kill and Remove wait for it.
 		for c := range g.dirs {
 			_ = writeFile(g.m.parent1[c], "tasks", tid)
 		}
-		res <- started{cmd, err}
-		if err == nil {
-			<-parked
+		close(out)
+		if err != nil {
+			res <- started{cmd, err}
+			return
 		}
+		<-parked
 	}()
 	r := <-res
 	if r.err != nil {
@@ -207,7 +216,10 @@ func (g *Group) procsDir() string {
 }
 
 // Procs lists the processes in the group.
-func (g *Group) Procs() []int { return ints(g.procsDir(), "cgroup.procs") }
+func (g *Group) Procs() []int {
+	g.waitOut()
+	return ints(g.procsDir(), "cgroup.procs")
+}
 
 // Kill kills every process in the group and waits, up to a few seconds,
 // until none is left; it returns the processes it signalled. On v2 it
@@ -218,6 +230,7 @@ func (g *Group) Kill() ([]int, error) {
 	if g.self {
 		return nil, errors.New("cgroup: Kill on this process's own cgroup")
 	}
+	g.waitOut()
 	var killed []int
 	seen := map[int]bool{}
 	note := func(pids []int) {
@@ -304,9 +317,18 @@ func (g *Group) waitEmpty(limit time.Duration) error {
 	}
 }
 
+// waitOut waits until the thread a v1 step was started from has left the
+// step's groups: until then the group lists this process as a member.
+func (g *Group) waitOut() {
+	if g.out != nil {
+		<-g.out
+	}
+}
+
 // TryRemove removes the group's directories once, without waiting; on
 // an error the ones left stay for Remove.
 func (g *Group) TryRemove() error {
+	g.waitOut()
 	g.Release()
 	for i := len(g.made) - 1; i >= 0; i-- {
 		if err := os.Remove(g.made[i]); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -320,6 +342,7 @@ func (g *Group) TryRemove() error {
 // Remove removes the group's directories (retrying a moment while the
 // kernel lets go of processes that just ended).
 func (g *Group) Remove() error {
+	g.waitOut()
 	g.Release()
 	var errs []error
 	for i := len(g.made) - 1; i >= 0; i-- {
