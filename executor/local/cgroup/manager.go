@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // Version is a cgroup version to use.
@@ -160,7 +161,31 @@ func (m *Manager) useV2(parent string, enabled []string) error {
 	}
 	os.Remove(probe)
 	m.parent2, m.ctrl2 = parent, enabled
+	sweep(parent)
 	return nil
+}
+
+// StaleAfter is how old an empty step group must be before a manager
+// starting up removes it (the groups of a Sluice process that was killed
+// before it could remove them; a live one's groups are populated as soon
+// as they are made, and a group with processes cannot be removed).
+const StaleAfter = time.Minute
+
+// sweep removes the empty step groups under parent that are older than
+// StaleAfter.
+func sweep(parent string) {
+	ents, err := os.ReadDir(parent)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), "sluice-") {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > StaleAfter {
+			_ = os.Remove(filepath.Join(parent, e.Name())) // fails (EBUSY) while it has processes
+		}
+	}
 }
 
 // v1 controllers the step groups use: memory and cpuacct always, cpu for
@@ -187,6 +212,9 @@ func (m *Manager) setupV1(h *Host) error {
 			return fmt.Errorf("cgroup v1: cannot make groups in %s: %w", m.parent1[c], err)
 		}
 		os.Remove(probe)
+	}
+	for _, d := range m.parent1 {
+		sweep(d)
 	}
 	return nil
 }

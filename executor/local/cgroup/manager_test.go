@@ -203,3 +203,32 @@ func TestSelfReadsOwnCgroup(t *testing.T) {
 		t.Fatal("nothing to read: no error")
 	}
 }
+
+// A manager starting up removes the empty step groups a killed Sluice
+// process left, older than StaleAfter; recent ones and ones with content
+// stay.
+func TestStaleGroupsAreSwept(t *testing.T) {
+	h := fakeV1(t, nil, "memory", "cpuacct")
+	mem := h.V1["memory"]
+	old := time.Now().Add(-2 * StaleAfter)
+	for _, name := range []string{"sluice-dead-1", "sluice-new-1", "sluice-busy-1", "other"} {
+		d := filepath.Join(mem, name)
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if name == "sluice-busy-1" {
+			mustWrite(t, filepath.Join(d, "cgroup.procs"), "42")
+		}
+		if name != "sluice-new-1" {
+			os.Chtimes(d, old, old)
+		}
+	}
+	if _, err := New(h, V1, 1); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{"sluice-dead-1": false, "sluice-new-1": true, "sluice-busy-1": true, "other": true} {
+		if _, err := os.Stat(filepath.Join(mem, name)); (err == nil) != want {
+			t.Errorf("%s: present %v, want %v", name, err == nil, want)
+		}
+	}
+}
