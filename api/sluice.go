@@ -11,6 +11,7 @@ import (
 
 	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/store"
+	"github.com/sluicehq/sluice/usage"
 	"github.com/sluicehq/sluice/wire"
 )
 
@@ -44,6 +45,12 @@ func toWireTask(t *store.Task) wire.Task {
 	if !t.Finished.IsZero() {
 		et := t.Finished.UTC()
 		w.EndTime = &et
+	}
+	if len(t.Resources) > 0 {
+		var u usage.Usage
+		if json.Unmarshal(t.Resources, &u) == nil {
+			w.Resources = &u
+		}
 	}
 	return w
 }

@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/engine"
+	"github.com/sluicehq/sluice/executor"
+	"github.com/sluicehq/sluice/executor/local"
 	"github.com/sluicehq/sluice/launcher"
 	"github.com/sluicehq/sluice/pyruntime"
 	"github.com/sluicehq/sluice/spec"
@@ -86,7 +88,7 @@ type childResult struct {
 }
 
 func main() {
-	ws := flag.String("w", "W1,W2,W3,W4,W5,W6,TUNE", "workloads to run (W1..W6, TUNE, API)")
+	ws := flag.String("w", "W1,W2,W3,W4,W5,W6,TUNE", "workloads to run (W1..W6, TUNE, API, MEASURE)")
 	jsonOut := flag.String("json", "", "also write the rows as JSON to this file")
 	python := flag.Bool("python", false, "no-op steps of W3, W4, W5 are lightweight Python components")
 	large := flag.Bool("large", false, "W5 also at 10,000 items")
@@ -180,6 +182,16 @@ func (o options) plan() ([]plannedRun, error) {
 				for _, mode := range modes {
 					sz.mode = mode
 					plan = append(plan, sz)
+				}
+			}
+		case "MEASURE":
+			// The cost of measuring steps: W3 and W4 with steps run as
+			// before measurement (run-plain: a process group, wait4), in
+			// a cgroup each (run: what Auto picks here) and followed
+			// through /proc (run-process).
+			for _, x := range []string{"W3", "W4"} {
+				for _, m := range []string{"run-plain", "run", "run-process"} {
+					plan = append(plan, plannedRun{m, x, DefaultSize[x], false})
 				}
 			}
 		case "TUNE":
@@ -279,6 +291,7 @@ func runAll(o options) error {
 		row.summarize()
 		rows = append(rows, row)
 	}
+	measuringCost(rows)
 	printTable(os.Stdout, rows)
 	if o.jsonOut != "" {
 		b, _ := json.MarshalIndent(map[string]any{"machine": machine(), "python": o.python, "rows": rows}, "", "  ")
@@ -297,6 +310,26 @@ func postgresFor(pg string) (dsn string, drop func(), ok bool, why string, err e
 		return pg, func() {}, true, "", nil
 	}
 	return pgDatabase()
+}
+
+// measuringCost notes on each measured run-* row what measuring cost per
+// step over the run-plain row of its workload, in the same run: wall time
+// and Sluice's own CPU time.
+func measuringCost(rows []Row) {
+	plain := map[string]Row{}
+	for _, r := range rows {
+		if r.Mode == "run-plain" {
+			plain[r.Workload] = r
+		}
+	}
+	for i, r := range rows {
+		p, ok := plain[r.Workload]
+		if !ok || r.Mode == "run-plain" || !strings.HasPrefix(r.Mode, "run") || r.Steps == 0 {
+			continue
+		}
+		rows[i].Note = fmt.Sprintf("measuring: %+.2f ms wall, %+.2f ms Sluice CPU per step over run-plain",
+			(r.WallMS-p.WallMS)/float64(r.Steps), (r.CPUSelfMS-p.CPUSelfMS)/float64(r.Steps))
+	}
 }
 
 // summarize fills the row's medians from its runs.
@@ -374,7 +407,7 @@ func printTable(w io.Writer, rows []Row) {
 }
 
 func noteCol(r Row) string {
-	if r.Workload == "TUNE" {
+	if r.Workload == "TUNE" || strings.HasPrefix(r.Note, "measuring:") {
 		return "  " + r.Note
 	}
 	return ""
@@ -523,7 +556,7 @@ func runChild(arg string, python bool, pg, cpuprofile string, apiN, apiSeed, api
 	defer os.RemoveAll(dir)
 	var res *childResult
 	switch {
-	case mode == "run":
+	case mode == "run" || strings.HasPrefix(mode, "run-"):
 		w, err := Generate(name, size, python)
 		if err != nil {
 			return err
@@ -532,7 +565,13 @@ func runChild(arg string, python bool, pg, cpuprofile string, apiN, apiSeed, api
 		if err != nil {
 			return err
 		}
-		e, err := NewEngine(dir, w.Par)
+		ex := &local.Executor{Mode: map[string]local.Mode{"run": local.Auto, "run-plain": local.Plain, "run-process": local.Process}[mode]}
+		if got, err := ex.Contained(); err != nil {
+			return err
+		} else if mode == "run" {
+			fmt.Fprintf(os.Stderr, "steps are contained by %s\n", got)
+		}
+		e, err := newEngineWith(dir, w.Par, ex)
 		if err != nil {
 			return err
 		}
@@ -564,7 +603,13 @@ func runChild(arg string, python bool, pg, cpuprofile string, apiN, apiSeed, api
 // NewEngine builds the engine like `sluice run --no-cache` does (local
 // executor, the embedded Python runtime), under dir.
 func NewEngine(dir string, parallelism int) (*engine.Engine, error) {
-	l, err := launcher.New(context.Background(), dir, nil)
+	return newEngineWith(dir, parallelism, nil)
+}
+
+// newEngineWith is NewEngine with the steps run by ex (the default local
+// executor when nil).
+func newEngineWith(dir string, parallelism int, ex executor.Executor) (*engine.Engine, error) {
+	l, err := launcher.New(context.Background(), dir, ex)
 	if err != nil {
 		return nil, err
 	}

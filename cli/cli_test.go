@@ -73,6 +73,9 @@ func TestScripts(t *testing.T) {
 			env.Setenv("HOME", home)
 			env.Setenv("SLUICE_HOME", filepath.Join(env.WorkDir, ".sluice"))
 			env.Setenv("REPO", repo)
+			// The scripts' steps leave markers in $WORK: hand it to them
+			// (steps get a clean environment).
+			env.Setenv("SLUICE_STEP_ENV", "WORK")
 			env.Setenv("CONFORMANCE", conformance)
 			return setupRemote(env) // remote_*.txtar: an in-process server at $SLUICE_SERVER
 		},

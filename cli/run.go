@@ -12,15 +12,19 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sluicehq/sluice/engine"
+	"github.com/sluicehq/sluice/executor"
+	"github.com/sluicehq/sluice/executor/local"
 	"github.com/sluicehq/sluice/launcher"
 	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
+	"github.com/sluicehq/sluice/usage"
 )
 
 type runOpts struct {
@@ -29,6 +33,9 @@ type runOpts struct {
 	noCache      bool
 	json         bool
 	parallelism  int
+	cpus, memory string
+	stepUser     string
+	stepEnv      []string
 }
 
 func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -53,6 +60,10 @@ on a Sluice server instead; to run a local file named like one, write ./NAME.`,
 	f.BoolVar(&o.noCache, "no-cache", false, "do not use or fill the step cache")
 	f.BoolVar(&o.json, "json", false, "print one JSON object with the result instead of progress lines")
 	f.IntVar(&o.parallelism, "parallelism", 0, "steps run at once (default: number of CPUs)")
+	f.StringVar(&o.cpus, "cpus", "", "CPU budget: running steps' CPU requests never exceed it together, e.g. 2 or 1500m (default: this machine's CPUs)")
+	f.StringVar(&o.memory, "memory", "", "memory budget: running steps' memory requests never exceed it together, e.g. 8Gi (default: this machine's memory)")
+	f.StringVar(&o.stepUser, "step-user", "", "run steps as this user (name or uid; needs root): they cannot read what only this user can")
+	f.StringArrayVar(&o.stepEnv, "step-env", envList("SLUICE_STEP_ENV"), "pass this variable of sluice's environment on to every step (repeatable; default $SLUICE_STEP_ENV, comma-separated): steps otherwise get only PATH, the locale, TZ and HOME")
 	addRemoteRunCmds(cmd, stdout, stderr)
 	return cmd
 }
@@ -131,8 +142,14 @@ func paramUsage(err error) error {
 
 // newEngine builds an engine with the local executor under the data dir.
 func newEngine(parallelism int) (*engine.Engine, error) {
+	return newLocalEngine(parallelism, &local.Executor{}, nil)
+}
+
+// newLocalEngine builds an engine running steps with ex under the data
+// dir, admitting them against budget (none when nil).
+func newLocalEngine(parallelism int, ex executor.Executor, budget *engine.Budget) (*engine.Engine, error) {
 	h := home()
-	l, err := launcher.New(context.Background(), h, nil)
+	l, err := launcher.New(context.Background(), h, ex)
 	if err != nil {
 		return nil, err
 	}
@@ -141,10 +158,86 @@ func newEngine(parallelism int) (*engine.Engine, error) {
 		Parallelism: parallelism,
 		DefaultRoot: filepath.Join(h, "artifacts"),
 		Cache:       &engine.FileCache{Dir: filepath.Join(h, "cache")},
+		Budget:      budget,
 	}, nil
 }
 
+// budgetFlags reads --cpus and --memory over the machine's budget.
+func budgetFlags(cpus, memory string) (*engine.Budget, error) {
+	b := engine.MachineBudget()
+	if cpus != "" {
+		c, err := executor.ParseCPU("--cpus", cpus)
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		if c <= 0 {
+			return nil, usagef("--cpus %q: must be more than zero", cpus)
+		}
+		b.CPU = c
+	}
+	if memory != "" {
+		m, err := executor.ParseMemory("--memory", memory)
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		if m <= 0 {
+			return nil, usagef("--memory %q: must be more than zero", memory)
+		}
+		b.Memory = m
+	}
+	return b, nil
+}
+
+// envList reads a comma-separated list from the environment.
+func envList(name string) []string {
+	var out []string
+	for _, v := range strings.Split(os.Getenv(name), ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// stepEnvFlag checks the --step-env names and gives the steps' base
+// environment.
+func stepEnvFlag(names []string) ([]string, error) {
+	for _, n := range names {
+		if n == "" || strings.ContainsAny(n, "= \x00") {
+			return nil, usagef("--step-env %q: want the name of a variable", n)
+		}
+	}
+	return local.CleanEnvWith(names...), nil
+}
+
+// stepUserFlag looks up --step-user.
+func stepUserFlag(name string) (*executor.User, error) {
+	if name == "" {
+		return nil, nil
+	}
+	u, err := executor.LookupUser(name)
+	if err != nil {
+		return nil, usagef("--step-user: %v", err)
+	}
+	if os.Geteuid() != 0 {
+		return nil, usagef("--step-user %s: only root can run steps as another user", name)
+	}
+	return u, nil
+}
+
 func runLocal(ctx context.Context, path string, o *runOpts, stdout, stderr io.Writer) error {
+	budget, err := budgetFlags(o.cpus, o.memory)
+	if err != nil {
+		return err
+	}
+	user, err := stepUserFlag(o.stepUser)
+	if err != nil {
+		return err
+	}
+	env, err := stepEnvFlag(o.stepEnv)
+	if err != nil {
+		return err
+	}
 	p, err := loadFile(path)
 	if err != nil {
 		return err
@@ -156,7 +249,7 @@ func runLocal(ctx context.Context, path string, o *runOpts, stdout, stderr io.Wr
 	if strings.Contains(o.pipelineRoot, "://") && !strings.HasPrefix(o.pipelineRoot, "file://") {
 		return usagef("--pipeline-root %q: a local run needs a local directory (or a file:// URI)", o.pipelineRoot)
 	}
-	e, err := newEngine(o.parallelism)
+	e, err := newLocalEngine(o.parallelism, &local.Executor{User: user, BaseEnv: env}, budget)
 	if err != nil {
 		return err
 	}
@@ -232,7 +325,46 @@ func printSummary(w io.Writer, res *engine.Result) {
 			fmt.Fprintf(w, "  %s = %s\n", k, b)
 		}
 	}
+	printResources(w, res.Tasks)
 	fmt.Fprintf(w, "Artifacts and logs: %s\n", res.RunRoot)
+}
+
+// printResources is the per-task table: each step's state, duration, CPU
+// time and peak memory (its last attempt's).
+func printResources(w io.Writer, tasks []*engine.Task) {
+	var steps []*engine.Task
+	for _, t := range tasks {
+		if t.Kind == engine.KindContainer {
+			steps = append(steps, t)
+		}
+	}
+	if len(steps) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "Tasks:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  TASK\tSTATE\tDURATION\tCPU\tPEAK MEMORY")
+	var cpu float64
+	var peak int64
+	for _, t := range steps {
+		dur, c, m := "-", "-", "-"
+		switch {
+		case t.Cached:
+			dur = "cached"
+		case !t.Started.IsZero() && !t.Finished.IsZero():
+			dur = fmtDuration(t.Finished.Sub(t.Started))
+		}
+		if u := t.Resources; u != nil && !t.Cached {
+			c, m = usage.Seconds(u.CPUSeconds), usage.Bytes(u.PeakMemoryBytes)
+			cpu += u.CPUSeconds
+			peak = max(peak, u.PeakMemoryBytes)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", t.ID, t.State, dur, c, m)
+	}
+	if len(steps) > 1 {
+		fmt.Fprintf(tw, "  (all steps)\t\t\t%s\t%s (largest)\n", usage.Seconds(cpu), usage.Bytes(peak))
+	}
+	tw.Flush()
 }
 
 // outputValues flattens outputs for display: parameters as values,
@@ -271,13 +403,16 @@ type jsonTask struct {
 	Outputs  map[string]any `json:"outputs"`
 	Log      string         `json:"log,omitempty"`
 	LogTail  string         `json:"logTail,omitempty"`
+	// Resources is what the step's last attempt used (the Contract:
+	// cpuSeconds, peakMemoryBytes, wallSeconds, and optional fields).
+	Resources *usage.Usage `json:"resources,omitempty"`
 }
 
 func jsonResult(res *engine.Result) any {
 	tasks := make([]jsonTask, 0, len(res.Tasks))
 	for _, t := range res.Tasks {
 		jt := jsonTask{Name: t.ID, Kind: t.Kind, State: t.State, Cached: t.Cached, Attempts: t.Attempts,
-			Error: t.Error, Outputs: outputValues(t.Outputs), Log: t.LogURI, LogTail: t.LogTail}
+			Error: t.Error, Outputs: outputValues(t.Outputs), Log: t.LogURI, LogTail: t.LogTail, Resources: t.Resources}
 		if !t.Started.IsZero() {
 			s := t.Started.UTC()
 			jt.Started = &s

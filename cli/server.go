@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluicehq/sluice/api"
+	"github.com/sluicehq/sluice/executor"
 	"github.com/sluicehq/sluice/server"
 	"github.com/sluicehq/sluice/store"
 )
@@ -20,6 +22,7 @@ func newServerCmd(stdout, stderr io.Writer) *cobra.Command {
 	cfg := server.Defaults()
 	envErr := cfg.FromEnv(os.Getenv)
 	allowedHosts := strings.Join(cfg.AllowedHosts, ",")
+	var cpus, memory string
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Start the Sluice server: KFP-compatible API on embedded defaults",
@@ -30,14 +33,24 @@ kfp.Client(host="http://127.0.0.1:8888") works against it.
 
 Every flag can also be set with a SLUICE_* environment variable
 (SLUICE_ADDR, SLUICE_DATA, SLUICE_DB, SLUICE_ARTIFACTS, SLUICE_EXECUTOR,
-SLUICE_TOKEN, SLUICE_ALLOWED_HOSTS, SLUICE_ALLOW_PRIVATE_PACKAGE_URLS,
-SLUICE_ALLOWED_PIPELINE_ROOTS,
-SLUICE_MAX_CONCURRENT_RUNS, SLUICE_PARALLELISM, SLUICE_NO_EXAMPLES,
-SLUICE_LOG_FORMAT); flags win.
+SLUICE_TOKEN, SLUICE_TOKEN_FILE, SLUICE_DB_FILE, SLUICE_ALLOWED_HOSTS,
+SLUICE_ALLOW_PRIVATE_PACKAGE_URLS, SLUICE_ALLOWED_PIPELINE_ROOTS,
+SLUICE_MAX_CONCURRENT_RUNS,
+SLUICE_PARALLELISM, SLUICE_CPUS, SLUICE_MEMORY, SLUICE_STEP_USER,
+SLUICE_STEP_ENV, SLUICE_NO_EXAMPLES, SLUICE_LOG_FORMAT); flags win. Give
+secrets by file or environment: the command line is readable by every
+user of the machine.
 
 It logs at info level on stderr: its start, each run's start and end (id,
 name, pipeline, state, duration, error) and its shutdown; --log-format json
 writes one JSON object a line for machines.
+
+Local steps start in a clean environment (PATH, locale, TZ, HOME in their
+work directory: never the token, the database URL or cloud credentials),
+in a cgroup of their own where the host allows, and everything they start
+is killed when they end. They run as the server's user unless
+--step-user names another: the local executor is not a sandbox
+(docs/SECURITY.md).
 
 The server answers only to loopback names (localhost, 127.0.0.1, [::1])
 and the --addr host, at its port, so that no web page can reach it under
@@ -45,7 +58,7 @@ a name of its own (DNS rebinding); name others with --allowed-hosts. It
 takes writes only from its own web UI or from clients that send no
 Origin (kfp.Client, the sluice CLI, curl). See docs/SECURITY.md.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if envErr != nil {
 				return usagef("%v", envErr)
 			}
@@ -55,6 +68,25 @@ Origin (kfp.Client, the sluice CLI, curl). See docs/SECURITY.md.`,
 					return usagef("%v", err)
 				}
 				cfg.AllowedHosts = hosts
+			}
+			if cpus != "" {
+				if cfg.CPUs, err = executor.ParseCPU("--cpus", cpus); err != nil {
+					return usagef("%v", err)
+				}
+			}
+			if memory != "" {
+				if cfg.Memory, err = executor.ParseMemory("--memory", memory); err != nil {
+					return usagef("%v", err)
+				}
+			}
+			// Secrets on the command line: every user of the machine
+			// reads them in /proc/PID/cmdline.
+			f := cmd.Flags()
+			if f.Changed("token") {
+				fmt.Fprintln(stderr, "sluice: warning: --token on the command line can be read by every user of this machine (/proc/PID/cmdline); use --token-file or SLUICE_TOKEN")
+			}
+			if f.Changed("db") && server.DSNHasPassword(cfg.DB) {
+				fmt.Fprintln(stderr, "sluice: warning: the --db URL holds a password that every user of this machine can read on the command line (/proc/PID/cmdline); use --db-file or SLUICE_DB")
 			}
 			if err := cfg.Validate(); err != nil {
 				return usagef("%v", err)
@@ -93,7 +125,13 @@ Origin (kfp.Client, the sluice CLI, curl). See docs/SECURITY.md.`,
 	f.DurationVar(&cfg.Kubernetes.PodStartTimeout, "pod-start-timeout", cfg.Kubernetes.PodStartTimeout, "kubernetes: fail a step whose pod is still pending after this long (0: 10m)")
 	f.DurationVar(&cfg.Kubernetes.KeepPods, "keep-pods", cfg.Kubernetes.KeepPods, "kubernetes: keep finished pods this long (logs stay in the artifact store)")
 	f.BoolVar(&cfg.Kubernetes.HostNetwork, "pod-host-network", cfg.Kubernetes.HostNetwork, "kubernetes: run step pods in the node's network")
-	f.StringVar(&cfg.Token, "token", cfg.Token, "API token required as 'Authorization: Bearer <token>'")
+	f.StringVar(&cfg.Token, "token", cfg.Token, "API token required as 'Authorization: Bearer <token>' (visible to every user of the machine on the command line: prefer --token-file or SLUICE_TOKEN)")
+	f.StringVar(&cfg.TokenFile, "token-file", cfg.TokenFile, "file holding the API token (instead of --token)")
+	f.StringVar(&cfg.DBFile, "db-file", cfg.DBFile, "file holding the database URL (instead of --db, for a postgres:// URL with a password)")
+	f.StringVar(&cpus, "cpus", "", "CPU budget of local steps: running steps' CPU requests never exceed it together, e.g. 4 or 1500m (default: this machine's CPUs)")
+	f.StringVar(&memory, "memory", "", "memory budget of local steps: running steps' memory requests never exceed it together, e.g. 16Gi (default: this machine's memory)")
+	f.StringVar(&cfg.StepUser, "step-user", cfg.StepUser, "run local steps as this user (name or uid; the server must run as root): they cannot read the database, the token file or what else only the server's user can")
+	f.StringSliceVar(&cfg.StepEnv, "step-env", cfg.StepEnv, "pass these variables of the server's environment on to every local step (comma-separated or repeated): steps otherwise get only PATH, the locale, TZ and HOME")
 	f.StringVar(&allowedHosts, "allowed-hosts", allowedHosts, "more Host names the server answers to besides loopback names and the --addr host, comma-separated: NAME, NAME:PORT, *.DOMAIN, or * for any")
 	f.BoolVar(&cfg.AllowPrivatePackageURLs, "allow-private-package-urls", cfg.AllowPrivatePackageURLs, "let pipeline_version.package_url fetch from loopback, private and link-local addresses (default: public addresses only)")
 	f.StringSliceVar(&cfg.AllowedPipelineRoots, "allowed-pipeline-roots", cfg.AllowedPipelineRoots, "local directories, besides a local --artifacts, that runs may use as their pipeline root (comma-separated absolute paths); runs naming another local pipeline root are refused with 400")

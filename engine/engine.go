@@ -52,6 +52,9 @@ type Engine struct {
 	// --allowed-pipeline-roots); nil allows any (sluice run writes where
 	// its user says). See CheckPipelineRoot.
 	AllowedRoots []string
+	// Budget, when set, admits steps by their CPU and memory requests
+	// (`--cpus`, `--memory`); it may be shared by engines.
+	Budget *Budget
 
 	flights flights // steps running, by cache key
 }

@@ -98,6 +98,12 @@ func TestRemoteLauncherThroughTheBucket(t *testing.T) {
 			if got := readObject(t, st, res.Outputs.Artifacts["data"][0].URI); got != "hello\nhello\nhello\n" {
 				t.Errorf("artifact = %q", got)
 			}
+			// What the step used comes back through the outputs record,
+			// measured by the launcher in its container.
+			u := task(t, res, "producer").Resources
+			if u == nil || !strings.HasPrefix(u.Method, "pod-") || u.PeakMemoryBytes <= 0 || u.WallSeconds <= 0 {
+				t.Errorf("producer's resources %+v, want the container's figures", u)
+			}
 		}},
 		{"directory-artifact", dirArtifact, nil, func(t *testing.T, res *engine.Result) {
 			if got := readObject(t, st, task(t, res, "use").LogURI); got != "w\nc\n" {

@@ -14,6 +14,7 @@ import (
 	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
+	"github.com/sluicehq/sluice/usage"
 )
 
 // step runs a container or importer task: cache lookup, then attempts with
@@ -62,7 +63,13 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 	r.mu.Lock()
 	rec.Image, rec.Argv = prep.Image, prep.Argv
 	r.mu.Unlock()
-	if ctr := ex.Container; ctr.Resources != nil && ctr.Resources.Accelerator != nil && (ctr.Resources.Accelerator.Type != "" || ctr.Resources.Accelerator.ResourceType != "") {
+	// What the step asks for: admitted against the budget, when there is
+	// one (the Kubernetes scheduler admits pods itself).
+	quant, err := prep.Resources.Quantities()
+	if err != nil {
+		return plan.Outputs{}, runstate.Failed, err
+	}
+	if r.e.Budget == nil && quant.Accelerators > 0 && !r.e.Launcher.Remote() {
 		r.warn(fmt.Sprintf("task %s asks for an accelerator; the local executor runs it without one", rec.ID))
 	}
 
@@ -119,8 +126,23 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		return plan.Outputs{}, runstate.Failed, err
 	}
 	for attempt := 0; ; attempt++ {
+		admitted := func() {}
+		if b := r.e.Budget; b != nil {
+			release, err := b.Admit(ctx, quant)
+			if err != nil {
+				if ctx.Err() != nil {
+					if st, serr := stopped(ctx); st == runstate.Failed {
+						return plan.Outputs{}, st, serr
+					}
+					return plan.Outputs{}, runstate.Canceled, errCanceled
+				}
+				return plan.Outputs{}, runstate.Failed, err
+			}
+			admitted = release
+		}
 		release, err := r.acquire(ctx)
 		if err != nil { // stopped while waiting for a slot
+			admitted()
 			if st, serr := stopped(ctx); st == runstate.Failed {
 				return plan.Outputs{}, st, serr
 			}
@@ -134,6 +156,7 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 			}
 		}); err != nil {
 			release()
+			admitted()
 			return plan.Outputs{}, runstate.Failed, err
 		}
 		if attempt > 0 {
@@ -151,16 +174,26 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		rec.stepEnded = r.e.Now()
 		r.mu.Unlock()
 		release()
+		admitted()
 		ran = ran || res != nil || overran != nil
-		if res != nil && res.ExitCode >= 0 {
+		if res != nil {
 			// What the executor measured goes on the task record: kept,
 			// not recorded on its own; the state change that follows
 			// (done, failed, or the retry's RUNNING) carries it, which
 			// saves the server one task write per step.
-			code := res.ExitCode
 			r.mu.Lock()
-			rec.ExitCode = &code
+			if res.ExitCode >= 0 {
+				code := res.ExitCode
+				rec.ExitCode = &code
+			}
+			if res.Usage != nil {
+				u := *res.Usage
+				rec.Resources = &u
+			}
 			r.mu.Unlock()
+			if u := res.Usage; u != nil && u.OOMKilled && err != nil && ctx.Err() == nil {
+				err = &OOMError{Peak: u.PeakMemoryBytes, Limit: u.MemoryLimitBytes}
+			}
 		}
 		if err == nil {
 			if useCache {
@@ -198,6 +231,13 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		}
 	}
 }
+
+// OOMError is an attempt stopped for going over its memory limit; its
+// message starts with "OOMKilled" (scripts rely on it). It is retried like
+// any failed attempt.
+type OOMError struct{ Peak, Limit int64 }
+
+func (e *OOMError) Error() string { return usage.OOMMessage(e.Peak, e.Limit) }
 
 // errCanceled is the error recorded on a step stopped by the run's
 // cancellation.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/runstate"
+	"github.com/sluicehq/sluice/usage"
 )
 
 // Kinds of tasks.
@@ -51,6 +52,9 @@ type Task struct {
 	// LogTail): why it failed, shown with its error by the CLI, the API
 	// and the UI.
 	LogTail string `json:"logTail,omitempty"`
+	// Resources is what the task's last attempt used, when the executor
+	// measured it.
+	Resources *usage.Usage `json:"resources,omitempty"`
 
 	// stepEnded is when the last attempt's process ended, taken before
 	// its step slot is freed: the task's Finished, so that no task that

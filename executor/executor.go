@@ -7,6 +7,7 @@ import (
 
 	"github.com/sluicehq/sluice/launch"
 	"github.com/sluicehq/sluice/spec"
+	"github.com/sluicehq/sluice/usage"
 )
 
 // Job is one attempt of one step: a command line to run with its
@@ -24,6 +25,10 @@ type Job struct {
 	Env []string
 	// Dir is the working directory; it exists before Run is called.
 	Dir string
+	// Writable are the directories the step writes into besides Dir (the
+	// parents of its outputs); they exist before Run is called. An
+	// executor that runs steps as another user gives them to that user.
+	Writable []string
 	// Log receives the process's stdout and stderr, interleaved.
 	Log io.Writer
 	// Attempt counts the task's attempts from 1 (retries run again).
@@ -55,19 +60,14 @@ type ParamResolverFunc func(p *spec.InputParameter) (any, error)
 // ResolveParam calls f.
 func (f ParamResolverFunc) ResolveParam(p *spec.InputParameter) (any, error) { return f(p) }
 
-// Resources are a step's resource requests and limits, as Kubernetes
-// quantities ("500m", "4Gi"); empty means unset.
-type Resources struct {
-	CPURequest, CPULimit, MemoryRequest, MemoryLimit string
-	// AcceleratorType is the resource name (nvidia.com/gpu), with
-	// AcceleratorCount of them.
-	AcceleratorType, AcceleratorCount string
-}
-
 // Result is how a job ended.
 type Result struct {
 	// ExitCode is the process's exit status; -1 when it was killed.
 	ExitCode int
+	// Usage is what the job used, when the executor measured it (nil
+	// otherwise). Usage.OOMKilled with a non-zero exit means the job was
+	// stopped for going over its memory limit.
+	Usage *usage.Usage
 }
 
 // ErrCanceled is returned (wrapped) by Run when ctx ended before the job did.

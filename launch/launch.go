@@ -91,6 +91,9 @@ const (
 	// start, which inherits them) with the run and task they belong to.
 	EnvRunID  = "SLUICE_RUN_ID"
 	EnvTaskID = "SLUICE_TASK_ID"
+	// EnvStepID marks the processes of one attempt of a step, so that the
+	// local executor finds the ones that left its process tree.
+	EnvStepID = "SLUICE_STEP_ID"
 	// EnvURIPathPrefix is the local directory bucket URIs are mapped under
 	// (Prefix + spec.LocalPath(uri)), read by the Python runtime.
 	EnvURIPathPrefix = "SLUICE_URI_PATH_PREFIX"

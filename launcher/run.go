@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/sluicehq/sluice/pyruntime"
 	"github.com/sluicehq/sluice/rundir"
 	"github.com/sluicehq/sluice/spec"
+	"github.com/sluicehq/sluice/usage"
 )
 
 // Run runs one attempt of a prepared step and returns its outputs and how
@@ -44,9 +46,11 @@ func (l *Launcher) runHere(ctx context.Context, s *Step, in *spec.ExecutorInput,
 	if err := l.checkRequirements(ctx, reqs); err != nil {
 		return nil, nil, err
 	}
-	if err := s.prepareDirs(in); err != nil {
+	dirs, err := s.prepareDirs(in)
+	if err != nil {
 		return nil, nil, err
 	}
+	job.Writable = dirs
 	if err := l.stageInputs(ctx, s, in); err != nil {
 		return nil, nil, err
 	}
@@ -75,11 +79,11 @@ func (l *Launcher) runHere(ctx context.Context, s *Step, in *spec.ExecutorInput,
 
 // prepareDirs gives an attempt clean output locations, so that nothing of
 // an earlier attempt survives a retry, and creates the parents of every
-// output path and the working directory.
-func (s *Step) prepareDirs(in *spec.ExecutorInput) error {
+// output path and the working directory, which it returns.
+func (s *Step) prepareDirs(in *spec.ExecutorInput) ([]string, error) {
 	root, err := s.Paths.Open()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer root.Close()
 	for _, d := range []string{s.Paths.Dir, s.Paths.OutputParams()} {
@@ -87,7 +91,7 @@ func (s *Step) prepareDirs(in *spec.ExecutorInput) error {
 			continue
 		}
 		if err := root.RemoveAll(d); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	dirs := []string{s.Paths.Work()}
@@ -104,10 +108,10 @@ func (s *Step) prepareDirs(in *spec.ExecutorInput) error {
 	}
 	for _, d := range dirs {
 		if err := root.MkdirAll(d); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return dirs, nil
 }
 
 func (l *Launcher) checkRequirements(ctx context.Context, reqs []pyruntime.Requirement) error {
@@ -160,7 +164,10 @@ func (l *Launcher) runRemote(ctx context.Context, s *Step, p *Prepared, log io.W
 	if res.ExitCode != 0 {
 		return nil, res, &ExitError{Code: res.ExitCode}
 	}
-	out, err := l.readRecord(ctx, s)
+	out, u, err := l.readRecord(ctx, s)
+	if u != nil && res.Usage == nil {
+		res.Usage = u
+	}
 	return out, res, err
 }
 
@@ -195,7 +202,10 @@ func Launch(ctx context.Context, ls *launch.Spec, store artifact.Store, argv, en
 		RunID: ls.RunID, TaskID: ls.TaskID, Comp: &spec.ComponentSpec{OutputDefinitions: ls.Outputs},
 		Paths: uris.Mounted(), URIs: uris, Store: store, System: map[string]string{"workspace_path": ls.Workspace},
 	}
-	l := &Launcher{Executor: &local.Executor{}}
+	// The step gets the container's environment (its own variables, the
+	// secrets and config maps its pod maps in) but not the launch
+	// description; its usage is the container's cgroup's.
+	l := &Launcher{Executor: &local.Executor{Mode: local.Container, BaseEnv: local.Without(os.Environ(), launch.EnvSpec, launch.EnvArtifacts)}}
 	defer l.Close()
 	logw, _, err := l.OpenLog(ctx, s)
 	if err != nil {
@@ -217,23 +227,37 @@ func (l *Launcher) launch(ctx context.Context, s *Step, ls *launch.Spec, argv, e
 	for _, r := range ls.Requirements {
 		reqs = append(reqs, pyruntime.ParseRequirement(r))
 	}
-	out, _, err := l.runHere(ctx, s, ls.Input, reqs, ls.OutputFiles, &executor.Job{RunID: s.RunID, TaskID: s.TaskID, Argv: argv, Env: env, Dir: s.Paths.Work(), Log: log})
+	out, res, err := l.runHere(ctx, s, ls.Input, reqs, ls.OutputFiles, &executor.Job{RunID: s.RunID, TaskID: s.TaskID, Argv: argv, Env: env, Dir: s.Paths.Work(), Log: log})
 	if ee := (*ExitError)(nil); errors.As(err, &ee) {
 		return ee.Code, nil
 	}
 	if err != nil {
 		return -1, err
 	}
-	if err := l.writeRecord(ctx, s, out); err != nil {
+	var u *usage.Usage
+	if res != nil {
+		u = res.Usage
+	}
+	if err := l.writeRecord(ctx, s, out, u); err != nil {
 		return -1, err
 	}
 	return 0, nil
 }
 
+// outputsRecord is what a remote launcher leaves in the store: the step's
+// outputs and what it used (measured in its container).
+type outputsRecord struct {
+	plan.Outputs
+	Resources *usage.Usage `json:"resources,omitempty"`
+}
+
 // writeRecord leaves a step's outputs in the store for the launcher that
 // asked a remote one to run it.
-func (l *Launcher) writeRecord(ctx context.Context, s *Step, out *plan.Outputs) error {
-	b, err := json.Marshal(out)
+func (l *Launcher) writeRecord(ctx context.Context, s *Step, out *plan.Outputs, u *usage.Usage) error {
+	if u != nil {
+		u.Round()
+	}
+	b, err := json.Marshal(outputsRecord{Outputs: *out, Resources: u})
 	if err != nil {
 		return err
 	}
@@ -254,26 +278,30 @@ func (l *Launcher) writeRecord(ctx context.Context, s *Step, out *plan.Outputs) 
 }
 
 // readRecord reads the outputs record a remote launcher left.
-func (l *Launcher) readRecord(ctx context.Context, s *Step) (*plan.Outputs, error) {
+func (l *Launcher) readRecord(ctx context.Context, s *Step) (*plan.Outputs, *usage.Usage, error) {
 	uri := s.URIs.OutputsRecord()
 	st, key, err := l.storeFor(ctx, s, uri)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rc, err := st.Open(ctx, key)
 	if err != nil {
-		return nil, fmt.Errorf("the step succeeded but its outputs record %s cannot be read: %w", uri, err)
+		return nil, nil, fmt.Errorf("the step succeeded but its outputs record %s cannot be read: %w", uri, err)
 	}
 	defer rc.Close()
-	var out plan.Outputs
-	if err := json.NewDecoder(rc).Decode(&out); err != nil {
-		return nil, fmt.Errorf("outputs record %s: %v", uri, err)
+	var rec outputsRecord
+	if err := json.NewDecoder(rc).Decode(&rec); err != nil {
+		return nil, nil, fmt.Errorf("outputs record %s: %v", uri, err)
 	}
+	out := rec.Outputs
 	if out.Parameters == nil {
 		out.Parameters = map[string]any{}
 	}
 	if err := plan.CoerceOutputs(&out, s.Comp.OutputDefinitions); err != nil {
-		return nil, fmt.Errorf("outputs record %s: %v", uri, err)
+		return nil, nil, fmt.Errorf("outputs record %s: %v", uri, err)
 	}
-	return &out, nil
+	if rec.Resources != nil {
+		rec.Resources.Clean()
+	}
+	return &out, rec.Resources, nil
 }

@@ -233,6 +233,11 @@ func taskRow(runID string, t engine.Task) (*store.Task, error) {
 			return nil, fmt.Errorf("encode the outputs of task %s: %w", t.ID, err)
 		}
 	}
+	if t.Resources != nil {
+		if row.Resources, err = json.Marshal(t.Resources); err != nil {
+			return nil, fmt.Errorf("encode the resources of task %s: %w", t.ID, err)
+		}
+	}
 	return row, nil
 }
 

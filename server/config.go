@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/sluicehq/sluice/api"
 	"github.com/sluicehq/sluice/artifact"
+	"github.com/sluicehq/sluice/executor"
 )
 
 // Config is everything `sluice server` can be told. Each field has a flag
@@ -73,6 +75,25 @@ type Config struct {
 	// (key=value, the default) or "json", one object a line
 	// (SLUICE_LOG_FORMAT; see NewLogger).
 	LogFormat string
+	// TokenFile and DBFile hold the token and the database URL instead of
+	// Token and DB (SLUICE_TOKEN_FILE, SLUICE_DB_FILE): secrets kept out
+	// of the command line, which every user of the machine can read
+	// (/proc/PID/cmdline). Validate reads them (one trailing newline
+	// dropped).
+	TokenFile, DBFile string
+	// CPUs (cores) and Memory (bytes) are the budget the local executor's
+	// running steps' requests never exceed together (SLUICE_CPUS,
+	// SLUICE_MEMORY, as quantities: 2, 1500m, 8Gi); zero means this
+	// machine's.
+	CPUs   float64
+	Memory int64
+	// StepUser is the account local steps run as (SLUICE_STEP_USER; the
+	// server must run as root).
+	StepUser string
+	// StepEnv names variables of the server's environment every local
+	// step gets besides PATH, the locale, TZ and HOME (SLUICE_STEP_ENV,
+	// comma-separated).
+	StepEnv []string
 }
 
 // KubernetesConfig configures the kubernetes executor.
@@ -158,6 +179,31 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 	str("SLUICE_EXECUTOR", &c.Executor)
 	str("SLUICE_TOKEN", &c.Token)
 	str("SLUICE_LOG_FORMAT", &c.LogFormat)
+	str("SLUICE_TOKEN_FILE", &c.TokenFile)
+	str("SLUICE_DB_FILE", &c.DBFile)
+	str("SLUICE_STEP_USER", &c.StepUser)
+	if v := getenv("SLUICE_STEP_ENV"); v != "" {
+		c.StepEnv = nil
+		for _, n := range strings.Split(v, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				c.StepEnv = append(c.StepEnv, n)
+			}
+		}
+	}
+	if v := getenv("SLUICE_CPUS"); v != "" {
+		n, err := executor.ParseCPU("SLUICE_CPUS", v)
+		if err != nil {
+			return err
+		}
+		c.CPUs = n
+	}
+	if v := getenv("SLUICE_MEMORY"); v != "" {
+		n, err := executor.ParseMemory("SLUICE_MEMORY", v)
+		if err != nil {
+			return err
+		}
+		c.Memory = n
+	}
 	if v := getenv("SLUICE_ALLOWED_HOSTS"); v != "" {
 		hosts, err := api.ParseAllowedHosts(v)
 		if err != nil {
@@ -226,6 +272,23 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("--log-format: %q is neither text nor json", c.LogFormat)
 	}
+	if err := readSecret("--token-file", &c.TokenFile, &c.Token); err != nil {
+		return err
+	}
+	if err := readSecret("--db-file", &c.DBFile, &c.DB); err != nil {
+		return err
+	}
+	if c.CPUs < 0 {
+		return fmt.Errorf("--cpus %g: must not be negative", c.CPUs)
+	}
+	if c.Memory < 0 {
+		return fmt.Errorf("--memory %d: must not be negative", c.Memory)
+	}
+	for _, n := range c.StepEnv {
+		if n == "" || strings.ContainsAny(n, "= \x00") {
+			return fmt.Errorf("--step-env %q: want the name of a variable", n)
+		}
+	}
 	if c.Artifacts == "" {
 		c.Artifacts = filepath.Join(c.Data, "artifacts")
 	}
@@ -289,6 +352,44 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--addr %q is not a loopback address: set --token (or SLUICE_TOKEN) so that the API is not open to the network", c.Addr)
 	}
 	return nil
+}
+
+// readSecret reads a secret's file into *dst (once: the file name is
+// cleared), refusing an empty file and a secret also given directly.
+func readSecret(flag string, file, dst *string) error {
+	if *file == "" {
+		return nil
+	}
+	if *dst != "" {
+		return fmt.Errorf("%s: the value is also given directly; give one of them", flag)
+	}
+	b, err := os.ReadFile(*file)
+	if err != nil {
+		return fmt.Errorf("%s: %w", flag, err)
+	}
+	v := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	if strings.TrimSpace(v) == "" {
+		return fmt.Errorf("%s %s: the file is empty", flag, *file)
+	}
+	if strings.ContainsAny(v, "\n\x00") {
+		return fmt.Errorf("%s %s: the file holds more than one line", flag, *file)
+	}
+	*dst, *file = v, ""
+	return nil
+}
+
+// DSNHasPassword reports whether a database URL holds a password (the
+// server warns when one is on its command line, which every user of the
+// machine can read in /proc/PID/cmdline).
+func DSNHasPassword(dsn string) bool {
+	u, err := url.Parse(dsn)
+	if err != nil || u.Scheme == "" {
+		return strings.Contains(dsn, "password=")
+	}
+	if _, ok := u.User.Password(); ok {
+		return true
+	}
+	return u.Query().Get("password") != "" || strings.Contains(dsn, "password=")
 }
 
 func isLoopback(host string) bool {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -193,5 +194,68 @@ func TestClusterTerminateDeletesPods(t *testing.T) {
 		if p.DeletionTimestamp == nil {
 			t.Errorf("pod %s of the canceled run is not being deleted (%s)", p.Name, p.Status.Phase)
 		}
+	}
+}
+
+// TestClusterStepResources: on the real cluster, what a step used is
+// measured by the launcher in its pod (the container's cgroup) and comes
+// back through its outputs record to the task record.
+func TestClusterStepResources(t *testing.T) {
+	kubeconfig := kubetest.Kubeconfig(t)
+	cs := kubetest.Client(t)
+	storeURL := artifacttest.ExternalOrInProcess(t, "sluice-resources", "resources")
+	secret := kubetest.S3Secret(t, cs, "default", "sluice-test-resources-s3")
+	// This checkout's launcher, mounted from the node (one node: this
+	// machine), so that the pods run the code under test.
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-o", bin, "../cmd/sluice-launch")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build sluice-launch: %v\n%s", err, out)
+	}
+	os.Chmod(bin, 0o755)
+	addr := freeAddr(t)
+	startServer(t, addr, t.TempDir(), "--executor", "kubernetes", "--kubeconfig", kubeconfig, "--namespace", "default",
+		"--launcher-host-path", bin, "--artifacts", storeURL, "--artifacts-secret", secret, "--pod-host-network")
+	c := &client{t: t, base: "http://" + addr}
+	const n = 200_000_000
+	id := c.submit(map[string]any{
+		"pipelineInfo": map[string]any{"name": "resources"}, "schemaVersion": "2.1.0",
+		"root": map[string]any{"dag": map[string]any{"tasks": map[string]any{
+			"hog": map[string]any{"taskInfo": map[string]any{"name": "hog"}, "componentRef": map[string]any{"name": "comp-hog"}}}}},
+		"components": map[string]any{"comp-hog": map[string]any{"executorLabel": "exec-hog"}},
+		"deploymentSpec": map[string]any{"executors": map[string]any{"exec-hog": map[string]any{"container": map[string]any{
+			"image": "python:3.11", "command": []any{"python3", "-c", "import time; b = b'x' * " + strconv.Itoa(n) + "; time.sleep(1)"}}}}},
+	})
+	t.Cleanup(func() {
+		_ = cs.CoreV1().Pods("default").DeleteCollection(context.Background(), metav1.DeleteOptions{},
+			metav1.ListOptions{LabelSelector: kexec.LabelRun + "=" + id})
+	})
+	if r := c.waitTerminal(id, 5*time.Minute); r.State != "SUCCEEDED" {
+		t.Fatalf("run %s: %+v", r.State, r.Error)
+	}
+	var tasks struct {
+		Tasks []struct {
+			TaskID    string `json:"task_id"`
+			Resources *struct {
+				CPUSeconds      float64 `json:"cpuSeconds"`
+				PeakMemoryBytes int64   `json:"peakMemoryBytes"`
+				WallSeconds     float64 `json:"wallSeconds"`
+				Method          string  `json:"method"`
+			} `json:"resources"`
+		} `json:"tasks"`
+	}
+	if code := c.do("GET", "/apis/sluice/v1/runs/"+id+"/tasks", nil, &tasks); code != 200 {
+		t.Fatalf("tasks: HTTP %d", code)
+	}
+	if len(tasks.Tasks) != 1 || tasks.Tasks[0].Resources == nil {
+		t.Fatalf("tasks %+v: no resources", tasks.Tasks)
+	}
+	u := tasks.Tasks[0].Resources
+	t.Logf("in the pod: %+v", *u)
+	// The container's peak holds the step's 200 MB and the launcher's own
+	// few MiB beside it.
+	if !strings.HasPrefix(u.Method, "pod-cgroup") || u.PeakMemoryBytes < n || u.PeakMemoryBytes > n*11/10+64<<20 || u.WallSeconds < 1 || u.CPUSeconds <= 0 {
+		t.Fatalf("resources %+v, want the container's cgroup figures with a peak of about %d bytes", *u, n)
 	}
 }

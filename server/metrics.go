@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -21,7 +22,18 @@ type metrics struct {
 	requests     *prometheus.CounterVec
 	trials       *prometheus.CounterVec
 	experiments  *prometheus.CounterVec
+	stepCPU      *prometheus.HistogramVec
+	stepMemory   *prometheus.HistogramVec
+
+	// components are the component labels given so far, at most
+	// maxComponents of them (pipelines are user input: the series stay
+	// bounded); the rest are counted as "other".
+	mu         sync.Mutex
+	components map[string]bool
 }
+
+// maxComponents bounds the component label of the step histograms.
+const maxComponents = 500
 
 func newMetrics() *metrics {
 	m := &metrics{
@@ -45,8 +57,17 @@ func newMetrics() *metrics {
 		experiments: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sluice_tuning_experiments_finished_total", Help: "Tuning experiments that ended, by condition and reason.",
 		}, []string{"condition", "reason"}),
+		stepCPU: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "sluice_step_cpu_seconds", Help: "CPU time (user + system) of container steps' last attempts, by component.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 4, 10),
+		}, []string{"component"}),
+		stepMemory: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "sluice_step_peak_memory_bytes", Help: "Peak memory of container steps' last attempts (their whole process tree), by component.",
+			Buckets: prometheus.ExponentialBuckets(1<<20, 4, 10),
+		}, []string{"component"}),
+		components: map[string]bool{},
 	}
-	m.reg.MustRegister(m.runsFinished, m.tasks, m.stepSeconds, m.requests, m.trials, m.experiments,
+	m.reg.MustRegister(m.runsFinished, m.tasks, m.stepSeconds, m.requests, m.trials, m.experiments, m.stepCPU, m.stepMemory,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -96,6 +117,26 @@ func (m *metrics) TaskEnded(t engine.Task) {
 	if t.Kind == engine.KindContainer && !t.Cached && !t.Started.IsZero() && !t.Finished.IsZero() {
 		m.stepSeconds.WithLabelValues(string(t.State)).Observe(t.Finished.Sub(t.Started).Seconds())
 	}
+	if u := t.Resources; u != nil && t.Kind == engine.KindContainer && !t.Cached {
+		c := m.component(t.Component)
+		m.stepCPU.WithLabelValues(c).Observe(u.CPUSeconds)
+		m.stepMemory.WithLabelValues(c).Observe(float64(u.PeakMemoryBytes))
+	}
+}
+
+// component is the label of a component: its name, or "other" once
+// maxComponents names have been seen.
+func (m *metrics) component(name string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.components[name] {
+		return name
+	}
+	if len(m.components) >= maxComponents {
+		return "other"
+	}
+	m.components[name] = true
+	return name
 }
 
 // RunEnded counts a run that ended (runner.Metrics).

@@ -32,6 +32,7 @@ import (
 	"github.com/sluicehq/sluice/tune"
 	"github.com/sluicehq/sluice/tuner"
 	"github.com/sluicehq/sluice/ui"
+	"github.com/sluicehq/sluice/usage"
 	"github.com/sluicehq/sluice/version"
 )
 
@@ -92,7 +93,28 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 			locks.Close()
 		}
 	}()
-	var ex executor.Executor = &local.Executor{}
+	var budget *engine.Budget
+	var ex executor.Executor
+	if cfg.Executor == "local" {
+		var user *executor.User
+		if cfg.StepUser != "" {
+			if user, err = executor.LookupUser(cfg.StepUser); err != nil {
+				return nil, fmt.Errorf("--step-user: %w", err)
+			}
+			if os.Geteuid() != 0 {
+				return nil, fmt.Errorf("--step-user %s: only root can run steps as another user", cfg.StepUser)
+			}
+		}
+		ex = &local.Executor{User: user, BaseEnv: local.CleanEnvWith(cfg.StepEnv...), Archetype: arch}
+		budget = engine.MachineBudget()
+		if cfg.CPUs > 0 {
+			budget.CPU = cfg.CPUs
+		}
+		if cfg.Memory > 0 {
+			budget.Memory = cfg.Memory
+		}
+		log.Info("step budget", "cpus", budget.CPU, "memory", usage.Bytes(budget.Memory))
+	}
 	if cfg.Executor == "kubernetes" {
 		k, err := newKubernetesExecutor(cfg, arch)
 		if err != nil {
@@ -121,6 +143,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		Scratch:     rundir.Scratch(cfg.Data),
 		Cache:       runner.Cache{Store: st},
 		Archetype:   arch,
+		Budget:      budget,
 	}
 	artifactRoot := ""
 	if d, ok := arts.(*artifact.DirStore); ok {

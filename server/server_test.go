@@ -177,10 +177,12 @@ func TestServerRunsAPipelineInProcess(t *testing.T) {
 	// the event stream, artifacts, metrics.
 	var tasks struct {
 		Tasks []struct {
-			TaskID  string          `json:"task_id"`
-			State   string          `json:"state"`
-			Outputs json.RawMessage `json:"outputs"`
-			HasLog  bool            `json:"has_log"`
+			TaskID    string          `json:"task_id"`
+			State     string          `json:"state"`
+			Kind      string          `json:"kind"`
+			Outputs   json.RawMessage `json:"outputs"`
+			HasLog    bool            `json:"has_log"`
+			Resources map[string]any  `json:"resources"`
 		} `json:"tasks"`
 	}
 	if code := c.do("GET", "/apis/sluice/v1/runs/"+id+"/tasks", nil, &tasks); code != 200 {
@@ -190,6 +192,13 @@ func TestServerRunsAPipelineInProcess(t *testing.T) {
 	for _, tk := range tasks.Tasks {
 		if tk.TaskID == "sum" {
 			sumOut = string(tk.Outputs)
+		}
+		// The Contract: every step's record carries what it used.
+		if tk.Kind == "container" {
+			r := tk.Resources
+			if r["cpuSeconds"] == nil || r["wallSeconds"].(float64) <= 0 || r["peakMemoryBytes"].(float64) <= 0 {
+				t.Errorf("task %s: resources %v", tk.TaskID, r)
+			}
 		}
 	}
 	if !strings.Contains(sumOut, `"total":55`) {
@@ -214,7 +223,8 @@ func TestServerRunsAPipelineInProcess(t *testing.T) {
 		t.Fatalf("log of an unknown task: %d, want 404", code)
 	}
 	m := get(t, c.base+"/metrics")
-	for _, want := range []string{`sluice_runs_finished_total{state="SUCCEEDED"} 1`, `sluice_tasks_finished_total{cached="false",kind="container",state="SUCCEEDED"} 6`, "sluice_step_duration_seconds_bucket"} {
+	for _, want := range []string{`sluice_runs_finished_total{state="SUCCEEDED"} 1`, `sluice_tasks_finished_total{cached="false",kind="container",state="SUCCEEDED"} 6`, "sluice_step_duration_seconds_bucket",
+		`sluice_step_cpu_seconds_count{component="comp-square"} 5`, `sluice_step_peak_memory_bytes_count{component="comp-sum"} 1`} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %q", want)
 		}

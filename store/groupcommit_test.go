@@ -62,7 +62,8 @@ func TestPutTaskGroupCommit(t *testing.T) {
 		}
 		ts[0].Created = at(time.Hour)
 		ts = append(ts, &Task{RunID: "no-such-run", ID: "lost"})
-		ts = append(ts, &Task{RunID: runs[0].ID, ID: "t00", State: "RUNNING", Attempts: 1, Error: "second", LogTail: "last\nlines"})
+		ts = append(ts, &Task{RunID: runs[0].ID, ID: "t00", State: "RUNNING", Attempts: 1, Error: "second", LogTail: "last\nlines",
+			Resources: []byte(`{"cpuSeconds":1.5,"peakMemoryBytes":2048,"wallSeconds":2}`)})
 		errs := queueBatch(t, s.(*sqlStore), ts)
 		for i, err := range errs {
 			if ts[i].ID == "lost" {
@@ -73,7 +74,8 @@ func TestPutTaskGroupCommit(t *testing.T) {
 		}
 		got, err := s.ListTasks(ctx, runs[0].ID)
 		check(t, err)
-		if got[0].ID != "t00" || got[0].Error != "second" || got[0].LogTail != "last\nlines" || !got[0].Created.Equal(normTime(at(time.Hour))) {
+		if got[0].ID != "t00" || got[0].Error != "second" || got[0].LogTail != "last\nlines" || !got[0].Created.Equal(normTime(at(time.Hour))) ||
+			string(got[0].Resources) != `{"cpuSeconds":1.5,"peakMemoryBytes":2048,"wallSeconds":2}` || got[1].Resources != nil {
 			t.Fatalf("task put twice in a batch: %+v", got[0])
 		}
 		for k, r := range runs {

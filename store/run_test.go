@@ -187,7 +187,8 @@ func TestTasks(t *testing.T) {
 			Argv: []string{"python", "-c", "x"}, ExitCode: &code, Error: "exit 3",
 			Inputs: []byte(`{"parameters":{"a":1}}`), Outputs: []byte(`{"artifacts":{}}`), LogURI: "file:///l",
 			LogTail: "Traceback (most recent call last):\n\tValueError: é",
-			Created: at(time.Second), Started: at(2 * time.Second), Finished: at(3 * time.Second)}
+			Created: at(time.Second), Started: at(2 * time.Second), Finished: at(3 * time.Second),
+			Resources: []byte(`{"cpuSeconds":1.52,"peakMemoryBytes":214958080,"wallSeconds":1.61}`)}
 		check(t, s.PutTask(ctx, full))
 		// Same creation time as full but put later: after it.
 		check(t, s.PutTask(ctx, &Task{RunID: r.ID, ID: "b", Created: at(time.Second)}))
@@ -201,7 +202,7 @@ func TestTasks(t *testing.T) {
 		if !reflect.DeepEqual(ts[1], full) {
 			t.Fatalf("task =\n%+v\nwant\n%+v", ts[1], full)
 		}
-		if ts[0].ExitCode != nil || ts[0].Argv != nil || ts[0].Inputs != nil {
+		if ts[0].ExitCode != nil || ts[0].Argv != nil || ts[0].Inputs != nil || ts[0].Resources != nil {
 			t.Fatalf("empty task: %+v", ts[0])
 		}
 
@@ -214,6 +215,7 @@ func TestTasks(t *testing.T) {
 
 		wantErr(t, s.PutTask(ctx, &Task{RunID: "nope", ID: "a"}), ErrNotFound)
 		wantErr(t, s.PutTask(ctx, &Task{RunID: r.ID, ID: "a", Outputs: []byte("{")}), ErrInvalid, "outputs")
+		wantErr(t, s.PutTask(ctx, &Task{RunID: r.ID, ID: "a", Resources: []byte("{")}), ErrInvalid, "resources")
 		other := &Run{}
 		check(t, s.CreateRun(ctx, other))
 		check(t, s.PutTask(ctx, &Task{RunID: other.ID, ID: "b"}))

@@ -126,6 +126,9 @@ type Task struct {
 	Finished time.Time
 	// LogTail is the end of the log of a step that failed (engine.LogTail).
 	LogTail string
+	// Resources is what the task's last attempt used (usage.Usage as
+	// JSON), nil when it was not measured.
+	Resources []byte
 }
 
 // RecurringRun starts runs on a schedule.

@@ -9,7 +9,7 @@ import (
 )
 
 const taskCols = `run_id, id, parent_id, key, name, kind, state, cached, attempts, image, argv, exit_code,
-	error, inputs, outputs, log_uri, created, started, finished, log_tail`
+	error, inputs, outputs, log_uri, created, started, finished, log_tail, resources`
 
 // taskSummaryCols are what ListTaskSummaries reads: no argv, inputs,
 // outputs, image, log URI or log tail.
@@ -25,14 +25,15 @@ const (
 	// CANCELED) is never rewritten: the put leaves it as it is. (A retry
 	// deletes the records of the tasks that run again; see UpdateRun.)
 	putTask = `INSERT INTO tasks (` + taskCols + `, seq) VALUES
-		(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+		(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
 		 (SELECT COALESCE(MAX(seq), 0) + 1 FROM tasks WHERE run_id = ?))
 	ON CONFLICT (run_id, id) DO UPDATE SET parent_id = excluded.parent_id, key = excluded.key,
 		name = excluded.name, kind = excluded.kind, state = excluded.state, cached = excluded.cached,
 		attempts = excluded.attempts, image = excluded.image, argv = excluded.argv,
 		exit_code = excluded.exit_code, error = excluded.error, inputs = excluded.inputs,
 		outputs = excluded.outputs, log_uri = excluded.log_uri, created = COALESCE(?, tasks.created),
-		started = excluded.started, finished = excluded.finished, log_tail = excluded.log_tail
+		started = excluded.started, finished = excluded.finished, log_tail = excluded.log_tail,
+		resources = excluded.resources
 	WHERE tasks.state NOT IN ` + terminalStates
 	listTasks         = `SELECT ` + taskCols + ` FROM tasks WHERE run_id = ? ORDER BY created, seq, id`
 	getTask           = `SELECT ` + taskCols + ` FROM tasks WHERE run_id = ? AND id = ?`
@@ -52,16 +53,16 @@ const (
 			CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BOOLEAN[]), CAST(? AS BIGINT[]),
 			CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS INTEGER[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]),
 			CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TIMESTAMPTZ[]), CAST(? AS TIMESTAMPTZ[]),
-			CAST(? AS TIMESTAMPTZ[]), CAST(? AS TEXT[]), CAST(? AS TIMESTAMPTZ[]), CAST(? AS BIGINT[]))
+			CAST(? AS TIMESTAMPTZ[]), CAST(? AS TEXT[]), CAST(? AS TIMESTAMPTZ[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]))
 		AS v (run_id, id, parent_id, key, name, kind, state, cached, attempts, image, argv, exit_code,
-			error, inputs, outputs, log_uri, created, started, finished, log_tail, keep_created, pos)
+			error, inputs, outputs, log_uri, created, started, finished, log_tail, keep_created, pos, resources)
 	), ok AS (
 		SELECT v.* FROM v JOIN runs r ON r.id = v.run_id FOR KEY SHARE OF r
 	), put AS (
 	INSERT INTO tasks (` + taskCols + `, seq)
 	SELECT ok.run_id, ok.id, ok.parent_id, ok.key, ok.name, ok.kind, ok.state, ok.cached, ok.attempts, ok.image,
 		CAST(ok.argv AS JSON), ok.exit_code, ok.error, CAST(ok.inputs AS JSON), CAST(ok.outputs AS JSON), ok.log_uri,
-		COALESCE(ok.keep_created, old.created, ok.created), ok.started, ok.finished, ok.log_tail,
+		COALESCE(ok.keep_created, old.created, ok.created), ok.started, ok.finished, ok.log_tail, CAST(ok.resources AS JSON),
 		COALESCE((SELECT MAX(t.seq) FROM tasks t WHERE t.run_id = ok.run_id), 0) + ok.pos
 	FROM ok LEFT JOIN tasks old ON old.run_id = ok.run_id AND old.id = ok.id
 	ON CONFLICT (run_id, id) DO UPDATE SET parent_id = excluded.parent_id, key = excluded.key,
@@ -69,7 +70,8 @@ const (
 		attempts = excluded.attempts, image = excluded.image, argv = excluded.argv,
 		exit_code = excluded.exit_code, error = excluded.error, inputs = excluded.inputs,
 		outputs = excluded.outputs, log_uri = excluded.log_uri, created = excluded.created,
-		started = excluded.started, finished = excluded.finished, log_tail = excluded.log_tail
+		started = excluded.started, finished = excluded.finished, log_tail = excluded.log_tail,
+		resources = excluded.resources
 	WHERE tasks.state NOT IN ` + terminalStates + `
 	RETURNING run_id, id
 	)
@@ -86,7 +88,7 @@ func scanTask(r rowScanner) (*Task, error) {
 	var attempts int64
 	err := r.Scan(&t.RunID, &t.ID, &t.ParentID, &t.Key, &t.Name, &t.Kind, &t.State, &t.Cached, &attempts,
 		&t.Image, decodeCol[[]string]{&t.Argv}, nullInt{&t.ExitCode}, &t.Error, jsonCol{&t.Inputs},
-		jsonCol{&t.Outputs}, &t.LogURI, timeCol{&t.Created}, timeCol{&t.Started}, timeCol{&t.Finished}, &t.LogTail)
+		jsonCol{&t.Outputs}, &t.LogURI, timeCol{&t.Created}, timeCol{&t.Started}, timeCol{&t.Finished}, &t.LogTail, jsonCol{&t.Resources})
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +122,7 @@ func (s *sqlStore) PutTask(ctx context.Context, t *Task) error {
 	t.Created = orNow(t.Created)
 	t.Started = normTime(t.Started)
 	t.Finished = normTime(t.Finished)
-	if err := checkJSON(jsonField{"inputs", t.Inputs}, jsonField{"outputs", t.Outputs}); err != nil {
+	if err := checkJSON(jsonField{"inputs", t.Inputs}, jsonField{"outputs", t.Outputs}, jsonField{"resources", t.Resources}); err != nil {
 		return fmt.Errorf("put task %q of run %q: %w", t.ID, t.RunID, err)
 	}
 	argv, err := s.d.marshalArg(t.Argv)
@@ -133,7 +135,7 @@ func (s *sqlStore) PutTask(ctx context.Context, t *Task) error {
 		args: []any{t.RunID, t.ID, t.ParentID, t.Key, t.Name, t.Kind, string(t.State), t.Cached,
 			int64(t.Attempts), t.Image, argv, intArg(t.ExitCode), t.Error, d.jsonArg(t.Inputs),
 			d.jsonArg(t.Outputs), t.LogURI, d.timeArg(t.Created), d.timeArg(t.Started), d.timeArg(t.Finished),
-			t.LogTail, t.RunID, keepCreated},
+			t.LogTail, d.jsonArg(t.Resources), t.RunID, keepCreated},
 	}
 	if err := s.tasks.put(ctx, s, p); err != nil {
 		return fmt.Errorf("put task %q of run %q: %w", t.ID, t.RunID, err)
@@ -224,7 +226,7 @@ func (s *sqlStore) writeTasksPostgres(ctx context.Context, batch []*taskPut) []e
 	var (
 		runIDs, ids, parents, keys, names, kinds, states = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		images, errors, logs, tails                      = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		argvs, inputs, outputs                           = make([]*string, n), make([]*string, n), make([]*string, n)
+		argvs, inputs, outputs, resources                = make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n)
 		cached                                           = make([]bool, n)
 		attempts, pos                                    = make([]int64, n), make([]int64, n)
 		exitCodes                                        = make([]*int32, n)
@@ -247,6 +249,7 @@ func (s *sqlStore) writeTasksPostgres(ctx context.Context, batch []*taskPut) []e
 		runIDs[i], ids[i], parents[i], keys[i], names[i], kinds[i], states[i] = t.RunID, t.ID, t.ParentID, t.Key, t.Name, t.Kind, string(t.State)
 		images[i], errors[i], logs[i], tails[i] = t.Image, t.Error, t.LogURI, t.LogTail
 		argvs[i], inputs[i], outputs[i] = text(p.argv), text(s.d.jsonArg(t.Inputs)), text(s.d.jsonArg(t.Outputs))
+		resources[i] = text(s.d.jsonArg(t.Resources))
 		cached[i], attempts[i], pos[i] = t.Cached, int64(t.Attempts), int64(i+1)
 		if t.ExitCode != nil {
 			c := int32(*t.ExitCode)
@@ -259,7 +262,7 @@ func (s *sqlStore) writeTasksPostgres(ctx context.Context, batch []*taskPut) []e
 	}
 	errs := make([]error, len(batch))
 	rows, err := s.query(ctx, s.db, putTasksPostgres, runIDs, ids, parents, keys, names, kinds, states, cached,
-		attempts, images, argvs, exitCodes, errors, inputs, outputs, logs, created, started, finished, tails, keepCreated, pos)
+		attempts, images, argvs, exitCodes, errors, inputs, outputs, logs, created, started, finished, tails, keepCreated, pos, resources)
 	if err == nil {
 		written := map[key]bool{}
 		for rows.Next() {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/runstate"
+	"github.com/sluicehq/sluice/usage"
 )
 
 // Task is a task with everything Sluice records about it, as its own
@@ -31,6 +32,9 @@ type Task struct {
 	LogTail   string     `json:"log_tail,omitempty"`
 	StartTime *time.Time `json:"start_time,omitempty"`
 	EndTime   *time.Time `json:"end_time,omitempty"`
+	// Resources is what the task's last attempt used (CPU seconds, peak
+	// memory, wall time, ...), when it was measured.
+	Resources *usage.Usage `json:"resources,omitempty"`
 }
 
 // IDs answers GET /apis/sluice/v1/ids?kind=KIND&prefix=PREFIX: the ids of

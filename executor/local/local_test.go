@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -29,6 +30,9 @@ func TestRunExitCodeAndLog(t *testing.T) {
 	}
 	if got := log.String(); !strings.Contains(got, "out r/t y") || !strings.Contains(got, "err") {
 		t.Fatalf("log %q", got)
+	}
+	if res.Usage == nil || res.Usage.WallSeconds <= 0 || res.Usage.Method == "" {
+		t.Fatalf("usage %+v", res.Usage)
 	}
 	if _, err := e.Run(context.Background(), &executor.Job{Dir: t.TempDir(), Log: &log, Argv: []string{"/no/such/program"}}); err == nil {
 		t.Fatal("missing program: no error")
@@ -56,18 +60,20 @@ func TestCancelKillsProcessGroup(t *testing.T) {
 	if !errors.Is(err, executor.ErrCanceled) {
 		t.Fatalf("err = %v, want ErrCanceled", err)
 	}
-	b, _ := os.ReadFile(pidFile)
+	pid := readPid(t, pidFile)
+	if !dies(pid) {
+		t.Fatalf("background child %d still running after cancel", pid)
+	}
+}
+
+func readPid(t *testing.T, file string) int {
+	t.Helper()
+	b, _ := os.ReadFile(file)
 	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
 	if pid == 0 {
 		t.Fatal("no pid written")
 	}
-	for i := 0; i < 100; i++ {
-		if !alive(pid) {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("background child %d still running after cancel", pid)
+	return pid
 }
 
 func alive(pid int) bool {
@@ -78,38 +84,49 @@ func alive(pid int) bool {
 	return err == nil && !strings.Contains(string(b), ") Z ")
 }
 
+// dies waits up to two seconds for pid to end.
+func dies(pid int) bool {
+	for i := 0; i < 100; i++ {
+		if !alive(pid) {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
+
+// A process a step of a previous server left running (its parent is gone)
+// is found by its run and killed.
 func TestKillOrphans(t *testing.T) {
-	dir := t.TempDir()
-	pidFile := filepath.Join(dir, "pid")
-	// A process that outlives the step, as one would after its server died.
-	e := &Executor{}
-	_, err := e.Run(context.Background(), &executor.Job{RunID: "run-orphan-test", TaskID: "t", Dir: dir, Log: &bytes.Buffer{},
-		Argv: []string{"sh", "-c", `setsid sleep 60 > /dev/null 2>&1 < /dev/null & echo $! > "$0"`, pidFile}})
-	if err != nil {
+	cmd := exec.Command("sleep", "60")
+	cmd.Env = append(os.Environ(), "SLUICE_RUN_ID=run-orphan-test", "SLUICE_TASK_ID=t")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	b, _ := os.ReadFile(pidFile)
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	time.Sleep(50 * time.Millisecond)
-	if !alive(pid) {
-		t.Skip("setsid child did not survive the step; nothing to test")
-	}
+	defer cmd.Process.Kill()
+	go cmd.Wait()
 	if n := KillOrphans([]string{"other-run"}); n != 0 {
 		t.Fatalf("killed %d processes of another run", n)
 	}
 	if n := KillOrphans([]string{"run-orphan-test"}); n < 1 {
 		t.Fatalf("killed %d", n)
 	}
-	for i := 0; i < 100 && alive(pid); i++ {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if alive(pid) {
-		t.Fatalf("orphan %d still alive", pid)
+	if !dies(cmd.Process.Pid) {
+		t.Fatalf("orphan %d still alive", cmd.Process.Pid)
 	}
 }
 
 func TestConformance(t *testing.T) {
 	executortest.Run(t, executortest.Config{
 		New: func(t *testing.T) executor.Executor { return &Executor{KillGrace: 200 * time.Millisecond} },
+	})
+}
+
+func TestConformanceProcessMode(t *testing.T) {
+	executortest.Run(t, executortest.Config{
+		New: func(t *testing.T) executor.Executor {
+			return &Executor{KillGrace: 200 * time.Millisecond, Mode: Process}
+		},
 	})
 }

@@ -3,6 +3,7 @@
 // overlaid, HTML/Markdown artifacts next to each other.
 import { h, api, header, stateBadge, fmtTime, fmtDuration, duration, TERMINAL, fmtValue, empty, fetchAll } from './lib.js';
 import { fmtNum, confusionMatrix, rocChart, artifactView } from './viewers.js';
+import { runTotals, fmtCPU, fmtBytes } from './timeline.js';
 
 export async function comparePage(ctx) {
   const ids = (ctx.q.get('runs') || '').split(',').map((x) => x.trim()).filter(Boolean);
@@ -12,6 +13,7 @@ export async function comparePage(ctx) {
   }
   const runs = await Promise.all(ids.map((id) => api('/runs/' + id, { signal: ctx.signal })));
   const tasks = await Promise.all(ids.map((id) => api(`/apis/sluice/v1/runs/${id}/tasks`, { signal: ctx.signal }).then((r) => r.tasks).catch(() => [])));
+  const totals = tasks.map((ts) => runTotals(ts));
   const cols = runs.map((r) => h('th', h('a', { href: '/runs/' + r.run_id }, r.display_name || r.run_id)));
 
   // Parameters.
@@ -50,6 +52,10 @@ export async function comparePage(ctx) {
     h('tr', h('th', 'Started'), runs.map((r) => h('td', fmtTime(r.created_at)))),
     h('tr', h('th', 'Duration'), runs.map((r) => h('td', fmtDuration(duration(r.created_at, TERMINAL.has(r.state) ? r.finished_at : null))))),
     h('tr', h('th', 'Pipeline version'), runs.map((r) => h('td.mono.small', r.pipeline_version_reference?.pipeline_version_id?.slice(0, 8) || 'inline'))),
+    // Run totals of what the steps used (cached steps ran nothing).
+    h('tr.totals', h('th', 'CPU time (all steps)'), totals.map((x) => h('td.mono', x.measured ? fmtCPU(x.cpuSeconds) : h('span.muted', '—')))),
+    h('tr.totals', h('th', 'Largest peak memory'), totals.map((x) => h('td.mono', x.measured ? fmtBytes(x.peakMemoryBytes) : h('span.muted', '—')))),
+    h('tr.totals', h('th', 'Steps measured'), totals.map((x) => h('td.mono', String(x.measured)))),
   ));
   const differing = h('input', { type: 'checkbox', onchange: (e) => page.classList.toggle('only-diff', e.target.checked) });
   const page = h('section.page.compare-page',

@@ -5,6 +5,7 @@ import { h, fill, api, stream, header, stateBadge, fmtTime, fmtDuration, duratio
 import { drawGraph, specPath } from './graph.js';
 import { artifactView } from './viewers.js';
 import { toYAML } from './yaml.js';
+import { timelineView, resourcesView, usageText } from './timeline.js';
 
 let panelTab = 'io'; // the side panel's tab, kept from task to task
 const STEP_KINDS = new Set(['container', 'importer']);
@@ -181,7 +182,7 @@ export async function runPage(ctx) {
       const t = rows[i];
       out.push(h('div.vrow', { style: { top: i * ROW + 'px' }, class: t.task_id === selected ? 'selected' : '', dataset: { id: t.task_id }, onclick: () => selectTask(t.task_id) },
         h('span.c-state', stateBadge(t.state)), h('span.c-path.mono', { title: t.task_id }, t.task_id),
-        h('span.c-dur', fmtDuration(duration(t.start_time, t.end_time))), h('span.c-start', fmtTime(t.start_time)),
+        h('span.c-dur', { title: usageText(t.resources) }, fmtDuration(duration(t.start_time, t.end_time))), h('span.c-start', fmtTime(t.start_time)),
         h('span.c-flags', t.cached ? h('span.tag', 'cached') : null, t.attempts > 1 ? h('span.tag', `${t.attempts} attempts`) : null)));
     }
     if (!rows.length) out.push(h('div.empty-row', tasks.size ? 'No tasks match.' : 'No tasks have started yet.'));
@@ -217,6 +218,7 @@ export async function runPage(ctx) {
     if (!t) return;
     gview?.select(specPath(tid, loops));
     if (tab === 'tasks') drawRows();
+    if (tab === 'timeline') drawTimeline();
     panelAbort?.abort();
     panelAbort = new AbortController();
     signal.addEventListener('abort', () => panelAbort.abort(), { once: true });
@@ -236,7 +238,7 @@ export async function runPage(ctx) {
   const setTab = (k) => {
     tab = k;
     setURL();
-    tabBar.replaceChildren(...[['graph', 'Graph'], ['tasks', 'Tasks'], ['details', 'Run details']].map(([key, label]) =>
+    tabBar.replaceChildren(...[['graph', 'Graph'], ['tasks', 'Tasks'], ['timeline', 'Timeline'], ['details', 'Run details']].map(([key, label]) =>
       h('a.tab', { href: `/runs/${id}` + (key === 'graph' ? '' : '?tab=' + key), role: 'tab', 'aria-selected': String(key === tab), class: key === tab ? 'active' : '',
         onclick: (e) => { e.preventDefault(); setTab(key); } }, label)));
     if (k === 'graph') {
@@ -244,8 +246,10 @@ export async function runPage(ctx) {
       if (gview && !performance.getEntriesByName('sluice:graph').length) requestAnimationFrame(() => performance.mark('sluice:graph'));
     }
     else if (k === 'tasks') { mainPane.replaceChildren(taskTable); refilter(); }
+    else if (k === 'timeline') drawTimeline();
     else mainPane.replaceChildren(runDetails(run, spec));
   };
+  const drawTimeline = () => { if (tab === 'timeline') mainPane.replaceChildren(timelineView(tasks.values(), selected, selectTask)); };
   setTab(tab);
 
   // ---- live updates ----
@@ -261,6 +265,9 @@ export async function runPage(ctx) {
       // The table re-sorts at most five times a second while events pour in.
       if (tab === 'tasks' && !refiltering) {
         refiltering = setTimeout(() => { refiltering = 0; if (rowsDirty && tab === 'tasks') refilter(); }, 200);
+      }
+      if (tab === 'timeline' && !refiltering) {
+        refiltering = setTimeout(() => { refiltering = 0; drawTimeline(); }, 500);
       }
     });
   };
@@ -362,15 +369,17 @@ function taskPanel(runID, t, spec, graph, loops, signal, latest) {
   const show = (k) => {
     tab = k;
     panelTab = k;
-    tabBar.replaceChildren(...[['io', 'Inputs & outputs'], ['log', 'Log'], ['details', 'Details']].map(([key, label]) =>
+    tabBar.replaceChildren(...[['io', 'Inputs & outputs'], ['log', 'Log'], ['resources', 'Resources'], ['details', 'Details']].map(([key, label]) =>
       h('button.tab', { role: 'tab', 'aria-selected': String(key === k), class: key === k ? 'active' : '', onclick: () => show(key) }, label)));
     if (k === 'io') body.replaceChildren(ioView(t));
     else if (k === 'log') body.replaceChildren(logView(runID, t, signal));
+    else if (k === 'resources') body.replaceChildren(resourcesView(latest() || t));
     else body.replaceChildren(detailsView(t, exec));
   };
   show(tab);
   return h('div.panel',
     h('div.panel-head', h('h3', t.display_name || t.key, ' ', stateBadge(t.state)), h('div.mono.muted.small', t.task_id),
+      t.resources ? h('div.muted.small.usage-line', usageText(t.resources)) : null,
       t.error ? h('div.error-text', t.error) : null),
     tabBar, body);
 }
