@@ -125,7 +125,25 @@ func TestRemoteLauncherThroughTheBucket(t *testing.T) {
 			tc.check(t, res)
 		})
 	}
-	if sim.jobs != 4 {
-		t.Errorf("%d jobs launched, want 4", sim.jobs)
+	// A step that fails in its pod still reports what it used.
+	res, err := e.Run(context.Background(), &engine.Request{Pipeline: load(t, failingPodStep), NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.State != runstate.Failed {
+		t.Fatalf("a failing step's run ended %s", res.State)
+	}
+	if u := task(t, res, "fail").Resources; u == nil || !strings.HasPrefix(u.Method, "pod-") || u.WallSeconds <= 0 {
+		t.Errorf("the failed step's resources %+v, want the container's figures", u)
+	}
+	if sim.jobs != 5 {
+		t.Errorf("%d jobs launched, want 5", sim.jobs)
 	}
 }
+
+const failingPodStep = `
+pipelineInfo: {name: failing-pod-step}
+root: {dag: {tasks: {fail: {taskInfo: {name: fail}, componentRef: {name: comp-fail}}}}}
+components: {comp-fail: {executorLabel: exec-fail}}
+deploymentSpec: {executors: {exec-fail: {container: {image: alpine, command: [sh, -c, 'echo failing; exit 3']}}}}
+`

@@ -162,6 +162,11 @@ func (l *Launcher) runRemote(ctx context.Context, s *Step, p *Prepared, log io.W
 		return nil, nil, err
 	}
 	if res.ExitCode != 0 {
+		// A step that failed leaves what it used (when its launcher
+		// could write it): best effort, the failure is the answer.
+		if res.Usage == nil {
+			res.Usage = l.readFailedUsage(ctx, s)
+		}
 		return nil, res, &ExitError{Code: res.ExitCode}
 	}
 	out, u, err := l.readRecord(ctx, s)
@@ -229,6 +234,12 @@ func (l *Launcher) launch(ctx context.Context, s *Step, ls *launch.Spec, argv, e
 	}
 	out, res, err := l.runHere(ctx, s, ls.Input, reqs, ls.OutputFiles, &executor.Job{RunID: s.RunID, TaskID: s.TaskID, Argv: argv, Env: env, Dir: s.Paths.Work(), Log: log})
 	if ee := (*ExitError)(nil); errors.As(err, &ee) {
+		// The step failed: the record says so and carries what it used.
+		if res != nil && res.Usage != nil {
+			if werr := l.writeRecord(ctx, s, nil, res.Usage); werr != nil {
+				fmt.Fprintf(log, "sluice launch: the step's resources were not recorded: %v\n", werr)
+			}
+		}
 		return ee.Code, nil
 	}
 	if err != nil {
@@ -249,15 +260,22 @@ func (l *Launcher) launch(ctx context.Context, s *Step, ls *launch.Spec, argv, e
 type outputsRecord struct {
 	plan.Outputs
 	Resources *usage.Usage `json:"resources,omitempty"`
+	// Failed marks the record of a step that exited non-zero: it has no
+	// outputs, only what the step used.
+	Failed bool `json:"failed,omitempty"`
 }
 
 // writeRecord leaves a step's outputs in the store for the launcher that
-// asked a remote one to run it.
+// asked a remote one to run it; out nil is the record of a failed step.
 func (l *Launcher) writeRecord(ctx context.Context, s *Step, out *plan.Outputs, u *usage.Usage) error {
 	if u != nil {
 		u.Round()
 	}
-	b, err := json.Marshal(outputsRecord{Outputs: *out, Resources: u})
+	rec := outputsRecord{Resources: u, Failed: out == nil}
+	if out != nil {
+		rec.Outputs = *out
+	}
+	b, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
@@ -293,6 +311,9 @@ func (l *Launcher) readRecord(ctx context.Context, s *Step) (*plan.Outputs, *usa
 	if err := json.NewDecoder(rc).Decode(&rec); err != nil {
 		return nil, nil, fmt.Errorf("outputs record %s: %v", uri, err)
 	}
+	if rec.Failed {
+		return nil, nil, fmt.Errorf("the step succeeded but its outputs record %s is a failed attempt's", uri)
+	}
 	out := rec.Outputs
 	if out.Parameters == nil {
 		out.Parameters = map[string]any{}
@@ -304,4 +325,25 @@ func (l *Launcher) readRecord(ctx context.Context, s *Step) (*plan.Outputs, *usa
 		rec.Resources.Clean()
 	}
 	return &out, rec.Resources, nil
+}
+
+// readFailedUsage reads what a failed step used from the record its
+// remote launcher left, or nil.
+func (l *Launcher) readFailedUsage(ctx context.Context, s *Step) *usage.Usage {
+	uri := s.URIs.OutputsRecord()
+	st, key, err := l.storeFor(ctx, s, uri)
+	if err != nil {
+		return nil
+	}
+	rc, err := st.Open(ctx, key)
+	if err != nil {
+		return nil
+	}
+	defer rc.Close()
+	var rec outputsRecord
+	if err := json.NewDecoder(io.LimitReader(rc, 1<<20)).Decode(&rec); err != nil || !rec.Failed || rec.Resources == nil {
+		return nil
+	}
+	rec.Resources.Clean()
+	return rec.Resources
 }
