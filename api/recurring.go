@@ -101,12 +101,9 @@ func (s *server) createRecurringRun(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	mc := int64(in.MaxConcurrency)
-	if mc == 0 {
-		mc = defaultMaxConcurrency
-	}
-	if mc < 1 || mc > maxMaxConcurrency {
-		return nil, invalidf("max_concurrency must be between 1 and %d, got %d", maxMaxConcurrency, mc)
+	mc, err := maxConcurrency(int64(in.MaxConcurrency))
+	if err != nil {
+		return nil, err
 	}
 	now := s.now()
 	rr := &store.RecurringRun{
@@ -210,4 +207,16 @@ func (s *server) recurringRunAction(r *http.Request) (any, error) {
 		return nil, notFound(err, "recurring run", id)
 	}
 	return empty{}, nil
+}
+
+// maxConcurrency checks a recurring run's max_concurrency (0: the
+// default), the same for the v2beta1 and v1beta1 APIs.
+func maxConcurrency(n int64) (int64, error) {
+	if n == 0 {
+		n = defaultMaxConcurrency
+	}
+	if n < 1 || n > maxMaxConcurrency {
+		return 0, invalidf("max_concurrency must be between 1 and %d, got %d", maxMaxConcurrency, n)
+	}
+	return n, nil
 }

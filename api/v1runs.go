@@ -441,12 +441,9 @@ func (s *server) v1CreateJob(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	mc := int64(in.MaxConcurrency)
-	if mc == 0 {
-		mc = defaultMaxConcurrency
-	}
-	if mc < 1 || mc > maxMaxConcurrency {
-		return nil, invalidf("max_concurrency must be between 1 and %d, got %d", maxMaxConcurrency, mc)
+	mc, err := maxConcurrency(int64(in.MaxConcurrency))
+	if err != nil {
+		return nil, err
 	}
 	now := s.now()
 	rr := &store.RecurringRun{
