@@ -241,6 +241,8 @@ func TestBadInput(t *testing.T) {
 			[]string{"funcs.py:1: function 'a': async functions cannot be components"}},
 		{"Union", "from typing import Union\ndef a(x: Union[int, str]): pass\n", "a",
 			[]string{"function 'a', parameter 'x': Union of several types is not supported"}},
+		{"too deeply nested", "def a(x: int = " + strings.Repeat("1+", 200000) + "1): pass\n", "a",
+			[]string{"funcs.py: cannot be parsed: "}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

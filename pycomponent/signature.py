@@ -419,6 +419,9 @@ def signature(path, func_name):
         tree = ast.parse(text, filename=path)
     except SyntaxError as e:
         raise Problem(e.lineno, 'syntax error: %s' % e.msg)
+    except (ValueError, RecursionError, MemoryError) as e:
+        raise Problem(None, 'cannot be parsed: %s' % (str(e) or
+                                                      type(e).__name__))
     found = None
     names = []
     for node in tree.body:
@@ -521,6 +524,10 @@ def main(argv):
         return 2
     except (IOError, OSError, UnicodeDecodeError) as e:
         sys.stderr.write('%s: %s\n' % (path, e))
+        return 2
+    except (RecursionError, MemoryError) as e:
+        sys.stderr.write('%s: too deeply nested to read (%s)\n' % (
+            path, type(e).__name__))
         return 2
     sys.stdout.write(json.dumps(result))
     return 0
