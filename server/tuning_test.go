@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -57,22 +56,8 @@ func TestTuningExampleThroughTheServer(t *testing.T) {
 		}
 		t.Skip("python3 not found (the real-world components are Python)")
 	}
-	cfg := server.Defaults()
-	cfg.Addr, cfg.Data, cfg.Parallelism = "127.0.0.1:0", t.TempDir(), 4
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
-	c := &client{t: t, base: "http://" + srv.Addr()}
+	// The examples are loaded (inProcess leaves them out by default).
+	c := &client{t: t, base: inProcess(t, func(cfg *server.Config) { cfg.NoExamples, cfg.Parallelism = false, 4 })}
 	var list wire.ListTuningExperimentsResponse
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if c.do("GET", tuningRoute, nil, &list) == 200 && len(list.Experiments) == 1 {

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"mime/multipart"
@@ -53,22 +52,8 @@ func TestServerRunsAKFPv1Workflow(t *testing.T) {
 		}
 		t.Skip("python3 not found")
 	}
-	cfg := server.Defaults()
-	cfg.Addr, cfg.Data, cfg.NoExamples, cfg.Parallelism = "127.0.0.1:0", t.TempDir(), true, 4
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
-	c := &client{t: t, base: "http://" + srv.Addr()}
+	data := t.TempDir()
+	c := &client{t: t, base: inProcess(t, func(cfg *server.Config) { cfg.Data, cfg.Parallelism = data, 4 })}
 
 	code, up := upload(t, c.base, "my_pipeline.yaml", tutorial)
 	if code != 200 {
@@ -84,7 +69,7 @@ func TestServerRunsAKFPv1Workflow(t *testing.T) {
 		t.Fatalf("run %+v", r)
 	}
 	found := false
-	filepath.WalkDir(cfg.Data, func(p string, d os.DirEntry, err error) error {
+	filepath.WalkDir(data, func(p string, d os.DirEntry, err error) error {
 		if err == nil && strings.HasSuffix(p, filepath.Join("save-result", "work", "result.txt")) {
 			b, _ := os.ReadFile(p)
 			if string(b) != "3.0" {
@@ -95,7 +80,7 @@ func TestServerRunsAKFPv1Workflow(t *testing.T) {
 		return nil
 	})
 	if !found {
-		t.Fatalf("save_result wrote no result.txt under %s", cfg.Data)
+		t.Fatalf("save_result wrote no result.txt under %s", data)
 	}
 
 	// A broken workflow is refused with a 400 naming the template and field.
@@ -177,22 +162,8 @@ func TestKFPv1ClientSequence(t *testing.T) {
 		}
 		t.Skip("python3 not found")
 	}
-	cfg := server.Defaults()
-	cfg.Addr, cfg.Data, cfg.NoExamples, cfg.Parallelism = "127.0.0.1:0", t.TempDir(), true, 4
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
-	k := &kfp18{t: t, base: "http://" + srv.Addr()}
+	data := t.TempDir()
+	k := &kfp18{t: t, base: inProcess(t, func(cfg *server.Config) { cfg.Data, cfg.Parallelism = data, 4 })}
 
 	// Client(host): healthz.
 	if hz := k.call("GET", "/healthz", nil); hz["multi_user"] != false {
@@ -288,7 +259,7 @@ func TestKFPv1ClientSequence(t *testing.T) {
 	// same pipeline with the same inputs, so the second may take the first's
 	// outputs from the cache (or wait for the first's step and take them).
 	found := 0
-	filepath.WalkDir(cfg.Data, func(p string, d os.DirEntry, err error) error {
+	filepath.WalkDir(data, func(p string, d os.DirEntry, err error) error {
 		if err == nil && strings.HasSuffix(p, filepath.Join("save-result", "work", "result.txt")) {
 			if b, _ := os.ReadFile(p); string(b) != "3.0" {
 				t.Errorf("%s = %q, want 3.0", p, b)
@@ -298,6 +269,6 @@ func TestKFPv1ClientSequence(t *testing.T) {
 		return nil
 	})
 	if found < 1 || found > 2 {
-		t.Fatalf("save_result wrote result.txt %d times under %s, want 1 or 2", found, cfg.Data)
+		t.Fatalf("save_result wrote result.txt %d times under %s, want 1 or 2", found, data)
 	}
 }
