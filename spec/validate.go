@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/sluicehq/sluice/internal/graph"
 )
 
 var validParamTypes = map[string]bool{
@@ -385,44 +387,14 @@ func Upstream(t *TaskSpec) []string {
 	return slices.Compact(deps)
 }
 
+// findCycle returns a dependency cycle among the DAG's tasks, or nil;
+// dependencies on tasks the DAG does not have are reported elsewhere.
 func findCycle(d *DAGSpec) []string {
-	const (
-		white = iota
-		grey
-		black
-	)
-	color := map[string]int{}
-	var stack []string
-	var cycle []string
-	var visit func(k string) bool
-	visit = func(k string) bool {
-		color[k] = grey
-		stack = append(stack, k)
-		for _, u := range Upstream(d.Tasks[k]) {
-			if d.Tasks[u] == nil {
-				continue
-			}
-			switch color[u] {
-			case grey:
-				i := slices.Index(stack, u)
-				cycle = append(slices.Clone(stack[i:]), u)
-				return true
-			case white:
-				if visit(u) {
-					return true
-				}
-			}
-		}
-		stack = stack[:len(stack)-1]
-		color[k] = black
-		return false
+	deps := make(map[string][]string, len(d.Tasks))
+	for k, t := range d.Tasks {
+		deps[k] = slices.DeleteFunc(Upstream(t), func(u string) bool { return d.Tasks[u] == nil })
 	}
-	for _, k := range slices.Sorted(maps.Keys(d.Tasks)) {
-		if color[k] == white && visit(k) {
-			return cycle
-		}
-	}
-	return nil
+	return graph.FindCycle(deps)
 }
 
 var k8sUnsafe = regexp.MustCompile(`[^-0-9a-z]+`)

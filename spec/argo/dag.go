@@ -3,11 +3,12 @@ package argo
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
 	"github.com/Knetic/govaluate"
+
+	"github.com/sluicehq/sluice/internal/graph"
 )
 
 // dagScope says how a DAG template's {{inputs…}} resolve in the component
@@ -145,7 +146,7 @@ func (tr *translator) dagBody(name string, sc *dagScope) (*dagSpec, error) {
 		d.Tasks[dt.Name] = task
 		deps[dt.Name] = upstream(task)
 	}
-	if cyc := findCycle(deps); cyc != nil {
+	if cyc := graph.FindCycle(deps); cyc != nil {
 		return nil, errorf(tf+".dag.tasks", "dependency cycle: %s", strings.Join(cyc, " -> "))
 	}
 	outs, err := tr.dagOutputs(tf, t, siblings)
@@ -443,40 +444,4 @@ func upstream(t *taskSpec) []string {
 	}
 	slices.Sort(deps)
 	return slices.Compact(deps)
-}
-
-func findCycle(deps map[string][]string) []string {
-	const (
-		white = iota
-		grey
-		black
-	)
-	color := map[string]int{}
-	var stack, cycle []string
-	var visit func(k string) bool
-	visit = func(k string) bool {
-		color[k] = grey
-		stack = append(stack, k)
-		for _, u := range deps[k] {
-			switch color[u] {
-			case grey:
-				i := slices.Index(stack, u)
-				cycle = append(slices.Clone(stack[i:]), u)
-				return true
-			case white:
-				if visit(u) {
-					return true
-				}
-			}
-		}
-		stack = stack[:len(stack)-1]
-		color[k] = black
-		return false
-	}
-	for _, k := range slices.Sorted(maps.Keys(deps)) {
-		if color[k] == white && visit(k) {
-			return cycle
-		}
-	}
-	return nil
 }
