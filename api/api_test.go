@@ -59,6 +59,19 @@ func (f *fakeRuns) Retry(ctx context.Context, id string) error {
 	return f.move(ctx, id, runstate.Pending, runstate.Failed, runstate.Canceled)
 }
 
+func (f *fakeRuns) Delete(ctx context.Context, id string) error {
+	run, err := f.st.GetRun(ctx, id)
+	if err != nil {
+		return err
+	}
+	if st := run.State; st != runstate.Canceling && !st.Terminal() {
+		if err := f.Terminate(ctx, id); err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	return f.st.DeleteRun(ctx, id)
+}
+
 func (f *fakeRuns) move(ctx context.Context, id string, to runstate.State, from ...runstate.State) error {
 	_, err := f.st.UpdateRun(ctx, id, func(r *store.Run) error {
 		for _, s := range from {

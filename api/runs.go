@@ -2,11 +2,9 @@ package api
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 
-	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/store"
 	"github.com/sluicehq/sluice/wire"
 )
@@ -186,17 +184,7 @@ func (s *server) listRuns(r *http.Request) (any, error) {
 // deleteRun deletes a run, terminating it first when it has not ended.
 func (s *server) deleteRun(r *http.Request) (any, error) {
 	id := r.PathValue("run_id")
-	ctx := r.Context()
-	run, err := s.st.GetRun(ctx, id)
-	if err != nil {
-		return nil, notFound(err, "run", id)
-	}
-	if st := run.State; st != runstate.Canceling && !st.Terminal() {
-		if err := s.cfg.Runs.Terminate(ctx, id); err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
-			return nil, err
-		}
-	}
-	if err := s.st.DeleteRun(ctx, id); err != nil {
+	if err := s.cfg.Runs.Delete(r.Context(), id); err != nil {
 		return nil, notFound(err, "run", id)
 	}
 	return empty{}, nil

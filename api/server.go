@@ -28,6 +28,8 @@ type Runs interface {
 	Terminate(ctx context.Context, runID string) error
 	// Retry starts a failed or canceled run again, in place.
 	Retry(ctx context.Context, runID string) error
+	// Delete deletes a run, terminating it first when it has not ended.
+	Delete(ctx context.Context, runID string) error
 }
 
 // DefaultMaxUploadBytes bounds uploads and JSON request bodies (KFP's

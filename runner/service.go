@@ -157,6 +157,21 @@ func (s *Service) Terminate(ctx context.Context, id string) error {
 	return nil
 }
 
+// Delete deletes a run and its task records, terminating it first when it
+// has not ended. A missing run is a store.ErrNotFound.
+func (s *Service) Delete(ctx context.Context, id string) error {
+	run, err := s.cfg.Store.GetRun(ctx, id)
+	if err != nil {
+		return err
+	}
+	if st := run.State; st != runstate.Canceling && !st.Terminal() {
+		if err := s.Terminate(ctx, id); err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	return s.cfg.Store.DeleteRun(ctx, id)
+}
+
 // Retry starts a FAILED or CANCELED run again, in place: steps that
 // succeeded keep their outputs, the rest run again.
 func (s *Service) Retry(ctx context.Context, id string) error {

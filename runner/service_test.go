@@ -300,3 +300,39 @@ func TestTerminateWhileStarting(t *testing.T) {
 		t.Fatal("the step of a run canceled before it started ran")
 	}
 }
+
+// Delete stops a run that is still running, then deletes it and its task
+// records; a missing run is store.ErrNotFound.
+func TestDelete(t *testing.T) {
+	svc, st := newService(t, nil)
+	r := &store.Run{DisplayName: "sleep", Spec: touch(t, "sleep 60")}
+	if err := svc.Submit(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		tasks, _ := st.ListTasks(context.Background(), r.ID)
+		if len(tasks) == 1 && tasks[0].State == runstate.Running {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the step did not start")
+		}
+	}
+	if err := svc.Delete(context.Background(), r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.GetRun(context.Background(), r.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("run after delete: %v", err)
+	}
+	if tasks, err := st.ListTasks(context.Background(), r.ID); err != nil || len(tasks) != 0 {
+		t.Fatalf("tasks after delete: %v %v", tasks, err)
+	}
+	for deadline := time.Now().Add(time.Minute); svc.Executing() != 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the deleted run is still executing")
+		}
+	}
+	if err := svc.Delete(context.Background(), r.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("second delete: %v", err)
+	}
+}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/sluicehq/sluice/artifact"
 	"github.com/sluicehq/sluice/plan"
-	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 	"github.com/sluicehq/sluice/store"
 	"github.com/sluicehq/sluice/tune"
@@ -28,6 +27,8 @@ type Runs interface {
 	Submit(ctx context.Context, r *store.Run) error
 	// Terminate cancels a run.
 	Terminate(ctx context.Context, id string) error
+	// Delete deletes a run, terminating it first when it has not ended.
+	Delete(ctx context.Context, id string) error
 	// Ended returns a channel closed when a run next ends.
 	Ended() <-chan struct{}
 }
@@ -356,21 +357,10 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
-// deleteRun cancels a trial's run if it has not ended and deletes it.
+// deleteRun deletes a trial's run (cancelling it first if it has not
+// ended); one already gone is fine.
 func (s *Service) deleteRun(ctx context.Context, id string) error {
-	run, err := s.cfg.Store.GetRun(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if run.State != runstate.Canceling && !run.State.Terminal() {
-		if err := s.cfg.Runs.Terminate(ctx, id); err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-	}
-	if err := s.cfg.Store.DeleteRun(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := s.cfg.Runs.Delete(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	return nil
