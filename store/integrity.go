@@ -74,7 +74,10 @@ func inspectSQLite(ctx context.Context, path string) error {
 		}
 		return fmt.Errorf("sqlite %q: %s: %w", path, what, ErrUnusable)
 	}
-	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro")
+	// A busy timeout as Sluice's own connections have: another process
+	// opening the same file at once (its WAL recovery, its checkpoint on
+	// close) holds a lock for a moment; that is not damage.
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro&_pragma=busy_timeout(10000)")
 	if err != nil {
 		return unusable("cannot be opened", err)
 	}
