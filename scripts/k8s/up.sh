@@ -96,11 +96,24 @@ evictionHard: {"memory.available": "100Mi", "nodefs.available": "1%", "imagefs.a
 registerNode: true
 syncFrequency: 10s
 EOT
-"$BIN/kubelet" --config="$RUN/kubelet/config.yaml" --kubeconfig="$KC" \
-  --root-dir="$RUN/kubelet" --cert-dir="$RUN/kubelet/pki" --hostname-override=localhost --v=1 > "$L/kubelet.log" 2>&1 & pid kubelet
+# The kubelet has a start-up race (a fatal "concurrent map iteration and map
+# write" in containerManagerImpl.GetCapacity, seen on a loaded machine):
+# when it dies before the node is Ready it is started again, up to 3 times.
+kubelet_starts=0
+start_kubelet() {
+  kubelet_starts=$((kubelet_starts + 1))
+  [ "$kubelet_starts" -eq 1 ] || { log "kubelet exited before the node was Ready; starting it again ($kubelet_starts)"; tail -3 "$L/kubelet.log"; cp "$L/kubelet.log" "$L/kubelet.$kubelet_starts.log"; }
+  "$BIN/kubelet" --config="$RUN/kubelet/config.yaml" --kubeconfig="$KC" \
+    --root-dir="$RUN/kubelet" --cert-dir="$RUN/kubelet/pki" --hostname-override=localhost --v=1 > "$L/kubelet.log" 2>&1 & pid kubelet
+}
+start_kubelet
 
 ready=
 for i in $(seq 480); do
+  if ! kill -0 "$(cat "$RUN/kubelet.pid")" 2>/dev/null; then
+    [ "$kubelet_starts" -lt 4 ] || break
+    start_kubelet
+  fi
   if curlk https://127.0.0.1:6443/api/v1/nodes/localhost 2>/dev/null | python3 -c 'import json,sys; n=json.load(sys.stdin); sys.exit(0 if any(c["type"]=="Ready" and c["status"]=="True" for c in n["status"].get("conditions",[])) else 1)' 2>/dev/null; then ready=1; break; fi
   sleep 0.5
 done
