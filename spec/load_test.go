@@ -12,9 +12,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -557,13 +557,17 @@ func TestLoadUnknownFields(t *testing.T) {
 	}
 }
 
-// quick runs f and fails when it takes longer than d.
-func quick(t *testing.T, d time.Duration, f func()) {
+// bounded runs f and fails when it allocates more than max bytes: a
+// hostile file must cost work in proportion to its size, which an
+// allocation count measures without depending on the machine's load.
+func bounded(t *testing.T, max uint64, f func()) {
 	t.Helper()
-	start := time.Now()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	f()
-	if el := time.Since(start); el > d {
-		t.Errorf("took %v, want < %v", el, d)
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > max {
+		t.Errorf("allocated %d MiB, want at most %d MiB", got>>20, max>>20)
 	}
 }
 
@@ -590,7 +594,7 @@ func TestLoadBombs(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			quick(t, 5*time.Second, func() {
+			bounded(t, 64<<20, func() {
 				wantLoadError(t, []byte(tc.data), tc.want...)
 			})
 		})
