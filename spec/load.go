@@ -11,7 +11,6 @@ import (
 	"io"
 	"math"
 	"path"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -102,6 +101,9 @@ func Load(data []byte) (*Pipeline, error) {
 			}
 			return nil, err
 		}
+		// Through JSON, as a stored spec comes back: the values the model
+		// holds as any (constants, defaults, platform settings) take
+		// decoded JSON's shapes, the ones every reader of a spec expects.
 		ps := new(PipelineSpec)
 		if err := fromJSONValue(res.Pipeline, ps); err != nil {
 			return nil, fmt.Errorf("translated workflow: %w", err)
@@ -495,20 +497,4 @@ func normalize(ps *PipelineSpec) {
 			}
 		}
 	}
-}
-
-// Value returns the plain value of a deprecated typed value.
-func (v *TypedValue) Value() any {
-	switch {
-	case v.StringValue != nil:
-		return *v.StringValue
-	case v.IntValue != nil:
-		if n, err := strconv.ParseInt(*v.IntValue, 10, 64); err == nil {
-			return float64(n)
-		}
-		return *v.IntValue
-	case v.DoubleValue != nil:
-		return *v.DoubleValue
-	}
-	return nil
 }
