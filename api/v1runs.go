@@ -155,26 +155,10 @@ func (s *server) v1CreateRun(r *http.Request) (any, error) {
 	if err := s.checkRoot(src, root); err != nil {
 		return nil, err
 	}
-	now := s.now()
-	run := &store.Run{
-		ExperimentID:      exp.ID,
-		DisplayName:       name,
-		Description:       in.Description,
-		StorageState:      store.Available,
-		PipelineID:        src.pipelineID,
-		PipelineVersionID: src.versionID,
-		Spec:              src.spec,
-		Params:            params,
-		PipelineRoot:      root,
-		ServiceAccount:    in.ServiceAccount,
-		CreatedAt:         now,
-		ScheduledAt:       now,
-	}
-	if err := s.cfg.Runs.Submit(ctx, run); err != nil {
+	run, err := s.submitRun(ctx, newRun{src: src, experimentID: exp.ID, name: name, description: in.Description,
+		params: params, pipelineRoot: root, serviceAccount: in.ServiceAccount})
+	if err != nil {
 		return nil, err
-	}
-	if stored, err := s.st.GetRun(ctx, run.ID); err == nil {
-		run = stored
 	}
 	return s.v1RunDetail(ctx, run)
 }
