@@ -410,24 +410,23 @@ func (s *server) tuningEvents(w http.ResponseWriter, r *http.Request) {
 		s.writeRPCError(w, r, notFound(err, "tuning experiment", id))
 		return
 	}
-	sse := newSSE(w)
 	seen := map[string]string{}
 	var lastExp string
-	for {
-		rec, err := s.st.GetTuningExperiment(r.Context(), id)
+	streamChanges(w, r, streamPace(), func(ctx context.Context, ev *sse) bool {
+		rec, err := s.st.GetTuningExperiment(ctx, id)
 		if err != nil {
-			sse.send("error", err.Error())
-			return
+			ev.send("error", err.Error())
+			return true
 		}
 		e, err := tuner.Experiment(rec)
 		if err != nil {
-			sse.send("error", err.Error())
-			return
+			ev.send("error", err.Error())
+			return true
 		}
-		trials, err := s.st.ListTrials(r.Context(), id)
+		trials, err := s.st.ListTrials(ctx, id)
 		if err != nil {
-			sse.send("error", err.Error())
-			return
+			ev.send("error", err.Error())
+			return true
 		}
 		active := false
 		for _, t := range trials {
@@ -447,25 +446,20 @@ func (s *server) tuningEvents(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			b, _ := json.Marshal(wt)
-			sse.send("trial", string(b))
+			ev.send("trial", string(b))
 		}
 		if mark := string(rec.Status) + rec.Condition; mark != lastExp {
 			lastExp = mark
-			v, err := s.tuningView(r.Context(), rec, trials)
+			v, err := s.tuningView(ctx, rec, trials)
 			if err == nil {
 				b, _ := json.Marshal(v)
-				sse.send("experiment", string(b))
+				ev.send("experiment", string(b))
 			}
 		}
 		if rec.Completed() && !active {
-			sse.send("end", rec.Condition)
-			return
+			ev.send("end", rec.Condition)
+			return true
 		}
-		sse.flush()
-		select {
-		case <-r.Context().Done():
-			return
-		case <-time.After(pollEvery):
-		}
-	}
+		return false
+	})
 }
