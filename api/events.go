@@ -39,11 +39,12 @@ func streamPace() pace {
 // stream's headers, then calls poll at once, for the state of what is
 // followed (the first snapshot), and after that every p.poll for what
 // changed since; poll writes its events to ev and returns true when the
-// stream is complete (it has sent "end", or "error"). The stream also ends
+// stream is complete (it has sent "end"), or an error, which ends the
+// stream with an "error" event holding its message. The stream also ends
 // when the client goes away, or leaves a write untaken for p.write (a
 // client that stopped reading does not hold the handler). A stream silent
 // for p.heartbeat gets a comment line, which clients ignore.
-func streamChanges(w http.ResponseWriter, r *http.Request, p pace, poll func(ctx context.Context, ev *sse) (done bool)) {
+func streamChanges(w http.ResponseWriter, r *http.Request, p pace, poll func(ctx context.Context, ev *sse) (done bool, err error)) {
 	ctx := r.Context()
 	ev := newSSE(w)
 	tick := time.NewTicker(p.poll)
@@ -52,7 +53,11 @@ func streamChanges(w http.ResponseWriter, r *http.Request, p pace, poll func(ctx
 	defer beat.Stop()
 	for {
 		ev.deadline(p.write)
-		done := poll(ctx, ev)
+		done, err := poll(ctx, ev)
+		if err != nil {
+			ev.send("error", err.Error())
+			done = true
+		}
 		ev.flush()
 		if done || ev.err != nil {
 			return

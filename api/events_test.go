@@ -25,13 +25,13 @@ const guard = 30 * time.Second
 
 // changeServer serves streamChanges with poll at /events; each stream's
 // end is sent on the returned channel.
-func changeServer(t *testing.T, p pace, poll func(ctx context.Context, ev *sse) bool) (*httptest.Server, chan *sse) {
+func changeServer(t *testing.T, p pace, poll func(ctx context.Context, ev *sse) (bool, error)) (*httptest.Server, chan *sse) {
 	t.Helper()
 	ended := make(chan *sse, 8)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /events", func(w http.ResponseWriter, r *http.Request) {
 		var last *sse
-		streamChanges(w, r, p, func(ctx context.Context, ev *sse) bool {
+		streamChanges(w, r, p, func(ctx context.Context, ev *sse) (bool, error) {
 			last = ev
 			return poll(ctx, ev)
 		})
@@ -58,7 +58,7 @@ func waitEnd(t *testing.T, ended chan *sse) *sse {
 // event stream.
 func TestStreamChangesSnapshotEventsEnd(t *testing.T) {
 	n := 0
-	srv, ended := changeServer(t, pace{poll: time.Millisecond, heartbeat: time.Hour, write: guard}, func(ctx context.Context, ev *sse) bool {
+	srv, ended := changeServer(t, pace{poll: time.Millisecond, heartbeat: time.Hour, write: guard}, func(ctx context.Context, ev *sse) (bool, error) {
 		n++
 		switch n {
 		case 1:
@@ -68,9 +68,9 @@ func TestStreamChangesSnapshotEventsEnd(t *testing.T) {
 			ev.send("change", fmt.Sprint(n))
 		default:
 			ev.send("end", "done")
-			return true
+			return true, nil
 		}
-		return false
+		return false, nil
 	})
 	res, err := http.Get(srv.URL + "/events")
 	if err != nil {
@@ -95,12 +95,39 @@ func TestStreamChangesSnapshotEventsEnd(t *testing.T) {
 	}
 }
 
+// A poll that fails ends the stream with an "error" event holding the
+// error's message.
+func TestStreamChangesError(t *testing.T) {
+	n := 0
+	srv, ended := changeServer(t, pace{poll: time.Millisecond, heartbeat: time.Hour, write: guard}, func(ctx context.Context, ev *sse) (bool, error) {
+		n++
+		if n == 1 {
+			ev.send("snapshot", "x")
+			return false, nil
+		}
+		return false, errors.New("the store is gone")
+	})
+	res, err := http.Get(srv.URL + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "event: snapshot\ndata: x\n\nevent: error\ndata: the store is gone\n\n"; string(b) != want {
+		t.Errorf("stream = %q, want %q", b, want)
+	}
+	waitEnd(t, ended)
+}
+
 // The snapshot reaches the client at once, before the first wait: a client
 // of a stream whose poll period is an hour still reads it.
 func TestStreamChangesSnapshotIsFlushed(t *testing.T) {
-	srv, _ := changeServer(t, pace{poll: time.Hour, heartbeat: time.Hour, write: guard}, func(ctx context.Context, ev *sse) bool {
+	srv, _ := changeServer(t, pace{poll: time.Hour, heartbeat: time.Hour, write: guard}, func(ctx context.Context, ev *sse) (bool, error) {
 		ev.send("snapshot", "now")
-		return false
+		return false, nil
 	})
 	br := openStream(t, srv.URL+"/events")
 	for _, want := range []string{"event: snapshot\n", "data: now\n"} {
@@ -114,11 +141,11 @@ func TestStreamChangesSnapshotIsFlushed(t *testing.T) {
 // no more.
 func TestStreamChangesClientDisconnect(t *testing.T) {
 	var polls atomic.Int64
-	srv, ended := changeServer(t, pace{poll: time.Millisecond, heartbeat: time.Hour, write: guard}, func(ctx context.Context, ev *sse) bool {
+	srv, ended := changeServer(t, pace{poll: time.Millisecond, heartbeat: time.Hour, write: guard}, func(ctx context.Context, ev *sse) (bool, error) {
 		if polls.Add(1) == 1 {
 			ev.send("snapshot", "x")
 		}
-		return false
+		return false, nil
 	})
 	res, err := http.Get(srv.URL + "/events")
 	if err != nil {
@@ -138,14 +165,14 @@ func TestStreamChangesSlowReader(t *testing.T) {
 	const events = 40
 	payload := strings.Repeat("x", 16<<10)
 	n := 0
-	srv, ended := changeServer(t, pace{poll: time.Millisecond, heartbeat: time.Hour, write: guard}, func(ctx context.Context, ev *sse) bool {
+	srv, ended := changeServer(t, pace{poll: time.Millisecond, heartbeat: time.Hour, write: guard}, func(ctx context.Context, ev *sse) (bool, error) {
 		n++
 		if n > events {
 			ev.send("end", "done")
-			return true
+			return true, nil
 		}
 		ev.send("change", fmt.Sprint(n, " ", payload))
-		return false
+		return false, nil
 	})
 	res, err := http.Get(srv.URL + "/events")
 	if err != nil {
@@ -182,9 +209,9 @@ func TestStreamChangesSlowReader(t *testing.T) {
 // waits longer than the write timeout, the stream ends with a timeout.
 func TestStreamChangesStalledClient(t *testing.T) {
 	payload := strings.Repeat("y", 256<<10)
-	srv, ended := changeServer(t, pace{poll: time.Millisecond, heartbeat: time.Hour, write: 100 * time.Millisecond}, func(ctx context.Context, ev *sse) bool {
+	srv, ended := changeServer(t, pace{poll: time.Millisecond, heartbeat: time.Hour, write: 100 * time.Millisecond}, func(ctx context.Context, ev *sse) (bool, error) {
 		ev.send("change", payload) // more than the connection's buffers hold, soon
-		return false
+		return false, nil
 	})
 	c, err := net.Dial("tcp", srv.Listener.Addr().String())
 	if err != nil {
@@ -200,8 +227,8 @@ func TestStreamChangesStalledClient(t *testing.T) {
 
 // A silent stream gets heartbeats: comment lines, which are no event.
 func TestStreamChangesHeartbeat(t *testing.T) {
-	srv, _ := changeServer(t, pace{poll: time.Millisecond, heartbeat: 5 * time.Millisecond, write: guard}, func(ctx context.Context, ev *sse) bool {
-		return false
+	srv, _ := changeServer(t, pace{poll: time.Millisecond, heartbeat: 5 * time.Millisecond, write: guard}, func(ctx context.Context, ev *sse) (bool, error) {
+		return false, nil
 	})
 	br := openStream(t, srv.URL+"/events")
 	for _, want := range []string{": keep-alive\n", "\n", ": keep-alive\n", "\n"} {

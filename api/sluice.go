@@ -139,16 +139,14 @@ func (s *server) runEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	seen := map[string]string{}
 	var lastRun runstate.State
-	streamChanges(w, r, streamPace(), func(ctx context.Context, ev *sse) bool {
+	streamChanges(w, r, streamPace(), func(ctx context.Context, ev *sse) (bool, error) {
 		run, err := s.st.GetRun(ctx, id)
 		if err != nil {
-			ev.send("error", err.Error())
-			return true
+			return false, err
 		}
 		tasks, err := s.st.ListTasks(ctx, id)
 		if err != nil {
-			ev.send("error", err.Error())
-			return true
+			return false, err
 		}
 		for _, t := range tasks {
 			mark := fmt.Sprint(t.State, t.Attempts, t.Cached)
@@ -166,8 +164,8 @@ func (s *server) runEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		if run.State.Terminal() {
 			ev.send("end", string(run.State))
-			return true
+			return true, nil
 		}
-		return false
+		return false, nil
 	})
 }

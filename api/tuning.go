@@ -412,21 +412,18 @@ func (s *server) tuningEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	seen := map[string]string{}
 	var lastExp string
-	streamChanges(w, r, streamPace(), func(ctx context.Context, ev *sse) bool {
+	streamChanges(w, r, streamPace(), func(ctx context.Context, ev *sse) (bool, error) {
 		rec, err := s.st.GetTuningExperiment(ctx, id)
 		if err != nil {
-			ev.send("error", err.Error())
-			return true
+			return false, err
 		}
 		e, err := tuner.Experiment(rec)
 		if err != nil {
-			ev.send("error", err.Error())
-			return true
+			return false, err
 		}
 		trials, err := s.st.ListTrials(ctx, id)
 		if err != nil {
-			ev.send("error", err.Error())
-			return true
+			return false, err
 		}
 		active := false
 		for _, t := range trials {
@@ -458,8 +455,8 @@ func (s *server) tuningEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		if rec.Completed() && !active {
 			ev.send("end", rec.Condition)
-			return true
+			return true, nil
 		}
-		return false
+		return false, nil
 	})
 }
