@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sluicehq/sluice/spec/argo"
+	"github.com/sluicehq/sluice/spec/ir"
 )
 
 // MaxPackageSize bounds what Load reads from an archive member (and what the
@@ -44,22 +45,12 @@ type Pipeline struct {
 	Workflow json.RawMessage
 }
 
-// Error is a problem with an input file. Field names the part at fault
-// (e.g. "root.dag.tasks.train.componentRef"), when there is one.
-type Error struct {
-	Field string
-	Msg   string
-}
-
-func (e *Error) Error() string {
-	if e.Field == "" {
-		return e.Msg
-	}
-	return e.Field + ": " + e.Msg
-}
+// Error is a problem with an input file, naming the part at fault: the
+// one type spec and spec/argo return (an alias of ir.Error).
+type Error = ir.Error
 
 func errorf(field, format string, args ...any) error {
-	return &Error{Field: field, Msg: fmt.Sprintf(format, args...)}
+	return ir.Errorf(field, format, args...)
 }
 
 // Load reads a pipeline from bytes: IR YAML (one or two documents), IR JSON,
@@ -95,9 +86,9 @@ func Load(data []byte) (*Pipeline, error) {
 		}
 		res, err := argo.Translate(first)
 		if err != nil {
-			var ae *argo.Error
+			var ae *Error
 			if errors.As(err, &ae) {
-				return nil, &Error{Field: ae.Field, Msg: ae.Msg}
+				return nil, ae
 			}
 			return nil, err
 		}

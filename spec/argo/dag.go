@@ -241,8 +241,8 @@ func (tr *translator) dagTask(field, dagName string, sc *dagScope, siblings map[
 
 // wrapField names field in an error that names only its template.
 func wrapField(err error, field string) error {
-	if e, ok := err.(*Error); ok {
-		return &Error{Field: field, Msg: e.Msg}
+	if e, ok := err.(*ir.Error); ok {
+		return &ir.Error{Field: field, Msg: e.Msg}
 	}
 	return err
 }

@@ -9,6 +9,7 @@
 //
 // It is a leaf holding the one definition of the model that spec (loading,
 // validation, the stored form) and spec/argo (the translation of KFP v1
-// workflows, which spec calls) both use; spec names every type and
-// constant of it under the same name.
+// workflows, which spec calls) both use, and of the error both return for
+// a bad file (Error, naming the field); spec names every type and constant
+// of it under the same name.
 package ir
