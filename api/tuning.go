@@ -197,16 +197,21 @@ func (s *server) getTuningRecord(r *http.Request) (*store.TuningExperiment, erro
 	return rec, nil
 }
 
-func (s *server) getTuning(r *http.Request) (any, error) {
+// getTuningView is the request's experiment as the API shows it.
+func (s *server) getTuningView(r *http.Request) (wire.TuningExperiment, error) {
 	rec, err := s.getTuningRecord(r)
 	if err != nil {
-		return nil, err
+		return wire.TuningExperiment{}, err
 	}
 	trials, err := s.st.ListTrials(r.Context(), rec.ID)
 	if err != nil {
-		return nil, err
+		return wire.TuningExperiment{}, err
 	}
 	return s.tuningView(r.Context(), rec, trials)
+}
+
+func (s *server) getTuning(r *http.Request) (any, error) {
+	return s.getTuningView(r)
 }
 
 func (s *server) listTrials(r *http.Request) (any, error) {
@@ -239,15 +244,7 @@ func (s *server) listTrials(r *http.Request) (any, error) {
 // optimalTrial is the current optimal trial: {"best_trial": …}, null while
 // no trial has an objective value.
 func (s *server) optimalTrial(r *http.Request) (any, error) {
-	rec, err := s.getTuningRecord(r)
-	if err != nil {
-		return nil, err
-	}
-	trials, err := s.st.ListTrials(r.Context(), rec.ID)
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.tuningView(r.Context(), rec, trials)
+	v, err := s.getTuningView(r)
 	if err != nil {
 		return nil, err
 	}
