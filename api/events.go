@@ -35,8 +35,10 @@ func streamPace() pace {
 }
 
 // streamChanges serves a stream of changes as Server-Sent Events, the one
-// loop behind the run and the tuning experiment event routes. It sends the
-// stream's headers, then calls poll at once, for the state of what is
+// loop behind the run and the tuning experiment event routes. It calls
+// open first, if there is one, to check that what is followed exists: its
+// error is the route's error response, before any event. Then it sends the
+// stream's headers, and calls poll at once, for the state of what is
 // followed (the first snapshot), and after that every p.poll for what
 // changed since; poll writes its events to ev and returns true when the
 // stream is complete (it has sent "end"), or an error, which ends the
@@ -44,8 +46,15 @@ func streamPace() pace {
 // when the client goes away, or leaves a write untaken for p.write (a
 // client that stopped reading does not hold the handler). A stream silent
 // for p.heartbeat gets a comment line, which clients ignore.
-func streamChanges(w http.ResponseWriter, r *http.Request, p pace, poll func(ctx context.Context, ev *sse) (done bool, err error)) {
+func (s *server) streamChanges(w http.ResponseWriter, r *http.Request, p pace, open func(ctx context.Context) error,
+	poll func(ctx context.Context, ev *sse) (done bool, err error)) {
 	ctx := r.Context()
+	if open != nil {
+		if err := open(ctx); err != nil {
+			s.writeRPCError(w, r, err)
+			return
+		}
+	}
 	ev := newSSE(w)
 	tick := time.NewTicker(p.poll)
 	defer tick.Stop()

@@ -28,10 +28,11 @@ const guard = 30 * time.Second
 func changeServer(t *testing.T, p pace, poll func(ctx context.Context, ev *sse) (bool, error)) (*httptest.Server, chan *sse) {
 	t.Helper()
 	ended := make(chan *sse, 8)
+	s := &server{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /events", func(w http.ResponseWriter, r *http.Request) {
 		var last *sse
-		streamChanges(w, r, p, func(ctx context.Context, ev *sse) (bool, error) {
+		s.streamChanges(w, r, p, nil, func(ctx context.Context, ev *sse) (bool, error) {
 			last = ev
 			return poll(ctx, ev)
 		})

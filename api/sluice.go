@@ -133,13 +133,13 @@ func (s *server) runActive(r *http.Request) bool {
 // (the wire.Task JSON), and "end" when the run is over.
 func (s *server) runEvents(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("run_id")
-	if _, err := s.st.GetRun(r.Context(), id); err != nil {
-		s.writeRPCError(w, r, notFound(err, "run", id))
-		return
-	}
 	seen := map[string]string{}
 	var lastRun runstate.State
-	streamChanges(w, r, streamPace(), func(ctx context.Context, ev *sse) (bool, error) {
+	open := func(ctx context.Context) error {
+		_, err := s.st.GetRun(ctx, id)
+		return notFound(err, "run", id)
+	}
+	s.streamChanges(w, r, streamPace(), open, func(ctx context.Context, ev *sse) (bool, error) {
 		run, err := s.st.GetRun(ctx, id)
 		if err != nil {
 			return false, err

@@ -403,13 +403,13 @@ func tsPtr(t time.Time) *time.Time {
 // experiment has completed and no trial is active.
 func (s *server) tuningEvents(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if _, err := s.st.GetTuningExperiment(r.Context(), id); err != nil {
-		s.writeRPCError(w, r, notFound(err, "tuning experiment", id))
-		return
-	}
 	seen := map[string]string{}
 	var lastExp string
-	streamChanges(w, r, streamPace(), func(ctx context.Context, ev *sse) (bool, error) {
+	open := func(ctx context.Context) error {
+		_, err := s.st.GetTuningExperiment(ctx, id)
+		return notFound(err, "tuning experiment", id)
+	}
+	s.streamChanges(w, r, streamPace(), open, func(ctx context.Context, ev *sse) (bool, error) {
 		rec, err := s.st.GetTuningExperiment(ctx, id)
 		if err != nil {
 			return false, err
