@@ -163,19 +163,27 @@ func (tr *translator) bindInputs(b *taskBuilder, field string, root bool, name s
 		b.bind(p.Name, v)
 	}
 	for _, a := range t.Inputs.Artifacts {
-		src, ok := args.arts[a.Name]
-		switch {
-		case ok:
-		case a.Raw != nil:
-			src = &artSrc{isRaw: true, raw: tr.childDefault(a.Raw.Data, root, t, args)}
-		case a.Optional:
-			continue
-		default:
+		switch src := tr.inputArtifact(a, root, t, args); {
+		case src != nil:
+			b.bindArt(a.Name, src)
+		case !a.Optional:
 			return errorf(field, "template %q needs input artifact %q, which is not supplied", name, a.Name)
 		}
-		b.bindArt(a.Name, src)
 	}
 	tr.bindNeeds(b, root, name)
+	return nil
+}
+
+// inputArtifact is where input artifact a of template t called with args
+// comes from: its argument, else its raw data (root says the caller is the
+// root component); nil when it has neither.
+func (tr *translator) inputArtifact(a artifact, root bool, t *template, args *callArgs) *artSrc {
+	if src, ok := args.arts[a.Name]; ok {
+		return src
+	}
+	if a.Raw != nil {
+		return &artSrc{isRaw: true, raw: tr.childDefault(a.Raw.Data, root, t, args)}
+	}
 	return nil
 }
 

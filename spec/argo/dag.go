@@ -36,17 +36,12 @@ func (tr *translator) callScope(field string, t *template, args *callArgs, root 
 		sc.params[p.Name] = v
 	}
 	for _, a := range t.Inputs.Artifacts {
-		src, ok := args.arts[a.Name]
-		switch {
-		case ok:
-		case a.Raw != nil:
-			src = &artSrc{isRaw: true, raw: tr.childDefault(a.Raw.Data, root, t, args)}
-		case a.Optional:
-			continue
-		default:
+		switch src := tr.inputArtifact(a, root, t, args); {
+		case src != nil:
+			sc.arts[a.Name] = src
+		case !a.Optional:
 			return nil, errorf(field+".inputs.artifacts", "input artifact %q is not supplied", a.Name)
 		}
-		sc.arts[a.Name] = src
 	}
 	return sc, nil
 }
