@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -101,23 +102,11 @@ func (s *server) createRecurringRun(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	mc, err := maxConcurrency(int64(in.MaxConcurrency))
+	rr, err := s.newRecurringRun(int64(in.MaxConcurrency), in.Trigger)
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
-	rr := &store.RecurringRun{
-		Description:    in.Description,
-		ServiceAccount: in.ServiceAccount,
-		MaxConcurrency: mc,
-		Enabled:        mode == "ENABLE",
-		NoCatchup:      in.NoCatchup,
-		CreatedAt:      now,
-		UpdatedAt:      now,
-	}
-	if err := checkTrigger(in.Trigger, rr); err != nil {
-		return nil, err
-	}
+	rr.Description, rr.ServiceAccount, rr.Enabled, rr.NoCatchup = in.Description, in.ServiceAccount, mode == "ENABLE", in.NoCatchup
 	src, err := s.resolveSource(ctx, "recurring run", in.PipelineSpec, in.PipelineVersionReference, in.PipelineVersionID)
 	if err != nil {
 		return nil, err
@@ -136,17 +125,39 @@ func (s *server) createRecurringRun(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	rr.ExperimentID = exp.ID
-	rr.PipelineID, rr.PipelineVersionID, rr.Spec = src.pipelineID, src.versionID, src.spec
 	rr.PipelineRoot = strings.TrimSpace(rc.PipelineRoot)
 	rr.DisplayName = strings.TrimSpace(in.DisplayName)
 	if rr.DisplayName == "" {
 		rr.DisplayName = src.pipeline.Spec.PipelineInfo.Name
 	}
-	if err := s.st.CreateRecurringRun(ctx, rr); err != nil {
+	if err := s.storeRecurringRun(ctx, rr, src, exp.ID); err != nil {
 		return nil, err
 	}
 	return toWireRecurringRun(rr), nil
+}
+
+// newRecurringRun starts the store.RecurringRun a request to create one
+// asks for, in either API version: its maximum concurrency and trigger
+// checked, its times set; the caller fills in the rest from its request.
+func (s *server) newRecurringRun(maxConc int64, trig *wire.Trigger) (*store.RecurringRun, error) {
+	mc, err := maxConcurrency(maxConc)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	rr := &store.RecurringRun{MaxConcurrency: mc, CreatedAt: now, UpdatedAt: now}
+	if err := checkTrigger(trig, rr); err != nil {
+		return nil, err
+	}
+	return rr, nil
+}
+
+// storeRecurringRun stores a checked recurring run, of the pipeline src
+// in the experiment expID.
+func (s *server) storeRecurringRun(ctx context.Context, rr *store.RecurringRun, src *source, expID string) error {
+	rr.ExperimentID = expID
+	rr.PipelineID, rr.PipelineVersionID, rr.Spec = src.pipelineID, src.versionID, src.spec
+	return s.st.CreateRecurringRun(ctx, rr)
 }
 
 func (s *server) getRecurringRun(r *http.Request) (any, error) {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -117,19 +118,44 @@ func (s *server) createRun(r *http.Request) (any, error) {
 	if name == "" {
 		name = src.pipeline.Spec.PipelineInfo.Name
 	}
+	run, err := s.submitRun(ctx, newRun{src: src, experimentID: exp.ID, name: name, description: in.Description,
+		params: params, pipelineRoot: strings.TrimSpace(rc.PipelineRoot), serviceAccount: in.ServiceAccount, noCache: in.NoCache})
+	if err != nil {
+		return nil, err
+	}
+	return toWireRun(run), nil
+}
+
+// newRun is a run a request asks for, checked: what the v2beta1 and the
+// v1beta1 API each read from their own request body.
+type newRun struct {
+	src            *source
+	experimentID   string
+	name           string
+	description    string
+	params         []byte // the JSON object of runtime parameters
+	pipelineRoot   string
+	serviceAccount string
+	noCache        bool
+}
+
+// submitRun makes the store.Run of a checked request, submits it to the
+// run service and returns it as stored (as submitted if it cannot be read
+// back), for both API versions.
+func (s *server) submitRun(ctx context.Context, in newRun) (*store.Run, error) {
 	now := s.now()
 	run := &store.Run{
-		ExperimentID:      exp.ID,
-		DisplayName:       name,
-		Description:       in.Description,
+		ExperimentID:      in.experimentID,
+		DisplayName:       in.name,
+		Description:       in.description,
 		StorageState:      store.Available,
-		PipelineID:        src.pipelineID,
-		PipelineVersionID: src.versionID,
-		Spec:              src.spec,
-		Params:            params,
-		PipelineRoot:      strings.TrimSpace(rc.PipelineRoot),
-		ServiceAccount:    in.ServiceAccount,
-		NoCache:           in.NoCache,
+		PipelineID:        in.src.pipelineID,
+		PipelineVersionID: in.src.versionID,
+		Spec:              in.src.spec,
+		Params:            in.params,
+		PipelineRoot:      in.pipelineRoot,
+		ServiceAccount:    in.serviceAccount,
+		NoCache:           in.noCache,
 		CreatedAt:         now,
 		ScheduledAt:       now,
 	}
@@ -139,7 +165,7 @@ func (s *server) createRun(r *http.Request) (any, error) {
 	if stored, err := s.st.GetRun(ctx, run.ID); err == nil {
 		run = stored
 	}
-	return toWireRun(run), nil
+	return run, nil
 }
 
 func (s *server) getRun(r *http.Request) (any, error) {

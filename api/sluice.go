@@ -1,13 +1,12 @@
 package api
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/store"
@@ -18,9 +17,6 @@ import (
 // Sluice's own routes, for live UIs and the CLI: what the KFP API has no
 // place for.
 const sluicePrefix = "/apis/sluice/v1"
-
-// pollEvery is how often streams look for news.
-var pollEvery = 200 * time.Millisecond
 
 func (s *server) sluiceRoutes() {
 	rpc := func(pattern string, h func(*http.Request) (any, error)) {
@@ -137,23 +133,20 @@ func (s *server) runActive(r *http.Request) bool {
 // (the wire.Task JSON), and "end" when the run is over.
 func (s *server) runEvents(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("run_id")
-	if _, err := s.st.GetRun(r.Context(), id); err != nil {
-		s.writeRPCError(w, r, notFound(err, "run", id))
-		return
-	}
-	sse := newSSE(w)
 	seen := map[string]string{}
 	var lastRun runstate.State
-	for {
-		run, err := s.st.GetRun(r.Context(), id)
+	open := func(ctx context.Context) error {
+		_, err := s.st.GetRun(ctx, id)
+		return notFound(err, "run", id)
+	}
+	s.streamChanges(w, r, streamPace(), open, func(ctx context.Context, ev *sse) (bool, error) {
+		run, err := s.st.GetRun(ctx, id)
 		if err != nil {
-			sse.send("error", err.Error())
-			return
+			return false, err
 		}
-		tasks, err := s.st.ListTasks(r.Context(), id)
+		tasks, err := s.st.ListTasks(ctx, id)
 		if err != nil {
-			sse.send("error", err.Error())
-			return
+			return false, err
 		}
 		for _, t := range tasks {
 			mark := fmt.Sprint(t.State, t.Attempts, t.Cached)
@@ -162,62 +155,17 @@ func (s *server) runEvents(w http.ResponseWriter, r *http.Request) {
 			}
 			seen[t.ID] = mark
 			b, _ := json.Marshal(toWireTask(t))
-			sse.send("task", string(b))
+			ev.send("task", string(b))
 		}
 		if run.State != lastRun {
 			lastRun = run.State
 			b, _ := json.Marshal(map[string]any{"run_id": run.ID, "state": run.State, "error": run.Error})
-			sse.send("run", string(b))
+			ev.send("run", string(b))
 		}
 		if run.State.Terminal() {
-			sse.send("end", string(run.State))
-			return
+			ev.send("end", string(run.State))
+			return true, nil
 		}
-		sse.flush()
-		select {
-		case <-r.Context().Done():
-			return
-		case <-time.After(pollEvery):
-		}
-	}
-}
-
-// sse writes Server-Sent Events.
-type sse struct {
-	w  http.ResponseWriter
-	rc *http.ResponseController
-}
-
-func newSSE(w http.ResponseWriter) *sse {
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	return &sse{w: w, rc: http.NewResponseController(w)}
-}
-
-func (e *sse) send(event, data string) {
-	if event != "" {
-		fmt.Fprintf(e.w, "event: %s\n", event)
-	}
-	for _, line := range strings.Split(data, "\n") {
-		fmt.Fprintf(e.w, "data: %s\n", strings.TrimSuffix(line, "\r"))
-	}
-	fmt.Fprint(e.w, "\n")
-}
-
-// data sends one line (without its newline) as an unnamed event.
-func (e *sse) data(line []byte) {
-	line = bytes.TrimSuffix(line, []byte("\r"))
-	e.w.Write(dataPrefix)
-	e.w.Write(line)
-	e.w.Write(eventEnd)
-}
-
-var dataPrefix, eventEnd = []byte("data: "), []byte("\n\n")
-
-func (e *sse) flush() {
-	if err := e.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
-		return
-	}
+		return false, nil
+	})
 }

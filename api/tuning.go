@@ -197,16 +197,21 @@ func (s *server) getTuningRecord(r *http.Request) (*store.TuningExperiment, erro
 	return rec, nil
 }
 
-func (s *server) getTuning(r *http.Request) (any, error) {
+// getTuningView is the request's experiment as the API shows it.
+func (s *server) getTuningView(r *http.Request) (wire.TuningExperiment, error) {
 	rec, err := s.getTuningRecord(r)
 	if err != nil {
-		return nil, err
+		return wire.TuningExperiment{}, err
 	}
 	trials, err := s.st.ListTrials(r.Context(), rec.ID)
 	if err != nil {
-		return nil, err
+		return wire.TuningExperiment{}, err
 	}
 	return s.tuningView(r.Context(), rec, trials)
+}
+
+func (s *server) getTuning(r *http.Request) (any, error) {
+	return s.getTuningView(r)
 }
 
 func (s *server) listTrials(r *http.Request) (any, error) {
@@ -239,15 +244,7 @@ func (s *server) listTrials(r *http.Request) (any, error) {
 // optimalTrial is the current optimal trial: {"best_trial": …}, null while
 // no trial has an objective value.
 func (s *server) optimalTrial(r *http.Request) (any, error) {
-	rec, err := s.getTuningRecord(r)
-	if err != nil {
-		return nil, err
-	}
-	trials, err := s.st.ListTrials(r.Context(), rec.ID)
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.tuningView(r.Context(), rec, trials)
+	v, err := s.getTuningView(r)
 	if err != nil {
 		return nil, err
 	}
@@ -406,28 +403,24 @@ func tsPtr(t time.Time) *time.Time {
 // experiment has completed and no trial is active.
 func (s *server) tuningEvents(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if _, err := s.st.GetTuningExperiment(r.Context(), id); err != nil {
-		s.writeRPCError(w, r, notFound(err, "tuning experiment", id))
-		return
-	}
-	sse := newSSE(w)
 	seen := map[string]string{}
 	var lastExp string
-	for {
-		rec, err := s.st.GetTuningExperiment(r.Context(), id)
+	open := func(ctx context.Context) error {
+		_, err := s.st.GetTuningExperiment(ctx, id)
+		return notFound(err, "tuning experiment", id)
+	}
+	s.streamChanges(w, r, streamPace(), open, func(ctx context.Context, ev *sse) (bool, error) {
+		rec, err := s.st.GetTuningExperiment(ctx, id)
 		if err != nil {
-			sse.send("error", err.Error())
-			return
+			return false, err
 		}
 		e, err := tuner.Experiment(rec)
 		if err != nil {
-			sse.send("error", err.Error())
-			return
+			return false, err
 		}
-		trials, err := s.st.ListTrials(r.Context(), id)
+		trials, err := s.st.ListTrials(ctx, id)
 		if err != nil {
-			sse.send("error", err.Error())
-			return
+			return false, err
 		}
 		active := false
 		for _, t := range trials {
@@ -447,25 +440,20 @@ func (s *server) tuningEvents(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			b, _ := json.Marshal(wt)
-			sse.send("trial", string(b))
+			ev.send("trial", string(b))
 		}
 		if mark := string(rec.Status) + rec.Condition; mark != lastExp {
 			lastExp = mark
-			v, err := s.tuningView(r.Context(), rec, trials)
+			v, err := s.tuningView(ctx, rec, trials)
 			if err == nil {
 				b, _ := json.Marshal(v)
-				sse.send("experiment", string(b))
+				ev.send("experiment", string(b))
 			}
 		}
 		if rec.Completed() && !active {
-			sse.send("end", rec.Condition)
-			return
+			ev.send("end", rec.Condition)
+			return true, nil
 		}
-		sse.flush()
-		select {
-		case <-r.Context().Done():
-			return
-		case <-time.After(pollEvery):
-		}
-	}
+		return false, nil
+	})
 }

@@ -155,26 +155,10 @@ func (s *server) v1CreateRun(r *http.Request) (any, error) {
 	if err := s.checkRoot(src, root); err != nil {
 		return nil, err
 	}
-	now := s.now()
-	run := &store.Run{
-		ExperimentID:      exp.ID,
-		DisplayName:       name,
-		Description:       in.Description,
-		StorageState:      store.Available,
-		PipelineID:        src.pipelineID,
-		PipelineVersionID: src.versionID,
-		Spec:              src.spec,
-		Params:            params,
-		PipelineRoot:      root,
-		ServiceAccount:    in.ServiceAccount,
-		CreatedAt:         now,
-		ScheduledAt:       now,
-	}
-	if err := s.cfg.Runs.Submit(ctx, run); err != nil {
+	run, err := s.submitRun(ctx, newRun{src: src, experimentID: exp.ID, name: name, description: in.Description,
+		params: params, pipelineRoot: root, serviceAccount: in.ServiceAccount})
+	if err != nil {
 		return nil, err
-	}
-	if stored, err := s.st.GetRun(ctx, run.ID); err == nil {
-		run = stored
 	}
 	return s.v1RunDetail(ctx, run)
 }
@@ -441,22 +425,6 @@ func (s *server) v1CreateJob(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	mc, err := maxConcurrency(int64(in.MaxConcurrency))
-	if err != nil {
-		return nil, err
-	}
-	now := s.now()
-	rr := &store.RecurringRun{
-		DisplayName:    name,
-		Description:    in.Description,
-		ServiceAccount: in.ServiceAccount,
-		MaxConcurrency: mc,
-		// KFP: enabled, or a mode of ENABLED.
-		Enabled:   (in.Enabled || mode == "ENABLED") && mode != "DISABLED",
-		NoCatchup: in.NoCatchup,
-		CreatedAt: now,
-		UpdatedAt: now,
-	}
 	var trig *wire.Trigger
 	if t := in.Trigger; t != nil {
 		trig = &wire.Trigger{}
@@ -467,9 +435,12 @@ func (s *server) v1CreateJob(r *http.Request) (any, error) {
 			trig.PeriodicSchedule = &wire.PeriodicSchedule{StartTime: p.StartTime, EndTime: p.EndTime, IntervalSecond: p.IntervalSecond}
 		}
 	}
-	if err := checkTrigger(trig, rr); err != nil {
+	rr, err := s.newRecurringRun(int64(in.MaxConcurrency), trig)
+	if err != nil {
 		return nil, err
 	}
+	rr.DisplayName, rr.Description, rr.ServiceAccount, rr.NoCatchup = name, in.Description, in.ServiceAccount, in.NoCatchup
+	rr.Enabled = (in.Enabled || mode == "ENABLED") && mode != "DISABLED" // KFP: enabled, or a mode of ENABLED
 	ctx := r.Context()
 	src, err := s.v1Source(ctx, "job", in.PipelineSpec, refs)
 	if err != nil {
@@ -482,15 +453,13 @@ func (s *server) v1CreateJob(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	rr.ExperimentID = exp.ID
-	rr.PipelineID, rr.PipelineVersionID, rr.Spec = src.pipelineID, src.versionID, src.spec
 	if in.PipelineSpec != nil && in.PipelineSpec.RuntimeConfig != nil {
 		rr.PipelineRoot = strings.TrimSpace(in.PipelineSpec.RuntimeConfig.PipelineRoot)
 	}
 	if err := s.checkRoot(src, rr.PipelineRoot); err != nil {
 		return nil, err
 	}
-	if err := s.st.CreateRecurringRun(ctx, rr); err != nil {
+	if err := s.storeRecurringRun(ctx, rr, src, exp.ID); err != nil {
 		return nil, err
 	}
 	return s.toV1Job(rr, &experimentNames{s: s, ctx: ctx}), nil

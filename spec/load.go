@@ -11,12 +11,12 @@ import (
 	"io"
 	"math"
 	"path"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sluicehq/sluice/spec/argo"
+	"github.com/sluicehq/sluice/spec/ir"
 )
 
 // MaxPackageSize bounds what Load reads from an archive member (and what the
@@ -45,22 +45,12 @@ type Pipeline struct {
 	Workflow json.RawMessage
 }
 
-// Error is a problem with an input file. Field names the part at fault
-// (e.g. "root.dag.tasks.train.componentRef"), when there is one.
-type Error struct {
-	Field string
-	Msg   string
-}
-
-func (e *Error) Error() string {
-	if e.Field == "" {
-		return e.Msg
-	}
-	return e.Field + ": " + e.Msg
-}
+// Error is a problem with an input file, naming the part at fault: the
+// one type spec and spec/argo return (an alias of ir.Error).
+type Error = ir.Error
 
 func errorf(field, format string, args ...any) error {
-	return &Error{Field: field, Msg: fmt.Sprintf(format, args...)}
+	return ir.Errorf(field, format, args...)
 }
 
 // Load reads a pipeline from bytes: IR YAML (one or two documents), IR JSON,
@@ -96,12 +86,15 @@ func Load(data []byte) (*Pipeline, error) {
 		}
 		res, err := argo.Translate(first)
 		if err != nil {
-			var ae *argo.Error
+			var ae *Error
 			if errors.As(err, &ae) {
-				return nil, &Error{Field: ae.Field, Msg: ae.Msg}
+				return nil, ae
 			}
 			return nil, err
 		}
+		// Through JSON, as a stored spec comes back: the values the model
+		// holds as any (constants, defaults, platform settings) take
+		// decoded JSON's shapes, the ones every reader of a spec expects.
 		ps := new(PipelineSpec)
 		if err := fromJSONValue(res.Pipeline, ps); err != nil {
 			return nil, fmt.Errorf("translated workflow: %w", err)
@@ -495,20 +488,4 @@ func normalize(ps *PipelineSpec) {
 			}
 		}
 	}
-}
-
-// Value returns the plain value of a deprecated typed value.
-func (v *TypedValue) Value() any {
-	switch {
-	case v.StringValue != nil:
-		return *v.StringValue
-	case v.IntValue != nil:
-		if n, err := strconv.ParseInt(*v.IntValue, 10, 64); err == nil {
-			return float64(n)
-		}
-		return *v.IntValue
-	case v.DoubleValue != nil:
-		return *v.DoubleValue
-	}
-	return nil
 }

@@ -133,7 +133,7 @@ func V1ArtifactType(t any) string {
 	case "dataset":
 		return "system.Dataset"
 	case "metrics":
-		return "system.Metrics"
+		return SchemaMetrics
 	case "classificationmetrics":
 		return "system.ClassificationMetrics"
 	case "slicedclassificationmetrics":
@@ -146,7 +146,7 @@ func V1ArtifactType(t any) string {
 	if strings.HasPrefix(s, "google.") {
 		return s
 	}
-	return "system.Artifact"
+	return SchemaArtifact
 }
 
 func (c *v1conv) ports(field string, v any, inputs bool) error {

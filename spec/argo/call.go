@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/sluicehq/sluice/spec/ir"
 )
 
 // artSrc is where an artifact argument comes from: an input artifact of
@@ -28,7 +30,7 @@ type callArgs struct {
 // references become f-string constants whose references are extra inputs
 // ("channels") named by the placeholder text.
 type taskBuilder struct {
-	task     *taskSpec
+	task     *ir.TaskSpec
 	channels map[string]*ref
 }
 
@@ -36,17 +38,17 @@ func newTask(key, display, comp string) *taskBuilder {
 	if display == "" {
 		display = key
 	}
-	return &taskBuilder{task: &taskSpec{TaskInfo: taskInfo{Name: display}, ComponentRef: componentRef{Name: comp},
-		Inputs: &taskInputs{Parameters: map[string]*inputParameter{}, Artifacts: map[string]*inputArtifact{}}},
+	return &taskBuilder{task: &ir.TaskSpec{TaskInfo: ir.TaskInfo{Name: display}, ComponentRef: ir.ComponentRef{Name: comp},
+		Inputs: &ir.TaskInputs{Parameters: map[string]*ir.InputParameter{}, Artifacts: map[string]*ir.InputArtifact{}}},
 		channels: map[string]*ref{}}
 }
 
-func refBinding(r *ref, fallback string) *inputParameter {
+func refBinding(r *ref, fallback string) *ir.InputParameter {
 	fb := fallback
 	if r.task != "" {
-		return &inputParameter{TaskOutputParameter: &taskOutputParameter{ProducerTask: r.task, OutputParameterKey: r.key}, Fallback: &fb}
+		return &ir.InputParameter{TaskOutputParameter: &ir.TaskOutputParameter{ProducerTask: r.task, OutputParameterKey: r.key}, Fallback: &fb}
 	}
-	b := &inputParameter{ComponentInputParameter: r.param, Fallback: &fb}
+	b := &ir.InputParameter{ComponentInputParameter: r.param, Fallback: &fb}
 	if r.sel != "" {
 		b.ParameterExpressionSelector = `parseJson(string_value)["` + r.sel + `"]`
 	}
@@ -76,9 +78,9 @@ func (b *taskBuilder) bind(name string, ps []part) {
 	ps = merge(ps)
 	switch {
 	case len(ps) == 0:
-		b.task.Inputs.Parameters[name] = &inputParameter{RuntimeValue: &runtimeValue{Constant: ""}}
+		b.task.Inputs.Parameters[name] = &ir.InputParameter{RuntimeValue: &ir.ValueOrRuntimeParam{Constant: ""}}
 	case isConst(ps):
-		b.task.Inputs.Parameters[name] = &inputParameter{RuntimeValue: &runtimeValue{Constant: constText(ps)}}
+		b.task.Inputs.Parameters[name] = &ir.InputParameter{RuntimeValue: &ir.ValueOrRuntimeParam{Constant: constText(ps)}}
 	case len(ps) == 1:
 		b.task.Inputs.Parameters[name] = refBinding(ps[0].ref, ps[0].text)
 	default:
@@ -90,7 +92,7 @@ func (b *taskBuilder) bind(name string, ps []part) {
 			}
 			s.WriteString("{{$.inputs.parameters['" + b.channel(p) + "']}}")
 		}
-		b.task.Inputs.Parameters[name] = &inputParameter{RuntimeValue: &runtimeValue{Constant: s.String()}}
+		b.task.Inputs.Parameters[name] = &ir.InputParameter{RuntimeValue: &ir.ValueOrRuntimeParam{Constant: s.String()}}
 	}
 }
 
@@ -100,16 +102,16 @@ func (b *taskBuilder) bindArt(name string, src *artSrc) {
 	case src.isRaw:
 		p := "raw:" + name
 		b.bind(p, src.raw)
-		b.task.Inputs.Artifacts[name] = &inputArtifact{RawParameter: p}
+		b.task.Inputs.Artifacts[name] = &ir.InputArtifact{RawParameter: p}
 	case src.task != "":
-		b.task.Inputs.Artifacts[name] = &inputArtifact{TaskOutputArtifact: &taskOutputArtifact{ProducerTask: src.task, OutputArtifactKey: src.key}}
+		b.task.Inputs.Artifacts[name] = &ir.InputArtifact{TaskOutputArtifact: &ir.TaskOutputArtifact{ProducerTask: src.task, OutputArtifactKey: src.key}}
 	default:
-		b.task.Inputs.Artifacts[name] = &inputArtifact{ComponentInputArtifact: src.param}
+		b.task.Inputs.Artifacts[name] = &ir.InputArtifact{ComponentInputArtifact: src.param}
 	}
 }
 
 // finish drops empty input maps.
-func (b *taskBuilder) finish() *taskSpec {
+func (b *taskBuilder) finish() *ir.TaskSpec {
 	if len(b.task.Inputs.Parameters) == 0 {
 		b.task.Inputs.Parameters = nil
 	}
@@ -161,19 +163,27 @@ func (tr *translator) bindInputs(b *taskBuilder, field string, root bool, name s
 		b.bind(p.Name, v)
 	}
 	for _, a := range t.Inputs.Artifacts {
-		src, ok := args.arts[a.Name]
-		switch {
-		case ok:
-		case a.Raw != nil:
-			src = &artSrc{isRaw: true, raw: tr.childDefault(a.Raw.Data, root, t, args)}
-		case a.Optional:
-			continue
-		default:
+		switch src := tr.inputArtifact(a, root, t, args); {
+		case src != nil:
+			b.bindArt(a.Name, src)
+		case !a.Optional:
 			return errorf(field, "template %q needs input artifact %q, which is not supplied", name, a.Name)
 		}
-		b.bindArt(a.Name, src)
 	}
 	tr.bindNeeds(b, root, name)
+	return nil
+}
+
+// inputArtifact is where input artifact a of template t called with args
+// comes from: its argument, else its raw data (root says the caller is the
+// root component); nil when it has neither.
+func (tr *translator) inputArtifact(a artifact, root bool, t *template, args *callArgs) *artSrc {
+	if src, ok := args.arts[a.Name]; ok {
+		return src
+	}
+	if a.Raw != nil {
+		return &artSrc{isRaw: true, raw: tr.childDefault(a.Raw.Data, root, t, args)}
+	}
 	return nil
 }
 
@@ -189,7 +199,7 @@ func (tr *translator) bindNeeds(b *taskBuilder, root bool, name string) {
 }
 
 // call builds the task key that runs template name with args.
-func (tr *translator) call(field string, root bool, key, name string, args *callArgs, loop *loopInfo) (*taskSpec, error) {
+func (tr *translator) call(field string, root bool, key, name string, args *callArgs, loop *loopInfo) (*ir.TaskSpec, error) {
 	t := tr.templates[name]
 	if loop != nil {
 		return tr.loopCall(field, root, key, name, args, loop)
@@ -218,23 +228,23 @@ func displayName(t *template, key string) string {
 }
 
 // inputDefs declares a template's inputs (all text) plus extra hidden ones.
-func (tr *translator) inputDefs(t *template, skip map[string]bool, extra []string) *iface {
-	in := &iface{Parameters: map[string]*paramSpec{}, Artifacts: map[string]*artifactSpec{}}
+func (tr *translator) inputDefs(t *template, skip map[string]bool, extra []string) *ir.Interface {
+	in := &ir.Interface{Parameters: map[string]*ir.ParameterSpec{}, Artifacts: map[string]*ir.ArtifactSpec{}}
 	for _, p := range t.Inputs.Parameters {
 		if !skip[p.Name] {
-			in.Parameters[p.Name] = &paramSpec{ParameterType: typeString}
+			in.Parameters[p.Name] = &ir.ParameterSpec{ParameterType: ir.TypeString}
 		}
 	}
 	for _, a := range t.Inputs.Artifacts {
 		if !skip["artifact:"+a.Name] {
-			in.Artifacts[a.Name] = &artifactSpec{ArtifactType: artifactType{SchemaTitle: schemaArtifact, SchemaVersion: "0.0.1"}, IsOptional: a.Optional}
+			in.Artifacts[a.Name] = &ir.ArtifactSpec{ArtifactType: ir.ArtifactType{SchemaTitle: ir.SchemaArtifact, SchemaVersion: "0.0.1"}, IsOptional: a.Optional}
 		}
 	}
 	for _, p := range tr.needs[t.Name] {
-		in.Parameters[wfParamInput(p)] = &paramSpec{ParameterType: typeString}
+		in.Parameters[wfParamInput(p)] = &ir.ParameterSpec{ParameterType: ir.TypeString}
 	}
 	for _, e := range extra {
-		in.Parameters[e] = &paramSpec{ParameterType: typeString}
+		in.Parameters[e] = &ir.ParameterSpec{ParameterType: ir.TypeString}
 	}
 	if len(in.Parameters) == 0 {
 		in.Parameters = nil
@@ -249,13 +259,13 @@ func (tr *translator) inputDefs(t *template, skip map[string]bool, extra []strin
 }
 
 // outputDefs declares a template's outputs.
-func outputDefs(t *template) *iface {
-	out := &iface{Parameters: map[string]*paramSpec{}, Artifacts: map[string]*artifactSpec{}}
+func outputDefs(t *template) *ir.Interface {
+	out := &ir.Interface{Parameters: map[string]*ir.ParameterSpec{}, Artifacts: map[string]*ir.ArtifactSpec{}}
 	for _, p := range t.Outputs.Parameters {
-		out.Parameters[p.Name] = &paramSpec{ParameterType: typeString}
+		out.Parameters[p.Name] = &ir.ParameterSpec{ParameterType: ir.TypeString}
 	}
 	for _, a := range t.Outputs.Artifacts {
-		out.Artifacts[a.Name] = &artifactSpec{ArtifactType: artifactType{SchemaTitle: artifactSchema(a.Name), SchemaVersion: "0.0.1"}, IsOptional: a.Optional}
+		out.Artifacts[a.Name] = &ir.ArtifactSpec{ArtifactType: ir.ArtifactType{SchemaTitle: artifactSchema(a.Name), SchemaVersion: "0.0.1"}, IsOptional: a.Optional}
 	}
 	if len(out.Parameters) == 0 {
 		out.Parameters = nil
@@ -275,11 +285,11 @@ func outputDefs(t *template) *iface {
 func artifactSchema(name string) string {
 	switch name {
 	case "mlpipeline-metrics":
-		return schemaMetrics
+		return ir.SchemaMetrics
 	case "mlpipeline-ui-metadata":
-		return SchemaUIMetadata
+		return ir.SchemaUIMetadata
 	}
-	return schemaArtifact
+	return ir.SchemaArtifact
 }
 
 // component returns the component that runs template name. derived, for
@@ -323,7 +333,7 @@ func (tr *translator) component(name string, derived *derivedInputs) (string, er
 		}
 		extra = append([]string{itemInput}, derived.Channels...)
 	}
-	comp := &componentSpec{InputDefinitions: tr.inputDefs(t, skip, extra), OutputDefinitions: outputDefs(t)}
+	comp := &ir.ComponentSpec{InputDefinitions: tr.inputDefs(t, skip, extra), OutputDefinitions: outputDefs(t)}
 	tr.out.Components[cname] = comp
 	d, err := tr.dagBody(name, sc)
 	if err != nil {
@@ -384,7 +394,7 @@ type loopInfo struct {
 // loopCall builds a loop task: an iterator over the items whose body runs
 // template name once per item. Arguments that use the item are computed
 // inside the body; the rest are passed by the loop task.
-func (tr *translator) loopCall(field string, root bool, key, name string, args *callArgs, loop *loopInfo) (*taskSpec, error) {
+func (tr *translator) loopCall(field string, root bool, key, name string, args *callArgs, loop *loopInfo) (*ir.TaskSpec, error) {
 	t := tr.templates[name]
 	outer := newTask(key, displayName(t, key), "")
 	derived := &derivedInputs{Params: map[string]jsonParts{}, Raw: map[string]jsonParts{}}
@@ -466,7 +476,7 @@ func (tr *translator) loopCall(field string, root bool, key, name string, args *
 		return nil, err
 	}
 	outer.task.ComponentRef.Name = body
-	it := &parameterIterator{ItemInput: itemInput}
+	it := &ir.ParameterIterator{ItemInput: itemInput}
 	if loop.items == nil {
 		it.Items.Raw = loop.raw
 	} else {
@@ -475,7 +485,7 @@ func (tr *translator) loopCall(field string, root bool, key, name string, args *
 	}
 	outer.task.ParameterIterator = it
 	if loop.parallelism > 0 {
-		outer.task.IteratorPolicy = &iteratorPolicy{ParallelismLimit: loop.parallelism}
+		outer.task.IteratorPolicy = &ir.IteratorPolicy{ParallelismLimit: loop.parallelism}
 	}
 	return outer.finish(), nil
 }
@@ -485,17 +495,17 @@ func (tr *translator) loopCall(field string, root bool, key, name string, args *
 func (tr *translator) loopWrapper(field string, root bool, key, name string, outer *taskBuilder, passed *callArgs, derived *derivedInputs, toBody func([]part) []part) (string, error) {
 	t := tr.templates[name]
 	inner := &callArgs{params: map[string][]part{}, arts: map[string]*artSrc{}}
-	wrapper := &componentSpec{InputDefinitions: &iface{Parameters: map[string]*paramSpec{itemInput: {ParameterType: typeString}}, Artifacts: map[string]*artifactSpec{}}}
+	wrapper := &ir.ComponentSpec{InputDefinitions: &ir.Interface{Parameters: map[string]*ir.ParameterSpec{itemInput: {ParameterType: ir.TypeString}}, Artifacts: map[string]*ir.ArtifactSpec{}}}
 	for n, ps := range passed.params {
 		outer.bind(n, ps)
-		wrapper.InputDefinitions.Parameters[n] = &paramSpec{ParameterType: typeString}
+		wrapper.InputDefinitions.Parameters[n] = &ir.ParameterSpec{ParameterType: ir.TypeString}
 		inner.params[n] = []part{{ref: &ref{param: n}, text: "{{inputs.parameters." + n + "}}"}}
 	}
 	for n, a := range passed.arts {
 		outer.bindArt(n, a)
-		wrapper.InputDefinitions.Artifacts[n] = &artifactSpec{ArtifactType: artifactType{SchemaTitle: schemaArtifact, SchemaVersion: "0.0.1"}}
+		wrapper.InputDefinitions.Artifacts[n] = &ir.ArtifactSpec{ArtifactType: ir.ArtifactType{SchemaTitle: ir.SchemaArtifact, SchemaVersion: "0.0.1"}}
 		if a.isRaw {
-			wrapper.InputDefinitions.Parameters["raw:"+n] = &paramSpec{ParameterType: typeString}
+			wrapper.InputDefinitions.Parameters["raw:"+n] = &ir.ParameterSpec{ParameterType: ir.TypeString}
 		}
 		inner.arts[n] = &artSrc{param: n}
 	}
@@ -507,10 +517,10 @@ func (tr *translator) loopWrapper(field string, root bool, key, name string, out
 	}
 	tr.bindNeeds(outer, root, name)
 	for _, p := range tr.needs[name] {
-		wrapper.InputDefinitions.Parameters[wfParamInput(p)] = &paramSpec{ParameterType: typeString}
+		wrapper.InputDefinitions.Parameters[wfParamInput(p)] = &ir.ParameterSpec{ParameterType: ir.TypeString}
 	}
 	for ch := range outer.channels {
-		wrapper.InputDefinitions.Parameters[ch] = &paramSpec{ParameterType: typeString}
+		wrapper.InputDefinitions.Parameters[ch] = &ir.ParameterSpec{ParameterType: ir.TypeString}
 	}
 	if len(wrapper.InputDefinitions.Artifacts) == 0 {
 		wrapper.InputDefinitions.Artifacts = nil
@@ -520,7 +530,7 @@ func (tr *translator) loopWrapper(field string, root bool, key, name string, out
 		return "", err
 	}
 	_ = toBody
-	wrapper.DAG = &dagSpec{Tasks: map[string]*taskSpec{key: task}}
+	wrapper.DAG = &ir.DAGSpec{Tasks: map[string]*ir.TaskSpec{key: task}}
 	wname := tr.newName("comp-" + name + "-loop")
 	tr.out.Components[wname] = wrapper
 	_ = t

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sluicehq/sluice/spec/ir"
 )
 
 // containerBuilder translates one container (or script, or resource)
@@ -30,7 +32,7 @@ func (tr *translator) containerComponent(cname, name string) error {
 	t := tr.templates[name]
 	b := &containerBuilder{tr: tr, t: t, field: "spec.templates[" + name + "]", targets: map[string]string{}, k8s: map[string]any{}}
 	label := tr.newName("exec-" + name)
-	comp := &componentSpec{InputDefinitions: tr.inputDefs(t, nil, nil), OutputDefinitions: outputDefs(t), ExecutorLabel: label}
+	comp := &ir.ComponentSpec{InputDefinitions: tr.inputDefs(t, nil, nil), OutputDefinitions: outputDefs(t), ExecutorLabel: label}
 	tr.out.Components[cname] = comp
 	ex, err := b.executor()
 	if err != nil {
@@ -43,7 +45,7 @@ func (tr *translator) containerComponent(cname, name string) error {
 	return nil
 }
 
-func (b *containerBuilder) executor() (*executorSpec, error) {
+func (b *containerBuilder) executor() (*ir.ExecutorSpec, error) {
 	t := b.t
 	if t.Resource != nil {
 		what := "a Kubernetes resource (ResourceOp)"
@@ -52,7 +54,7 @@ func (b *containerBuilder) executor() (*executorSpec, error) {
 		} else if strings.Contains(t.Resource.Manifest, "VolumeSnapshot") {
 			what = "a VolumeSnapshot (VolumeSnapshotOp)"
 		}
-		return &executorSpec{Container: &containerSpec{Image: "argo-resource-template"},
+		return &ir.ExecutorSpec{Container: &ir.ContainerSpec{Image: "argo-resource-template"},
 			Unsupported: fmt.Sprintf("step %s does %s %s: Sluice's executors do not run Argo resource templates", t.Name, t.Resource.Action, what)}, nil
 	}
 	c := t.Container
@@ -63,7 +65,7 @@ func (b *containerBuilder) executor() (*executorSpec, error) {
 	if err := b.declarePaths(); err != nil {
 		return nil, err
 	}
-	cs := &containerSpec{}
+	cs := &ir.ContainerSpec{}
 	var err error
 	if cs.Image, err = b.text(c.Image, "container.image"); err != nil {
 		return nil, err
@@ -120,7 +122,7 @@ func (b *containerBuilder) executor() (*executorSpec, error) {
 	if len(c.EnvFrom) > 0 {
 		b.unsup = append(b.unsup, "it sets env from a whole secret or config map (envFrom)")
 	}
-	ex := &executorSpec{Container: cs}
+	ex := &ir.ExecutorSpec{Container: cs}
 	if len(b.unsup) > 0 {
 		ex.Unsupported = fmt.Sprintf("step %s cannot run on Sluice: %s", t.Name, strings.Join(b.unsup, "; "))
 	}
@@ -228,8 +230,8 @@ func (b *containerBuilder) placeholder(seg segment, field string) (string, error
 }
 
 // env translates the container's environment.
-func (b *containerBuilder) env(c *container) ([]envSpec, error) {
-	var out []envSpec
+func (b *containerBuilder) env(c *container) ([]ir.EnvVar, error) {
+	var out []ir.EnvVar
 	labels := b.t.Metadata.Labels
 	var fieldEnv []any
 	var secretEnv, cmEnv []any
@@ -248,11 +250,11 @@ func (b *containerBuilder) env(c *container) ([]envSpec, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, envSpec{Name: e.Name, Value: tv})
+			out = append(out, ir.EnvVar{Name: e.Name, Value: tv})
 		case e.ValueFrom.FieldRef != nil:
 			fp := e.ValueFrom.FieldRef.FieldPath
 			if v, ok := emulatedField(fp, labels); ok {
-				out = append(out, envSpec{Name: e.Name, Value: v})
+				out = append(out, ir.EnvVar{Name: e.Name, Value: v})
 			}
 			if strings.HasPrefix(fp, "metadata.name") || strings.HasPrefix(fp, "metadata.uid") || strings.HasPrefix(fp, "metadata.namespace") ||
 				strings.HasPrefix(fp, "spec.") || strings.HasPrefix(fp, "status.") {
@@ -311,7 +313,7 @@ func emulatedField(fp string, labels map[string]anyString) (string, bool) {
 
 // resources reads requests and limits, including those a podSpecPatch sets
 // from parameters (set_cpu_limit with a pipeline parameter).
-func (b *containerBuilder) resources(c *container) (*resourceSpec, error) {
+func (b *containerBuilder) resources(c *container) (*ir.ResourceSpec, error) {
 	lim, req := map[string]string{}, map[string]string{}
 	for k, v := range c.Resources.Limits {
 		lim[k] = string(v)
@@ -347,7 +349,7 @@ func (b *containerBuilder) resources(c *container) (*resourceSpec, error) {
 	if len(lim) == 0 && len(req) == 0 {
 		return nil, nil
 	}
-	r := &resourceSpec{}
+	r := &ir.ResourceSpec{}
 	var err error
 	tx := func(s string) string {
 		if err != nil {
@@ -361,7 +363,7 @@ func (b *containerBuilder) resources(c *container) (*resourceSpec, error) {
 	r.ResourceCPURequest, r.ResourceMemoryRequest = tx(req["cpu"]), tx(req["memory"])
 	for _, k := range slices.Sorted(maps.Keys(lim)) {
 		if k != "cpu" && k != "memory" && k != "ephemeral-storage" {
-			r.Accelerator = &accelerator{ResourceType: k, ResourceCount: tx(lim[k])}
+			r.Accelerator = &ir.Accelerator{ResourceType: k, ResourceCount: tx(lim[k])}
 			break
 		}
 	}
@@ -370,17 +372,17 @@ func (b *containerBuilder) resources(c *container) (*resourceSpec, error) {
 
 // outputFiles lists the files the step must write and the parameters read
 // from them.
-func (b *containerBuilder) outputFiles() ([]outputFile, error) {
+func (b *containerBuilder) outputFiles() ([]ir.OutputFile, error) {
 	t := b.t
-	var out []outputFile
+	var out []ir.OutputFile
 	idx := map[string]int{}
 	for _, a := range t.Outputs.Artifacts {
-		f := outputFile{Path: a.Path, Artifact: a.Name, Optional: a.Optional}
+		f := ir.OutputFile{Path: a.Path, Artifact: a.Name, Optional: a.Optional}
 		switch a.Name {
 		case "mlpipeline-ui-metadata":
 			f.Optional = true // the KFP API server marks them optional
 		case "mlpipeline-metrics":
-			f.Optional, f.Format = true, formatMetrics
+			f.Optional, f.Format = true, ir.FormatKFPv1Metrics
 		}
 		if _, dup := idx[a.Path]; !dup {
 			idx[a.Path] = len(out)
@@ -409,7 +411,7 @@ func (b *containerBuilder) outputFiles() ([]outputFile, error) {
 			out[j].Parameter = p.Name
 			continue
 		}
-		f := outputFile{Path: vf.Path, Parameter: p.Name, Default: def}
+		f := ir.OutputFile{Path: vf.Path, Parameter: p.Name, Default: def}
 		if j, ok := idx[vf.Path]; ok {
 			f.Artifact = out[j].Artifact
 		}
@@ -565,18 +567,18 @@ func (b *containerBuilder) scheduling() error {
 }
 
 // stepOptions sets a container task's caching and retry policy.
-func stepOptions(task *taskSpec, t *template, field string) error {
+func stepOptions(task *ir.TaskSpec, t *template, field string) error {
 	cache := string(t.Metadata.Labels["pipelines.kubeflow.org/enable_caching"]) != "false"
 	switch string(t.Metadata.Annotations["pipelines.kubeflow.org/max_cache_staleness"]) {
 	case "P0D", "PT0S", "P0DT0S", "PT0M", "PT0H":
 		cache = false
 	}
-	task.CachingOptions = &cachingOptions{EnableCache: cache}
+	task.CachingOptions = &ir.CachingOptions{EnableCache: cache}
 	rs := t.RetryStrategy
 	if rs == nil {
 		return nil
 	}
-	rp := &retryPolicy{}
+	rp := &ir.RetryPolicy{}
 	if rs.Limit != nil {
 		n, err := rs.Limit.int(field + ".retryStrategy.limit")
 		if err != nil {

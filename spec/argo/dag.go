@@ -9,6 +9,7 @@ import (
 	"github.com/Knetic/govaluate"
 
 	"github.com/sluicehq/sluice/internal/graph"
+	"github.com/sluicehq/sluice/spec/ir"
 )
 
 // dagScope says how a DAG template's {{inputs…}} resolve in the component
@@ -35,17 +36,12 @@ func (tr *translator) callScope(field string, t *template, args *callArgs, root 
 		sc.params[p.Name] = v
 	}
 	for _, a := range t.Inputs.Artifacts {
-		src, ok := args.arts[a.Name]
-		switch {
-		case ok:
-		case a.Raw != nil:
-			src = &artSrc{isRaw: true, raw: tr.childDefault(a.Raw.Data, root, t, args)}
-		case a.Optional:
-			continue
-		default:
+		switch src := tr.inputArtifact(a, root, t, args); {
+		case src != nil:
+			sc.arts[a.Name] = src
+		case !a.Optional:
 			return nil, errorf(field+".inputs.artifacts", "input artifact %q is not supplied", a.Name)
 		}
-		sc.arts[a.Name] = src
 	}
 	return sc, nil
 }
@@ -108,10 +104,10 @@ func (tr *translator) checkOutput(field, text string, siblings map[string]*dagTa
 }
 
 // dagBody translates the tasks and outputs of DAG template name.
-func (tr *translator) dagBody(name string, sc *dagScope) (*dagSpec, error) {
+func (tr *translator) dagBody(name string, sc *dagScope) (*ir.DAGSpec, error) {
 	t := tr.templates[name]
 	tf := "spec.templates[" + name + "]"
-	d := &dagSpec{Tasks: map[string]*taskSpec{}}
+	d := &ir.DAGSpec{Tasks: map[string]*ir.TaskSpec{}}
 	if t.Parallelism != nil {
 		n, err := t.Parallelism.int(tf + ".parallelism")
 		if err != nil {
@@ -158,7 +154,7 @@ func (tr *translator) dagBody(name string, sc *dagScope) (*dagSpec, error) {
 }
 
 // dagTask translates one task of a DAG.
-func (tr *translator) dagTask(field, dagName string, sc *dagScope, siblings map[string]*dagTask, dt *dagTask, parallelism int) (*taskSpec, error) {
+func (tr *translator) dagTask(field, dagName string, sc *dagScope, siblings map[string]*dagTask, dt *dagTask, parallelism int) (*ir.TaskSpec, error) {
 	switch {
 	case dt.Depends != "":
 		return nil, errorf(field+".depends", "not supported: use dependencies (KFP v1 compiles .after() to dependencies)")
@@ -240,8 +236,8 @@ func (tr *translator) dagTask(field, dagName string, sc *dagScope, siblings map[
 
 // wrapField names field in an error that names only its template.
 func wrapField(err error, field string) error {
-	if e, ok := err.(*Error); ok {
-		return &Error{Field: field, Msg: e.Msg}
+	if e, ok := err.(*ir.Error); ok {
+		return &ir.Error{Field: field, Msg: e.Msg}
 	}
 	return err
 }
@@ -322,7 +318,7 @@ const whenInput = "{{when}}"
 
 // when sets a task's condition: its text with references substituted at
 // run time, evaluated as Argo does (govaluate). The syntax is checked now.
-func (tr *translator) when(field string, task *taskSpec, expr string, env lookup) error {
+func (tr *translator) when(field string, task *ir.TaskSpec, expr string, env lookup) error {
 	ps, err := parse(expr, env)
 	if err != nil {
 		return wrapField(err, field+".when")
@@ -339,10 +335,10 @@ func (tr *translator) when(field string, task *taskSpec, expr string, env lookup
 	}
 	b := &taskBuilder{task: task, channels: map[string]*ref{}}
 	if task.Inputs == nil {
-		task.Inputs = &taskInputs{Parameters: map[string]*inputParameter{}}
+		task.Inputs = &ir.TaskInputs{Parameters: map[string]*ir.InputParameter{}}
 	}
 	if task.Inputs.Parameters == nil {
-		task.Inputs.Parameters = map[string]*inputParameter{}
+		task.Inputs.Parameters = map[string]*ir.InputParameter{}
 	}
 	for name, in := range task.Inputs.Parameters {
 		if in.ComponentInputParameter != "" || in.TaskOutputParameter != nil {
@@ -352,11 +348,11 @@ func (tr *translator) when(field string, task *taskSpec, expr string, env lookup
 		}
 	}
 	b.bind(whenInput, ps)
-	task.TriggerPolicy = &triggerPolicy{Condition: "govaluate(inputs.parameter_values['" + whenInput + "'])"}
+	task.TriggerPolicy = &ir.TriggerPolicy{Condition: "govaluate(inputs.parameter_values['" + whenInput + "'])"}
 	return nil
 }
 
-func refOf(in *inputParameter) *ref {
+func refOf(in *ir.InputParameter) *ref {
 	if in.TaskOutputParameter != nil {
 		return &ref{task: in.TaskOutputParameter.ProducerTask, key: in.TaskOutputParameter.OutputParameterKey}
 	}
@@ -385,11 +381,11 @@ func CheckWhen(expr string) error {
 }
 
 // dagOutputs translates a DAG template's outputs.
-func (tr *translator) dagOutputs(field string, t *template, siblings map[string]*dagTask) (*dagOutputs, error) {
+func (tr *translator) dagOutputs(field string, t *template, siblings map[string]*dagTask) (*ir.DAGOutputs, error) {
 	if len(t.Outputs.Parameters) == 0 && len(t.Outputs.Artifacts) == 0 {
 		return nil, nil
 	}
-	out := &dagOutputs{Parameters: map[string]*dagOutputParameter{}, Artifacts: map[string]*dagOutputArtifact{}}
+	out := &ir.DAGOutputs{Parameters: map[string]*ir.DAGOutputParameter{}, Artifacts: map[string]*ir.DAGOutputArtifact{}}
 	for i, p := range t.Outputs.Parameters {
 		pf := fmt.Sprintf("%s.outputs.parameters[%d]", field, i)
 		var src string
@@ -407,7 +403,7 @@ func (tr *translator) dagOutputs(field string, t *template, siblings map[string]
 		if err := tr.checkOutput(pf+".valueFrom.parameter", segs[0].text, siblings, rest[0], rest[3], false); err != nil {
 			return nil, err
 		}
-		out.Parameters[p.Name] = &dagOutputParameter{ValueFromParameter: &parameterSelector{ProducerSubtask: rest[0], OutputParameterKey: rest[3]}}
+		out.Parameters[p.Name] = &ir.DAGOutputParameter{ValueFromParameter: &ir.ParameterSelector{ProducerSubtask: rest[0], OutputParameterKey: rest[3]}}
 	}
 	for i, a := range t.Outputs.Artifacts {
 		af := fmt.Sprintf("%s.outputs.artifacts[%d]", field, i)
@@ -422,13 +418,13 @@ func (tr *translator) dagOutputs(field string, t *template, siblings map[string]
 		if err := tr.checkOutput(af+".from", segs[0].text, siblings, rest[0], rest[3], true); err != nil {
 			return nil, err
 		}
-		out.Artifacts[a.Name] = &dagOutputArtifact{ArtifactSelectors: []artifactSelector{{ProducerSubtask: rest[0], OutputArtifactKey: rest[3]}}}
+		out.Artifacts[a.Name] = &ir.DAGOutputArtifact{ArtifactSelectors: []ir.ArtifactSelector{{ProducerSubtask: rest[0], OutputArtifactKey: rest[3]}}}
 	}
 	return out, nil
 }
 
 // upstream lists the sibling tasks a task waits for.
-func upstream(t *taskSpec) []string {
+func upstream(t *ir.TaskSpec) []string {
 	deps := slices.Clone(t.DependentTasks)
 	if t.Inputs != nil {
 		for _, in := range t.Inputs.Parameters {

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/sluicehq/sluice/spec/ir"
 )
 
 // IsWorkflow reports whether a decoded document is an Argo Workflow
@@ -17,12 +19,11 @@ func IsWorkflow(doc map[string]any) bool {
 	return strings.HasPrefix(api, "argoproj.io/") && kind == "Workflow"
 }
 
-// Result is a translated workflow: the IR pipeline spec and platform spec
-// as JSON-compatible values (spec decodes them).
+// Result is a translated workflow: the IR pipeline spec and platform spec.
 type Result struct {
-	Pipeline any
+	Pipeline *ir.PipelineSpec
 	// Platform is nil when no step has Kubernetes settings.
-	Platform any
+	Platform *ir.PlatformSpec
 }
 
 // Limits on what one workflow may ask for, so that a hostile file cannot
@@ -42,7 +43,7 @@ type translator struct {
 	isParam   map[string]bool
 	wfArts    map[string]*artifact
 	needs     map[string][]string // workflow parameters each template uses, transitively
-	out       *pipelineSpec
+	out       *ir.PipelineSpec
 	platform  map[string]map[string]any // executor label -> kubernetes settings
 	comps     map[string]string         // component key -> component name
 	names     map[string]bool           // component and executor names used
@@ -75,7 +76,7 @@ func Translate(doc map[string]any) (*Result, error) {
 	}
 	res := &Result{Pipeline: tr.out}
 	if len(tr.platform) > 0 {
-		ps := &platformSpec{Platforms: map[string]*singlePlatform{"kubernetes": {}}}
+		ps := &ir.PlatformSpec{Platforms: map[string]*ir.SinglePlatformSpec{"kubernetes": {}}}
 		ps.Platforms["kubernetes"].DeploymentSpec.Executors = tr.platform
 		res.Platform = ps
 	}
@@ -367,10 +368,10 @@ func (tr *translator) build() error {
 	for _, in := range note.Inputs {
 		desc[in.Name] = in.Description
 	}
-	tr.out = &pipelineSpec{
-		PipelineInfo:   pipelineInfo{Name: name, DisplayName: note.Name, Description: note.Description},
-		Components:     map[string]*componentSpec{},
-		DeploymentSpec: deploymentSpec{Executors: map[string]*executorSpec{}},
+	tr.out = &ir.PipelineSpec{
+		PipelineInfo:   ir.PipelineInfo{Name: name, DisplayName: note.Name, Description: note.Description},
+		Components:     map[string]*ir.ComponentSpec{},
+		DeploymentSpec: ir.DeploymentSpec{Executors: map[string]*ir.ExecutorSpec{}},
 		SchemaVersion:  "2.1.0",
 		SDKVersion:     "kfp-" + string(tr.wf.Metadata.Annotations["pipelines.kubeflow.org/kfp_sdk_version"]),
 	}
@@ -384,9 +385,9 @@ func (tr *translator) build() error {
 		}
 		tr.out.Parallelism = int(n)
 	}
-	root := &componentSpec{InputDefinitions: &iface{Parameters: map[string]*paramSpec{}}}
+	root := &ir.ComponentSpec{InputDefinitions: &ir.Interface{Parameters: map[string]*ir.ParameterSpec{}}}
 	for _, p := range tr.params {
-		ps := &paramSpec{ParameterType: typeString, Description: desc[p.Name]}
+		ps := &ir.ParameterSpec{ParameterType: ir.TypeString, Description: desc[p.Name]}
 		if p.Value != nil {
 			ps.DefaultValue = tr.rootDefault(string(*p.Value))
 		}
@@ -430,12 +431,12 @@ func (tr *translator) rootDefault(v string) string {
 // rootDAG is the root component's DAG: the entrypoint's tasks (a DAG
 // entrypoint is flattened into the root, as Argo shows its nodes), or one
 // task for a container entrypoint, plus the exit handler.
-func (tr *translator) rootDAG() (*dagSpec, error) {
+func (tr *translator) rootDAG() (*ir.DAGSpec, error) {
 	entry := tr.wf.Spec.Entrypoint
 	t := tr.templates[entry]
 	field := "spec.templates[" + entry + "]"
 	args := tr.workflowArgs()
-	var d *dagSpec
+	var d *ir.DAGSpec
 	if t.DAG != nil {
 		sc, err := tr.callScope(field, t, args, true)
 		if err != nil {
@@ -446,7 +447,7 @@ func (tr *translator) rootDAG() (*dagSpec, error) {
 			return nil, err
 		}
 	} else {
-		d = &dagSpec{Tasks: map[string]*taskSpec{}}
+		d = &ir.DAGSpec{Tasks: map[string]*ir.TaskSpec{}}
 		task, err := tr.call("spec.entrypoint", true, entry, entry, args, nil)
 		if err != nil {
 			return nil, err
@@ -463,7 +464,7 @@ func (tr *translator) rootDAG() (*dagSpec, error) {
 			return nil, err
 		}
 		task.DependentTasks = slices.Sorted(maps.Keys(d.Tasks))
-		task.TriggerPolicy = &triggerPolicy{Strategy: strategyCompleted}
+		task.TriggerPolicy = &ir.TriggerPolicy{Strategy: ir.StrategyAllCompleted}
 		d.Tasks[key] = task
 	}
 	return d, nil

@@ -4,28 +4,17 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/sluicehq/sluice/spec/ir"
 )
 
-// Error is a problem with a workflow; Field names the part at fault
-// ("spec.templates[flip].dag.tasks[print].when").
-type Error struct {
-	Field string
-	Msg   string
-}
-
-func (e *Error) Error() string {
-	if e.Field == "" {
-		return e.Msg
-	}
-	return e.Field + ": " + e.Msg
-}
-
+// errorf returns an *ir.Error, a problem with the workflow naming the
+// part at fault ("spec.templates[flip].dag.tasks[print].when").
 func errorf(field, format string, args ...any) error {
-	return &Error{Field: field, Msg: fmt.Sprintf(format, args...)}
+	return ir.Errorf(field, format, args...)
 }
 
 // The subset of Argo's Workflow that KFP v1 compiles, plus the fields whose

@@ -1,4 +1,6 @@
-package spec
+package ir
+
+import "strconv"
 
 // PipelineSpec is the first document of a compiled KFP pipeline (IR).
 type PipelineSpec struct {
@@ -199,6 +201,22 @@ type TypedValue struct {
 	DoubleValue *float64 `json:"doubleValue,omitempty"`
 }
 
+// Value returns the plain value of a deprecated typed value.
+func (v *TypedValue) Value() any {
+	switch {
+	case v.StringValue != nil:
+		return *v.StringValue
+	case v.IntValue != nil:
+		if n, err := strconv.ParseInt(*v.IntValue, 10, 64); err == nil {
+			return float64(n)
+		}
+		return *v.IntValue
+	case v.DoubleValue != nil:
+		return *v.DoubleValue
+	}
+	return nil
+}
+
 // InputArtifact is one artifact binding.
 type InputArtifact struct {
 	ComponentInputArtifact string              `json:"componentInputArtifact,omitempty"`
@@ -314,6 +332,16 @@ type OutputFile struct {
 
 // OutputFile formats.
 const FormatKFPv1Metrics = "kfp-v1-metrics"
+
+// Artifact schemas (ArtifactType.SchemaTitle) the translations write.
+const (
+	SchemaArtifact = "system.Artifact"
+	SchemaMetrics  = "system.Metrics"
+	// SchemaUIMetadata is the artifact type of a KFP v1 step's
+	// mlpipeline-ui-metadata output (its visualizations, as JSON): a
+	// Sluice extension.
+	SchemaUIMetadata = "kfp.v1.UIMetadata"
+)
 
 // EnvVar is one environment variable.
 type EnvVar struct {
