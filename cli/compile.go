@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -137,11 +138,11 @@ func isMainPackage(dir string) bool {
 			continue
 		}
 		b, err := os.ReadFile(f)
-		if err == nil && mainClause.Match(b) {
+		if err == nil && mainClause().Match(b) {
 			return true
 		}
 	}
 	return false
 }
 
-var mainClause = regexp.MustCompile(`(?m)^package main\s*$`)
+var mainClause = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^package main\s*$`) })

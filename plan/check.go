@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	celast "cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/operators"
@@ -56,7 +57,7 @@ func checkDAG(ps *spec.PipelineSpec, field string, d *spec.DAGSpec) error {
 				if in == nil || in.ParameterExpressionSelector == "" {
 					continue
 				}
-				if !selectorRE.MatchString(strings.TrimSpace(in.ParameterExpressionSelector)) {
+				if !selectorRE().MatchString(strings.TrimSpace(in.ParameterExpressionSelector)) {
 					return &spec.Error{Field: tf + ".inputs.parameters." + name + ".parameterExpressionSelector",
 						Msg: fmt.Sprintf("task %q: unsupported selector %q (only parseJson(string_value)[\"key\"] is supported)", key, in.ParameterExpressionSelector)}
 				}
@@ -95,7 +96,7 @@ func checkCondition(expr string, known map[string]bool) error {
 		// <input>:1:32: ..." (the next lines draw a caret under the
 		// expression).
 		msg, _, _ := strings.Cut(iss.Err().Error(), "\n")
-		if m := celPosRE.FindStringSubmatch(msg); m != nil {
+		if m := celPosRE().FindStringSubmatch(msg); m != nil {
 			where := "column " + m[2]
 			if m[1] != "1" {
 				where = "line " + m[1] + ", " + where
@@ -119,7 +120,7 @@ func checkCondition(expr string, known map[string]bool) error {
 	return nil
 }
 
-var celPosRE = regexp.MustCompile(`^ERROR: <input>:(\d+):(\d+): `)
+var celPosRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^ERROR: <input>:(\d+):(\d+): `) })
 
 // parameterRead recognizes inputs.parameter_values['name'] and
 // inputs.parameter_values.name.

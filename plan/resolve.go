@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
@@ -309,12 +310,12 @@ func FinalStatus(task string, r *Result, runName string) map[string]any {
 	}
 }
 
-var selectorRE = regexp.MustCompile(`^parseJson\(string_value\)\[["']([^"']*)["']\]$`)
+var selectorRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^parseJson\(string_value\)\[["']([^"']*)["']\]$`) })
 
 // applySelector applies a parameterExpressionSelector. The KFP compiler only
 // emits parseJson(string_value)["key"] (a field of a loop item).
 func applySelector(sel string, v any) (any, error) {
-	m := selectorRE.FindStringSubmatch(strings.TrimSpace(sel))
+	m := selectorRE().FindStringSubmatch(strings.TrimSpace(sel))
 	if m == nil {
 		return nil, fmt.Errorf("unsupported parameterExpressionSelector %q (only parseJson(string_value)[\"key\"] is supported)", sel)
 	}

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -361,7 +362,7 @@ func v1Program(sig *V1Signature) (string, []any) {
 		}
 		src += "\n\n" + toList + "\n\n_output_serializers = [\n" + serializers.String() + "\n]\n" + v1OutputCode
 	}
-	src = blankRuns.ReplaceAllString(src, "\n\n")
+	src = blankRuns().ReplaceAllString(src, "\n\n")
 	src = strings.Trim(src, "\n") + "\n"
 	if args == nil {
 		args = []any{}
@@ -369,7 +370,7 @@ func v1Program(sig *V1Signature) (string, []any) {
 	return src, args
 }
 
-var blankRuns = regexp.MustCompile(`\n\n\n+`)
+var blankRuns = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\n\n\n+`) })
 
 func keysOfBool(m map[string]bool) func(func(string) bool) {
 	return func(yield func(string) bool) {

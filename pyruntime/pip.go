@@ -4,6 +4,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Requirement is one package a component asked pip to install.
@@ -38,16 +39,18 @@ func (r Requirement) IsKFP() bool {
 	return n == "kfp" || strings.HasPrefix(n, "kfp-")
 }
 
-var nameRunRE = regexp.MustCompile(`[-_.]+`)
+var nameRunRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[-_.]+`) })
 
 func normalizeName(n string) string {
-	return nameRunRE.ReplaceAllString(strings.ToLower(strings.TrimSpace(n)), "-")
+	return nameRunRE().ReplaceAllString(strings.ToLower(strings.TrimSpace(n)), "-")
 }
 
 // directRefRE matches the start of a PEP 508 "name[extras] @ url".
-var directRefRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@`)
+var directRefRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@`) })
 
-var reqNameRE = regexp.MustCompile(`^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[([^\]]*)\])?\s*(.*)$`)
+var reqNameRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[([^\]]*)\])?\s*(.*)$`)
+})
 
 // ParseRequirement parses a PEP 508 requirement string as pip accepts it on
 // its command line. URLs and local paths are recognised; their Name comes
@@ -56,7 +59,7 @@ var reqNameRE = regexp.MustCompile(`^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?
 func ParseRequirement(s string) Requirement {
 	r := Requirement{Raw: s}
 	s = strings.TrimSpace(s)
-	if !directRefRE.MatchString(s) && looksLikeURLOrPath(s) {
+	if !directRefRE().MatchString(s) && looksLikeURLOrPath(s) {
 		if i := strings.Index(s, " ;"); i >= 0 {
 			r.Marker = strings.TrimSpace(s[i+2:])
 			s = strings.TrimSpace(s[:i])
@@ -65,7 +68,7 @@ func ParseRequirement(s string) Requirement {
 		r.Name = nameFromURL(s)
 		return r
 	}
-	m := reqNameRE.FindStringSubmatch(s)
+	m := reqNameRE().FindStringSubmatch(s)
 	if m == nil {
 		return r
 	}
@@ -112,10 +115,10 @@ func looksLikeURLOrPath(s string) bool {
 	return false
 }
 
-var eggRE = regexp.MustCompile(`[#&]egg=([A-Za-z0-9._-]+)`)
+var eggRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[#&]egg=([A-Za-z0-9._-]+)`) })
 
 func nameFromURL(u string) string {
-	if m := eggRE.FindStringSubmatch(u); m != nil {
+	if m := eggRE().FindStringSubmatch(u); m != nil {
 		return m[1]
 	}
 	low := strings.ToLower(u)
@@ -260,11 +263,11 @@ func pipInstallArgs(toks []shellToken) (reqs []string, ok bool) {
 	return reqs, ok
 }
 
-var pipVersionedRE = regexp.MustCompile(`^pip3\.\d+$`)
+var pipVersionedRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^pip3\.\d+$`) })
 
 func isPip(w string) bool {
 	b := path.Base(w)
-	return b == "pip" || b == "pip3" || pipVersionedRE.MatchString(b)
+	return b == "pip" || b == "pip3" || pipVersionedRE().MatchString(b)
 }
 
 // shellTokens splits a POSIX shell script into words (with quotes removed)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // MaxSegment bounds the length of a path segment Segment returns (file
@@ -16,14 +17,14 @@ const MaxSegment = 128
 // ordinary is a name kept as it is: what the KFP compiler produces for
 // pipeline names, task keys and output names (letters, digits, '-', '_'
 // and '.'), not starting with '.' or '-'.
-var ordinary = regexp.MustCompile(`^[A-Za-z0-9_][-_.A-Za-z0-9]*$`)
+var ordinary = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][-_.A-Za-z0-9]*$`) })
 
 // unsafe and dashes are KFP's sanitisation (sanitize_k8s_name with
 // capitals and underscores allowed): runs of other characters become
 // '-', repeated '-' collapse, '-' is trimmed at both ends.
 var (
-	unsafe = regexp.MustCompile(`[^-_0-9A-Za-z]+`)
-	dashes = regexp.MustCompile(`-+`)
+	unsafe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^-_0-9A-Za-z]+`) })
+	dashes = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`-+`) })
 )
 
 // Segment maps a name that comes from a spec or a request (a pipeline
@@ -37,12 +38,12 @@ var (
 // "../../../sluice.db" is "sluice-db-98d032520d3b". The result is never
 // empty, ".", "..", and never holds a separator.
 func Segment(name string) string {
-	if len(name) <= MaxSegment && ordinary.MatchString(name) {
+	if len(name) <= MaxSegment && ordinary().MatchString(name) {
 		return name
 	}
 	sum := sha256.Sum256([]byte(name))
 	digest := hex.EncodeToString(sum[:6])
-	s := strings.Trim(dashes.ReplaceAllString(unsafe.ReplaceAllString(name, "-"), "-"), "-")
+	s := strings.Trim(dashes().ReplaceAllString(unsafe().ReplaceAllString(name, "-"), "-"), "-")
 	if len(s) > 100 {
 		s = strings.TrimRight(s[:100], "-")
 	}

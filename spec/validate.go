@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/sluicehq/sluice/internal/graph"
@@ -397,23 +398,23 @@ func findCycle(d *DAGSpec) []string {
 	return graph.FindCycle(deps)
 }
 
-var k8sUnsafe = regexp.MustCompile(`[^-0-9a-z]+`)
-var dashes = regexp.MustCompile(`-+`)
+var k8sUnsafe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^-0-9a-z]+`) })
+var dashes = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`-+`) })
 
 // SafeName turns a name into the k8s-safe form KFP uses for component keys
 // and executor labels: lowercase, runs of other characters become '-',
 // repeated '-' collapsed, '-' stripped at both ends.
 func SafeName(s string) string {
-	s = k8sUnsafe.ReplaceAllString(strings.ToLower(s), "-")
-	s = dashes.ReplaceAllString(s, "-")
+	s = k8sUnsafe().ReplaceAllString(strings.ToLower(s), "-")
+	s = dashes().ReplaceAllString(s, "-")
 	return strings.Trim(s, "-")
 }
 
-var identUnsafe = regexp.MustCompile(`[^_0-9a-z]+`)
+var identUnsafe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^_0-9a-z]+`) })
 
 // SanitizeInputName turns a v1 input/output name into the IR form:
 // lowercase, runs of other characters become '_', '_' stripped at both ends.
 func SanitizeInputName(s string) string {
-	s = identUnsafe.ReplaceAllString(strings.ToLower(s), "_")
+	s = identUnsafe().ReplaceAllString(strings.ToLower(s), "_")
 	return strings.Trim(s, "_")
 }

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 	kjson "sigs.k8s.io/json"
@@ -203,10 +204,12 @@ func strictError(err error) error {
 
 // typeErrorRE reads the standard library's (and sigs.k8s.io/json's) type
 // error: "json: cannot unmarshal number into Go struct field X.spec.a.b of type string".
-var typeErrorRE = regexp.MustCompile(`cannot unmarshal (\w+)( \S+)? into Go (?:struct field \w+\.(\S+)|value) of type (\S+)`)
+var typeErrorRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`cannot unmarshal (\w+)( \S+)? into Go (?:struct field \w+\.(\S+)|value) of type (\S+)`)
+})
 
 func decodeError(err error) error {
-	m := typeErrorRE.FindStringSubmatch(err.Error())
+	m := typeErrorRE().FindStringSubmatch(err.Error())
 	if m == nil {
 		return fieldErr("", "invalid experiment: %v", err)
 	}
@@ -281,14 +284,14 @@ var knownFields = map[string][]string{
 	"spec.metricsCollectorSpec.source.fileSystemPath": {"path", "kind", "format"},
 }
 
-var indexRE = regexp.MustCompile(`\[\d+\]`)
+var indexRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\[\d+\]`) })
 
 func knownFieldsHint(path string) string {
 	parent := ""
 	if i := strings.LastIndex(path, "."); i >= 0 {
 		parent = path[:i]
 	}
-	parent = indexRE.ReplaceAllString(parent, "")
+	parent = indexRE().ReplaceAllString(parent, "")
 	fields, ok := knownFields[parent]
 	if !ok {
 		return ""

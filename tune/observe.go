@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -294,7 +295,7 @@ func ParseExecutorOutputMetrics(data []byte, task string, metricsOutputs []strin
 
 // kfpMetricNameRE is the name KFP's persistence agent accepts in
 // mlpipeline-metrics.
-var kfpMetricNameRE = regexp.MustCompile(`^[a-zA-Z]([-_a-zA-Z0-9]{0,62}[a-zA-Z0-9])?$`)
+var kfpMetricNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z]([-_a-zA-Z0-9]{0,62}[a-zA-Z0-9])?$`) })
 
 // MaxV1Metrics is how many metrics KFP reads from one mlpipeline-metrics file.
 const MaxV1Metrics = 50
@@ -325,7 +326,7 @@ func ParseMLPipelineMetrics(data []byte, task string, at time.Time) ([]MetricLog
 		if v == nil {
 			v = m.SnakeValue
 		}
-		if v == nil || !kfpMetricNameRE.MatchString(m.Name) || math.IsNaN(*v) || math.IsInf(*v, 0) {
+		if v == nil || !kfpMetricNameRE().MatchString(m.Name) || math.IsNaN(*v) || math.IsInf(*v, 0) {
 			continue
 		}
 		logs = append(logs, MetricLog{Task: task, Name: m.Name, Value: *v, Time: at})

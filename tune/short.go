@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/spf13/pflag"
 )
@@ -301,7 +302,7 @@ var flagFields = []struct{ prefix, flag string }{
 	{"spec.parameters", "--param"},
 }
 
-var paramIndexRE = regexp.MustCompile(`^spec\.parameters\[(\d+)\]`)
+var paramIndexRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^spec\.parameters\[(\d+)\]`) })
 
 // flagError renames the field of a validation error to the flag that set it;
 // with given, only to a flag that was given (the field may come from a file).
@@ -310,7 +311,7 @@ func (f *ShortForm) flagError(err error, given map[string]bool) error {
 	if !errors.As(err, &fe) {
 		return err
 	}
-	if m := paramIndexRE.FindStringSubmatch(fe.Field); m != nil {
+	if m := paramIndexRE().FindStringSubmatch(fe.Field); m != nil {
 		if i, _ := strconv.Atoi(m[1]); i < len(f.Params) {
 			return fieldErr(fmt.Sprintf("--param %q", f.Params[i]), "%s", fe.Msg)
 		}
@@ -329,7 +330,7 @@ func (f *ShortForm) flagError(err error, given map[string]bool) error {
 	return err
 }
 
-var nonNameRE = regexp.MustCompile(`[^a-z0-9]+`)
+var nonNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^a-z0-9]+`) })
 
 // nameFromFile derives an experiment name from a pipeline file name
 // ("Train_Model.v2.yaml" → "train-model-v2").
@@ -341,7 +342,7 @@ func nameFromFile(p string) string {
 			break
 		}
 	}
-	n := strings.Trim(nonNameRE.ReplaceAllString(strings.ToLower(base), "-"), "-")
+	n := strings.Trim(nonNameRE().ReplaceAllString(strings.ToLower(base), "-"), "-")
 	if n == "" || n[0] < 'a' || n[0] > 'z' {
 		n = "tune-" + n
 	}

@@ -127,7 +127,7 @@ func TestShortFormDefaults(t *testing.T) {
 		if got := nameFromFile(in); got != want {
 			t.Errorf("nameFromFile(%q) = %q, want %q", in, got, want)
 		}
-		if !experimentNameRE.MatchString(nameFromFile(in)) {
+		if !experimentNameRE().MatchString(nameFromFile(in)) {
 			t.Errorf("nameFromFile(%q) = %q is not a valid name", in, nameFromFile(in))
 		}
 	}

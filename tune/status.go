@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"regexp"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -232,7 +233,7 @@ func (e *Experiment) TypedAssignments(as []ParameterAssignment) map[string]any {
 	return m
 }
 
-var jsonNumberRE = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
+var jsonNumberRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`) })
 
 // TypedValue returns a parameter's value for JSON: a json.Number for int,
 // double and discrete parameters (the string itself when it is not a
@@ -242,7 +243,7 @@ func (e *Experiment) TypedValue(name, value string) any {
 	if !ok || p.ParameterType == ParameterCategorical {
 		return value
 	}
-	if jsonNumberRE.MatchString(value) {
+	if jsonNumberRE().MatchString(value) {
 		return json.Number(value)
 	}
 	if v, err := parseFinite(value); err == nil {

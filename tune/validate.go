@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/sluicehq/sluice/tune/search"
@@ -27,7 +28,7 @@ var katibOnly = map[string]string{
 // EarlyStoppingAlgorithms returns the early-stopping rules Sluice runs.
 func EarlyStoppingAlgorithms() []string { return []string{"medianstop"} }
 
-var experimentNameRE = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
+var experimentNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`) })
 
 // Limits on names (Sluice: Katib leaves most of them unbounded).
 const (
@@ -106,7 +107,7 @@ func validateExperimentName(n string) error {
 		return fieldErr(f, "required")
 	case len(n) > maxExperimentName:
 		return fieldErr(f, "%q is %d characters; the limit is %d", n, len(n), maxExperimentName)
-	case !experimentNameRE.MatchString(n):
+	case !experimentNameRE().MatchString(n):
 		return fieldErr(f, "%q must be lower-case letters, digits and '-', start with a letter and end with a letter or digit", n)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -31,7 +32,7 @@ func (s yamlScalar) MarshalJSON() ([]byte, error) {
 	return []byte(s.json), nil
 }
 
-var jsonNumberTextRE = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
+var jsonNumberTextRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`) })
 
 // decodeYAML reads one YAML document into maps, slices, strings, nil and
 // yamlScalars.
@@ -112,7 +113,7 @@ func nodeValue(n *yaml.Node, budget *int) (any, error) {
 			return yamlScalar{text: n.Value, json: strconv.FormatBool(strings.EqualFold(n.Value, "true"))}, nil
 		case "!!int", "!!float":
 			s := yamlScalar{text: n.Value}
-			if jsonNumberTextRE.MatchString(n.Value) {
+			if jsonNumberTextRE().MatchString(n.Value) {
 				s.json = n.Value
 				return s, nil
 			}

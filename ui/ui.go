@@ -1,12 +1,11 @@
 package ui
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"io"
 	"io/fs"
-	"mime"
 	"net/http"
 	"path"
 	"strings"
@@ -22,10 +21,34 @@ const csp = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inl
 	"img-src 'self' data: blob:; frame-src 'self' blob: data:; connect-src 'self'; " +
 	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
 
+// file is an embedded file: served from the binary's own bytes (embed's
+// files seek without a copy), with its content type and ETag worked out
+// once.
 type file struct {
-	body  []byte
+	name  string
 	etag  string
 	ctype string
+}
+
+// contentTypes are the content types of the UI's files, by extension:
+// written here rather than looked up with mime.TypeByExtension, whose
+// first call loads the system's whole MIME database into memory.
+var contentTypes = map[string]string{
+	".html": "text/html; charset=utf-8",
+	".css":  "text/css; charset=utf-8",
+	".js":   "text/javascript; charset=utf-8",
+	".svg":  "image/svg+xml",
+	".png":  "image/png",
+	".ico":  "image/x-icon",
+	".json": "application/json",
+}
+
+// contentType is the content type of an embedded file.
+func contentType(name string) string {
+	if ct, ok := contentTypes[path.Ext(name)]; ok {
+		return ct
+	}
+	return "application/octet-stream"
 }
 
 // Handler serves the UI: files under /static/, and the application page
@@ -38,16 +61,16 @@ func Handler() http.Handler {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		b, err := static.ReadFile(p)
+		f, err := static.Open(p)
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256(b)
-		ct := mime.TypeByExtension(path.Ext(p))
-		if strings.HasSuffix(p, ".js") {
-			ct = "text/javascript; charset=utf-8"
+		defer f.Close()
+		h := sha256.New()
+		if _, err := io.Copy(h, f); err != nil {
+			return err
 		}
-		files["/"+p] = &file{body: b, etag: `"` + hex.EncodeToString(sum[:8]) + `"`, ctype: ct}
+		files["/"+p] = &file{name: p, etag: `"` + hex.EncodeToString(h.Sum(nil)[:8]) + `"`, ctype: contentType(p)}
 		return nil
 	})
 	if err != nil {
@@ -86,5 +109,11 @@ func serve(w http.ResponseWriter, r *http.Request, f *file, mod time.Time) {
 	h.Set("Content-Type", f.ctype)
 	h.Set("ETag", f.etag)
 	h.Set("Cache-Control", "no-cache")
-	http.ServeContent(w, r, "", mod, bytes.NewReader(f.body))
+	body, err := static.Open(f.name)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError) // cannot happen: the files are compiled in
+		return
+	}
+	defer body.Close()
+	http.ServeContent(w, r, "", mod, body.(io.ReadSeeker))
 }

@@ -1,9 +1,12 @@
 package ui
 
 import (
+	"bytes"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"strings"
 	"testing"
 )
@@ -85,5 +88,36 @@ func TestEveryImportedModuleIsEmbedded(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestEveryFileHasAContentType: every embedded file has its content type
+// in the handler's own table (the system's MIME database is not loaded to
+// serve the UI), and is served whole with it.
+func TestEveryFileHasAContentType(t *testing.T) {
+	srv := httptest.NewServer(Handler())
+	defer srv.Close()
+	err := fs.WalkDir(static, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		want := contentTypes[path.Ext(p)]
+		if want == "" {
+			t.Errorf("%s: no content type for %q in contentTypes", p, path.Ext(p))
+		}
+		resp, err := http.Get(srv.URL + "/" + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		orig, _ := static.ReadFile(p)
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != want || !bytes.Equal(b, orig) {
+			t.Errorf("%s: %d %q, %d bytes of %d", p, resp.StatusCode, resp.Header.Get("Content-Type"), len(b), len(orig))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/sluicehq/sluice/launch"
 	corev1 "k8s.io/api/core/v1"
@@ -80,18 +81,18 @@ type PodOptions struct {
 	LaunchEnv []string
 }
 
-var invalidName = regexp.MustCompile(`[^a-z0-9-]+`)
+var invalidName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^a-z0-9-]+`) })
 
 // PodName is a DNS-1123 name unique to the run, task and attempt:
 // sluice-<run>-<task words>-<hash>-<attempt>, at most 63 characters.
 func PodName(runID, taskID string, attempt int) string {
 	h := sha256.Sum256([]byte(runID + "\x00" + taskID))
 	hash := hex.EncodeToString(h[:])[:8]
-	run := invalidName.ReplaceAllString(strings.ToLower(runID), "")
+	run := invalidName().ReplaceAllString(strings.ToLower(runID), "")
 	if len(run) > 8 {
 		run = run[:8]
 	}
-	words := strings.Trim(invalidName.ReplaceAllString(strings.ToLower(taskID), "-"), "-")
+	words := strings.Trim(invalidName().ReplaceAllString(strings.ToLower(taskID), "-"), "-")
 	suffix := "-" + hash + "-" + strconv.Itoa(attempt)
 	prefix := "sluice-" + run + "-"
 	if max := 63 - len(prefix) - len(suffix); len(words) > max {

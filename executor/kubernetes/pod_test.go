@@ -245,7 +245,7 @@ func TestPodName(t *testing.T) {
 	for _, id := range []string{"train", "for-loop-2/0/train", "for-loop-2/1/train", "Very_Long.Task/" + strings.Repeat("x", 100), "-"} {
 		for attempt := 1; attempt <= 2; attempt++ {
 			n := PodName("0D1F2A3B-4c5d", id, attempt)
-			if len(n) > 63 || invalidName.MatchString(n) || strings.HasPrefix(n, "-") || strings.HasSuffix(n, "-") {
+			if len(n) > 63 || invalidName().MatchString(n) || strings.HasPrefix(n, "-") || strings.HasSuffix(n, "-") {
 				t.Errorf("PodName(%q) = %q: not a DNS-1123 label", id, n)
 			}
 			if seen[n] {

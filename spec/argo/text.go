@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // segment is a piece of an Argo string: literal text, or one {{name}}
@@ -14,14 +15,14 @@ type segment struct {
 	text string // the placeholder as written
 }
 
-var tagRE = regexp.MustCompile(`\{\{\s*([-._a-zA-Z0-9]+)\s*\}\}`)
+var tagRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{\{\s*([-._a-zA-Z0-9]+)\s*\}\}`) })
 
 // segments splits s into literal text and placeholders. Braces that do
 // not hold a placeholder name are literal text (Argo leaves them too).
 func segments(s string) []segment {
 	var out []segment
 	i := 0
-	for _, m := range tagRE.FindAllStringSubmatchIndex(s, -1) {
+	for _, m := range tagRE().FindAllStringSubmatchIndex(s, -1) {
 		if m[0] > i {
 			out = append(out, segment{lit: s[i:m[0]]})
 		}
@@ -136,12 +137,14 @@ func wfParamInput(name string) string { return "{{workflow.parameters." + name +
 // itemInput is the loop item's input in a loop body.
 const itemInput = "{{item}}"
 
-var wfParamRE = regexp.MustCompile(`\{\{\s*workflow\.parameters\.([-_a-zA-Z0-9]+)\s*\}\}`)
+var wfParamRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\{\{\s*workflow\.parameters\.([-_a-zA-Z0-9]+)\s*\}\}`)
+})
 
 // wfParamsIn returns the workflow parameters s mentions.
 func wfParamsIn(s string) []string {
 	var out []string
-	for _, m := range wfParamRE.FindAllStringSubmatch(s, -1) {
+	for _, m := range wfParamRE().FindAllStringSubmatch(s, -1) {
 		out = append(out, m[1])
 	}
 	return out

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/sluicehq/sluice/spec/ir"
 )
@@ -320,7 +321,10 @@ func (tr *translator) computeNeeds() {
 	}
 }
 
-var unsafeName = regexp.MustCompile(`[^a-z0-9-]+`)
+var (
+	unsafeName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^a-z0-9-]+`) })
+	dashRuns   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`-+`) })
+)
 
 // pipelineName is the IR pipeline name: the workflow's generateName (or
 // name) as a lowercase DNS-style name.
@@ -330,13 +334,13 @@ func (tr *translator) pipelineName() (string, error) {
 	if n == "" {
 		n = md.Name
 	}
-	n = strings.Trim(unsafeName.ReplaceAllString(strings.ToLower(n), "-"), "-")
-	n = regexp.MustCompile(`-+`).ReplaceAllString(n, "-")
+	n = strings.Trim(unsafeName().ReplaceAllString(strings.ToLower(n), "-"), "-")
+	n = dashRuns().ReplaceAllString(n, "-")
 	if len(n) > 100 {
 		n = strings.Trim(n[:100], "-")
 	}
 	if n == "" {
-		n = strings.Trim(unsafeName.ReplaceAllString(strings.ToLower(tr.wf.Spec.Entrypoint), "-"), "-")
+		n = strings.Trim(unsafeName().ReplaceAllString(strings.ToLower(tr.wf.Spec.Entrypoint), "-"), "-")
 	}
 	if n == "" {
 		return "", errorf("metadata.generateName", "the workflow has no name")

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/sluicehq/sluice/spec/ir"
 )
@@ -345,8 +346,8 @@ func goTypeWord(t string) string {
 // Names: Argo's rules for template and task names, and for parameter and
 // artifact names. They also keep names safe as path segments.
 var (
-	nameRE  = regexp.MustCompile(`^[a-zA-Z0-9][-a-zA-Z0-9]*$`)
-	paramRE = regexp.MustCompile(`^[-a-zA-Z0-9_]+$`)
+	nameRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][-a-zA-Z0-9]*$`) })
+	paramRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[-a-zA-Z0-9_]+$`) })
 )
 
 const maxNameLen = 128
@@ -355,7 +356,7 @@ func checkName(field, kind, name string) error {
 	if name == "" {
 		return errorf(field, "missing %s name", kind)
 	}
-	if len(name) > maxNameLen || !nameRE.MatchString(name) {
+	if len(name) > maxNameLen || !nameRE().MatchString(name) {
 		return errorf(field, "invalid %s name %q: letters, digits and '-', starting with a letter or digit, at most %d characters", kind, name, maxNameLen)
 	}
 	return nil
@@ -365,7 +366,7 @@ func checkParamName(field, kind, name string) error {
 	if name == "" {
 		return errorf(field, "missing %s name", kind)
 	}
-	if len(name) > maxNameLen || !paramRE.MatchString(name) {
+	if len(name) > maxNameLen || !paramRE().MatchString(name) {
 		return errorf(field, "invalid %s name %q: letters, digits, '-' and '_', at most %d characters", kind, name, maxNameLen)
 	}
 	return nil
