@@ -20,10 +20,11 @@
 // AWS_SHARED_CREDENTIALS_FILE, ~/.aws/config and ~/.aws/credentials:
 // static keys, SSO from the token `aws sso login` cached, or
 // credential_process); then the role of the machine: a web identity
-// (AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN, as EKS's IRSA sets
-// them; STS at AWS_ENDPOINT_URL_STS if set), the ECS/EKS container credentials endpoint
-// (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI), or the EC2
-// instance metadata service (not with AWS_EC2_METADATA_DISABLED=true).
+// (AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN, as EKS's IRSA sets them;
+// STS at AWS_ENDPOINT_URL_STS if set), the ECS/EKS container credentials
+// endpoint (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI), or the
+// EC2 instance metadata service (not with AWS_EC2_METADATA_DISABLED=true).
 // With none, requests fail naming these sources, unless the URL says
-// anonymous=true.
+// anonymous=true. Profiles that assume a role (role_arn) are not read:
+// they need the build with -tags awssdk.
 package minioblob
