@@ -75,7 +75,7 @@ func Open(ctx context.Context, rawURL string) (Store, error) {
 		return nil, errors.New("open artifact store: empty URL")
 	}
 	if !strings.Contains(rawURL, "://") {
-		return openDir(rawURL)
+		return store(openDir(rawURL))
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -90,14 +90,23 @@ func Open(ctx context.Context, rawURL string) (Store, error) {
 		if u.Path == "" {
 			return nil, errors.New("open artifact store: file URL without a path")
 		}
-		return openDir(filepath.FromSlash(u.Path))
+		return store(openDir(filepath.FromSlash(u.Path)))
 	case "s3", "gs", "azblob", "mem":
-		return openBucket(ctx, u, u.Scheme)
+		return store(openBucket(ctx, u, u.Scheme))
 	case "minio":
-		return openMinio(ctx, u)
+		return store(openMinio(ctx, u))
 	default:
 		return nil, fmt.Errorf("open artifact store: unsupported scheme %q (want a path, file, s3, minio, gs, azblob or mem)", u.Scheme)
 	}
+}
+
+// store returns s as a Store, or a nil Store (not a nil *S in a non-nil
+// Store) with err.
+func store[S Store](s S, err error) (Store, error) {
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // IsBucketURI reports whether an artifact URI names an object in a bucket

@@ -45,10 +45,13 @@ func TestMemPrefixedConformance(t *testing.T) {
 }
 
 func TestOpenRejects(t *testing.T) {
-	for _, u := range []string{"", "ftp://host/x", "file://otherhost/x", "s3://bucket/a/../b", "mem://b/a//c"} {
+	t.Setenv(artifact.MinioEndpointEnv, "")
+	for _, u := range []string{"", "ftp://host/x", "file://otherhost/x", "s3://bucket/a/../b", "mem://b/a//c", "file:///dev/null/x", "minio://b/x", "s3://b/x?bad=1"} {
 		if s, err := artifact.Open(t.Context(), u); err == nil {
 			s.Close()
 			t.Errorf("Open(%q) = nil error", u)
+		} else if s != nil {
+			t.Errorf("Open(%q) failed with a non-nil Store (%T)", u, s)
 		}
 	}
 }

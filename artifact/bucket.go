@@ -15,11 +15,12 @@ import (
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
 
-	// Bucket drivers, registered explicitly here, in drivers_gcs.go and
-	// drivers_azure.go (with -tags gcs, azure; see drivers.go) and nowhere
-	// else. Each registers its URL opener with gocloud's default URL mux.
+	// Bucket drivers, registered explicitly here, in drivers_gcs.go,
+	// drivers_azure.go and drivers_awssdk.go (with -tags gcs, azure,
+	// awssdk; see drivers.go) and nowhere else. Each registers its URL
+	// opener with gocloud's default URL mux. s3:// goes through openS3
+	// (drivers_s3.go, or drivers_awssdk.go).
 	_ "gocloud.dev/blob/memblob"
-	_ "gocloud.dev/blob/s3blob"
 )
 
 // BucketStore is a Store on a gocloud.dev/blob bucket (S3-compatible, GCS,
@@ -62,7 +63,13 @@ func openBucket(ctx context.Context, u *url.URL, scheme string) (*BucketStore, e
 	bu.Path = ""
 	bu.RawPath = ""
 	bu.User = nil
-	b, err := blob.DefaultURLMux().OpenBucketURL(ctx, &bu)
+	var b *blob.Bucket
+	var err error
+	if bu.Scheme == "s3" {
+		b, err = openS3(ctx, &bu)
+	} else {
+		b, err = blob.DefaultURLMux().OpenBucketURL(ctx, &bu)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open artifact store %s: %w", base, err)
 	}
@@ -127,15 +134,9 @@ func (s *BucketStore) upload(ctx context.Context, path, key string) error {
 		return err
 	}
 	defer f.Close()
-	w, err := s.bucket.NewWriter(ctx, key, &blob.WriterOptions{ContentType: "application/octet-stream"})
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(w, f); err != nil {
-		w.Close()
-		return err
-	}
-	return w.Close()
+	// Upload hands the file itself to the driver, which can then send it
+	// with its size known instead of buffering parts.
+	return s.bucket.Upload(ctx, key, f, &blob.WriterOptions{ContentType: "application/octet-stream"})
 }
 
 // Get downloads one object, or the tree under key/, to localPath.

@@ -10,19 +10,27 @@
 //   - a plain path or file:///dir: a local directory store. Objects are plain
 //     files under the root, so artifact URIs are absolute file paths.
 //   - s3://bucket/prefix?endpoint=http://host:9000&region=us-east-1&use_path_style=true:
-//     any S3-compatible service (AWS, MinIO, Ceph, ...). Query parameters are
-//     those of gocloud.dev/blob/s3blob (endpoint, region, use_path_style,
-//     disable_https, profile, ssetype, kmskeyid, ...). Credentials come from
-//     the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, shared config
-//     files, instance roles); they are never part of the URL and never logged.
+//     any S3-compatible service (AWS, MinIO, SeaweedFS, Ceph, ...), through
+//     minio-go (package artifact/minioblob, a gocloud.dev/blob driver of
+//     Sluice's own), or through gocloud's s3blob and AWS's SDK in a build
+//     with -tags awssdk ([S3Client] names the one linked). Query parameters
+//     are s3blob's: endpoint, region, use_path_style (s3ForcePathStyle),
+//     disable_https, profile, anonymous, ssetype, kmskeyid; the default
+//     build refuses s3blob's others (accelerate, dualstack, fips, role, ...)
+//     naming -tags awssdk, and unknown ones naming them. Credentials come
+//     from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, shared
+//     config files, web identity, container and instance roles: the table
+//     in docs/SERVER.md says which build reads which); they are never part
+//     of the URL and never logged.
 //   - minio://bucket/prefix?endpoint=host:9000: KFP's scheme for its MinIO
 //     (default pipeline root minio://mlpipeline/v2/artifacts), opened as an
 //     S3 store with use_path_style=true and region us-east-1 unless given.
 //     An endpoint without a scheme means http://; without ?endpoint= the
 //     endpoint comes from SLUICE_MINIO_ENDPOINT, and with neither Open fails
-//     (no host is guessed). Other query parameters are s3's. Credentials are
-//     the AWS variables as for s3 (MinIO's own MINIO_ROOT_USER and
-//     MINIO_ROOT_PASSWORD are not read). Artifact URIs stay minio://bucket/key.
+//     (no host is guessed). Other query parameters are s3's, and so are the
+//     credentials (the default build also reads MinIO's MINIO_ROOT_USER and
+//     MINIO_ROOT_PASSWORD, or MINIO_ACCESS_KEY and MINIO_SECRET_KEY, after
+//     the AWS variables). Artifact URIs stay minio://bucket/key.
 //   - gs://bucket/prefix: Google Cloud Storage (application default credentials),
 //     in a build with -tags gcs.
 //   - azblob://container/prefix: Azure Blob Storage (AZURE_STORAGE_ACCOUNT and
@@ -30,10 +38,11 @@
 //   - mem://name/prefix: an in-memory bucket, for tests.
 //
 // Bucket backends go through gocloud.dev/blob; the drivers are imported
-// explicitly in bucket.go (s3, mem), drivers_gcs.go and drivers_azure.go
-// (only with their build tags: [Schemes] lists what a build has, and
-// [CheckScheme] refuses the others naming the tag) and used through
-// gocloud's own URL openers. This package has no registry of its own.
+// explicitly in bucket.go (mem), drivers_s3.go (s3, minio: minioblob) or
+// drivers_awssdk.go (with -tags awssdk: s3blob), drivers_gcs.go and
+// drivers_azure.go (only with their build tags: [Schemes] lists what a
+// build has, and [CheckScheme] refuses the others naming the tag) and
+// used through their URL openers. This package has no registry of its own.
 //
 // # Contract
 //

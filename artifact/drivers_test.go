@@ -38,3 +38,34 @@ func TestOptionalDrivers(t *testing.T) {
 		}
 	}
 }
+
+// s3:// and minio:// go through minio-go by default and through AWS's SDK
+// with -tags awssdk; the default build refuses the query parameters only
+// the SDK implements, naming the tag, and both refuse unknown ones.
+func TestS3Client(t *testing.T) {
+	t.Setenv(artifact.MinioEndpointEnv, "")
+	for _, u := range []string{"s3://bucket/p?endpoint=http://127.0.0.1:1&fips=false", "minio://bucket/p?endpoint=127.0.0.1:1&dualstack=false"} {
+		s, err := artifact.Open(t.Context(), u)
+		switch artifact.S3Client {
+		case "minio-go":
+			if err == nil || !strings.Contains(err.Error(), "-tags awssdk") {
+				t.Errorf("Open(%s) = %v, want an error naming -tags awssdk", u, err)
+			}
+		case "aws-sdk-go-v2":
+			if err != nil {
+				t.Errorf("Open(%s) with -tags awssdk: %v", u, err)
+			}
+		default:
+			t.Fatalf("S3Client = %q", artifact.S3Client)
+		}
+		if s != nil {
+			s.Close()
+		}
+	}
+	if s, err := artifact.Open(t.Context(), "s3://bucket/p?endpoint=http://127.0.0.1:1&no_such_param=1"); err == nil || !strings.Contains(err.Error(), "no_such_param") {
+		if s != nil {
+			s.Close()
+		}
+		t.Errorf("Open with an unknown parameter = %v, want an error naming it", err)
+	}
+}

@@ -115,20 +115,22 @@ func TestHelpDoesNoLayoutWork(t *testing.T) {
 	}
 }
 
-// cloudSDKs are the Google Cloud and Azure SDKs and what only they bring
-// (gRPC's xDS through envoy's protos, the GCP resource detectors): linked
-// only with -tags gcs / -tags azure (artifact/drivers.go).
+// cloudSDKs are the Google Cloud, Azure and AWS SDKs and what only they
+// bring (gRPC's xDS through envoy's protos, the GCP resource detectors):
+// linked only with -tags gcs / -tags azure / -tags awssdk
+// (artifact/drivers.go; S3 goes through minio-go without the last).
 var cloudSDKs = []string{
 	"cloud.google.com/go", "github.com/Azure/azure-sdk-for-go", "github.com/AzureAD",
 	"github.com/envoyproxy/go-control-plane", "github.com/cncf/xds", "google.golang.org/api/storage",
 	"gocloud.dev/blob/gcsblob", "gocloud.dev/blob/azureblob", "go.opentelemetry.io/contrib/detectors/gcp",
+	"github.com/aws/aws-sdk-go-v2", "github.com/aws/smithy-go", "gocloud.dev/blob/s3blob",
 }
 
 // TestHelpInitialisesNoCloudSDK: `sluice --help` (and every command: Go
 // initialises every linked package) does no Google Cloud or Azure SDK work.
 func TestHelpInitialisesNoCloudSDK(t *testing.T) {
-	if s := artifact.Schemes(); slices.Contains(s, "gs") || slices.Contains(s, "azblob") {
-		t.Skipf("built with a cloud SDK's tag (%v)", s)
+	if s := artifact.Schemes(); slices.Contains(s, "gs") || slices.Contains(s, "azblob") || artifact.S3Client != "minio-go" {
+		t.Skipf("built with a cloud SDK's tag (%v, S3 through %s)", s, artifact.S3Client)
 	}
 	pkgs, _ := helpInits(t)
 	for _, p := range pkgs {
@@ -176,7 +178,7 @@ func TestHelpInitialisesOneKubernetesGroup(t *testing.T) {
 	}
 }
 
-// TestNoCloudSDKLinked: the default build links neither SDK (go list
+// TestNoCloudSDKLinked: the default build links none of the SDKs (go list
 // -deps, without tags); the tagged build does, which keeps the list above
 // honest.
 func TestNoCloudSDKLinked(t *testing.T) {
@@ -193,13 +195,16 @@ func TestNoCloudSDKLinked(t *testing.T) {
 		}
 	}
 	linked := map[string]bool{}
-	for _, d := range deps("gcs,azure") {
-		if under(d, "gocloud.dev/blob/gcsblob", "gocloud.dev/blob/azureblob") {
+	for _, d := range deps("gcs,azure,awssdk") {
+		if under(d, "gocloud.dev/blob/gcsblob", "gocloud.dev/blob/azureblob", "gocloud.dev/blob/s3blob", "github.com/minio/minio-go/v7") {
 			linked[d] = true
 		}
 	}
-	if !linked["gocloud.dev/blob/gcsblob"] || !linked["gocloud.dev/blob/azureblob"] {
-		t.Errorf("-tags gcs,azure does not link the GCS and Azure drivers: %v", linked)
+	if !linked["gocloud.dev/blob/gcsblob"] || !linked["gocloud.dev/blob/azureblob"] || !linked["gocloud.dev/blob/s3blob"] {
+		t.Errorf("-tags gcs,azure,awssdk does not link the GCS, Azure and AWS drivers: %v", linked)
+	}
+	if linked["github.com/minio/minio-go/v7"] {
+		t.Error("-tags awssdk still links minio-go")
 	}
 }
 
