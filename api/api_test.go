@@ -104,6 +104,7 @@ type testServer struct {
 	st    store.Store
 	runs  *fakeRuns
 	token string
+	api   *server
 }
 
 // newTestServer serves the API over a real SQLite store in a temporary
@@ -137,7 +138,7 @@ func newTestServer(t testing.TB, edit func(*Config)) *testServer {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &testServer{Server: srv, st: st, runs: runs, token: cfg.Token}
+	return &testServer{Server: srv, st: st, runs: runs, token: cfg.Token, api: h.(*server)}
 }
 
 type tWriter struct{ t testing.TB }
