@@ -117,6 +117,12 @@ func newTestServer(t testing.TB, edit func(*Config)) *testServer {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return newTestServerOn(t, st, edit)
+}
+
+// newTestServerOn serves the API over st.
+func newTestServerOn(t testing.TB, st store.Store, edit func(*Config)) *testServer {
+	t.Helper()
 	clk := &clock{t: time.Date(2026, 8, 1, 10, 0, 0, 0, time.UTC)}
 	runs := &fakeRuns{st: st, now: clk.Now}
 	cfg := Config{
