@@ -24,6 +24,12 @@ import (
 // its declared output files (KFP v1).
 func hostileStep(t *testing.T, script string, files []spec.OutputFile) error {
 	t.Helper()
+	return hostileStepAs(t, nil, script, files)
+}
+
+// hostileStepAs is hostileStep run as user (nil: the server's).
+func hostileStepAs(t *testing.T, user *executor.User, script string, files []spec.OutputFile) error {
+	t.Helper()
 	dir := t.TempDir()
 	run := rundir.Local(filepath.Join(dir, "root"), "hostile", "r1")
 	if err := run.Create(); err != nil {
@@ -40,11 +46,22 @@ func hostileStep(t *testing.T, script string, files []spec.OutputFile) error {
 		Artifacts:  map[string]*spec.ArtifactList{"a": {Artifacts: []*spec.RuntimeArtifact{{Name: "a", URI: paths.Artifact("a")}}}},
 	}}
 	s := &Step{RunID: "r1", TaskID: "t", Comp: comp, Paths: paths, Exec: &spec.ExecutorSpec{Container: &spec.ContainerSpec{OutputFiles: files}}}
-	l := &Launcher{Executor: &local.Executor{KillGrace: 100 * time.Millisecond}}
+	l := &Launcher{Executor: &local.Executor{KillGrace: 100 * time.Millisecond, User: user}}
 	defer l.Close()
 	env := []string{"OUT=" + paths.OutputParam("p"), "ART=" + paths.Artifact("a"), "EO=" + paths.ExecutorOutput(), "OUTSIDE=" + filepath.Join(dir, "secret")}
 	if err := os.WriteFile(filepath.Join(dir, "secret"), []byte("the server's secret"), 0o600); err != nil {
 		t.Fatal(err)
+	}
+	if user != nil {
+		// The step's user can reach its directories, as a server's
+		// pipeline root must let it.
+		for d := dir; d != "/" && d != filepath.Dir(d); d = filepath.Dir(d) {
+			if d == filepath.Dir(dir) {
+				break
+			}
+			os.Chmod(d, 0o755)
+		}
+		os.Chmod(filepath.Dir(dir), 0o755)
 	}
 	p := &Prepared{Input: in, Argv: []string{"sh", "-c", script}, Env: env}
 	done := make(chan error, 1)
@@ -97,7 +114,6 @@ func TestHostileOutputFilesAreBounded(t *testing.T) {
 					t.Errorf("error %q does not say %q", err, w)
 				}
 			}
-			t.Log(err)
 			if strings.Contains(err.Error(), "the server's secret") {
 				t.Errorf("error %q shows the file outside", err)
 			}
@@ -182,3 +198,43 @@ func (zeros) Read(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// An artifact's custom path is a path the step names in its ExecutorOutput:
+// the server copies only a regular file or a directory from there (not a
+// FIFO, which blocked the copy forever, nor /dev/zero, which never ended
+// it), and, when steps run as another user, only that user's own files
+// (not a file of the server's the step could not read).
+func TestHostileCustomPaths(t *testing.T) {
+	eo := func(path string) string {
+		return `printf '{"artifacts": {"a": {"artifacts": [{"name": "a", "custom_path": "%s"}]}}}' "` + path + `" > "$EO"`
+	}
+	for _, tc := range []struct{ name, script, want string }{
+		{"FIFO", `mkfifo "$HOME/f"; ` + eo("$HOME/f"), "not a regular file or a directory"},
+		{"device", eo("/dev/zero"), "not a regular file or a directory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := hostileStep(t, tc.script, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+	// Its own file is copied.
+	if err := hostileStep(t, `echo data > "$HOME/own"; `+eo("$HOME/own"), nil); err != nil {
+		t.Fatalf("a custom path of the step's own: %v", err)
+	}
+
+	if os.Getuid() != 0 {
+		t.Skip("running a step as another user needs root")
+	}
+	nobody, err := executor.LookupUser("nobody")
+	if err != nil {
+		t.Skipf("no user nobody: %v", err)
+	}
+	err = hostileStepAs(t, nobody, eo("$OUTSIDE"), nil)
+	if err == nil || !strings.Contains(err.Error(), "is not the step's own file") {
+		t.Fatalf("a step run as nobody naming the server's file as its custom path: %v", err)
+	}
+	if err := hostileStepAs(t, nobody, `echo data > "$HOME/own"; `+eo("$HOME/own"), nil); err != nil {
+		t.Fatalf("a step run as nobody, its own file: %v", err)
+	}
+}

@@ -124,7 +124,7 @@ func ParseOutputParam(text, typ string) (any, error) {
 // uploadCustomPaths copies output artifacts that a step wrote to a path of
 // its choosing (Artifact.set_path / custom_path) to their URI's location, as
 // the KFP launcher uploads them, so that consumers find them there.
-func uploadCustomPaths(s *Step, out *plan.Outputs) error {
+func uploadCustomPaths(s *Step, out *plan.Outputs, owner *uint32) error {
 	var root *rundir.Root
 	defer func() {
 		if root != nil {
@@ -152,7 +152,7 @@ func uploadCustomPaths(s *Step, out *plan.Outputs) error {
 			// Only into the run's own directory: a URI the step's
 			// ExecutorOutput changed cannot make Sluice replace a
 			// directory elsewhere.
-			if err := copyTree(root, a.CustomPath, dst); err != nil {
+			if err := copyTree(root, a.CustomPath, dst, owner); err != nil {
 				return fmt.Errorf("output artifact %q: copy from custom path: %w", name, err)
 			}
 			a.CustomPath = ""

@@ -73,13 +73,23 @@ func (l *Launcher) runHere(ctx context.Context, s *Step, in *spec.ExecutorInput,
 	if err := applyOutputFiles(files, in, out, s.localPath, stepFiles{root: root}); err != nil {
 		return nil, res, err
 	}
-	if err := uploadCustomPaths(s, out); err != nil {
+	if err := uploadCustomPaths(s, out, l.stepOwner()); err != nil {
 		return nil, res, err
 	}
 	if err := l.uploadOutputs(ctx, s, out.Artifacts); err != nil {
 		return nil, res, err
 	}
 	return out, res, nil
+}
+
+// stepOwner is the uid local steps run as when it is not the server's
+// (--step-user), else nil.
+func (l *Launcher) stepOwner() *uint32 {
+	if le, ok := l.Executor.(*local.Executor); ok && le.User != nil {
+		uid := le.User.UID
+		return &uid
+	}
+	return nil
 }
 
 // prepareDirs gives an attempt clean output locations, so that nothing of
