@@ -104,6 +104,7 @@ type testServer struct {
 	st    store.Store
 	runs  *fakeRuns
 	token string
+	api   *server
 }
 
 // newTestServer serves the API over a real SQLite store in a temporary
@@ -116,6 +117,12 @@ func newTestServer(t testing.TB, edit func(*Config)) *testServer {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return newTestServerOn(t, st, edit)
+}
+
+// newTestServerOn serves the API over st.
+func newTestServerOn(t testing.TB, st store.Store, edit func(*Config)) *testServer {
+	t.Helper()
 	clk := &clock{t: time.Date(2026, 8, 1, 10, 0, 0, 0, time.UTC)}
 	runs := &fakeRuns{st: st, now: clk.Now}
 	cfg := Config{
@@ -137,7 +144,7 @@ func newTestServer(t testing.TB, edit func(*Config)) *testServer {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &testServer{Server: srv, st: st, runs: runs, token: cfg.Token}
+	return &testServer{Server: srv, st: st, runs: runs, token: cfg.Token, api: h.(*server)}
 }
 
 type tWriter struct{ t testing.TB }

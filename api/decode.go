@@ -66,6 +66,9 @@ func decodeJSONWith(b []byte, what string, out any, keep map[string]bool) error 
 	if !ok {
 		return invalidf("the request body must be a JSON object (%s), not %s", what, jsonKind(v))
 	}
+	if err := checkRequestText(m, "", keep); err != nil {
+		return err
+	}
 	nb, err := json.Marshal(normalizeKeysWith(m, keep))
 	if err != nil {
 		return fmt.Errorf("re-encode request: %w", err)

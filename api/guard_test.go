@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -282,5 +283,80 @@ func TestGuardHandler(t *testing.T) {
 	_, port, _ = strings.Cut(strings.TrimPrefix(ts.URL, "http://"), ":")
 	if res := ts.send(t, "GET", "/", "sluice.lan:"+port, nil, nil); res.Status != 200 {
 		t.Errorf("bound name: %d %s", res.Status, res.Body)
+	}
+}
+
+// TestEveryRouteIsGuarded goes over every route the API registers (v2beta1,
+// v1beta1, Sluice's own, tuning, the streams): each refuses a foreign Host
+// before anything else, each write refuses another origin and a body that
+// is not JSON (or, for the uploads, multipart), and each but healthz needs
+// the token. A route added later is in the table by construction.
+func TestEveryRouteIsGuarded(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) { c.Token = "s3cret" })
+	_, port, _ := strings.Cut(strings.TrimPrefix(ts.URL, "http://"), ":")
+	auth := map[string]string{"Authorization": "Bearer s3cret"}
+	with := func(h map[string]string, kv ...string) map[string]string {
+		out := map[string]string{}
+		for k, v := range h {
+			out[k] = v
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			out[kv[i]] = kv[i+1]
+		}
+		return out
+	}
+	wildcard := regexp.MustCompile(`\{[^}]*\}`)
+	seen := map[string]bool{}
+	patterns := ts.api.mux.patterns
+	for _, pattern := range patterns {
+		method, path, ok := strings.Cut(pattern, " ")
+		if !ok {
+			t.Errorf("route %q has no method: it would answer every method", pattern)
+			continue
+		}
+		path = wildcard.ReplaceAllString(path, "x")
+		for _, p := range []string{v1prefix, sluicePrefix, "/tuning", "/events", "/logs"} {
+			if strings.Contains(path, p) {
+				seen[p] = true
+			}
+		}
+		t.Run(pattern, func(t *testing.T) {
+			body := []byte(`{}`)
+			if method == "GET" || method == "DELETE" {
+				body = nil
+			}
+			for _, host := range []string{"evil.example:" + port, "127.0.0.1.nip.io:" + port, "localhost:1"} {
+				res := ts.send(t, method, path, host, with(auth, "Content-Type", "application/json"), body)
+				if res.Status != 403 || !strings.Contains(res.message(), "is not a name of this server") {
+					t.Errorf("Host %q: %d %s", host, res.Status, res.Body)
+				}
+			}
+			healthz := strings.HasSuffix(path, "/healthz")
+			if res := ts.send(t, method, path, "", nil, nil); !healthz && res.Status != 401 {
+				t.Errorf("without the token: %d %s", res.Status, res.Body)
+			}
+			if method == "GET" || method == "HEAD" {
+				return
+			}
+			for _, h := range []map[string]string{
+				with(auth, "Origin", "http://evil.example", "Content-Type", "application/json"),
+				with(auth, "Origin", "null", "Content-Type", "application/json"),
+				with(auth, "Sec-Fetch-Site", "cross-site", "Content-Type", "application/json"),
+			} {
+				if res := ts.send(t, method, path, "", h, []byte(`{}`)); res.Status != 403 || !strings.Contains(res.message(), "refused") {
+					t.Errorf("cross-origin %v: %d %s", h, res.Status, res.Body)
+				}
+			}
+			for _, ctype := range []string{"text/plain", "application/x-www-form-urlencoded"} {
+				if res := ts.send(t, method, path, "", with(auth, "Content-Type", ctype), []byte(`{}`)); res.Status != 415 {
+					t.Errorf("a %s body: %d %s", ctype, res.Status, res.Body)
+				}
+			}
+		})
+	}
+	for _, p := range []string{v1prefix, sluicePrefix, "/tuning", "/events", "/logs"} {
+		if !seen[p] {
+			t.Errorf("no route under %s among the %d recorded: routes are registered around routeMux", p, len(patterns))
+		}
 	}
 }

@@ -47,7 +47,7 @@ func toWireVersion(v *store.PipelineVersion) wire.PipelineVersion {
 func pickName(kind, name, displayName, fallback string) (string, error) {
 	for _, n := range []string{name, displayName, fallback} {
 		if n = strings.TrimSpace(n); n != "" {
-			return n, nil
+			return n, checkName(kind+" name", n)
 		}
 	}
 	return "", invalidf("the %s needs a name: set name or display_name", kind)
@@ -61,6 +61,9 @@ func (s *server) newPipeline(in wire.Pipeline, fallback string) (*store.Pipeline
 		return nil, err
 	}
 	if err := validateTags(in.Tags); err != nil {
+		return nil, err
+	}
+	if err := checkTexts("pipeline", in.DisplayName, in.Description); err != nil {
 		return nil, err
 	}
 	p := &store.Pipeline{
@@ -262,6 +265,9 @@ func (s *server) newVersion(in wire.PipelineVersion, fallback string, specJSON [
 		return nil, err
 	}
 	if err := validateTags(in.Tags); err != nil {
+		return nil, err
+	}
+	if err := checkTexts("pipeline version", in.DisplayName, in.Description); err != nil {
 		return nil, err
 	}
 	v := &store.PipelineVersion{

@@ -116,8 +116,25 @@ type server struct {
 	guard   *Guard
 	st      store.Store
 	log     *slog.Logger
-	mux     *http.ServeMux
+	mux     *routeMux
 	fetcher *http.Client // fetches package_url
+}
+
+// routeMux is the API's ServeMux; it remembers the patterns registered,
+// so that a test goes over every route (TestEveryRouteIsGuarded): a
+// route added later cannot skip the checks of ServeHTTP unnoticed.
+type routeMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *routeMux) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(h))
 }
 
 // New returns the handler serving the KFP v2beta1 REST API under
@@ -138,7 +155,7 @@ func New(cfg Config) (http.Handler, error) {
 	default:
 		allowed = publicAddress
 	}
-	s := &server{cfg: cfg, guard: guard, st: cfg.Store, log: cfg.Log(), mux: http.NewServeMux(), fetcher: newFetcher(allowed)}
+	s := &server{cfg: cfg, guard: guard, st: cfg.Store, log: cfg.Log(), mux: &routeMux{ServeMux: http.NewServeMux()}, fetcher: newFetcher(allowed)}
 	s.routes()
 	return s, nil
 }

@@ -55,6 +55,9 @@ type Engine struct {
 	// Budget, when set, admits steps by their CPU and memory requests
 	// (`--cpus`, `--memory`); it may be shared by engines.
 	Budget *Budget
+	// MaxRunInstances bounds the DAG instances one run may start
+	// (default MaxRunInstances).
+	MaxRunInstances int
 
 	flights flights // steps running, by cache key
 }
@@ -75,6 +78,7 @@ type run struct {
 	tasks    map[string]*Task
 	order    []string
 	warnings []string
+	started  int // DAG instances started (see instances)
 
 	recMu sync.Mutex              // one Recorder call at a time
 	stop  context.CancelCauseFunc // ends the run when a record cannot be kept
@@ -485,6 +489,11 @@ func (r *run) task(ctx context.Context, parent, key string, t *spec.TaskSpec, sc
 		if ctx, err = enter(ctx, t.ComponentRef.Name); err != nil {
 			return fail(err)
 		}
+		if t.ParameterIterator == nil && t.ArtifactIterator == nil {
+			if err := r.instances(1); err != nil {
+				return fail(err)
+			}
+		}
 	}
 	var (
 		out   plan.Outputs
@@ -557,6 +566,9 @@ func (r *run) loop(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		for _, a := range in.Artifacts[t.ArtifactIterator.Items.InputArtifact] {
 			items = append(items, item{art: a})
 		}
+	}
+	if err := r.instances(len(items)); err != nil {
+		return plan.Outputs{}, runstate.Failed, err
 	}
 	limit := len(items)
 	if t.IteratorPolicy != nil && t.IteratorPolicy.ParallelismLimit > 0 {

@@ -15,6 +15,28 @@ import (
 // recursion whose condition never turns false fails there.
 const MaxRecursion = 100
 
+// MaxRunInstances bounds the DAG instances (sub-DAGs, loop iterations,
+// recursive calls) one run may start: loops nested in loops, or a
+// component that runs itself twice at every level, multiply them far
+// past what MaxRecursion and plan.MaxLoopItems bound one at a time.
+const MaxRunInstances = 100000
+
+// instances counts n more DAG instances of the run and fails past its
+// limit (Engine.MaxRunInstances, else MaxRunInstances).
+func (r *run) instances(n int) error {
+	limit := r.e.MaxRunInstances
+	if limit <= 0 {
+		limit = MaxRunInstances
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.started+n > limit {
+		return fmt.Errorf("the run would start more than %d DAG instances (loop iterations and sub-DAGs, nested): %d started, %d more asked", limit, r.started, n)
+	}
+	r.started += n
+	return nil
+}
+
 // DeadlineError is why a deadline stopped work: a DAG's timeout (a KFP v1
 // workflow's activeDeadlineSeconds) or a step's (activeDeadlineSeconds of
 // its Kubernetes settings).

@@ -64,7 +64,7 @@ func (l *Launcher) Import(ctx context.Context, s *Step) (*plan.Outputs, error) {
 			if _, err := os.Stat(src); err != nil {
 				return nil, fmt.Errorf("importer: download %s to the workspace: %v", u, err)
 			}
-			if err := copyTree(root, src, dst); err != nil {
+			if err := copyTree(root, src, dst, nil); err != nil {
 				return nil, fmt.Errorf("importer: download %s to the workspace: %w", u, err)
 			}
 		}

@@ -57,7 +57,7 @@ func TestReadOutputsMergesExecutorOutput(t *testing.T) {
 	}}
 	os.WriteFile(filepath.Join(dir, "s"), []byte("text\n"), 0o644)
 	os.WriteFile(in.Outputs.OutputFile, []byte(`{"parameterValues": {"n": 7}, "artifacts": {"m": {"artifacts": [{"name": "m", "metadata": {"acc": 0.9}, "custom_path": "/tmp/x"}]}}}`), 0o644)
-	out, err := ReadOutputs(comp, in)
+	out, err := ReadOutputs(comp, in, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,10 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/rundir"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -15,12 +17,84 @@ import (
 // parameters in the workflow object; big data belongs in artifacts).
 const MaxParameterFile = 256 << 10
 
+// MaxExecutorOutput bounds the ExecutorOutput file a step writes (its
+// output parameter values and artifact metadata, which KFP keeps in its
+// metadata store; big data belongs in artifacts).
+const MaxExecutorOutput = 16 << 20
+
+// MaxOutputsRecord bounds the outputs record a remote launcher leaves for
+// the server (the step's outputs, at most MaxExecutorOutput of values and
+// MaxParameterFile per parameter file, and what it used).
+const MaxOutputsRecord = 32 << 20
+
+// stepFiles reads the files a step wrote, which it controls entirely:
+// regular files only (a FIFO would block the read forever, a device
+// never end), at most a limit each, and never through a link out of the
+// run's directory (root; nil reads the file system as it is), so that a
+// step run as --step-user cannot have the server read a file it may not.
+type stepFiles struct{ root *rundir.Root }
+
+// read reads path, at most limit bytes; an error wrapping fs.ErrNotExist
+// when the step did not write it.
+func (f stepFiles) read(path string, limit int64) ([]byte, error) {
+	var file *os.File
+	var err error
+	if f.root != nil {
+		file, err = f.root.OpenRegular(path)
+	} else {
+		file, err = openRegular(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	return readBounded(file, path, limit)
+}
+
+func openRegular(path string) (*os.File, error) {
+	file, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	if info, err := file.Stat(); err != nil || !info.Mode().IsRegular() {
+		file.Close()
+		if err == nil {
+			err = fmt.Errorf("%s: not a regular file (%s)", path, info.Mode().Type())
+		}
+		return nil, err
+	}
+	return file, nil
+}
+
+// readBounded reads r, named name in the error, at most limit bytes.
+func readBounded(r io.Reader, name string, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s is larger than the limit of %s (pass big data as an artifact)", name, sizeText(limit))
+	}
+	return b, nil
+}
+
+// sizeText is a limit in the unit it is a whole number of.
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
 // applyOutputFiles checks the output files a step declared
 // (spec.OutputFile, KFP v1's outputs) after it succeeded: a missing one is
 // an error unless optional; parameters are read from their file with one
 // trailing newline removed; KFP v1 metrics land in their artifact's
 // metadata.
-func applyOutputFiles(files []spec.OutputFile, in *spec.ExecutorInput, out *plan.Outputs, localPath func(string) string) error {
+func applyOutputFiles(files []spec.OutputFile, in *spec.ExecutorInput, out *plan.Outputs, localPath func(string) string, sf stepFiles) error {
 	for _, f := range files {
 		name := f.Parameter
 		var path string
@@ -60,14 +134,14 @@ func applyOutputFiles(files []spec.OutputFile, in *spec.ExecutorInput, out *plan
 			if info.IsDir() {
 				return fmt.Errorf("output parameter %q: %s is a directory, not a file", f.Parameter, f.Path)
 			}
-			b, err := readSmall(path, MaxParameterFile)
+			b, err := sf.read(path, MaxParameterFile)
 			if err != nil {
 				return fmt.Errorf("output parameter %q: %v", f.Parameter, err)
 			}
 			out.Parameters[f.Parameter] = strings.TrimSuffix(string(b), "\n")
 		}
 		if f.Format == spec.FormatKFPv1Metrics && art != nil && !info.IsDir() {
-			if b, err := readSmall(path, MaxParameterFile); err == nil {
+			if b, err := sf.read(path, MaxParameterFile); err == nil {
 				for k, v := range v1Metrics(b) {
 					if art.Metadata == nil {
 						art.Metadata = map[string]any{}
@@ -78,22 +152,6 @@ func applyOutputFiles(files []spec.OutputFile, in *spec.ExecutorInput, out *plan
 		}
 	}
 	return nil
-}
-
-func readSmall(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("the file is larger than %d bytes (pass big data as an artifact)", limit)
-	}
-	return b, nil
 }
 
 // v1Metrics reads a KFP v1 mlpipeline-metrics file:

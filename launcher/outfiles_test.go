@@ -38,7 +38,7 @@ func TestApplyOutputFiles(t *testing.T) {
 		{Path: "/tmp/m", Artifact: "mlpipeline-metrics", Optional: true, Format: spec.FormatKFPv1Metrics},
 	}
 	out := newOut()
-	if err := applyOutputFiles(files, in, out, nil); err != nil {
+	if err := applyOutputFiles(files, in, out, nil, stepFiles{}); err != nil {
 		t.Fatal(err)
 	}
 	if out.Parameters["o"] != "heads\n" || out.Parameters["p"] != "x" || out.Parameters["d"] != "fallback" {
@@ -48,11 +48,11 @@ func TestApplyOutputFiles(t *testing.T) {
 	if f, _ := md["_formats"].(map[string]any); md["acc"] != 0.9 || len(md) != 2 || f["acc"] != "PERCENTAGE" {
 		t.Fatalf("metrics metadata %v", md)
 	}
-	err := applyOutputFiles([]spec.OutputFile{{Path: "/tmp/outputs/missing/data", Artifact: "missing"}}, in, newOut(), nil)
+	err := applyOutputFiles([]spec.OutputFile{{Path: "/tmp/outputs/missing/data", Artifact: "missing"}}, in, newOut(), nil, stepFiles{})
 	if err == nil || !strings.Contains(err.Error(), `output "missing": the step did not write /tmp/outputs/missing/data`) {
 		t.Fatalf("missing file: %v", err)
 	}
-	if err := applyOutputFiles([]spec.OutputFile{{Artifact: "missing", Optional: true}}, in, newOut(), nil); err != nil {
+	if err := applyOutputFiles([]spec.OutputFile{{Artifact: "missing", Optional: true}}, in, newOut(), nil, stepFiles{}); err != nil {
 		t.Fatalf("optional: %v", err)
 	}
 }

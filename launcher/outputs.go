@@ -2,7 +2,9 @@ package launcher
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,13 +16,22 @@ import (
 
 // ReadOutputs collects a finished step's outputs: parameters from the
 // ExecutorOutput file, else from their output files (converted by declared
-// type); artifacts as provisioned, updated by the ExecutorOutput.
-func ReadOutputs(comp *spec.ComponentSpec, in *spec.ExecutorInput) (*plan.Outputs, error) {
+// type); artifacts as provisioned, updated by the ExecutorOutput. The
+// step wrote these files: they are read through root (nil: the file
+// system as it is), bounded (MaxExecutorOutput, MaxParameterFile).
+func ReadOutputs(comp *spec.ComponentSpec, in *spec.ExecutorInput, root *rundir.Root) (*plan.Outputs, error) {
 	out := &plan.Outputs{Parameters: map[string]any{}, Artifacts: map[string][]*spec.RuntimeArtifact{}}
+	sf := stepFiles{root: root}
 	var eo spec.ExecutorOutput
-	if b, err := os.ReadFile(in.Outputs.OutputFile); err == nil {
-		if err := json.Unmarshal(b, &eo); err != nil {
-			return nil, fmt.Errorf("read executor output %s: %v", in.Outputs.OutputFile, err)
+	if f := in.Outputs.OutputFile; f != "" {
+		b, err := sf.read(f, MaxExecutorOutput)
+		switch {
+		case err == nil:
+			if err := json.Unmarshal(b, &eo); err != nil {
+				return nil, fmt.Errorf("read executor output %s: %v", f, err)
+			}
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("read executor output: %w", err)
 		}
 	}
 	var defs *spec.Interface
@@ -38,9 +49,15 @@ func ReadOutputs(comp *spec.ComponentSpec, in *spec.ExecutorInput) (*plan.Output
 		}
 		if !ok {
 			op := in.Outputs.Parameters[name]
-			b, err := os.ReadFile(op.OutputFile)
-			if err != nil {
+			if op == nil || op.OutputFile == "" {
+				continue
+			}
+			b, err := sf.read(op.OutputFile, MaxParameterFile)
+			if errors.Is(err, fs.ErrNotExist) {
 				continue // absent: an error only if a consumer needs it
+			}
+			if err != nil {
+				return nil, fmt.Errorf("output parameter %q: %w", name, err)
 			}
 			pv, err := ParseOutputParam(string(b), pd.ParameterType)
 			if err != nil {
@@ -107,7 +124,7 @@ func ParseOutputParam(text, typ string) (any, error) {
 // uploadCustomPaths copies output artifacts that a step wrote to a path of
 // its choosing (Artifact.set_path / custom_path) to their URI's location, as
 // the KFP launcher uploads them, so that consumers find them there.
-func uploadCustomPaths(s *Step, out *plan.Outputs) error {
+func uploadCustomPaths(s *Step, out *plan.Outputs, owner *uint32) error {
 	var root *rundir.Root
 	defer func() {
 		if root != nil {
@@ -135,7 +152,7 @@ func uploadCustomPaths(s *Step, out *plan.Outputs) error {
 			// Only into the run's own directory: a URI the step's
 			// ExecutorOutput changed cannot make Sluice replace a
 			// directory elsewhere.
-			if err := copyTree(root, a.CustomPath, dst); err != nil {
+			if err := copyTree(root, a.CustomPath, dst, owner); err != nil {
 				return fmt.Errorf("output artifact %q: copy from custom path: %w", name, err)
 			}
 			a.CustomPath = ""

@@ -61,20 +61,35 @@ func (l *Launcher) runHere(ctx context.Context, s *Step, in *spec.ExecutorInput,
 	if res.ExitCode != 0 {
 		return nil, res, &ExitError{Code: res.ExitCode}
 	}
-	out, err := ReadOutputs(s.Comp, in)
+	root, err := s.Paths.Open()
 	if err != nil {
 		return nil, res, err
 	}
-	if err := applyOutputFiles(files, in, out, s.localPath); err != nil {
+	defer root.Close()
+	out, err := ReadOutputs(s.Comp, in, root)
+	if err != nil {
 		return nil, res, err
 	}
-	if err := uploadCustomPaths(s, out); err != nil {
+	if err := applyOutputFiles(files, in, out, s.localPath, stepFiles{root: root}); err != nil {
+		return nil, res, err
+	}
+	if err := uploadCustomPaths(s, out, l.stepOwner()); err != nil {
 		return nil, res, err
 	}
 	if err := l.uploadOutputs(ctx, s, out.Artifacts); err != nil {
 		return nil, res, err
 	}
 	return out, res, nil
+}
+
+// stepOwner is the uid local steps run as when it is not the server's
+// (--step-user), else nil.
+func (l *Launcher) stepOwner() *uint32 {
+	if le, ok := l.Executor.(*local.Executor); ok && le.User != nil {
+		uid := le.User.UID
+		return &uid
+	}
+	return nil
 }
 
 // prepareDirs gives an attempt clean output locations, so that nothing of
@@ -280,6 +295,9 @@ func (l *Launcher) writeRecord(ctx context.Context, s *Step, out *plan.Outputs, 
 		return err
 	}
 	uri := s.URIs.OutputsRecord()
+	if len(b) > MaxOutputsRecord {
+		return fmt.Errorf("the step's outputs record %s would be %d bytes, more than the limit of %s (pass big data as an artifact)", uri, len(b), sizeText(MaxOutputsRecord))
+	}
 	key, ok := artifact.KeyOf(s.Store, uri)
 	if !ok {
 		return fmt.Errorf("%s is outside the artifact store", uri)
@@ -307,8 +325,14 @@ func (l *Launcher) readRecord(ctx context.Context, s *Step) (*plan.Outputs, *usa
 		return nil, nil, fmt.Errorf("the step succeeded but its outputs record %s cannot be read: %w", uri, err)
 	}
 	defer rc.Close()
+	// The step's pod wrote the record: it is bounded like the files it
+	// is made of.
+	b, err := readBounded(rc, "the step's outputs record "+uri, MaxOutputsRecord)
+	if err != nil {
+		return nil, nil, err
+	}
 	var rec outputsRecord
-	if err := json.NewDecoder(rc).Decode(&rec); err != nil {
+	if err := json.Unmarshal(b, &rec); err != nil {
 		return nil, nil, fmt.Errorf("outputs record %s: %v", uri, err)
 	}
 	if rec.Failed {

@@ -74,8 +74,12 @@ func checkDAG(ps *spec.PipelineSpec, field string, d *spec.DAGSpec) error {
 			}
 		}
 		if it := t.ParameterIterator; it != nil && it.Items.Raw != "" {
-			if _, err := Coerce(it.Items.Raw, spec.TypeList); err != nil {
+			l, err := Coerce(it.Items.Raw, spec.TypeList)
+			if err != nil {
 				return &spec.Error{Field: tf + ".parameterIterator.items.raw", Msg: fmt.Sprintf("task %q: loop items %q: %v", key, abbrev(it.Items.Raw), err)}
+			}
+			if n := len(l.([]any)); n > MaxLoopItems {
+				return &spec.Error{Field: tf + ".parameterIterator.items.raw", Msg: fmt.Sprintf("task %q: %d loop items, more than the limit of %d iterations of one loop", key, n, MaxLoopItems)}
 			}
 		}
 	}

@@ -73,6 +73,8 @@ func TestCheckExpressions(t *testing.T) {
 		{"selector", `true`, `parseJson(string_value).k`, "[1]", "root.dag.tasks.condition-1.inputs.parameters.c.parameterExpressionSelector", "unsupported selector"},
 		{"loop items not a list", `true`, sel, `{"a": 1}`, "root.dag.tasks.loop.parameterIterator.items.raw", `task "loop": loop items`},
 		{"loop items not JSON", `true`, sel, `[1,`, "root.dag.tasks.loop.parameterIterator.items.raw", `task "loop": loop items`},
+		{"loop items at the limit", `true`, sel, "[" + strings.Repeat("1,", plan.MaxLoopItems-1) + "1]", "", ""},
+		{"too many loop items", `true`, sel, "[" + strings.Repeat("1,", plan.MaxLoopItems) + "1]", "root.dag.tasks.loop.parameterIterator.items.raw", `task "loop": 10001 loop items, more than the limit of 10000`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			err := plan.CheckExpressions(conditional(t, c.condition, c.selector, c.items))

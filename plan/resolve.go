@@ -333,8 +333,15 @@ func applySelector(sel string, v any) (any, error) {
 	return f, nil
 }
 
+// MaxLoopItems bounds the iterations of one loop (ParallelFor, Argo's
+// withItems and withParam): each is a DAG instance with its own task
+// records, so a list a spec or a step gives cannot make a run hold
+// millions of them.
+const MaxLoopItems = 10000
+
 // ParameterItems returns the items of a parameter iterator: the raw JSON
-// list, or the named task input (a list, or a string holding a JSON list).
+// list, or the named task input (a list, or a string holding a JSON list);
+// more than MaxLoopItems is an error.
 func ParameterItems(it *spec.ParameterIterator, params map[string]any) ([]any, error) {
 	var v any
 	if it.Items.Raw != "" {
@@ -349,7 +356,11 @@ func ParameterItems(it *spec.ParameterIterator, params map[string]any) ([]any, e
 	if err != nil {
 		return nil, fmt.Errorf("loop items: %v", err)
 	}
-	return l.([]any), nil
+	items := l.([]any)
+	if len(items) > MaxLoopItems {
+		return nil, fmt.Errorf("loop items: %d items, more than the limit of %d iterations of one loop", len(items), MaxLoopItems)
+	}
+	return items, nil
 }
 
 // DAGOutputs resolves a DAG's outputs from its finished children. An output

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // ErrOutside is a path that would leave the directory it must stay in.
@@ -120,6 +121,37 @@ func (r *Root) WriteFile(p string, data []byte) error {
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", p, err)
+	}
+	return nil
+}
+
+// OpenRegular opens regular file p for reading, without following a link
+// out of the root and without blocking: a FIFO, a device or a directory a
+// step left where Sluice reads its outputs is refused instead of being
+// read forever.
+func (r *Root) OpenRegular(p string) (*os.File, error) {
+	rel, err := r.rel(p)
+	if err != nil {
+		return nil, err
+	}
+	f, err := r.r.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s (within %s): %w", p, r.dir, err)
+	}
+	if err := checkRegular(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return f, nil
+}
+
+func checkRegular(f *os.File) error {
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !info.Mode().IsRegular() {
+		return fmt.Errorf("not a regular file (%s)", info.Mode().Type())
 	}
 	return nil
 }

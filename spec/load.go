@@ -23,6 +23,13 @@ import (
 // API accepts as an upload).
 const MaxPackageSize = 32 << 20
 
+// MaxYAMLSize bounds a spec given as YAML. Parsing YAML takes some 60 times
+// its size in memory (a 31 MiB file held 1.8 GiB and took seconds of CPU),
+// so a server cannot take YAML up to MaxPackageSize from every caller at
+// once; compiled pipelines are rarely over 100 KB. JSON, read far more
+// cheaply, may be up to MaxPackageSize.
+const MaxYAMLSize = 4 << 20
+
 // Kind says what a loaded file was.
 type Kind string
 
@@ -256,6 +263,9 @@ func decodeDocuments(data []byte) ([]any, error) {
 			return nil, errorf("", "invalid JSON: %v", err)
 		}
 		return []any{v}, nil
+	}
+	if len(data) > MaxYAMLSize {
+		return nil, errorf("", "the spec's YAML is %d bytes; the limit is %d (%d MiB): give a spec this large as JSON", len(data), MaxYAMLSize, MaxYAMLSize>>20)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var docs []any

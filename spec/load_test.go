@@ -778,3 +778,24 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// YAML costs some 60 times its size to parse: a spec over MaxYAMLSize is
+// refused before it is parsed (a 31 MiB file of tasks held 1.8 GiB), with
+// a message naming the limit, while the same spec as JSON loads.
+func TestLoadBoundsYAML(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("pipelineInfo: {name: p}\nroot:\n  dag:\n    tasks:\n")
+	for i := 0; b.Len() <= spec.MaxYAMLSize; i++ {
+		fmt.Fprintf(&b, "      t%d: {taskInfo: {name: t%d}, componentRef: {name: comp-e}}\n", i, i)
+	}
+	b.WriteString("components:\n  comp-e: {executorLabel: exec-e}\ndeploymentSpec:\n  executors:\n    exec-e: {container: {image: alpine, command: [echo]}}\n")
+	wantLoadError(t, []byte(b.String()), "the spec's YAML is", "the limit is 4194304 (4 MiB): give a spec this large as JSON")
+	// A list, not a spec, is refused the same way, before it is parsed.
+	wantLoadError(t, bytes.Repeat([]byte("- [a, b, c, d, e, f, g, h]\n"), spec.MaxYAMLSize/27+1), "the limit is 4194304")
+	y := mustLoad(t, []byte(twoStep))
+	js, err := json.Marshal(y.Spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustLoad(t, append(js, bytes.Repeat([]byte{' '}, spec.MaxYAMLSize)...))
+}

@@ -178,6 +178,11 @@ func mapErr(err error) error {
 			return fmt.Errorf("%w (%s)", ErrAlreadyExists, pgErr.ConstraintName)
 		case "23503": // foreign_key_violation
 			return fmt.Errorf("%w: %s", ErrNotFound, pgErr.Detail)
+		case "22021", "22P05": // character_not_in_repertoire, untranslatable_character
+			// A NUL (which SQLite stores) in text or JSON.
+			return fmt.Errorf("%w: a value holds a character PostgreSQL cannot store (NUL)", ErrInvalid)
+		case "54000": // program_limit_exceeded: a value too large for its index
+			return fmt.Errorf("%w: a value is too large to store: %s", ErrInvalid, pgErr.Message)
 		}
 		return err
 	}

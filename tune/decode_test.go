@@ -320,6 +320,7 @@ func TestLoadErrors(t *testing.T) {
 		{"no name", rep("metadata: {name: exp}", "metadata: {}"), "metadata.name: required"},
 		{"bad name", rep("metadata: {name: exp}", "metadata: {name: Exp_1}"), `metadata.name: "Exp_1" must be lower-case letters`},
 		{"long name", rep("metadata: {name: exp}", "metadata: {name: "+strings.Repeat("a", 41)+"}"), "metadata.name: \"aaaa"},
+		{"huge name", rep("metadata: {name: exp}", "metadata: {name: "+strings.Repeat("a", 500000)+"}"), "metadata.name: \"" + strings.Repeat("a", 40) + "\"… is 500000 characters; the limit is 40"},
 		{"goal as a string", rep("objectiveMetricName: loss}", `objectiveMetricName: loss, goal: "0.1"}`), "spec.objective.goal: must be a number, not a string"},
 		{"count as a string", rep("  algorithm:", "  maxTrialCount: many\n  algorithm:"), "spec.maxTrialCount: must be an integer, not a string"},
 		{"no objective", rep("  objective: {type: minimize, objectiveMetricName: loss}\n", ""), "spec.objective: required"},

@@ -106,7 +106,7 @@ func validateExperimentName(n string) error {
 	case n == "":
 		return fieldErr(f, "required")
 	case len(n) > maxExperimentName:
-		return fieldErr(f, "%q is %d characters; the limit is %d", n, len(n), maxExperimentName)
+		return fieldErr(f, "%q… is %d characters; the limit is %d", strings.ToValidUTF8(n[:maxExperimentName], ""), len(n), maxExperimentName)
 	case !experimentNameRE().MatchString(n):
 		return fieldErr(f, "%q must be lower-case letters, digits and '-', start with a letter and end with a letter or digit", n)
 	}

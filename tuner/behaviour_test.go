@@ -527,3 +527,30 @@ func TestFileCollector(t *testing.T) {
 		}
 	}
 }
+
+// A step controls the File collector's metrics file: a FIFO there does not
+// block the collector (the trial ends without metrics instead of the
+// experiment never ending), and a link to a file outside the run is not
+// read, even one the step swaps in after the file was first read.
+func TestFileCollectorHostileMetricsFile(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, []byte("loss=42\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	y := xExperiment("  maxTrialCount: 1\n  parallelTrialCount: 1\n  metricsCollectorSpec:\n    collector: {kind: File}\n    source: {fileSystemPath: {path: /out/metrics.log, format: TEXT}}\n")
+	for name, script := range map[string]string{
+		"fifo":         `mkdir -p out; mkfifo out/metrics.log; sleep 2`,
+		"link":         `mkdir -p out; ln -s ` + secret + ` out/metrics.log`,
+		"link swapped": `mkdir -p out; echo "other=1" > out/metrics.log; sleep 2; ln -sf ` + secret + ` out/metrics.log; sleep 2`,
+		"dir link":     `ln -s ` + filepath.Dir(secret) + ` out; sleep 1; ln -sf ` + secret + ` ` + filepath.Join(filepath.Dir(secret), "metrics.log"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			rec := h.create(experiment(t, y), stepPipeline(t, "file", script))
+			_, _, trials := h.wait(rec.ID)
+			if len(trials) != 1 || trials[0].State != "MetricsUnavailable" {
+				t.Fatalf("trials %+v: want one without metrics", trials)
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/sluicehq/sluice/artifact"
 	"github.com/sluicehq/sluice/plan"
@@ -218,11 +219,7 @@ func (w *worker) readFrom(ctx context.Context, uri string, off int64, fn func([]
 		}
 		rc = r
 	} else {
-		p, err := w.confined(spec.LocalPath(uri))
-		if err != nil {
-			return 0, err
-		}
-		f, err := os.Open(p)
+		f, err := w.openConfined(spec.LocalPath(uri))
 		if err != nil {
 			return 0, err
 		}
@@ -257,14 +254,14 @@ func (w *worker) readFrom(ctx context.Context, uri string, off int64, fn func([]
 	}
 }
 
-// confined resolves a local path and checks that it lies inside a root the
-// experiment's files may be in: the local artifact store, or the
-// experiment's own pipeline root.
-func (w *worker) confined(p string) (string, error) {
-	real, err := filepath.EvalSymlinks(filepath.Clean(p))
-	if err != nil {
-		return "", err
-	}
+// openConfined opens a local file a step may have planted anything at, if
+// it lies inside a root the experiment's files may be in (the local
+// artifact store, or the experiment's own pipeline root): through that
+// root (os.Root), so that no link, even one the step swaps in while it
+// is read, leads out of it, and without blocking (O_NONBLOCK), so that a
+// FIFO there cannot hold the collector.
+func (w *worker) openConfined(p string) (*os.File, error) {
+	p = filepath.Clean(p)
 	var roots []string
 	if d, ok := w.s.cfg.Artifacts.(*artifact.DirStore); ok {
 		roots = append(roots, d.Root())
@@ -272,14 +269,30 @@ func (w *worker) confined(p string) (string, error) {
 	if r := w.rec.PipelineRoot; r != "" && !artifact.IsBucketURI(r) {
 		roots = append(roots, strings.TrimPrefix(r, "file://"))
 	}
+	paths := []string{p}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(p)); err == nil {
+		paths = append(paths, filepath.Join(dir, filepath.Base(p)))
+	}
 	for _, root := range roots {
-		rr, err := filepath.EvalSymlinks(root)
-		if err != nil {
-			continue
+		dirs := []string{filepath.Clean(root)}
+		if rr, err := filepath.EvalSymlinks(root); err == nil {
+			dirs = append(dirs, rr)
 		}
-		if rel, err := filepath.Rel(rr, real); err == nil && filepath.IsLocal(rel) {
-			return real, nil
+		for _, dir := range dirs {
+			for _, q := range paths {
+				rel, err := filepath.Rel(dir, q)
+				if err != nil || !filepath.IsLocal(rel) {
+					continue
+				}
+				r, err := os.OpenRoot(dir)
+				if err != nil {
+					return nil, err
+				}
+				f, err := r.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+				r.Close()
+				return f, err
+			}
 		}
 	}
-	return "", fmt.Errorf("%s is outside the experiment's pipeline root and the artifact store", p)
+	return nil, fmt.Errorf("%s is outside the experiment's pipeline root and the artifact store", p)
 }

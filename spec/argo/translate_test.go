@@ -58,6 +58,7 @@ func TestBadWorkflows(t *testing.T) {
 		{"missing input", "arguments: {parameters: [{name: text, value: '{{inputs.parameters.msg}}'}]}", "arguments: {}", "spec.templates[main].dag.tasks[a]", `needs input parameter "text"`},
 		{"steps template", "    dag:\n", "    steps: []\n    dag:\n", "spec.templates[main].steps", "steps templates are not supported"},
 		{"bad task name", "{name: a, template", "{name: ../a, template", "spec.templates[main].dag.tasks[0].name", "invalid task name"},
+		{"very long task name", "{name: a, template", "{name: " + strings.Repeat("a", 100000) + ", template", "spec.templates[main].dag.tasks[0].name", `invalid task name "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"… (100000 bytes)`},
 		{"duplicate template", "  - name: echo\n", "  - name: echo\n    container: {image: x}\n  - name: echo\n", "spec.templates[echo]", "two templates"},
 		{"v2-compatible", "metadata: {generateName: demo-}", "metadata: {generateName: demo-, annotations: {pipelines.kubeflow.org/v2_pipeline: 'true'}}", "metadata.annotations", "v2-compatible"},
 		{"no entrypoint", "  entrypoint: main\n", "", "spec.entrypoint", "missing"},
@@ -83,6 +84,9 @@ func TestBadWorkflows(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "\n") {
 				t.Fatalf("error is more than one line: %q", err)
+			}
+			if len(err.Error()) > 1000 {
+				t.Fatalf("error is %d bytes long", len(err.Error()))
 			}
 		})
 	}

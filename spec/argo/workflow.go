@@ -357,9 +357,18 @@ func checkName(field, kind, name string) error {
 		return errorf(field, "missing %s name", kind)
 	}
 	if len(name) > maxNameLen || !nameRE().MatchString(name) {
-		return errorf(field, "invalid %s name %q: letters, digits and '-', starting with a letter or digit, at most %d characters", kind, name, maxNameLen)
+		return errorf(field, "invalid %s name %s: letters, digits and '-', starting with a letter or digit, at most %d characters", kind, quoteName(name), maxNameLen)
 	}
 	return nil
+}
+
+// quoteName quotes a name for an error, shortened when it is too long to
+// be shown whole (a hostile file's 30 MB name is not echoed back).
+func quoteName(name string) string {
+	if len(name) > maxNameLen {
+		return strconv.Quote(strings.ToValidUTF8(name[:32], "")) + "… (" + strconv.Itoa(len(name)) + " bytes)"
+	}
+	return strconv.Quote(name)
 }
 
 func checkParamName(field, kind, name string) error {
@@ -367,7 +376,7 @@ func checkParamName(field, kind, name string) error {
 		return errorf(field, "missing %s name", kind)
 	}
 	if len(name) > maxNameLen || !paramRE().MatchString(name) {
-		return errorf(field, "invalid %s name %q: letters, digits, '-' and '_', at most %d characters", kind, name, maxNameLen)
+		return errorf(field, "invalid %s name %s: letters, digits, '-' and '_', at most %d characters", kind, quoteName(name), maxNameLen)
 	}
 	return nil
 }

@@ -167,6 +167,11 @@ func (p *Param) initList(fs string) error {
 		if len(v) > MaxValueLen {
 			return Invalid(f, fmt.Sprintf("must be at most %d bytes", MaxValueLen))
 		}
+		if strings.IndexByte(v, 0) >= 0 {
+			// No process can be given it (argv and environment are
+			// NUL-terminated), and PostgreSQL cannot store it.
+			return Invalid(f, fmt.Sprintf("%q holds a NUL character", v))
+		}
 		if k, dup := seen[v]; dup {
 			return Invalid(f, fmt.Sprintf("duplicate value %q (also list[%d])", v, k))
 		}

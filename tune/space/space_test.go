@@ -54,6 +54,7 @@ func TestNewRejectsBadSpaces(t *testing.T) {
 		{"min on categorical", []Parameter{{Name: "o", Type: Categorical, Min: "1", List: []string{"a"}}}, "parameters[0].feasibleSpace.min", "must be empty"},
 		{"dup choice", []Parameter{{Name: "o", Type: Categorical, List: []string{"a", "b", "a"}}}, "parameters[0].feasibleSpace.list[2]", "duplicate"},
 		{"empty choice", []Parameter{{Name: "o", Type: Categorical, List: []string{"a", ""}}}, "parameters[0].feasibleSpace.list[1]", "empty"},
+		{"NUL in a choice", []Parameter{{Name: "o", Type: Categorical, List: []string{"a", "b\x00c"}}}, "parameters[0].feasibleSpace.list[1]", `"b\x00c" holds a NUL character`},
 		{"discrete not number", []Parameter{{Name: "b", Type: Discrete, List: []string{"16", "big"}}}, "parameters[0].feasibleSpace.list[1]", "number"},
 		{"distribution on categorical", []Parameter{{Name: "o", Type: Categorical, List: []string{"a"}, Distribution: LogUniform}}, "parameters[0].feasibleSpace.distribution", "does not apply"},
 		{"huge exponent", []Parameter{{Name: "x", Type: Double, Min: "1e-999999999", Max: "1"}}, "parameters[0].feasibleSpace.min", "decimal"},
