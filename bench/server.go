@@ -71,17 +71,79 @@ func call(method, url string, body any, out any) error {
 		return err
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		return fmt.Errorf("%s %s: %d %s", method, url, resp.StatusCode, b)
+	}
+	if r, ok := out.(*wireRun); ok {
+		return decodeFields(resp.Body, r, wireRunFields)
+	}
+	if out != nil {
+		return json.NewDecoder(resp.Body).Decode(out)
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	return err
+}
+
+// wireRunFields are the fields of a run the benchmark reads.
+var wireRunFields = []string{"run_id", "state", "finished_at", "error"}
+
+// decodeFields decodes the fields named keep of the JSON object in r into
+// out, skipping every other field token by token: a run with 10,000 tasks
+// answers a GET with megabytes of task_details, which the polling client
+// (in the same process as the server it measures) would otherwise hold
+// whole, twice, on every poll.
+func decodeFields(r io.Reader, out any, keep []string) error {
+	dec := json.NewDecoder(r)
+	if t, err := dec.Token(); err != nil {
+		return err
+	} else if t != json.Delim('{') {
+		return fmt.Errorf("not a JSON object: %v", t)
+	}
+	kept := map[string]json.RawMessage{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := t.(string)
+		if slices.Contains(keep, key) {
+			var v json.RawMessage
+			if err := dec.Decode(&v); err != nil {
+				return err
+			}
+			kept[key] = v
+			continue
+		}
+		if err := skipValue(dec); err != nil {
+			return err
+		}
+	}
+	b, err := json.Marshal(kept)
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: %d %s", method, url, resp.StatusCode, b)
+	return json.Unmarshal(b, out)
+}
+
+// skipValue reads one JSON value from dec without keeping it.
+func skipValue(dec *json.Decoder) error {
+	depth := 0
+	for {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch t {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+		if depth == 0 {
+			return nil
+		}
 	}
-	if out != nil {
-		return json.Unmarshal(b, out)
-	}
-	return nil
 }
 
 func submit(base string, specJSON []byte, name string) (string, error) {
@@ -119,7 +181,7 @@ func wait(base, id string, interval, timeout time.Duration) (wireRun, error) {
 // serverChild submits one workload to an in-process server and measures
 // from the POST to the run's finished_at (the poll that sees it
 // SUCCEEDED, if the server gives no finished_at).
-func serverChild(dir, mode, name string, size int, python bool, pg, cpuprofile string) (*childResult, error) {
+func serverChild(dir, mode, name string, size int, python bool, pg string, prof profiles) (*childResult, error) {
 	w, err := Generate(name, size, python)
 	if err != nil {
 		return nil, err
@@ -134,7 +196,7 @@ func serverChild(dir, mode, name string, size int, python bool, pg, cpuprofile s
 	}
 	js := w.JSON()
 	var start, end time.Time
-	res, err := measure(cpuprofile, func() (string, error) {
+	res, err := measure(prof, func() (string, error) {
 		start = time.Now()
 		id, err := submit(base, js, "bench-"+name)
 		if err != nil {
@@ -157,7 +219,7 @@ func serverChild(dir, mode, name string, size int, python bool, pg, cpuprofile s
 // server starts, then creates n runs of a one-step pipeline from 4 clients
 // at once and reports the POST throughput and latency, then the latency of
 // listing the newest page of 100 runs (lists times, after the runs ended).
-func apiChild(dir, mode string, n, seed, lists int, pg, cpuprofile string) (*childResult, error) {
+func apiChild(dir, mode string, n, seed, lists int, pg string, prof profiles) (*childResult, error) {
 	dsn := filepath.Join(dir, "data", "sluice.db")
 	if mode == "api-postgres" {
 		dsn = pg
@@ -184,7 +246,7 @@ func apiChild(dir, mode string, n, seed, lists int, pg, cpuprofile string) (*chi
 		errs []error
 	)
 	var createTime time.Duration
-	res, err := measure(cpuprofile, func() (string, error) {
+	res, err := measure(prof, func() (string, error) {
 		start := time.Now()
 		next := make(chan int)
 		var wg sync.WaitGroup
