@@ -179,17 +179,34 @@ func snake(s string) string {
 }
 
 // writeJSON writes v with the status. HTML characters are not escaped, as
-// protojson does not escape them either.
+// protojson does not escape them either. The encoder marshals the whole
+// value before it writes anything, so a value that cannot be encoded is
+// still answered with a 500; a value that can goes to the client from the
+// encoder's buffer, not through a copy of it (the GET of a run with 10,000
+// tasks is megabytes).
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	hw := &headerOnWrite{w: w, status: status}
+	enc := json.NewEncoder(hw)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		buf.Reset()
-		status = http.StatusInternalServerError
-		fmt.Fprintf(&buf, `{"code":%d,"message":%q}`+"\n", codeInternal, "encode response: "+err.Error())
+	if err := enc.Encode(v); err != nil && !hw.wrote {
+		hw.status = http.StatusInternalServerError
+		fmt.Fprintf(hw, `{"code":%d,"message":%q}`+"\n", codeInternal, "encode response: "+err.Error())
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+}
+
+// headerOnWrite writes the JSON content type and the status before the
+// first byte of the body.
+type headerOnWrite struct {
+	w      http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (h *headerOnWrite) Write(b []byte) (int, error) {
+	if !h.wrote {
+		h.wrote = true
+		h.w.Header().Set("Content-Type", "application/json")
+		h.w.WriteHeader(h.status)
+	}
+	return h.w.Write(b)
 }
