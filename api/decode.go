@@ -186,12 +186,30 @@ func snake(s string) string {
 // tasks is megabytes).
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	hw := &headerOnWrite{w: w, status: status}
-	enc := json.NewEncoder(hw)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil && !hw.wrote {
+	var err error
+	if s, ok := v.(jsonStream); ok {
+		err = s.streamJSON(hw)
+	} else {
+		enc := json.NewEncoder(hw)
+		enc.SetEscapeHTML(false)
+		err = enc.Encode(v)
+	}
+	if err != nil && hw.wrote {
+		// Half a response is not an answer: the client sees the
+		// connection fail.
+		panic(http.ErrAbortHandler)
+	}
+	if err != nil {
 		hw.status = http.StatusInternalServerError
 		fmt.Fprintf(hw, `{"code":%d,"message":%q}`+"\n", codeInternal, "encode response: "+err.Error())
 	}
+}
+
+// jsonStream is a response written in pieces rather than encoded whole
+// (runWithTasks). What can fail to encode must fail before the first
+// write, which writeJSON then answers with a 500.
+type jsonStream interface {
+	streamJSON(w io.Writer) error
 }
 
 // headerOnWrite writes the JSON content type and the status before the
