@@ -187,16 +187,19 @@ func TestTuneChild(t *testing.T) {
 
 // The polling client keeps a run's state and skips its task details.
 func TestDecodeFields(t *testing.T) {
-	body := `{"run_id": "r1", "run_details": {"task_details": [{"task_id": "a", "child_tasks": [{"task_id": "b"}]}, {"task_id": "c"}]},
-		"state": "FAILED", "finished_at": "2026-12-07T04:00:00Z", "error": {"message": "boom"}, "tags": [[1, 2], {"x": []}]}`
+	body := `{"run_id": "r1", "run_details": {"task_details": [{"task_id": "a \"}]{[", "child_tasks": [{"task_id": "b"}]}, {"task_id": "c"}]},
+		"n": -1.5e3, "ok": true, "none": null,
+		"state": "FAILED", "finished_at": "2026-12-07T04:00:00Z", "error": {"message": "boom \"}\" \\"}, "tags": [[1, 2], {"x": []}]}`
 	var r wireRun
 	if err := decodeFields(strings.NewReader(body), &r, wireRunFields); err != nil {
 		t.Fatal(err)
 	}
-	if r.RunID != "r1" || r.State != "FAILED" || r.FinishedAt.IsZero() || r.Error == nil || r.Error.Message != "boom" {
+	if r.RunID != "r1" || r.State != "FAILED" || r.FinishedAt.IsZero() || r.Error == nil || r.Error.Message != `boom "}" \` {
 		t.Fatalf("decoded %+v", r)
 	}
-	if err := decodeFields(strings.NewReader(`[1]`), &r, wireRunFields); err == nil {
-		t.Fatal("an array was decoded as a run")
+	for _, bad := range []string{`[1]`, `{"state": "RUNNING"`, `{"state" "x"}`} {
+		if err := decodeFields(strings.NewReader(bad), &r, wireRunFields); err == nil {
+			t.Fatalf("%s was decoded as a run", bad)
+		}
 	}
 }
