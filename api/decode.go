@@ -182,17 +182,52 @@ func snake(s string) string {
 }
 
 // writeJSON writes v with the status. HTML characters are not escaped, as
-// protojson does not escape them either.
+// protojson does not escape them either. The encoder marshals the whole
+// value before it writes anything, so a value that cannot be encoded is
+// still answered with a 500; a value that can goes to the client from the
+// encoder's buffer, not through a copy of it (the GET of a run with 10,000
+// tasks is megabytes).
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		buf.Reset()
-		status = http.StatusInternalServerError
-		fmt.Fprintf(&buf, `{"code":%d,"message":%q}`+"\n", codeInternal, "encode response: "+err.Error())
+	hw := &headerOnWrite{w: w, status: status}
+	var err error
+	if s, ok := v.(jsonStream); ok {
+		err = s.streamJSON(hw)
+	} else {
+		enc := json.NewEncoder(hw)
+		enc.SetEscapeHTML(false)
+		err = enc.Encode(v)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	if err != nil && hw.wrote {
+		// Half a response is not an answer: the client sees the
+		// connection fail.
+		panic(http.ErrAbortHandler)
+	}
+	if err != nil {
+		hw.status = http.StatusInternalServerError
+		fmt.Fprintf(hw, `{"code":%d,"message":%q}`+"\n", codeInternal, "encode response: "+err.Error())
+	}
+}
+
+// jsonStream is a response written in pieces rather than encoded whole
+// (runWithTasks). What can fail to encode must fail before the first
+// write, which writeJSON then answers with a 500.
+type jsonStream interface {
+	streamJSON(w io.Writer) error
+}
+
+// headerOnWrite writes the JSON content type and the status before the
+// first byte of the body.
+type headerOnWrite struct {
+	w      http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (h *headerOnWrite) Write(b []byte) (int, error) {
+	if !h.wrote {
+		h.wrote = true
+		h.w.Header().Set("Content-Type", "application/json")
+		h.w.WriteHeader(h.status)
+	}
+	return h.w.Write(b)
 }

@@ -58,32 +58,43 @@ func toWireRun(r *store.Run) wire.Run {
 
 // taskDetails converts a run's tasks to run_details.task_details.
 func taskDetails(runID string, tasks []*store.Task) []wire.TaskDetail {
+	children := childTasks(tasks)
+	out := make([]wire.TaskDetail, 0, len(tasks))
+	for _, t := range tasks {
+		out = append(out, taskDetail(runID, t, children))
+	}
+	return out
+}
+
+// childTasks are the children of each task, by parent id.
+func childTasks(tasks []*store.Task) map[string][]wire.ChildTask {
 	children := map[string][]wire.ChildTask{}
 	for _, t := range tasks {
 		if t.ParentID != "" {
 			children[t.ParentID] = append(children[t.ParentID], wire.ChildTask{TaskID: t.ID})
 		}
 	}
-	out := make([]wire.TaskDetail, 0, len(tasks))
-	for _, t := range tasks {
-		name := t.Name
-		if name == "" {
-			name = t.Key
-		}
-		out = append(out, wire.TaskDetail{
-			RunID:        runID,
-			TaskID:       t.ID,
-			DisplayName:  name,
-			CreateTime:   ts(t.Created),
-			StartTime:    ts(t.Started),
-			EndTime:      ts(t.Finished),
-			State:        t.State,
-			Error:        errStatus(t.Error),
-			ParentTaskID: t.ParentID,
-			ChildTasks:   children[t.ID],
-		})
+	return children
+}
+
+// taskDetail is one task of run_details.task_details.
+func taskDetail(runID string, t *store.Task, children map[string][]wire.ChildTask) wire.TaskDetail {
+	name := t.Name
+	if name == "" {
+		name = t.Key
 	}
-	return out
+	return wire.TaskDetail{
+		RunID:        runID,
+		TaskID:       t.ID,
+		DisplayName:  name,
+		CreateTime:   ts(t.Created),
+		StartTime:    ts(t.Started),
+		EndTime:      ts(t.Finished),
+		State:        t.State,
+		Error:        errStatus(t.Error),
+		ParentTaskID: t.ParentID,
+		ChildTasks:   children[t.ID],
+	}
 }
 
 func (s *server) createRun(r *http.Request) (any, error) {
@@ -180,11 +191,7 @@ func (s *server) getRun(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := toWireRun(run)
-	if len(tasks) > 0 {
-		w.RunDetails = &wire.RunDetails{TaskDetails: taskDetails(id, tasks)}
-	}
-	return w, nil
+	return &runWithTasks{run: toWireRun(run), tasks: tasks}, nil
 }
 
 func (s *server) listRuns(r *http.Request) (any, error) {

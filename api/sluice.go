@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -133,7 +132,7 @@ func (s *server) runActive(r *http.Request) bool {
 // (the wire.Task JSON), and "end" when the run is over.
 func (s *server) runEvents(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("run_id")
-	seen := map[string]string{}
+	seen := map[string]taskMark{}
 	var lastRun runstate.State
 	open := func(ctx context.Context) error {
 		_, err := s.st.GetRun(ctx, id)
@@ -144,16 +143,12 @@ func (s *server) runEvents(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return false, err
 		}
-		tasks, err := s.st.ListTasks(ctx, id)
+		tasks, err := s.changedTasks(ctx, id, seen)
 		if err != nil {
 			return false, err
 		}
 		for _, t := range tasks {
-			mark := fmt.Sprint(t.State, t.Attempts, t.Cached)
-			if seen[t.ID] == mark {
-				continue
-			}
-			seen[t.ID] = mark
+			seen[t.ID] = markOf(t)
 			b, _ := json.Marshal(toWireTask(t))
 			ev.send("task", string(b))
 		}
@@ -168,4 +163,65 @@ func (s *server) runEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		return false, nil
 	})
+}
+
+// taskMark is what makes a task's change worth an event.
+type taskMark struct {
+	state    runstate.State
+	attempts int
+	cached   bool
+}
+
+func markOf(t *store.Task) taskMark { return taskMark{t.State, t.Attempts, t.Cached} }
+
+// fullListAbove is how many changed tasks are read with one list of the
+// run's whole records rather than one by one.
+const fullListAbove = 32
+
+// changedTasks are the whole records of the run's tasks whose mark
+// differs from seen, in creation order. The run's summaries say which
+// changed; only those are read whole (one by one, or, when many changed,
+// in one list), so that following a run of 10,000 tasks does not read
+// and decode every task's command line, inputs and outputs every tick.
+func (s *server) changedTasks(ctx context.Context, runID string, seen map[string]taskMark) ([]*store.Task, error) {
+	sums, err := s.st.ListTaskSummaries(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	changed := map[string]bool{}
+	var order []string
+	for _, t := range sums {
+		if m, ok := seen[t.ID]; ok && m == markOf(t) {
+			continue
+		}
+		changed[t.ID] = true
+		order = append(order, t.ID)
+	}
+	if len(order) == 0 {
+		return nil, nil
+	}
+	var out []*store.Task
+	if len(order) > fullListAbove {
+		all, err := s.st.ListTasks(ctx, runID)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range all {
+			if changed[t.ID] {
+				out = append(out, t)
+			}
+		}
+		return out, nil
+	}
+	for _, tid := range order {
+		t, err := s.st.GetTask(ctx, runID, tid)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // reset by a retry since the list: the next tick sees it
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,7 +112,7 @@ func TestAPIChild(t *testing.T) {
 				t.Cleanup(drop)
 				pg = dsn
 			}
-			res, err := apiChild(t.TempDir(), mode, 3, 250, 3, pg, "")
+			res, err := apiChild(t.TempDir(), mode, 3, 250, 3, pg, profiles{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -132,7 +133,7 @@ func TestServerPostgres(t *testing.T) {
 		t.Skip(why)
 	}
 	t.Cleanup(drop)
-	if _, err := serverChild(t.TempDir(), "server-postgres", "W1", 3, false, dsn, ""); err != nil {
+	if _, err := serverChild(t.TempDir(), "server-postgres", "W1", 3, false, dsn, profiles{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -171,7 +172,7 @@ func TestMedianAndPlan(t *testing.T) {
 // must reach maxTrialCount with every trial succeeded). No timing is
 // checked.
 func TestTuneChild(t *testing.T) {
-	res, err := tuneChild(t.TempDir(), "tune-sqlite", 6, "", "")
+	res, err := tuneChild(t.TempDir(), "tune-sqlite", 6, "", profiles{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,5 +182,24 @@ func TestTuneChild(t *testing.T) {
 	plan, err := options{ws: []string{"TUNE"}, pg: "off", tuneN: 7}.plan()
 	if err != nil || len(plan) != 1 || plan[0].mode != "tune-sqlite" || plan[0].size != 7 {
 		t.Fatalf("plan %+v %v", plan, err)
+	}
+}
+
+// The polling client keeps a run's state and skips its task details.
+func TestDecodeFields(t *testing.T) {
+	body := `{"run_id": "r1", "run_details": {"task_details": [{"task_id": "a \"}]{[", "child_tasks": [{"task_id": "b"}]}, {"task_id": "c"}]},
+		"n": -1.5e3, "ok": true, "none": null,
+		"state": "FAILED", "finished_at": "2026-12-07T04:00:00Z", "error": {"message": "boom \"}\" \\"}, "tags": [[1, 2], {"x": []}]}`
+	var r wireRun
+	if err := decodeFields(strings.NewReader(body), &r, wireRunFields); err != nil {
+		t.Fatal(err)
+	}
+	if r.RunID != "r1" || r.State != "FAILED" || r.FinishedAt.IsZero() || r.Error == nil || r.Error.Message != `boom "}" \` {
+		t.Fatalf("decoded %+v", r)
+	}
+	for _, bad := range []string{`[1]`, `{"state": "RUNNING"`, `{"state" "x"}`} {
+		if err := decodeFields(strings.NewReader(bad), &r, wireRunFields); err == nil {
+			t.Fatalf("%s was decoded as a run", bad)
+		}
 	}
 }

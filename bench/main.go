@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -97,6 +98,7 @@ func main() {
 	nLarge := flag.Int("n-large", 1, "measurements of each large workload (W5 at 10,000, API)")
 	child := flag.String("child", "", "internal: run one measurement (MODE:W:SIZE) and print it as JSON")
 	cpuprofile := flag.String("cpuprofile", "", "with -child: write a CPU profile of the measured part")
+	memprofile := flag.String("memprofile", "", "with -child: write a heap profile taken when the live heap was largest")
 	apiN := flag.Int("api-runs", 200, "API: number of runs to create through the API")
 	apiSeed := flag.Int("api-seed", 100_000, "API: runs stored before the server starts (list-runs latency is measured over them)")
 	apiLists := flag.Int("api-lists", 60, "API: list-runs page fetches (the median is reported)")
@@ -108,7 +110,7 @@ func main() {
 	flag.Visit(func(f *flag.Flag) { wsSet = wsSet || f.Name == "w" })
 
 	if *child != "" {
-		if err := runChild(*child, *python, *pg, *cpuprofile, *apiN, *apiSeed, *apiLists); err != nil {
+		if err := runChild(*child, *python, *pg, profiles{cpu: *cpuprofile, mem: *memprofile}, *apiN, *apiSeed, *apiLists); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}
@@ -491,11 +493,15 @@ func rusage(who int) syscall.Rusage {
 	return ru
 }
 
+// profiles are the profiles a child writes of its measured part: a CPU
+// profile, and a heap profile taken at the largest live heap seen.
+type profiles struct{ cpu, mem string }
+
 // measure times f and reports this process's CPU and peak RSS, and its
 // children's (the steps).
-func measure(cpuprofile string, f func() (string, error)) (*childResult, error) {
-	if cpuprofile != "" {
-		pf, err := os.Create(cpuprofile)
+func measure(prof profiles, f func() (string, error)) (*childResult, error) {
+	if prof.cpu != "" {
+		pf, err := os.Create(prof.cpu)
 		if err != nil {
 			return nil, err
 		}
@@ -504,6 +510,13 @@ func measure(cpuprofile string, f func() (string, error)) (*childResult, error) 
 			return nil, err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if prof.mem != "" {
+		stop, err := heapAtPeak(prof.mem)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
 	}
 	s0, c0 := rusage(syscall.RUSAGE_SELF), rusage(syscall.RUSAGE_CHILDREN)
 	start := time.Now()
@@ -520,6 +533,68 @@ func measure(cpuprofile string, f func() (string, error)) (*childResult, error) 
 		WallMS: ms(wall), CPUSelfMS: cpu(s0, s1), CPUKidsMS: cpu(c0, c1),
 		RSSMB: peakRSS(s1), KidRSSMB: float64(c1.Maxrss) / 1024, Note: note,
 	}, nil
+}
+
+// heapAtPeak samples the live heap every 100 ms and, whenever it is
+// larger than any sample before, writes a heap profile to path (replacing
+// the last one): what held the memory at the peak (as of the collection
+// before it). Each new peak of the RSS is reported on stderr with the Go
+// runtime's share of it. stop ends the sampling.
+func heapAtPeak(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		defer f.Close()
+		sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/goal:bytes"},
+			{Name: "/memory/classes/heap/stacks:bytes"}, {Name: "/memory/classes/total:bytes"}, {Name: "/sched/goroutines:goroutines"}}
+		var peak, peakRSS uint64
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			metrics.Read(sample)
+			if rss := vmRSS(); rss > peakRSS {
+				// What the process held at its largest: the Go runtime's
+				// share of it (the rest is the mapped binary and memory
+				// outside Go's heap).
+				peakRSS = rss
+				fmt.Fprintf(os.Stderr, "bench: RSS %.1f MB: heap objects %.1f MB, heap goal %.1f MB, stacks %.1f MB, Go runtime total %.1f MB, %d goroutines\n",
+					mb(rss), mb(sample[0].Value.Uint64()), mb(sample[1].Value.Uint64()), mb(sample[2].Value.Uint64()),
+					mb(sample[3].Value.Uint64()), sample[4].Value.Uint64())
+			}
+			if v := sample[0].Value.Uint64(); v > peak+peak/50 {
+				peak = v
+				_ = f.Truncate(0)
+				_, _ = f.Seek(0, io.SeekStart)
+				_ = pprof.Lookup("heap").WriteTo(f, 0)
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }, nil
+}
+
+func mb(b uint64) float64 { return float64(b) / (1 << 20) }
+
+// vmRSS is this process's resident set now, in bytes.
+func vmRSS() uint64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseUint(f[1], 10, 64)
+	return pages * uint64(os.Getpagesize())
 }
 
 // peakRSS is this process's peak RSS in MB: VmHWM, the high-water mark of
@@ -539,7 +614,7 @@ func peakRSS(ru syscall.Rusage) float64 {
 	return float64(ru.Maxrss) / 1024
 }
 
-func runChild(arg string, python bool, pg, cpuprofile string, apiN, apiSeed, apiLists int) error {
+func runChild(arg string, python bool, pg string, prof profiles, apiN, apiSeed, apiLists int) error {
 	parts := strings.Split(arg, ":")
 	if len(parts) != 3 {
 		return fmt.Errorf("-child %q: want MODE:W:SIZE", arg)
@@ -575,7 +650,7 @@ func runChild(arg string, python bool, pg, cpuprofile string, apiN, apiSeed, api
 		if err != nil {
 			return err
 		}
-		res, err = measure(cpuprofile, func() (string, error) {
+		res, err = measure(prof, func() (string, error) {
 			r, err := e.Run(context.Background(), &engine.Request{Pipeline: p, NoCache: true})
 			if err != nil {
 				return "", err
@@ -586,11 +661,11 @@ func runChild(arg string, python bool, pg, cpuprofile string, apiN, apiSeed, api
 			return err
 		}
 	case strings.HasPrefix(mode, "server-"):
-		res, err = serverChild(dir, mode, name, size, python, pg, cpuprofile)
+		res, err = serverChild(dir, mode, name, size, python, pg, prof)
 	case strings.HasPrefix(mode, "api-"):
-		res, err = apiChild(dir, mode, apiN, apiSeed, apiLists, pg, cpuprofile)
+		res, err = apiChild(dir, mode, apiN, apiSeed, apiLists, pg, prof)
 	case strings.HasPrefix(mode, "tune-"):
-		res, err = tuneChild(dir, mode, size, pg, cpuprofile)
+		res, err = tuneChild(dir, mode, size, pg, prof)
 	default:
 		return fmt.Errorf("unknown mode %q", mode)
 	}

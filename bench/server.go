@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -71,17 +73,161 @@ func call(method, url string, body any, out any) error {
 		return err
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		return fmt.Errorf("%s %s: %d %s", method, url, resp.StatusCode, b)
+	}
+	if r, ok := out.(*wireRun); ok {
+		return decodeFields(resp.Body, r, wireRunFields)
+	}
+	if out != nil {
+		return json.NewDecoder(resp.Body).Decode(out)
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	return err
+}
+
+// wireRunFields are the fields of a run the benchmark reads.
+var wireRunFields = []string{"run_id", "state", "finished_at", "error"}
+
+// decodeFields decodes the fields named keep of the JSON object in r into
+// out, skipping every other field as it reads it: a run with 10,000 tasks
+// answers a GET with megabytes of task_details, which the polling client
+// (in the same process as the server it measures) would otherwise hold
+// whole on every poll. The skipping is a byte scan (json.Decoder.Token
+// allocates for every token: seconds of CPU a poll at that size).
+func decodeFields(r io.Reader, out any, keep []string) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if c, err := nextByte(br); err != nil {
+		return err
+	} else if c != '{' {
+		return fmt.Errorf("not a JSON object: starts with %q", c)
+	}
+	kept := map[string]json.RawMessage{}
+	for {
+		c, err := nextByte(br)
+		if err != nil {
+			return err
+		}
+		switch c {
+		case '}':
+			b, err := json.Marshal(kept)
+			if err != nil {
+				return err
+			}
+			return json.Unmarshal(b, out)
+		case ',':
+			continue
+		case '"':
+		default:
+			return fmt.Errorf("JSON object: unexpected %q", c)
+		}
+		var key bytes.Buffer
+		if err := copyString(br, &key); err != nil {
+			return err
+		}
+		if c, err := nextByte(br); err != nil {
+			return err
+		} else if c != ':' {
+			return fmt.Errorf("JSON object: unexpected %q after a key", c)
+		}
+		var val *bytes.Buffer
+		name, _ := strconv.Unquote(`"` + key.String()) // key holds the closing quote
+		if slices.Contains(keep, name) {
+			val = &bytes.Buffer{}
+		}
+		if err := skipValue(br, val); err != nil {
+			return err
+		}
+		if val != nil {
+			kept[name] = val.Bytes()
+		}
+	}
+}
+
+// nextByte is the next byte of br that is not white space.
+func nextByte(br *bufio.Reader) (byte, error) {
+	for {
+		c, err := br.ReadByte()
+		if err != nil {
+			return 0, err
+		}
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return c, nil
+		}
+	}
+}
+
+// skipValue reads one JSON value from br, copying it to to unless to is
+// nil.
+func skipValue(br *bufio.Reader, to *bytes.Buffer) error {
+	put := func(c byte) {
+		if to != nil {
+			to.WriteByte(c)
+		}
+	}
+	c, err := nextByte(br)
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: %d %s", method, url, resp.StatusCode, b)
+	put(c)
+	switch c {
+	case '"':
+		return copyString(br, to)
+	case '{', '[':
+		depth := 1
+		for depth > 0 {
+			c, err := br.ReadByte()
+			if err != nil {
+				return err
+			}
+			put(c)
+			switch c {
+			case '"':
+				if err := copyString(br, to); err != nil {
+					return err
+				}
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+			}
+		}
+		return nil
 	}
-	if out != nil {
-		return json.Unmarshal(b, out)
+	for { // a number, true, false or null
+		c, err := br.ReadByte()
+		if err != nil {
+			return err
+		}
+		if strings.IndexByte(",}] \t\r\n", c) >= 0 {
+			return br.UnreadByte()
+		}
+		put(c)
 	}
-	return nil
+}
+
+// copyString reads the rest of a JSON string whose opening quote was read,
+// copying it (closing quote included) to to unless to is nil.
+func copyString(br *bufio.Reader, to *bytes.Buffer) error {
+	escaped := false
+	for {
+		c, err := br.ReadByte()
+		if err != nil {
+			return err
+		}
+		if to != nil {
+			to.WriteByte(c)
+		}
+		switch {
+		case escaped:
+			escaped = false
+		case c == '\\':
+			escaped = true
+		case c == '"':
+			return nil
+		}
+	}
 }
 
 func submit(base string, specJSON []byte, name string) (string, error) {
@@ -119,7 +265,7 @@ func wait(base, id string, interval, timeout time.Duration) (wireRun, error) {
 // serverChild submits one workload to an in-process server and measures
 // from the POST to the run's finished_at (the poll that sees it
 // SUCCEEDED, if the server gives no finished_at).
-func serverChild(dir, mode, name string, size int, python bool, pg, cpuprofile string) (*childResult, error) {
+func serverChild(dir, mode, name string, size int, python bool, pg string, prof profiles) (*childResult, error) {
 	w, err := Generate(name, size, python)
 	if err != nil {
 		return nil, err
@@ -134,7 +280,7 @@ func serverChild(dir, mode, name string, size int, python bool, pg, cpuprofile s
 	}
 	js := w.JSON()
 	var start, end time.Time
-	res, err := measure(cpuprofile, func() (string, error) {
+	res, err := measure(prof, func() (string, error) {
 		start = time.Now()
 		id, err := submit(base, js, "bench-"+name)
 		if err != nil {
@@ -157,7 +303,7 @@ func serverChild(dir, mode, name string, size int, python bool, pg, cpuprofile s
 // server starts, then creates n runs of a one-step pipeline from 4 clients
 // at once and reports the POST throughput and latency, then the latency of
 // listing the newest page of 100 runs (lists times, after the runs ended).
-func apiChild(dir, mode string, n, seed, lists int, pg, cpuprofile string) (*childResult, error) {
+func apiChild(dir, mode string, n, seed, lists int, pg string, prof profiles) (*childResult, error) {
 	dsn := filepath.Join(dir, "data", "sluice.db")
 	if mode == "api-postgres" {
 		dsn = pg
@@ -184,7 +330,7 @@ func apiChild(dir, mode string, n, seed, lists int, pg, cpuprofile string) (*chi
 		errs []error
 	)
 	var createTime time.Duration
-	res, err := measure(cpuprofile, func() (string, error) {
+	res, err := measure(prof, func() (string, error) {
 		start := time.Now()
 		next := make(chan int)
 		var wg sync.WaitGroup

@@ -39,7 +39,7 @@ func tuneWorkload(n int) *Workload {
 // trials at a time): the run service's and the tuning service's costs per
 // run, measured the same way beside each other. WallMS is the experiment's
 // wall time, BaselineMS the plain runs'.
-func tuneChild(dir, mode string, n int, pg, cpuprofile string) (*childResult, error) {
+func tuneChild(dir, mode string, n int, pg string, prof profiles) (*childResult, error) {
 	w := tuneWorkload(n)
 	p, err := spec.Load(w.JSON())
 	if err != nil {
@@ -101,7 +101,7 @@ spec:
 		return nil, err
 	}
 	var plain, trials time.Duration
-	res, err := measure(cpuprofile, func() (string, error) {
+	res, err := measure(prof, func() (string, error) {
 		start := time.Now()
 		ids := make([]string, n)
 		for i := range ids {

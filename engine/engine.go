@@ -252,12 +252,15 @@ func (r *run) warnPlatform(p *spec.PlatformSpec) {
 	}
 }
 
-// record creates a task record and keeps it.
+// record creates a task record and keeps it (for the Result too, unless
+// the Recorder alone keeps records: Request.RecordOnly).
 func (r *run) record(ctx context.Context, t *Task) error {
-	r.mu.Lock()
-	r.tasks[t.ID] = t
-	r.order = append(r.order, t.ID)
-	r.mu.Unlock()
+	if !r.req.RecordOnly {
+		r.mu.Lock()
+		r.tasks[t.ID] = t
+		r.order = append(r.order, t.ID)
+		r.mu.Unlock()
+	}
 	return r.keep(ctx, t)
 }
 

@@ -94,3 +94,29 @@ func TestStepNotStartedWhenItsRecordFails(t *testing.T) {
 		})
 	}
 }
+
+// With RecordOnly the Recorder alone keeps the task records: it sees every
+// change as before, and the engine hands back no records of its own.
+func TestRecordOnly(t *testing.T) {
+	for _, only := range []bool{false, true} {
+		e := newEngine(t)
+		var mu sync.Mutex
+		last := map[string]runstate.State{}
+		rec := engine.RecorderFunc(func(_ context.Context, tk engine.Task) error {
+			mu.Lock()
+			last[tk.ID] = tk.State
+			mu.Unlock()
+			return nil
+		})
+		res := runRequest(t, e, &engine.Request{Pipeline: load(t, marker(t.TempDir())), Recorder: rec, RecordOnly: only})
+		if res.State != runstate.Succeeded {
+			t.Fatalf("RecordOnly %v: run %s %q", only, res.State, res.Error)
+		}
+		if last["first"] != runstate.Succeeded || last["second"] != runstate.Succeeded {
+			t.Fatalf("RecordOnly %v: recorded %v", only, last)
+		}
+		if want := map[bool]int{false: 2, true: 0}[only]; len(res.Tasks) != want {
+			t.Fatalf("RecordOnly %v: %d tasks in the result, want %d", only, len(res.Tasks), want)
+		}
+	}
+}

@@ -29,6 +29,12 @@ type Request struct {
 	NoCache bool
 	// Recorder, when set, keeps this run's task records.
 	Recorder Recorder
+	// RecordOnly leaves the task records to the Recorder: the engine
+	// holds no record beyond the task's own turn (a run of 10,000 loop
+	// iterations does not keep 20,000 records with their command lines,
+	// inputs and outputs until it ends), and Result.Tasks is empty. The
+	// server sets it: its store has every record.
+	RecordOnly bool
 	// Created and Scheduled feed the create/schedule time placeholders.
 	Created   time.Time
 	Scheduled time.Time
@@ -36,14 +42,16 @@ type Request struct {
 
 // Result is a finished run.
 type Result struct {
-	RunID        string         `json:"runId"`
-	State        runstate.State `json:"state"`
-	Error        string         `json:"error,omitempty"`
-	Outputs      plan.Outputs   `json:"outputs"`
-	Tasks        []*Task        `json:"tasks"`
-	PipelineRoot string         `json:"pipelineRoot"`
-	RunRoot      string         `json:"runRoot"`
-	Warnings     []string       `json:"warnings,omitempty"`
-	Started      time.Time      `json:"started"`
-	Finished     time.Time      `json:"finished"`
+	RunID   string         `json:"runId"`
+	State   runstate.State `json:"state"`
+	Error   string         `json:"error,omitempty"`
+	Outputs plan.Outputs   `json:"outputs"`
+	// Tasks are the task records in creation order (none with
+	// Request.RecordOnly).
+	Tasks        []*Task   `json:"tasks"`
+	PipelineRoot string    `json:"pipelineRoot"`
+	RunRoot      string    `json:"runRoot"`
+	Warnings     []string  `json:"warnings,omitempty"`
+	Started      time.Time `json:"started"`
+	Finished     time.Time `json:"finished"`
 }

@@ -14,7 +14,12 @@
 //	    .sluice/workspace/                           the run's workspace
 //
 // A <task path> is the task's id: task keys joined by "/", with the
-// iteration index inside loops. With a bucket pipeline root the same
+// iteration index inside loops. Directories cost: a step's launcher
+// creates its private directory with the log, and its working directory,
+// on every step; output parameters' directory when it has some; and the
+// task's own directory only when the step has output artifacts or is told
+// where its ExecutorOutput goes (a step that can write nothing there finds
+// no directory). With a bucket pipeline root the same
 // layout is kept in the bucket, and the step works on local copies at the
 // KFP mount paths (/s3/bucket/key) under <scratch>/<run id>/.
 package rundir

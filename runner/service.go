@@ -317,7 +317,7 @@ func (s *Service) execute(id string) {
 	res, err := s.cfg.Engine.Run(ctx, &engine.Request{
 		Pipeline: p, Params: params, PipelineRoot: run.PipelineRoot, RunID: id, RunName: run.DisplayName,
 		NoCache: run.NoCache, Created: run.CreatedAt, Scheduled: run.ScheduledAt, Completed: completed,
-		Recorder: s.rec.tasks(id),
+		Recorder: s.rec.tasks(id), RecordOnly: true,
 	})
 	if s.baseCtx.Err() != nil {
 		// The service is stopping: leave the run for the next start.
