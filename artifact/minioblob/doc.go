@@ -10,7 +10,9 @@
 // does not implement with an error naming them (and the build tag that
 // does). Objects are stored under the same names as s3blob stores them
 // (keys and metadata escaped the same way), so a bucket can be shared by
-// the two builds.
+// the two builds, with one exception: a key that itself holds "__0x" has
+// its first "_" escaped here, so that it reads back as it was written
+// (s3blob leaves it, and reads it back unescaped: "a__0x2f__b" as "a/b").
 //
 // Credentials are looked up, at the first request and again when they
 // expire, in this order: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /

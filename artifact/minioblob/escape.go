@@ -43,7 +43,7 @@ func pathUnescape(s string) string {
 }
 
 // hexEscape escapes the runes of s for which must reports true, and the
-// start of every escape-like sequence already in s.
+// start of every escape-like sequence ("__0x") already in s.
 func hexEscape(s string, must func(r []rune, i int) bool) string {
 	r := []rune(s)
 	var b strings.Builder
@@ -86,9 +86,11 @@ func hexUnescape(s string) string {
 	return string(out)
 }
 
+// startsEscape reports whether r[i:] begins like an escape ("__0x"),
+// complete or not: its first "_" is escaped, so that no escape written
+// after it (of a control character, say) can complete it into one.
 func startsEscape(r []rune, i int) bool {
-	_, _, ok := parseEscape(r, i)
-	return ok
+	return i+3 < len(r) && r[i] == '_' && r[i+1] == '_' && r[i+2] == '0' && r[i+3] == 'x'
 }
 
 // parseEscape reads "__0x<hex>__" at r[i:]: the rune it stands for and the

@@ -9,7 +9,7 @@ import (
 // Escaping is reversible for every UTF-8 key and metadata pair, and what
 // reaches S3 has no control characters and no "../".
 func FuzzEscape(f *testing.F) {
-	for _, s := range []string{"runs/r1/out", "a/../b", "line\nbreak", "__0x41__", "__0x2f", "../..", "ü", "k:=@"} {
+	for _, s := range []string{"runs/r1/out", "a/../b", "line\nbreak", "__0x41__", "__0x2f", "../..", "ü", "k:=@", "__0x0\r", "..__0x2f__x", "___0x1__"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
