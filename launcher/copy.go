@@ -52,7 +52,7 @@ func copyTree(root *rundir.Root, src, dst string, owner *uint32) error {
 }
 
 func copyFile(root *rundir.Root, src, dst string, owner *uint32) error {
-	in, err := os.OpenFile(src, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	in, err := rundir.OpenRegular(src)
 	if err != nil {
 		return err
 	}
@@ -60,9 +60,6 @@ func copyFile(root *rundir.Root, src, dst string, owner *uint32) error {
 	info, err := in.Stat()
 	if err != nil {
 		return err
-	}
-	if !info.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a regular file (%s)", src, info.Mode().Type())
 	}
 	if st, ok := info.Sys().(*syscall.Stat_t); owner != nil && (!ok || st.Uid != *owner) {
 		return fmt.Errorf("%s is not the step's own file (steps run as uid %d): it is not copied", src, *owner)

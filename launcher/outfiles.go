@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"syscall"
 
 	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/rundir"
@@ -42,28 +41,13 @@ func (f stepFiles) read(path string, limit int64) ([]byte, error) {
 	if f.root != nil {
 		file, err = f.root.OpenRegular(path)
 	} else {
-		file, err = openRegular(path)
+		file, err = rundir.OpenRegular(path)
 	}
 	if err != nil {
 		return nil, err
 	}
 	defer file.Close()
 	return readBounded(file, path, limit)
-}
-
-func openRegular(path string) (*os.File, error) {
-	file, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	if info, err := file.Stat(); err != nil || !info.Mode().IsRegular() {
-		file.Close()
-		if err == nil {
-			err = fmt.Errorf("%s: not a regular file (%s)", path, info.Mode().Type())
-		}
-		return nil, err
-	}
-	return file, nil
 }
 
 // readBounded reads r, named name in the error, at most limit bytes.
