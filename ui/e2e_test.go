@@ -65,6 +65,34 @@ func waitFor(t *testing.T, ctx context.Context, what, expr string, timeout time.
 	t.Fatalf("timed out after %s waiting for %s (%s)\npage: %s", timeout, what, expr, body)
 }
 
+// click clicks the element a selector names, as chromedp.Click does, and
+// again when the page redrew it in between. Pages redraw as a run's events
+// come; chromedp.Click finds a node and then asks for its box by the
+// node's id, and a redraw between the two fails with "Could not find node
+// with given id" before any mouse event is sent, so trying again cannot
+// click twice.
+func click(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := chromedp.Do(ctx, chromedp.Click(sel))
+		if err == nil {
+			return
+		}
+		if !staleNode(err) || time.Now().After(deadline) {
+			t.Fatalf("click on %s: %v", sel, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// staleNode reports whether err is DevTools saying that a node it was
+// asked about is no longer in the page.
+func staleNode(err error) bool {
+	m := err.Error()
+	return strings.Contains(m, "Could not find node with given id") || strings.Contains(m, "No node with given id found")
+}
+
 func run(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	if err := chromedp.Do(ctx, actions...); err != nil {
@@ -99,7 +127,7 @@ func TestBrowserUploadRunWatchLogArtifactsCompare(t *testing.T) {
 	// Upload through the dialog.
 	run(t, ctx, chromedp.Navigate(srv.URL+"/pipelines"))
 	waitFor(t, ctx, "empty pipeline list", q+`(".empty-row")`, 10*time.Second)
-	run(t, ctx, chromedp.Click(`//button[text()="Upload pipeline"]`))
+	click(t, ctx, `//button[text()="Upload pipeline"]`)
 	waitFor(t, ctx, "upload dialog", q+`("dialog[open] input[type=file]")`, 5*time.Second)
 	run(t, ctx,
 		chromedp.SetUploadFiles(`dialog[open] input[type=file]`, []string{file}),
@@ -120,10 +148,10 @@ func TestBrowserUploadRunWatchLogArtifactsCompare(t *testing.T) {
 		z.dispatchEvent(new DragEvent("drop", {bubbles: true, dataTransfer: dt}));
 	})()`))
 	waitFor(t, ctx, "the dropped file in the upload dialog", q+`("dialog[open] .file-name")?.textContent.includes("dropped.yaml")`, 5*time.Second)
-	run(t, ctx, chromedp.Click(`//dialog[@open]//button[text()="Cancel"]`))
+	click(t, ctx, `//dialog[@open]//button[text()="Cancel"]`)
 
 	// The run form: typed parameters with defaults; a bad value is refused.
-	run(t, ctx, chromedp.Click(`//a[text()="Create run"]`))
+	click(t, ctx, `//a[text()="Create run"]`)
 	waitFor(t, ctx, "the run form", q+`("input[name=rows]")?.value === "5"`, 10*time.Second)
 	if got := eval[string](t, ctx, q+`("textarea[name=sizes]").value`); got != "[1,2,3]" {
 		t.Fatalf("list default %q", got)
@@ -151,9 +179,9 @@ func TestBrowserUploadRunWatchLogArtifactsCompare(t *testing.T) {
 	waitFor(t, ctx, "train running", q+`('svg.graph g.node[data-id="train"].st-RUNNING')`, 20*time.Second)
 
 	// Follow train's log while it runs.
-	run(t, ctx, chromedp.Click(`svg.graph g.node[data-id="train"]`))
+	click(t, ctx, `svg.graph g.node[data-id="train"]`)
 	waitFor(t, ctx, "the task panel", q+`(".side .panel-head")?.textContent.includes("train")`, 5*time.Second)
-	run(t, ctx, chromedp.Click(`//aside//button[text()="Log"]`))
+	click(t, ctx, `//aside//button[text()="Log"]`)
 	waitFor(t, ctx, "the followed log", q+`(".side pre.log")?.textContent.includes("training on 7 rows")`, 10*time.Second)
 	waitFor(t, ctx, "every task green", `[...document.querySelectorAll("svg.graph g.node")].every(n => n.classList.contains("st-SUCCEEDED"))`, 30*time.Second)
 	waitFor(t, ctx, "the run badge", q+`(".page-head h1 .st-SUCCEEDED")`, 10*time.Second)
@@ -167,26 +195,25 @@ func TestBrowserUploadRunWatchLogArtifactsCompare(t *testing.T) {
 	}
 
 	// Artifacts: metrics shown at once, a dataset previewed, reports framed.
-	run(t, ctx, chromedp.Click(`//aside//button[text()="Inputs & outputs"]`))
+	click(t, ctx, `//aside//button[text()="Inputs & outputs"]`)
 	waitFor(t, ctx, "scalar metrics", q+`('.artifact[data-type="system.Metrics"] table')?.textContent.includes("accuracy")`, 5*time.Second)
 	waitFor(t, ctx, "confusion matrix and ROC", q+`(".cm-table") && `+q+`("svg.roc polyline")`, 5*time.Second)
-	run(t, ctx, chromedp.Click(`svg.graph g.node[data-id="make-data"]`))
+	click(t, ctx, `svg.graph g.node[data-id="make-data"]`)
 	waitFor(t, ctx, "make-data's panel", q+`('.artifact[data-name="data"]')`, 5*time.Second)
-	run(t, ctx, chromedp.Click(`//div[@data-name="data"]//button[text()="Preview"]`))
+	click(t, ctx, `//div[@data-name="data"]//button[text()="Preview"]`)
 	waitFor(t, ctx, "the dataset's first rows", q+`('.artifact[data-name="data"] .csv table')?.textContent.includes("feature")`, 5*time.Second)
 	if n := eval[int](t, ctx, `document.querySelectorAll('.artifact[data-name="data"] .csv tbody tr').length`); n != 7 {
 		t.Errorf("dataset preview shows %d rows, want 7", n)
 	}
-	run(t, ctx, chromedp.Click(`svg.graph g.node[data-id="report"]`))
+	click(t, ctx, `svg.graph g.node[data-id="report"]`)
 	waitFor(t, ctx, "report's panel", q+`('.artifact[data-name="html"]')`, 5*time.Second)
-	run(t, ctx,
-		chromedp.Click(`//div[@data-name="html"]//button[text()="Preview"]`),
-		chromedp.Click(`//div[@data-name="summary"]//button[text()="Preview"]`))
+	click(t, ctx, `//div[@data-name="html"]//button[text()="Preview"]`)
+	click(t, ctx, `//div[@data-name="summary"]//button[text()="Preview"]`)
 	waitFor(t, ctx, "HTML and Markdown in sandboxed frames",
 		q+`('.artifact[data-name="html"] iframe[sandbox=""]')?.srcdoc.includes("Report: demo") && `+q+`('.artifact[data-name="summary"] iframe[sandbox=""]')?.srcdoc.includes("<table>")`, 5*time.Second)
 
 	// A second run by cloning the first, with another rate.
-	run(t, ctx, chromedp.Click(`//a[text()="Clone"]`))
+	click(t, ctx, `//a[text()="Clone"]`)
 	waitFor(t, ctx, "the clone form", q+`("input[name=rows]")?.value === "7"`, 10*time.Second)
 	run(t, ctx, chromedp.SetValue(`input[name=rate]`, "0.3"), chromedp.SetValue(`input[name=wait]`, "0"), chromedp.Click(`button[type=submit]`))
 	waitFor(t, ctx, "the second run", `/^\/runs\/[0-9a-f-]{36}$/.test(location.pathname) && !location.pathname.endsWith("`+firstRun+`")`, 15*time.Second)
@@ -196,10 +223,9 @@ func TestBrowserUploadRunWatchLogArtifactsCompare(t *testing.T) {
 	// Compare: pick both in the run list.
 	run(t, ctx, chromedp.Navigate(srv.URL+"/runs"))
 	waitFor(t, ctx, "the run list", `document.querySelectorAll("table.table tbody tr input[type=checkbox]").length === 2`, 10*time.Second)
-	run(t, ctx,
-		chromedp.Click(`tr[data-id="`+firstRun+`"] input[type=checkbox]`),
-		chromedp.Click(`tr[data-id="`+secondRun+`"] input[type=checkbox]`),
-		chromedp.Click(`//button[starts-with(text(), "Compare")]`))
+	click(t, ctx, `tr[data-id="`+firstRun+`"] input[type=checkbox]`)
+	click(t, ctx, `tr[data-id="`+secondRun+`"] input[type=checkbox]`)
+	click(t, ctx, `//button[starts-with(text(), "Compare")]`)
 	waitFor(t, ctx, "the comparison", `location.pathname === "/compare" && document.querySelectorAll("table.compare").length === 3`, 10*time.Second)
 	rows := eval[map[string]string](t, ctx, `Object.fromEntries([...document.querySelectorAll("table.compare tbody tr")].map(r => [r.querySelector("th").textContent, r.className]))`)
 	for name, want := range map[string]string{"rate": "differ", "rows": "same", "train › accuracy": "differ", "train › rows": "same"} {
@@ -232,7 +258,8 @@ func TestBrowserLargeRun(t *testing.T) {
 	run(t, ctx, chromedp.Navigate(srv.URL+"/runs/"+id))
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`window.__long = []; new PerformanceObserver(l => window.__long.push(...l.getEntries().map(e => e.duration))).observe({type: "longtask", buffered: true});`))
 	waitFor(t, ctx, "the graph", q+`("svg.graph g.group.k-loop")`, 60*time.Second)
-	run(t, ctx, chromedp.Click(`//a[text()="Tasks"]`), chromedp.Click(`//label[contains(., "Steps only")]/input`))
+	click(t, ctx, `//a[text()="Tasks"]`)
+	click(t, ctx, `//label[contains(., "Steps only")]/input`)
 	total := 2*n + 2
 	waitFor(t, ctx, "every task listed", q+`(".tasks-pane .muted")?.textContent.endsWith("of `+fmt.Sprint(total)+` tasks")`, 400*time.Second)
 	listed := eval[float64](t, ctx, "performance.now()")
@@ -243,9 +270,10 @@ func TestBrowserLargeRun(t *testing.T) {
 	waitFor(t, ctx, "the run's end", q+`(".page-head h1 .st-SUCCEEDED")`, 60*time.Second)
 	// Switch to the graph and back to the table: both must stay quick.
 	start := eval[float64](t, ctx, "performance.now()")
-	run(t, ctx, chromedp.Click(`//a[text()="Graph"]`))
+	click(t, ctx, `//a[text()="Graph"]`)
 	waitFor(t, ctx, "the loop's count", q+`("svg.graph g.group.k-loop title")?.textContent.includes("`+fmt.Sprintf("%d/%d done", n, n)+`")`, 60*time.Second)
-	run(t, ctx, chromedp.Click(`//a[text()="Tasks"]`), chromedp.Evaluate[chromedp.Void](q+`(".vscroll").scrollTop = 30000`))
+	click(t, ctx, `//a[text()="Tasks"]`)
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](q+`(".vscroll").scrollTop = 30000`))
 	waitFor(t, ctx, "table rows after scrolling", `document.querySelectorAll(".vrows .vrow").length > 10`, 60*time.Second)
 	switched := eval[float64](t, ctx, "performance.now()") - start
 	during := measure(t, ctx)
@@ -329,13 +357,13 @@ func TestBrowserDeleteAndArchive(t *testing.T) {
 	confirm := func(what, text string) {
 		t.Helper()
 		waitFor(t, ctx, what+" confirmation", q+`("dialog[open].confirm")?.textContent.includes(`+jsString(text)+`)`, 5*time.Second)
-		run(t, ctx, chromedp.Click(`dialog[open] button[type=submit]`))
+		click(t, ctx, `dialog[open] button[type=submit]`)
 	}
 
 	// A version deleted from the versions tab.
 	run(t, ctx, chromedp.Navigate(srv.URL+"/pipelines/"+pid+"?tab=versions"))
 	waitFor(t, ctx, "five versions", `document.querySelectorAll("main tbody tr").length === 5`, 10*time.Second)
-	run(t, ctx, chromedp.Click(row("v2")+` button.danger`))
+	click(t, ctx, row("v2")+` button.danger`)
 	confirm("version", `Delete the version "v2" of the pipeline "doomed"?`)
 	waitFor(t, ctx, "four versions left", `document.querySelectorAll("main tbody tr").length === 4 && !`+q+`('`+row("v2")+`')`, 10*time.Second)
 	gone("deleted version", versionPath("v2"))
@@ -345,7 +373,7 @@ func TestBrowserDeleteAndArchive(t *testing.T) {
 	if err := srv.Call("DELETE", versionPath("v3"), nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	run(t, ctx, chromedp.Click(row("v3")+` button.danger`))
+	click(t, ctx, row("v3")+` button.danger`)
 	confirm("stale version", `"v3"`)
 	waitFor(t, ctx, "an error toast", q+`("#toasts .toast.error")?.textContent.includes("`+v["v3"]+`")`, 5*time.Second)
 	waitFor(t, ctx, "the dialog closed, the delete button usable again", `!`+q+`("dialog[open]") && !`+q+`('`+row("v3")+` button.danger').disabled`, 5*time.Second)
@@ -354,13 +382,13 @@ func TestBrowserDeleteAndArchive(t *testing.T) {
 	// latest version left.
 	run(t, ctx, chromedp.Navigate(srv.URL+"/pipelines/"+pid+"/versions/"+v["v5"]))
 	waitFor(t, ctx, "v5's graph", q+`("svg.graph g.node")`, 10*time.Second)
-	run(t, ctx, chromedp.Click(`//div[@class="actions"]/button[text()="Delete version"]`))
+	click(t, ctx, `//div[@class="actions"]/button[text()="Delete version"]`)
 	confirm("shown version", `"v5"`)
 	waitFor(t, ctx, "the latest version left shown", `location.pathname === "/pipelines/`+pid+`" && `+q+`('select[aria-label="Version"]')?.value === "`+v["v4"]+`"`, 10*time.Second)
 	gone("deleted shown version", versionPath("v5"))
 
 	// The pipeline and its two remaining versions.
-	run(t, ctx, chromedp.Click(`//div[@class="actions"]/button[text()="Delete pipeline"]`))
+	click(t, ctx, `//div[@class="actions"]/button[text()="Delete pipeline"]`)
 	confirm("pipeline", `Delete the pipeline "doomed" and its 2 versions?`)
 	waitFor(t, ctx, "the pipeline list", `location.pathname === "/pipelines" && `+q+`(".empty-row")`, 10*time.Second)
 	gone("deleted pipeline", "/apis/v2beta1/pipelines/"+pid)
@@ -406,9 +434,9 @@ func TestBrowserDeleteAndArchive(t *testing.T) {
 	}
 	run(t, ctx, chromedp.Navigate(srv.URL+"/runs"))
 	waitFor(t, ctx, "the run list without the archived run", q+`('tr[data-id="`+busy+`"]') && !`+q+`('tr[data-id="`+done+`"]')`, 10*time.Second)
-	run(t, ctx, chromedp.Click(`//label[contains(., "Archived")]/input`))
+	click(t, ctx, `//label[contains(., "Archived")]/input`)
 	waitFor(t, ctx, "the archived view", `location.search === "?archived=1" && `+q+`("main h1").textContent === "Archived runs" && `+q+`('tr[data-id="`+done+`"]') && !`+q+`('tr[data-id="`+busy+`"]')`, 10*time.Second)
-	run(t, ctx, chromedp.Click(`tr[data-id="`+done+`"] a.strong`))
+	click(t, ctx, `tr[data-id="`+done+`"] a.strong`)
 	waitFor(t, ctx, "the archived run's page", q+`(".page-head h1 .tag")`, 10*time.Second)
 	clickAction("Restore")
 	waitFor(t, ctx, "Archive offered again", `!`+q+`(".page-head h1 .tag") && document.evaluate('`+action("Archive")+`', document).iterateNext()`, 10*time.Second)
@@ -490,7 +518,7 @@ func TestBrowserFailedRunShowsWhy(t *testing.T) {
 		t.Errorf("the failure is not above the tabs, under the run header")
 	}
 	waitFor(t, ctx, "the tail scrolled to its last line", box+`.querySelector("pre.log.tail").scrollTop > 0`, 5*time.Second)
-	run(t, ctx, chromedp.Click(`.run-failure .failed-step[data-id="boom"] button`))
+	click(t, ctx, `.run-failure .failed-step[data-id="boom"] button`)
 	waitFor(t, ctx, "the whole log in the side panel", q+`(".side pre.log")?.textContent.startsWith("line 1\nline 2\n")`, 10*time.Second)
 	if !eval[bool](t, ctx, q+`(".side pre.log").textContent.includes("ValueError")`) {
 		t.Errorf("the side panel's log lacks the error")

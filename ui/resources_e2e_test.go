@@ -59,7 +59,7 @@ func TestBrowserTimelineAndResources(t *testing.T) {
 
 	run(t, ctx, chromedp.Navigate(srv.URL+"/runs/"+ids[0]))
 	waitFor(t, ctx, "the graph", q+`("svg.graph g.node")`, 10*time.Second)
-	run(t, ctx, chromedp.Click(`//a[@role="tab" and text()="Timeline"]`))
+	click(t, ctx, `//a[@role="tab" and text()="Timeline"]`)
 	waitFor(t, ctx, "three bars", `document.querySelectorAll("svg.timeline-chart g.bar").length === 3`, 10*time.Second)
 	if p := eval[string](t, ctx, "location.search"); p != "?tab=timeline" {
 		t.Fatalf("the timeline tab is not in the URL: %q", p)
@@ -89,7 +89,7 @@ func TestBrowserTimelineAndResources(t *testing.T) {
 	if !eval[bool](t, ctx, bar("hold")+`.classList.contains("selected")`) {
 		t.Fatal("the clicked bar is not selected")
 	}
-	run(t, ctx, chromedp.Click(`//button[@role="tab" and text()="Resources"]`))
+	click(t, ctx, `//button[@role="tab" and text()="Resources"]`)
 	waitFor(t, ctx, "the resources table", q+`(".resources table")?.textContent.includes("Peak memory")`, 5*time.Second)
 	peak := eval[string](t, ctx, `[...document.querySelectorAll(".resources tr")].find(r => r.textContent.startsWith("Peak memory")).querySelector("td").textContent`)
 	if !strings.HasSuffix(peak, "MiB") {

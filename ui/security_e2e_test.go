@@ -238,16 +238,15 @@ func TestBrowserArtifactScriptsCannotReachTheAPI(t *testing.T) {
 	// The UI's preview.
 	run(t, ctx, chromedp.Navigate(srv.URL+"/runs/"+id))
 	waitFor(t, ctx, "the graph", q+`('svg.graph g.node[data-id="write"]')`, 15*time.Second)
-	run(t, ctx, chromedp.Click(`svg.graph g.node[data-id="write"]`))
+	click(t, ctx, `svg.graph g.node[data-id="write"]`)
 	waitFor(t, ctx, "the task panel", q+`(".side .panel-head")?.textContent.includes("write")`, 5*time.Second)
-	run(t, ctx, chromedp.Click(`//aside//button[text()="Inputs & outputs"]`))
+	click(t, ctx, `//aside//button[text()="Inputs & outputs"]`)
 	waitFor(t, ctx, "the artifacts", q+`('.artifact[data-name="report"]') && `+q+`('.artifact[data-name="pictures"]')`, 5*time.Second)
-	run(t, ctx,
-		chromedp.Click(`//div[@data-name="report"]//button[text()="Preview"]`),
-		chromedp.Click(`//div[@data-name="picture"]//button[text()="Preview"]`),
-		chromedp.Click(`//div[@data-name="pictures"]//button[text()="Preview"]`))
+	click(t, ctx, `//div[@data-name="report"]//button[text()="Preview"]`)
+	click(t, ctx, `//div[@data-name="picture"]//button[text()="Preview"]`)
+	click(t, ctx, `//div[@data-name="pictures"]//button[text()="Preview"]`)
 	waitFor(t, ctx, "the directory's files", q+`('.artifact[data-name="pictures"] ul.files button')`, 10*time.Second)
-	run(t, ctx, chromedp.Click(`//div[@data-name="pictures"]//ul//button[text()="Preview"]`))
+	click(t, ctx, `//div[@data-name="pictures"]//ul//button[text()="Preview"]`)
 	waitFor(t, ctx, "the previews: HTML in a sandboxed frame, SVG as text and as an image",
 		q+`('.artifact[data-name="report"] iframe[sandbox=""]')?.srcdoc.includes("Hostile report") && `+
 			q+`('.artifact[data-name="picture"] .art-body')?.textContent.includes("<svg") && `+

@@ -78,7 +78,7 @@ func TestBrowserTuningExperiment(t *testing.T) {
 
 	run(t, ctx, chromedp.Navigate(srv.URL+"/tuning"))
 	waitFor(t, ctx, "the empty tuning list", q+`(".empty-row")`, 10*time.Second)
-	run(t, ctx, chromedp.Click(`//button[text()="New experiment"]`))
+	click(t, ctx, `//button[text()="New experiment"]`)
 	waitFor(t, ctx, "the new experiment dialog", q+`("dialog[open] textarea")`, 5*time.Second)
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`(() => { document.querySelector("dialog[open] textarea").value = `+jsString(tuningYAML)+`; })()`),
 		chromedp.Click(`dialog[open] button[type=submit]`))
@@ -117,7 +117,7 @@ func TestBrowserTuningExperiment(t *testing.T) {
 
 	// Sorting by the objective: ascending, then descending; the best row
 	// is the one the best card names.
-	run(t, ctx, chromedp.Click(`//table[contains(@class,"trials-table")]//button[contains(., "loss")]`))
+	click(t, ctx, `//table[contains(@class,"trials-table")]//button[contains(., "loss")]`)
 	asc := eval[[]float64](t, ctx, `[...document.querySelectorAll(".trials-table tbody tr")].map(r => Number(r.children[2].innerText))`)
 	for i := 1; i < len(asc); i++ {
 		if asc[i] < asc[i-1] {
@@ -125,7 +125,7 @@ func TestBrowserTuningExperiment(t *testing.T) {
 		}
 	}
 	lowest := eval[string](t, ctx, q+`(".trials-table tbody tr").children[2].innerText`)
-	run(t, ctx, chromedp.Click(`//table[contains(@class,"trials-table")]//button[contains(., "loss")]`))
+	click(t, ctx, `//table[contains(@class,"trials-table")]//button[contains(., "loss")]`)
 	desc := eval[[]float64](t, ctx, `[...document.querySelectorAll(".trials-table tbody tr")].map(r => Number(r.children[2].innerText))`)
 	if len(desc) != 6 || desc[0] < desc[5] {
 		t.Fatalf("not descending: %v", desc)
@@ -143,12 +143,12 @@ func TestBrowserTuningExperiment(t *testing.T) {
 	}
 
 	// The best trial's run, and back to the experiment from it.
-	run(t, ctx, chromedp.Click(`.best-run`))
+	click(t, ctx, `.best-run`)
 	waitFor(t, ctx, "the best trial's run", `location.pathname.startsWith("/runs/") && `+q+`(".trial-link")`, 15*time.Second)
 	if got := eval[string](t, ctx, q+`(".trial-link").innerText`); got != "trial "+best {
 		t.Fatalf("trial link %q, want trial %s", got, best)
 	}
-	run(t, ctx, chromedp.Click(`.trial-link`))
+	click(t, ctx, `.trial-link`)
 	waitFor(t, ctx, "the experiment page again", `location.pathname === "`+page+`" && document.querySelectorAll(".trials-table tbody tr").length === 6`, 15*time.Second)
 
 	// The list shows it Succeeded with its best value.

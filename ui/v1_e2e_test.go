@@ -62,9 +62,9 @@ func TestBrowserKFPv1Run(t *testing.T) {
 	if got := eval[string](t, ctx, q+`(".page-head h1").textContent`); !strings.Contains(got, "v1 visualizations") {
 		t.Errorf("run title %q", got)
 	}
-	run(t, ctx, chromedp.Click(`svg.graph g.node[data-id="train"]`))
+	click(t, ctx, `svg.graph g.node[data-id="train"]`)
 	waitFor(t, ctx, "train's panel", q+`(".side .panel-head")?.textContent.includes("train")`, 5*time.Second)
-	run(t, ctx, chromedp.Click(`//aside//button[text()="Inputs & outputs"]`))
+	click(t, ctx, `//aside//button[text()="Inputs & outputs"]`)
 
 	// Metrics: shown at once, the percentage as one.
 	waitFor(t, ctx, "the v1 metrics", q+`('.artifact[data-name="mlpipeline-metrics"] table.metrics')?.textContent.includes("accuracy-score")`, 10*time.Second)
@@ -117,7 +117,7 @@ func TestBrowserKFPv1Run(t *testing.T) {
 	}
 
 	// The step's log.
-	run(t, ctx, chromedp.Click(`//aside//button[text()="Log"]`))
+	click(t, ctx, `//aside//button[text()="Log"]`)
 	waitFor(t, ctx, "train's log", q+`(".side pre.log")?.textContent.includes("training on 3 rows")`, 10*time.Second)
 
 	// A second run; compare their metrics.
