@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/sluicehq/sluice/cli"
+	"github.com/sluicehq/sluice/internal/syncbuf"
 )
 
 // TestMain lets the test binary act as the sluice command: testscript puts
@@ -355,24 +355,6 @@ deploymentSpec:
 schemaVersion: 2.1.0
 `
 
-// lockedBuffer is a bytes.Buffer safe to read while a process writes to it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // alive reports whether pid is a live (not zombie) process.
 func alive(pid int) bool {
 	if err := syscall.Kill(pid, 0); err != nil {
@@ -465,7 +447,7 @@ func interrupt(t *testing.T, flags ...string) string {
 	pidfile := filepath.Join(dir, "sleep.pid")
 	marker := filepath.Join(dir, "after-ran")
 
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncbuf.Buffer
 	cmd := &exec.Cmd{
 		Path:   exe,
 		Args:   append([]string{"sluice", "run", file, "-p", "pidfile=" + pidfile, "-p", "marker=" + marker}, flags...),

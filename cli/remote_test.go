@@ -17,6 +17,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/sluicehq/sluice/cli"
+	"github.com/sluicehq/sluice/internal/syncbuf"
 	"github.com/sluicehq/sluice/server"
 	"github.com/sluicehq/sluice/store"
 )
@@ -92,7 +93,7 @@ schemaVersion: 2.1.0
 			if err != nil {
 				t.Fatal(err)
 			}
-			var stdout, stderr lockedBuffer
+			var stdout, stderr syncbuf.Buffer
 			cmd := &exec.Cmd{Path: exe, Args: append(append([]string{"sluice"}, args...), "--server", srv.URL),
 				Stdout: &stdout, Stderr: &stderr, Env: os.Environ()}
 			if err := cmd.Start(); err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/cli"
+	"github.com/sluicehq/sluice/internal/syncbuf"
 )
 
 // TestTuneInterrupt interrupts `sluice tune` while its trial's step runs:
@@ -29,7 +30,7 @@ func TestTuneInterrupt(t *testing.T) {
 	}
 	pidfile := filepath.Join(dir, "sleep.pid")
 	marker := filepath.Join(dir, "after-ran")
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncbuf.Buffer
 	cmd := &exec.Cmd{
 		Path: exe,
 		Args: []string{"sluice", "tune", file, "--param", "marker=categorical:" + marker, "--arg", "pidfile=" + pidfile,

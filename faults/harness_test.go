@@ -13,12 +13,12 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sluicehq/sluice/cli"
 	"github.com/sluicehq/sluice/internal/pgtest"
+	"github.com/sluicehq/sluice/internal/syncbuf"
 	"github.com/sluicehq/sluice/store"
 )
 
@@ -60,31 +60,13 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// syncBuffer is a buffer a process writes while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // server is a `sluice server` process.
 type server struct {
 	t    *testing.T
 	addr string
 	args []string
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 }
 
 // start starts `sluice server` with args and waits until it answers.
@@ -108,7 +90,7 @@ func (s *server) restart() {
 	s.cmd = exec.Command(os.Args[0], args...)
 	s.cmd.Env = append(os.Environ(), "SLUICE_TEST_MAIN=1")
 	if s.logs == nil {
-		s.logs = &syncBuffer{}
+		s.logs = &syncbuf.Buffer{}
 	}
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {
@@ -201,7 +183,7 @@ func secondServerRefused(t *testing.T, args ...string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"server", "--addr", freeAddr(t), "--no-examples"}, args...)...)
 	cmd.Env = append(os.Environ(), "SLUICE_TEST_MAIN=1")
-	var out syncBuffer
+	var out syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
