@@ -32,50 +32,41 @@ type Quantities struct {
 // the field.
 func (r Resources) Quantities() (Quantities, error) {
 	var q Quantities
-	var err error
-	cpu := func(field, v string) float64 {
-		if err != nil || strings.TrimSpace(v) == "" {
-			return 0
+	for _, f := range []struct {
+		field, value string
+		set          func(resource.Quantity)
+	}{
+		{"cpu request", r.CPURequest, func(x resource.Quantity) { q.CPURequest = cores(x) }},
+		{"cpu limit", r.CPULimit, func(x resource.Quantity) { q.CPULimit = cores(x) }},
+		{"memory request", r.MemoryRequest, func(x resource.Quantity) { q.MemoryRequest = bytesOf(x) }},
+		{"memory limit", r.MemoryLimit, func(x resource.Quantity) { q.MemoryLimit = bytesOf(x) }},
+		{"accelerator count", r.AcceleratorCount, func(x resource.Quantity) { q.Accelerators = x.Value() }},
+	} {
+		if strings.TrimSpace(f.value) == "" {
+			continue
 		}
-		x, perr := parse(field, v)
-		if perr != nil {
-			err = perr
-			return 0
+		x, err := parse(f.field, f.value)
+		if err != nil {
+			return Quantities{}, err
 		}
-		return float64(x.MilliValue()) / 1000
-	}
-	mem := func(field, v string) int64 {
-		if err != nil || strings.TrimSpace(v) == "" {
-			return 0
-		}
-		x, perr := parse(field, v)
-		if perr != nil {
-			err = perr
-			return 0
-		}
-		if b, ok := x.AsInt64(); ok {
-			return b
-		}
-		return int64(math.Ceil(x.AsApproximateFloat64()))
-	}
-	q.CPURequest = cpu("cpu request", r.CPURequest)
-	q.CPULimit = cpu("cpu limit", r.CPULimit)
-	q.MemoryRequest = mem("memory request", r.MemoryRequest)
-	q.MemoryLimit = mem("memory limit", r.MemoryLimit)
-	if err != nil {
-		return Quantities{}, err
+		f.set(x)
 	}
 	q.AcceleratorType = strings.TrimSpace(r.AcceleratorType)
-	if c := strings.TrimSpace(r.AcceleratorCount); c != "" {
-		x, perr := parse("accelerator count", c)
-		if perr != nil {
-			return Quantities{}, perr
-		}
-		q.Accelerators = x.Value()
-	} else if q.AcceleratorType != "" {
+	if q.AcceleratorType != "" && strings.TrimSpace(r.AcceleratorCount) == "" {
 		q.Accelerators = 1
 	}
 	return q, nil
+}
+
+// cores is a CPU quantity in cores.
+func cores(x resource.Quantity) float64 { return float64(x.MilliValue()) / 1000 }
+
+// bytesOf is a memory quantity in bytes, rounded up.
+func bytesOf(x resource.Quantity) int64 {
+	if b, ok := x.AsInt64(); ok {
+		return b
+	}
+	return int64(math.Ceil(x.AsApproximateFloat64()))
 }
 
 func parse(field, v string) (resource.Quantity, error) {
