@@ -24,6 +24,47 @@ type Root struct {
 	r   *os.Root
 }
 
+// OpenRoot opens dir, which must exist, as a Root: for what Sluice reads
+// confined to a directory that is not a run's (a trial's pipeline root,
+// the artifact store).
+func OpenRoot(dir string) (*Root, error) { return openRoot(dir) }
+
+// OpenRootOf opens the one of dirs that p lies under and returns it with
+// p as a path under its Dir, or an error wrapping ErrOutside when p lies
+// under none. Each dir is tried as given and with its links resolved, and
+// p as given and with the links of its parent directory resolved, so
+// that a root reached through a link (/tmp → /private/tmp) is found
+// either way; a link p holds is then followed only inside the root.
+func OpenRootOf(dirs []string, p string) (*Root, string, error) {
+	p = filepath.Clean(p)
+	paths := []string{p}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(p)); err == nil {
+		paths = append(paths, filepath.Join(dir, filepath.Base(p)))
+	}
+	for _, d := range dirs {
+		if d == "" {
+			continue
+		}
+		cands := []string{filepath.Clean(d)}
+		if real, err := filepath.EvalSymlinks(d); err == nil && real != cands[0] {
+			cands = append(cands, real)
+		}
+		for _, c := range cands {
+			for _, q := range paths {
+				if _, err := within(c, q); err != nil {
+					continue
+				}
+				r, err := openRoot(c)
+				if err != nil {
+					return nil, "", err
+				}
+				return r, q, nil
+			}
+		}
+	}
+	return nil, "", fmt.Errorf("%s is not under %s: %w", p, strings.Join(dirs, ", "), ErrOutside)
+}
+
 // openRoot opens dir, which must exist.
 func openRoot(dir string) (*Root, error) {
 	r, err := os.OpenRoot(dir)
@@ -35,6 +76,13 @@ func openRoot(dir string) (*Root, error) {
 
 // Dir is the directory the root confines to.
 func (r *Root) Dir() string { return r.dir }
+
+// Contains reports whether p, cleaned, is the root's directory or lies
+// under it.
+func (r *Root) Contains(p string) bool {
+	_, err := r.rel(p)
+	return err == nil
+}
 
 // Close releases the root.
 func (r *Root) Close() error { return r.r.Close() }
@@ -126,17 +174,19 @@ func (r *Root) WriteFile(p string, data []byte) error {
 }
 
 // OpenRegular opens regular file p for reading, without following a link
-// out of the root and without blocking: a FIFO, a device or a directory a
-// step left where Sluice reads its outputs is refused instead of being
-// read forever.
+// out of the root (one inside it is followed, relative or absolute) and
+// without blocking: a FIFO, a device or a directory a step left where
+// Sluice reads its outputs is refused instead of being read forever. A
+// link out is an error wrapping ErrOutside, nothing there one wrapping
+// fs.ErrNotExist.
 func (r *Root) OpenRegular(p string) (*os.File, error) {
 	rel, err := r.rel(p)
 	if err != nil {
 		return nil, err
 	}
-	f, err := r.r.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, _, err := r.openIn(p, rel)
 	if err != nil {
-		return nil, fmt.Errorf("open %s (within %s): %w", p, r.dir, err)
+		return nil, err
 	}
 	if err := checkRegular(f); err != nil {
 		f.Close()
@@ -144,6 +194,10 @@ func (r *Root) OpenRegular(p string) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// ErrNotRegular is a file Sluice reads that is not a regular file (a
+// FIFO, a device, a directory).
+var ErrNotRegular = errors.New("not a regular file")
 
 // OpenRegular opens regular file p for reading as Root.OpenRegular does,
 // for a path Sluice has no root for (a step running in a pod, a file a step
@@ -166,7 +220,7 @@ func checkRegular(f *os.File) error {
 		return err
 	}
 	if !info.Mode().IsRegular() {
-		return fmt.Errorf("not a regular file (%s)", info.Mode().Type())
+		return fmt.Errorf("%w (%s)", ErrNotRegular, info.Mode().Type())
 	}
 	return nil
 }

@@ -101,6 +101,16 @@ func (r Run) Open() (*Root, error) {
 	return openRoot(r.base)
 }
 
+// OpenParent opens the directory the run lies in: its pipeline root (a
+// local run) or the scratch directory (a bucket run), which hold the
+// outputs of the run's steps and of other runs' steps it may consume.
+func (r Run) OpenParent() (*Root, error) {
+	if r.parent == "" {
+		return nil, errors.New("rundir: a Run not made by Local or Bucket")
+	}
+	return openRoot(r.parent)
+}
+
 // Task is where a task's things are on this machine. id is the task's
 // path in the run ("for-loop-2/0/train"); each of its segments is mapped
 // by Segment.
