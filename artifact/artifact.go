@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/sluicehq/sluice/rundir"
 )
 
 // Store is where artifacts and logs live. Keys are slash-separated paths
@@ -17,8 +20,14 @@ type Store interface {
 	// stores, s3://bucket/prefix/key etc. for buckets), or "" if key is invalid.
 	URI(key string) string
 	// Put uploads a local file or directory tree (recursively) to key,
-	// replacing whatever was stored at key or under key/.
+	// replacing whatever was stored at key or under key/. localPath is
+	// read as LocalFiles reads it.
 	Put(ctx context.Context, localPath, key string) error
+	// PutFiles uploads the files files gives to key, replacing whatever
+	// was stored at key or under key/ (a file given as "" is the object
+	// at key, the others are key/rel). Nothing is replaced when files
+	// fails before giving a file.
+	PutFiles(ctx context.Context, files Files, key string) error
 	// Get downloads key (a single object, or every object under key/ as a
 	// tree) to localPath.
 	Get(ctx context.Context, key, localPath string) error
@@ -36,6 +45,19 @@ type Store interface {
 	// Close releases the store.
 	Close() error
 }
+
+// Files is a local file or directory tree to upload, read by the rules of
+// whoever made it (a step's output is read as rundir.Output reads it):
+// it calls fn for each regular file with its slash-separated path
+// relative to the tree ("" when the tree is that one file) and the file,
+// open for reading, and returns fn's first error.
+type Files func(fn func(rel string, f *os.File) error) error
+
+// LocalFiles is the file or tree at p as Put reads it: regular files and
+// directories only, opened without blocking; p itself is followed where
+// it leads, no link inside its tree is (a FIFO, a device, a socket or a
+// link there is left out).
+func LocalFiles(p string) Files { return rundir.Output{}.Files(p) }
 
 // RangeOpener is a Store that can read an object from an offset without
 // reading what comes before it (every Store of this package is one).

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -92,51 +91,41 @@ func (s *BucketStore) URI(key string) string {
 
 // Put uploads localPath (a file or a tree) to key, replacing what was there.
 func (s *BucketStore) Put(ctx context.Context, localPath, key string) error {
+	return s.PutFiles(ctx, LocalFiles(localPath), key)
+}
+
+// PutFiles uploads files to key, replacing what was there once the first
+// file comes (or at the end, for a tree without files).
+func (s *BucketStore) PutFiles(ctx context.Context, files Files, key string) error {
 	if err := checkKey(key, false); err != nil {
 		return fmt.Errorf("put artifact: %w", err)
 	}
-	info, err := os.Stat(localPath)
-	if err != nil {
-		return fmt.Errorf("put artifact %q: %w", key, err)
-	}
-	if err := s.Delete(ctx, key); err != nil {
-		return fmt.Errorf("put artifact %q: %w", key, err)
-	}
-	if !info.IsDir() {
-		if err := s.upload(ctx, localPath, key); err != nil {
-			return fmt.Errorf("put artifact %q: %w", key, err)
+	deleted := false
+	replace := func() error {
+		if deleted {
+			return nil
 		}
-		return nil
+		deleted = true
+		return s.Delete(ctx, key)
 	}
-	err = filepath.WalkDir(localPath, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
+	err := files(func(rel string, f *os.File) error {
+		if rel != "" && checkKey(rel, false) != nil {
+			return fmt.Errorf("file %q: %w", rel, ErrInvalidKey)
+		}
+		if err := replace(); err != nil {
 			return err
 		}
-		fi, err := os.Stat(path) // follow symlinks to files
-		if err != nil || !fi.Mode().IsRegular() {
-			return err // directories, links to directories, specials
-		}
-		rel, err := filepath.Rel(localPath, path)
-		if err != nil {
-			return err
-		}
-		return s.upload(ctx, path, joinKey(key, filepath.ToSlash(rel)))
+		// Upload hands the file itself to the driver, which can then
+		// send it with its size known instead of buffering parts.
+		return s.bucket.Upload(ctx, joinKey(key, rel), f, &blob.WriterOptions{ContentType: "application/octet-stream"})
 	})
+	if err == nil {
+		err = replace()
+	}
 	if err != nil {
 		return fmt.Errorf("put artifact %q: %w", key, err)
 	}
 	return nil
-}
-
-func (s *BucketStore) upload(ctx context.Context, path, key string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	// Upload hands the file itself to the driver, which can then send it
-	// with its size known instead of buffering parts.
-	return s.bucket.Upload(ctx, key, f, &blob.WriterOptions{ContentType: "application/octet-stream"})
 }
 
 // Get downloads one object, or the tree under key/, to localPath.

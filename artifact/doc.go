@@ -63,7 +63,14 @@
 //     was stored at key or under key/ before is replaced. A directory is
 //     uploaded recursively, each regular file as key/relpath (empty
 //     directories are not preserved by bucket stores). Putting a path onto
-//     itself (a local store whose URI(key) is local) is a no-op.
+//     itself (a local store whose URI(key) is local) is a no-op. local is
+//     read as [LocalFiles] reads it: regular files only, opened without
+//     blocking; no link, FIFO, device or socket inside a tree is read.
+//   - PutFiles(files, key) is Put of the files [Files] gives, read by its
+//     maker's rules (a step's output: rundir.Output, never through a link
+//     out of the run's directory); what was at key is replaced only once
+//     a file comes, and a path of files that is not a key is refused
+//     ([ErrInvalidKey]).
 //   - Get(key, local) downloads one object to the file local, or, if key is a
 //     directory, recreates the tree under the directory local. Parent
 //     directories are created. A key with neither → error wrapping [ErrNotFound].

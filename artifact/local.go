@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/sluicehq/sluice/rundir"
 )
 
 // tmpPrefix marks temporary files the local store writes before renaming;
@@ -104,14 +106,51 @@ func (s *DirStore) Put(ctx context.Context, localPath, key string) error {
 	if within(src, dst) || within(dst, src) {
 		return fmt.Errorf("put artifact %q: source %s overlaps destination %s", key, src, dst)
 	}
-	info, err := os.Stat(src)
+	return s.PutFiles(ctx, LocalFiles(src), key)
+}
+
+// PutFiles writes files beside key, in a temporary directory, and then
+// puts them in key's place: what was there is replaced only when every
+// file was written, and files may be read from key itself.
+func (s *DirStore) PutFiles(ctx context.Context, files Files, key string) error {
+	dst, err := s.path(key, false)
+	if err != nil {
+		return fmt.Errorf("put artifact: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("put artifact %q: %w", key, err)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dst), tmpPrefix+"*")
 	if err != nil {
 		return fmt.Errorf("put artifact %q: %w", key, err)
 	}
-	if err := os.RemoveAll(dst); err != nil {
-		return fmt.Errorf("put artifact %q: %w", key, err)
+	defer os.RemoveAll(tmp)
+	built := filepath.Join(tmp, "tree")
+	single := false
+	err = files(func(rel string, f *os.File) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if rel != "" && checkKey(rel, false) != nil {
+			return fmt.Errorf("file %q: %w", rel, ErrInvalidKey)
+		}
+		info, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		single = rel == ""
+		return writeFileFrom(filepath.Join(built, filepath.FromSlash(rel)), f, info.Mode().Perm())
+	})
+	if err == nil && !single {
+		err = os.MkdirAll(built, 0o755) // a tree without files
 	}
-	if err := copyTree(ctx, src, dst, info); err != nil {
+	if err == nil {
+		err = os.RemoveAll(dst)
+	}
+	if err == nil {
+		err = os.Rename(built, dst)
+	}
+	if err != nil {
 		return fmt.Errorf("put artifact %q: %w", key, err)
 	}
 	return nil
@@ -140,7 +179,22 @@ func (s *DirStore) Get(ctx context.Context, key, localPath string) error {
 	if within(src, dst) || within(dst, src) {
 		return fmt.Errorf("get artifact %q: source %s overlaps destination %s", key, src, dst)
 	}
-	if err := copyTree(ctx, src, dst, info); err != nil {
+	if info.IsDir() {
+		if err := os.MkdirAll(dst, 0o755); err != nil {
+			return fmt.Errorf("get artifact %q: %w", key, err)
+		}
+	}
+	err = LocalFiles(src)(func(rel string, f *os.File) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		return writeFileFrom(filepath.Join(dst, filepath.FromSlash(rel)), f, fi.Mode().Perm())
+	})
+	if err != nil {
 		return fmt.Errorf("get artifact %q: %w", key, err)
 	}
 	return nil
@@ -152,16 +206,15 @@ func (s *DirStore) Open(_ context.Context, key string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open artifact: %w", err)
 	}
-	f, err := os.Open(p)
+	f, err := rundir.OpenRegular(p) // without blocking on a FIFO
 	if isNotExist(err) {
 		return nil, fmt.Errorf("open artifact %q: %w", key, ErrNotFound)
 	}
+	if errors.Is(err, rundir.ErrNotRegular) {
+		return nil, fmt.Errorf("open artifact %q: not a file: %w", key, ErrNotFound)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open artifact %q: %w", key, err)
-	}
-	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("open artifact %q: not a file: %w", key, ErrNotFound)
 	}
 	return f, nil
 }
@@ -215,6 +268,9 @@ func (s *DirStore) List(ctx context.Context, prefix string) ([]string, error) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if strings.HasPrefix(d.Name(), tmpPrefix) && d.IsDir() && path != p {
+			return fs.SkipDir // a PutFiles being written
+		}
 		if !d.Type().IsRegular() || strings.HasPrefix(d.Name(), tmpPrefix) {
 			return nil
 		}
@@ -267,51 +323,6 @@ func (s *DirStore) Close() error { return nil }
 func within(p, dir string) bool {
 	rel, err := filepath.Rel(dir, p)
 	return err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
-}
-
-// copyTree copies the file or directory src (whose stat is info) to dst.
-func copyTree(ctx context.Context, src, dst string, info fs.FileInfo) error {
-	if !info.IsDir() {
-		return copyFile(src, dst, info.Mode().Perm())
-	}
-	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		fi, err := os.Stat(path) // follow symlinks
-		if err != nil {
-			return err
-		}
-		switch {
-		case fi.IsDir():
-			if d.Type()&fs.ModeSymlink != 0 {
-				return nil // do not follow directory links (cycles)
-			}
-			return os.MkdirAll(target, 0o755)
-		case fi.Mode().IsRegular():
-			return copyFile(path, target, fi.Mode().Perm())
-		default:
-			return nil // sockets, devices, pipes
-		}
-	})
-}
-
-// copyFile copies src to dst through a temporary file and a rename.
-func copyFile(src, dst string, perm fs.FileMode) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	return writeFileFrom(dst, in, perm)
 }
 
 // writeFileFrom writes r to dst atomically, creating parent directories.

@@ -16,7 +16,9 @@ import (
 	"reflect"
 	"sort"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sluicehq/sluice/artifact"
 )
@@ -42,6 +44,8 @@ func Run(t *testing.T, open func(t *testing.T) artifact.Store) {
 		{"InvalidKeys", testInvalidKeys},
 		{"KeyOf", testKeyOf},
 		{"ConcurrentPuts", testConcurrentPuts},
+		{"PutReadsOnlyFiles", testPutReadsOnlyFiles},
+		{"PutFiles", testPutFiles},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -553,4 +557,84 @@ func testConcurrentPuts(t *testing.T, s artifact.Store) {
 	if len(shared) < 1000 || !bytes.Equal(shared, bytes.Repeat(shared[:1], len(shared))) {
 		t.Errorf("shared object is a mix of writers (%d bytes)", len(shared))
 	}
+}
+
+// testPutReadsOnlyFiles: Put uploads a tree's regular files; a link in it
+// (to a file outside the tree) and a FIFO are left out, without blocking.
+func testPutReadsOnlyFiles(t *testing.T, s artifact.Store) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret")
+	writeFile(t, secret, []byte("the server's secret"))
+	src := filepath.Join(dir, "tree")
+	writeFile(t, filepath.Join(src, "a.txt"), []byte("A"))
+	if err := os.Symlink(secret, filepath.Join(src, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(src, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Put(ctx(t), src, "t") }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Put: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Put of a tree holding a FIFO blocked")
+	}
+	wantKeys(t, s, "t", "t/a.txt")
+	go func() { done <- s.Put(ctx(t), filepath.Join(src, "fifo"), "f") }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("Put of a FIFO succeeded")
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Put of a FIFO blocked")
+	}
+	wantKeys(t, s, "f")
+}
+
+// testPutFiles: PutFiles uploads what its Files gives, replacing what was
+// at the key only once a file comes; a path that is not a key is refused.
+func testPutFiles(t *testing.T, s artifact.Store) {
+	putBytes(t, s, "pf", []byte("old"))
+	src := filepath.Join(t.TempDir(), "a")
+	writeFile(t, src, []byte("A"))
+	refused := errors.New("refused")
+	fail := func(fn func(string, *os.File) error) error { return refused }
+	if err := s.PutFiles(ctx(t), fail, "pf"); !errors.Is(err, refused) {
+		t.Errorf("PutFiles of failing files = %v", err)
+	}
+	if got := openBytes(t, s, "pf"); string(got) != "old" {
+		t.Errorf("after a failed PutFiles: %q", got)
+	}
+	give := func(rel string) artifact.Files {
+		return func(fn func(string, *os.File) error) error {
+			f, err := os.Open(src)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			return fn(rel, f)
+		}
+	}
+	if err := s.PutFiles(ctx(t), give("x/y"), "pf"); err != nil {
+		t.Fatalf("PutFiles: %v", err)
+	}
+	wantKeys(t, s, "pf", "pf/x/y")
+	if got := openBytes(t, s, "pf/x/y"); string(got) != "A" {
+		t.Errorf("pf/x/y = %q", got)
+	}
+	if err := s.PutFiles(ctx(t), give(""), "pf"); err != nil {
+		t.Fatalf("PutFiles of one file: %v", err)
+	}
+	wantKeys(t, s, "pf", "pf")
+	for _, rel := range []string{"../escape", "/abs", "a//b"} {
+		if err := s.PutFiles(ctx(t), give(rel), "pf"); !errors.Is(err, artifact.ErrInvalidKey) {
+			t.Errorf("PutFiles of %q = %v, want ErrInvalidKey", rel, err)
+		}
+	}
+	wantKeys(t, s, "pf", "pf")
 }
