@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -157,25 +158,45 @@ func (l *Launcher) stageInputs(ctx context.Context, s *Step, in *spec.ExecutorIn
 }
 
 // uploadOutputs stores every output artifact the step wrote under a remote
-// URI. An output the step did not write stays unwritten, as locally.
+// URI. An output the step did not write stays unwritten, as locally. What
+// is uploaded is read as a step's output (rundir.Output): regular files
+// and directories, never through a link out of the run's directory (the
+// step fails naming the artifact and the link), and, for a step run as
+// --step-user, only that user's own files.
 func (l *Launcher) uploadOutputs(ctx context.Context, s *Step, out map[string][]*spec.RuntimeArtifact) error {
 	if s.Store == nil {
 		return nil
 	}
+	var root *rundir.Root
+	defer func() {
+		if root != nil {
+			root.Close()
+		}
+	}()
 	for name, arts := range out {
 		for _, a := range arts {
 			if !artifact.IsBucketURI(a.URI) {
 				continue
 			}
 			local := s.localPath(a.URI)
-			if _, err := os.Stat(local); err != nil {
+			if _, err := os.Lstat(local); err != nil {
 				continue
 			}
 			st, key, err := l.storeFor(ctx, s, a.URI)
 			if err != nil {
 				return fmt.Errorf("output artifact %q: %w", name, err)
 			}
-			if err := st.Put(ctx, local, key); err != nil {
+			if root == nil {
+				if root, err = s.Paths.Open(); err != nil {
+					return err
+				}
+			}
+			files := rundir.Output{Root: root, Owner: l.stepOwner()}.Files(local)
+			err = st.PutFiles(ctx, files, key)
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // a link that leads nowhere: not written
+			}
+			if err != nil {
 				return fmt.Errorf("output artifact %q: upload to %s: %w", name, a.URI, err)
 			}
 		}
