@@ -8,12 +8,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/rundir"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -99,11 +98,21 @@ func (c *FileCache) Put(_ context.Context, key string, out *plan.Outputs) error 
 	return os.Rename(tmp.Name(), filepath.Join(c.Dir, key+".json"))
 }
 
+// cacheKey is CacheKey for a step of the run: its input artifacts under
+// the run's pipeline root (steps' outputs) are read through that root.
+func (r *run) cacheKey(t *spec.TaskSpec, comp *spec.ComponentSpec, ex *spec.ExecutorSpec, in *plan.Inputs) (string, error) {
+	root, err := r.dir.OpenParent()
+	if err == nil {
+		defer root.Close()
+	}
+	return CacheKey(r.ps.PipelineInfo.Name, t, comp, ex, in, root)
+}
+
 // CacheKey fingerprints a step: the pipeline name, the component's
 // interface, the executor, the resolved input parameters and the content
-// digest of every input artifact. A task's explicit cacheKey replaces the
-// fingerprint.
-func CacheKey(pipeline string, t *spec.TaskSpec, comp *spec.ComponentSpec, ex *spec.ExecutorSpec, in *plan.Inputs) (string, error) {
+// digest of every input artifact (ArtifactDigest, reading under root). A
+// task's explicit cacheKey replaces the fingerprint.
+func CacheKey(pipeline string, t *spec.TaskSpec, comp *spec.ComponentSpec, ex *spec.ExecutorSpec, in *plan.Inputs, root *rundir.Root) (string, error) {
 	h := sha256.New()
 	if t.CachingOptions != nil && t.CachingOptions.CacheKey != "" {
 		fmt.Fprintf(h, "%s\x00%s\x00%s", pipeline, t.ComponentRef.Name, t.CachingOptions.CacheKey)
@@ -112,11 +121,7 @@ func CacheKey(pipeline string, t *spec.TaskSpec, comp *spec.ComponentSpec, ex *s
 	arts := map[string][]string{}
 	for name, list := range in.Artifacts {
 		for _, a := range list {
-			d, err := ArtifactDigest(a)
-			if err != nil {
-				return "", fmt.Errorf("input artifact %q: %w", name, err)
-			}
-			arts[name] = append(arts[name], d)
+			arts[name] = append(arts[name], ArtifactDigest(a, root))
 		}
 	}
 	key := struct {
@@ -136,9 +141,13 @@ func CacheKey(pipeline string, t *spec.TaskSpec, comp *spec.ComponentSpec, ex *s
 }
 
 // ArtifactDigest is a content digest of a local artifact (file or
-// directory tree) plus its metadata; for an artifact that is not on local
-// disk, its URI and metadata.
-func ArtifactDigest(a *spec.RuntimeArtifact) (string, error) {
+// directory tree) plus its metadata. An artifact under root (nil: none),
+// a step's output, is read as rundir.Output reads one, never through a
+// link out of root; one elsewhere (an imported file) from its path as it
+// is. An artifact that is not on local disk, or that cannot be read so
+// (a link out, a FIFO), is digested by its URI and metadata instead: its
+// consumer still gets it, the digest does not read through it.
+func ArtifactDigest(a *spec.RuntimeArtifact, root *rundir.Root) string {
 	h := sha256.New()
 	md, _ := json.Marshal(a.Metadata)
 	fmt.Fprintf(h, "%s\x00%s\x00", a.Type.SchemaTitle, md)
@@ -146,49 +155,26 @@ func ArtifactDigest(a *spec.RuntimeArtifact) (string, error) {
 	if p == "" {
 		p = spec.LocalPath(a.URI)
 	}
-	info, err := os.Stat(p)
-	if err != nil || !filepath.IsAbs(p) {
-		fmt.Fprintf(h, "uri:%s", a.URI)
-		return hex.EncodeToString(h.Sum(nil)), nil
-	}
-	if !info.IsDir() {
-		if err := hashFile(h, p); err != nil {
-			return "", err
+	if filepath.IsAbs(p) {
+		o := rundir.Output{}
+		if root != nil && root.Contains(p) {
+			o.Root = root
 		}
-		return hex.EncodeToString(h.Sum(nil)), nil
-	}
-	var files []string
-	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
+		content := sha256.New()
+		err := o.Walk(p, func(rel string, f *os.File) error {
+			if rel != "" {
+				fmt.Fprintf(content, "\x00%s\x00", rel)
+			}
+			_, err := io.Copy(content, f)
 			return err
-		}
-		if d.Type().IsRegular() {
-			files = append(files, path)
-		}
-		return nil
-	})
-	if err != nil {
-		return "", err
-	}
-	sort.Strings(files)
-	for _, f := range files {
-		rel, _ := filepath.Rel(p, f)
-		fmt.Fprintf(h, "\x00%s\x00", filepath.ToSlash(rel))
-		if err := hashFile(h, f); err != nil {
-			return "", err
+		})
+		if err == nil {
+			h.Write(content.Sum(nil))
+			return hex.EncodeToString(h.Sum(nil))
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func hashFile(w io.Writer, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = io.Copy(w, f)
-	return err
+	fmt.Fprintf(h, "uri:%s", a.URI)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // NewID returns a random run id in UUID form.

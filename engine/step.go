@@ -76,7 +76,7 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 	var key string
 	useCache := r.e.Cache != nil && !r.noCache && t.CachingOptions != nil && t.CachingOptions.EnableCache
 	if useCache {
-		key, err = CacheKey(r.ps.PipelineInfo.Name, t, comp, ex, in)
+		key, err = r.cacheKey(t, comp, ex, in)
 		if err != nil {
 			r.warn(fmt.Sprintf("task %s: cache disabled: %v", rec.ID, err))
 			useCache = false
