@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"mime"
 	"net/http"
 	"os"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/artifact"
+	"github.com/sluicehq/sluice/rundir"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -21,25 +24,49 @@ import (
 // or from the configured artifact store (bucket URIs); nothing outside
 // those two is served.
 
-// insideRoot resolves path and checks it lies under the artifact root, so
-// that no request reads outside it.
-func (s *server) insideRoot(p string) (string, error) {
+// localRoot opens the local artifact root p lies under and returns it
+// with p as a path under it: nothing outside the root is served, and what
+// is served is opened through it (rundir.Root), so that no link a step
+// left leads out of it, even one swapped in while it is read.
+func (s *server) localRoot(p string) (*rundir.Root, string, error) {
 	if s.cfg.ArtifactRoot == "" {
-		return "", errorf(codeFailedPrecondition, "this server has no local artifact root")
+		return nil, "", errorf(codeFailedPrecondition, "this server has no local artifact root")
 	}
-	root, err := filepath.EvalSymlinks(s.cfg.ArtifactRoot)
+	root, q, err := rundir.OpenRootOf([]string{s.cfg.ArtifactRoot}, p)
+	if errors.Is(err, rundir.ErrOutside) {
+		return nil, "", &apiError{code: codePermissionDenied, msg: fmt.Sprintf("%s is outside the artifact root", p), err: err}
+	}
 	if err != nil {
-		return "", errorf(codeNotFound, "artifact root: %v", err)
+		return nil, "", errorf(codeNotFound, "artifact root: %v", err)
 	}
-	real, err := filepath.EvalSymlinks(filepath.Clean(p))
+	return root, q, nil
+}
+
+// localError is the answer to a local file that cannot be served: not
+// found, a link out of the artifact root, or not a regular file (a FIFO,
+// a device, a directory), which is not opened in a way that could block.
+func localError(what string, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return &apiError{code: codeNotFound, msg: fmt.Sprintf("%s: no such file", what), err: err}
+	case errors.Is(err, rundir.ErrOutside):
+		return &apiError{code: codePermissionDenied, msg: fmt.Sprintf("%s leads out of the artifact root", what), err: err}
+	}
+	return &apiError{code: codeNotFound, msg: fmt.Sprintf("%s: %v", what, err), err: err}
+}
+
+// openLocal opens the regular file p under the local artifact root.
+func (s *server) openLocal(p string) (*os.File, error) {
+	root, q, err := s.localRoot(p)
 	if err != nil {
-		return "", errorf(codeNotFound, "%s: no such file", p)
+		return nil, err
 	}
-	rel, err := filepath.Rel(root, real)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
-		return "", errorf(codePermissionDenied, "%s is outside the artifact root", p)
+	defer root.Close()
+	f, err := root.OpenRegular(q)
+	if err != nil {
+		return nil, localError(p, err)
 	}
-	return real, nil
+	return f, nil
 }
 
 // storeKey returns the key of a bucket URI in the configured store.
@@ -74,13 +101,9 @@ func (s *server) openBlobAt(ctx context.Context, uri string, offset int64) (io.R
 		}
 		return rc, err
 	}
-	p, err := s.insideRoot(spec.LocalPath(uri))
+	f, err := s.openLocal(spec.LocalPath(uri))
 	if err != nil {
 		return nil, err
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, errorf(codeNotFound, "%s: %v", uri, err)
 	}
 	if offset > 0 {
 		if _, err := f.Seek(offset, io.SeekStart); err != nil {
@@ -273,36 +296,38 @@ func (s *server) artifact(w http.ResponseWriter, r *http.Request) {
 	if sub != "" {
 		local = filepath.Join(local, filepath.FromSlash(sub))
 	}
-	p, err := s.insideRoot(local)
+	root, p, err := s.localRoot(local)
 	if err != nil {
 		s.writeRPCError(w, r, err)
 		return
 	}
-	info, err := os.Stat(p)
-	if err != nil {
-		s.writeRPCError(w, r, errorf(codeNotFound, "artifact %q: %v", uri, err))
-		return
-	}
-	if !info.IsDir() {
-		f, err := os.Open(p)
-		if err != nil {
-			s.writeRPCError(w, r, errorf(codeNotFound, "artifact %q: %v", uri, err))
-			return
+	defer root.Close()
+	// A step's output, read as one: a file, or a directory's regular
+	// files, never through a link out of the artifact root (such a link
+	// is left out of a listing, and refused when named).
+	files := []string{}
+	served := false
+	err = rundir.Output{Root: root, SkipOutside: true}.Walk(p, func(rel string, f *os.File) error {
+		if rel != "" {
+			files = append(files, rel)
+			return nil
 		}
-		defer f.Close()
+		info, err := f.Stat()
+		if err != nil {
+			return err
+		}
 		artifactHeaders(w.Header(), filepath.Base(p), isPreview(r))
 		http.ServeContent(w, r, filepath.Base(p), info.ModTime(), f)
-		return
-	}
-	files := []string{}
-	_ = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			rel, _ := filepath.Rel(p, path)
-			files = append(files, filepath.ToSlash(rel))
-		}
+		served = true
 		return nil
 	})
-	writeJSON(w, http.StatusOK, map[string]any{"uri": uri, "directory": true, "files": files})
+	switch {
+	case served:
+	case err != nil:
+		s.writeRPCError(w, r, localError(fmt.Sprintf("artifact %q", uri), err))
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"uri": uri, "directory": true, "files": files})
+	}
 }
 
 // remoteArtifact serves an artifact of the configured bucket store.

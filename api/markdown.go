@@ -3,9 +3,9 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,6 +18,7 @@ import (
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
 
+	"github.com/sluicehq/sluice/rundir"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -47,21 +48,16 @@ func (s *server) markdownRoutes() {
 		if sub := r.URL.Query().Get("path"); sub != "" {
 			local = filepath.Join(local, filepath.FromSlash(sub))
 		}
-		p, err := s.insideRoot(local)
+		f, err := s.openLocal(local)
+		if errors.Is(err, rundir.ErrNotRegular) {
+			s.writeRPCError(w, r, invalidf("artifact %q is not a regular file (for a directory, name a file in it with path=)", uri))
+			return
+		}
 		if err != nil {
 			s.writeRPCError(w, r, err)
 			return
 		}
-		f, err := os.Open(p)
-		if err != nil {
-			s.writeRPCError(w, r, errorf(codeNotFound, "artifact %q: %v", uri, err))
-			return
-		}
 		defer f.Close()
-		if info, err := f.Stat(); err == nil && info.IsDir() {
-			s.writeRPCError(w, r, invalidf("artifact %q is a directory: name a file with path=", uri))
-			return
-		}
 		src, err := io.ReadAll(io.LimitReader(f, maxMarkdownBytes))
 		if err != nil {
 			s.writeRPCError(w, r, err)
