@@ -10,10 +10,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 
 	"github.com/sluicehq/sluice/artifact"
 	"github.com/sluicehq/sluice/plan"
+	"github.com/sluicehq/sluice/rundir"
 	"github.com/sluicehq/sluice/runstate"
 	"github.com/sluicehq/sluice/spec"
 	"github.com/sluicehq/sluice/store"
@@ -223,10 +223,6 @@ func (w *worker) readFrom(ctx context.Context, uri string, off int64, fn func([]
 		if err != nil {
 			return 0, err
 		}
-		if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
-			f.Close()
-			return 0, fmt.Errorf("%s is not a regular file", uri)
-		}
 		if _, err := f.Seek(off, io.SeekStart); err != nil {
 			f.Close()
 			return 0, err
@@ -254,14 +250,13 @@ func (w *worker) readFrom(ctx context.Context, uri string, off int64, fn func([]
 	}
 }
 
-// openConfined opens a local file a step may have planted anything at, if
-// it lies inside a root the experiment's files may be in (the local
-// artifact store, or the experiment's own pipeline root): through that
-// root (os.Root), so that no link, even one the step swaps in while it
-// is read, leads out of it, and without blocking (O_NONBLOCK), so that a
-// FIFO there cannot hold the collector.
+// openConfined opens a local regular file a step may have planted
+// anything at, if it lies inside a root the experiment's files may be in
+// (the local artifact store, or the experiment's own pipeline root):
+// through that root (rundir.Root), so that no link, even one the step
+// swaps in while it is read, leads out of it, and without blocking, so
+// that a FIFO there cannot hold the collector.
 func (w *worker) openConfined(p string) (*os.File, error) {
-	p = filepath.Clean(p)
 	var roots []string
 	if d, ok := w.s.cfg.Artifacts.(*artifact.DirStore); ok {
 		roots = append(roots, d.Root())
@@ -269,30 +264,13 @@ func (w *worker) openConfined(p string) (*os.File, error) {
 	if r := w.rec.PipelineRoot; r != "" && !artifact.IsBucketURI(r) {
 		roots = append(roots, strings.TrimPrefix(r, "file://"))
 	}
-	paths := []string{p}
-	if dir, err := filepath.EvalSymlinks(filepath.Dir(p)); err == nil {
-		paths = append(paths, filepath.Join(dir, filepath.Base(p)))
+	root, q, err := rundir.OpenRootOf(roots, p)
+	if errors.Is(err, rundir.ErrOutside) {
+		return nil, fmt.Errorf("%s is outside the experiment's pipeline root and the artifact store", p)
 	}
-	for _, root := range roots {
-		dirs := []string{filepath.Clean(root)}
-		if rr, err := filepath.EvalSymlinks(root); err == nil {
-			dirs = append(dirs, rr)
-		}
-		for _, dir := range dirs {
-			for _, q := range paths {
-				rel, err := filepath.Rel(dir, q)
-				if err != nil || !filepath.IsLocal(rel) {
-					continue
-				}
-				r, err := os.OpenRoot(dir)
-				if err != nil {
-					return nil, err
-				}
-				f, err := r.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-				r.Close()
-				return f, err
-			}
-		}
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("%s is outside the experiment's pipeline root and the artifact store", p)
+	defer root.Close()
+	return root.OpenRegular(q)
 }
