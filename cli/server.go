@@ -134,7 +134,7 @@ Origin (kfp.Client, the sluice CLI, curl). See docs/SECURITY.md.`,
 	f.StringSliceVar(&cfg.StepEnv, "step-env", cfg.StepEnv, "pass these variables of the server's environment on to every local step (comma-separated or repeated): steps otherwise get only PATH, the locale, TZ and HOME")
 	f.StringVar(&allowedHosts, "allowed-hosts", allowedHosts, "more Host names the server answers to besides loopback names and the --addr host, comma-separated: NAME, NAME:PORT, *.DOMAIN, or * for any")
 	f.BoolVar(&cfg.AllowPrivatePackageURLs, "allow-private-package-urls", cfg.AllowPrivatePackageURLs, "let pipeline_version.package_url fetch from loopback, private and link-local addresses (default: public addresses only)")
-	f.StringSliceVar(&cfg.AllowedPipelineRoots, "allowed-pipeline-roots", cfg.AllowedPipelineRoots, "local directories, besides a local --artifacts, that runs may use as their pipeline root (comma-separated absolute paths); runs naming another local pipeline root are refused with 400")
+	f.StringSliceVar(&cfg.AllowedPipelineRoots, "allowed-pipeline-roots", cfg.AllowedPipelineRoots, "local directories, besides a local --artifacts, that runs may use as their pipeline root and importers may import from (comma-separated absolute paths); runs naming another local pipeline root or importing a local file from elsewhere are refused with 400")
 	f.IntVar(&cfg.MaxConcurrentRuns, "max-concurrent-runs", cfg.MaxConcurrentRuns, "runs executing at once")
 	f.IntVar(&cfg.Parallelism, "parallelism", cfg.Parallelism, "steps running at once across all runs")
 	f.BoolVar(&cfg.NoExamples, "no-examples", cfg.NoExamples, "do not register the example pipelines on first start")

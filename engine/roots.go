@@ -3,8 +3,10 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/sluicehq/sluice/artifact"
@@ -38,11 +40,23 @@ func (e *Engine) pipelineRoot(ps *spec.PipelineSpec, requested string) string {
 // CheckPipelineRoot reports whether a run of ps asking for pipeline root
 // requested ("" for none) may run here: a local pipeline root (the
 // request's, or the spec's defaultPipelineRoot) must lie under one of
-// AllowedRoots when they are set. Bucket roots are not the machine's
-// files and are not confined. The error is a *PipelineRootError.
+// AllowedRoots when they are set, and so must every local URI an importer
+// of ps imports when the spec gives it as a constant (CheckImportURI).
+// Bucket roots and URIs are not the machine's files and are not confined.
+// The error is a *PipelineRootError.
 func (e *Engine) CheckPipelineRoot(ps *spec.PipelineSpec, requested string) error {
+	if e.AllowedRoots == nil {
+		return nil
+	}
+	if err := e.checkRoot(ps, requested); err != nil {
+		return err
+	}
+	return e.checkImporters(ps)
+}
+
+func (e *Engine) checkRoot(ps *spec.PipelineSpec, requested string) error {
 	root := e.pipelineRoot(ps, requested)
-	if e.AllowedRoots == nil || root == "" || artifact.IsBucketURI(root) {
+	if root == "" || artifact.IsBucketURI(root) {
 		return nil
 	}
 	field := "runtime_config.pipeline_root"
@@ -60,6 +74,83 @@ func (e *Engine) CheckPipelineRoot(ps *spec.PipelineSpec, requested string) erro
 	}
 	return rootErrorf("%s %q is outside the server's artifact store (local pipeline roots must lie under %s; a server allows more with --allowed-pipeline-roots)",
 		field, root, strings.Join(e.AllowedRoots, ", "))
+}
+
+// CheckImportURI reports whether the importer task (its id or name) may
+// import uri here: on a server (AllowedRoots set) a local URI (a path, a
+// file:// URL) must lie under one of AllowedRoots once its links are
+// resolved, as a pipeline root must, so that a pipeline's author cannot
+// have the server copy or read a file of its machine for a step. Bucket
+// URIs are not the machine's files. The error is a *PipelineRootError.
+func (e *Engine) CheckImportURI(task, uri string) error {
+	if e.AllowedRoots == nil || artifact.IsBucketURI(uri) {
+		return nil
+	}
+	if p := spec.LocalPath(uri); filepath.IsAbs(p) {
+		p = resolve(p)
+		for _, a := range e.AllowedRoots {
+			if under(resolve(a), p) {
+				return nil
+			}
+		}
+	}
+	return rootErrorf("importer task %q: artifact URI %q is outside the server's artifact store (local importer URIs must lie under %s; a server allows more with --allowed-pipeline-roots)",
+		task, uri, strings.Join(e.AllowedRoots, ", "))
+}
+
+// checkImporters checks, with CheckImportURI, every importer URI that ps
+// gives as a constant: the importer's own, or the constant its task
+// passes as the parameter the URI is read from. A URI holding a
+// placeholder, or coming from a run parameter or another task, is checked
+// when the importer runs.
+func (e *Engine) checkImporters(ps *spec.PipelineSpec) error {
+	dags := []*spec.ComponentSpec{ps.Root}
+	for _, name := range slices.Sorted(maps.Keys(ps.Components)) {
+		dags = append(dags, ps.Components[name])
+	}
+	for _, c := range dags {
+		if c == nil || c.DAG == nil {
+			continue
+		}
+		for _, key := range slices.Sorted(maps.Keys(c.DAG.Tasks)) {
+			t := c.DAG.Tasks[key]
+			uri, ok := importerConstant(ps, t)
+			if !ok || strings.Contains(uri, "{{$") {
+				continue
+			}
+			if err := e.CheckImportURI(key, uri); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// importerConstant is the URI task t imports when it is an importer whose
+// URI the spec gives as a constant.
+func importerConstant(ps *spec.PipelineSpec, t *spec.TaskSpec) (string, bool) {
+	if t == nil {
+		return "", false
+	}
+	c := ps.Components[t.ComponentRef.Name]
+	if c == nil {
+		return "", false
+	}
+	ex := ps.DeploymentSpec.Executors[c.ExecutorLabel]
+	if ex == nil || ex.Importer == nil {
+		return "", false
+	}
+	v := ex.Importer.ArtifactURI.Constant
+	if rp := ex.Importer.ArtifactURI.RuntimeParameter; rp != "" {
+		v = nil
+		if t.Inputs != nil {
+			if in := t.Inputs.Parameters[rp]; in != nil && in.RuntimeValue != nil {
+				v = in.RuntimeValue.Constant
+			}
+		}
+	}
+	uri, ok := v.(string)
+	return uri, ok && uri != ""
 }
 
 // resolve is p cleaned, with the links of its longest existing ancestor

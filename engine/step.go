@@ -45,6 +45,13 @@ func (r *run) step(ctx context.Context, rec *Task, t *spec.TaskSpec, comp *spec.
 		if err := r.update(ctx, rec, func(x *Task) { x.State, x.Started = runstate.Running, r.e.Now() }); err != nil {
 			return plan.Outputs{}, runstate.Failed, err
 		}
+		// A URI from a run parameter or another task is checked here,
+		// before anything is read (a constant one was at creation).
+		if uri, err := launcher.ImportURI(ls); err == nil {
+			if err := r.e.CheckImportURI(rec.ID, uri); err != nil {
+				return plan.Outputs{}, runstate.Failed, err
+			}
+		}
 		out, err := r.e.Launcher.Import(ctx, ls)
 		if err != nil {
 			return plan.Outputs{}, runstate.Failed, err

@@ -13,15 +13,16 @@ import (
 	"github.com/sluicehq/sluice/spec"
 )
 
-// Import runs an importer task: one output artifact "artifact" from the
-// resolved URI, with metadata templated from the task's parameters.
-func (l *Launcher) Import(ctx context.Context, s *Step) (*plan.Outputs, error) {
+// ImportURI is the URI an importer step imports: its constant, or the
+// value of the input parameter it names, with system placeholders
+// substituted.
+func ImportURI(s *Step) (string, error) {
 	imp := s.Exec.Importer
 	var uri any
 	if imp.ArtifactURI.RuntimeParameter != "" {
 		v, ok := s.Inputs.Params[imp.ArtifactURI.RuntimeParameter]
 		if !ok {
-			return nil, fmt.Errorf("importer: input %q (the artifact URI) has no value", imp.ArtifactURI.RuntimeParameter)
+			return "", fmt.Errorf("importer: input %q (the artifact URI) has no value", imp.ArtifactURI.RuntimeParameter)
 		}
 		uri = v
 	} else {
@@ -29,9 +30,20 @@ func (l *Launcher) Import(ctx context.Context, s *Step) (*plan.Outputs, error) {
 	}
 	u, ok := uri.(string)
 	if !ok || u == "" {
-		return nil, fmt.Errorf("importer: the artifact URI must be a non-empty string, got %v", uri)
+		return "", fmt.Errorf("importer: the artifact URI must be a non-empty string, got %v", uri)
 	}
-	u = plan.SubstituteSystem(u, s.System)
+	return plan.SubstituteSystem(u, s.System), nil
+}
+
+// Import runs an importer task: one output artifact "artifact" from the
+// resolved URI (ImportURI), with metadata templated from the task's
+// parameters.
+func (l *Launcher) Import(ctx context.Context, s *Step) (*plan.Outputs, error) {
+	imp := s.Exec.Importer
+	u, err := ImportURI(s)
+	if err != nil {
+		return nil, err
+	}
 	md := map[string]any{}
 	for k, v := range imp.Metadata {
 		md[spec.SubstituteInputParams(k, s.Inputs.Params)] = templateValue(v, s.Inputs.Params)
