@@ -63,14 +63,8 @@ func (e *Engine) checkRoot(ps *spec.PipelineSpec, requested string) error {
 	if requested == "" {
 		field = "pipeline_spec.defaultPipelineRoot"
 	}
-	dir := strings.TrimPrefix(root, "file://")
-	if filepath.IsAbs(dir) {
-		dir = resolve(dir)
-		for _, a := range e.AllowedRoots {
-			if under(resolve(a), dir) {
-				return nil
-			}
-		}
+	if e.allowedPath(strings.TrimPrefix(root, "file://")) {
+		return nil
 	}
 	return rootErrorf("%s %q is outside the server's artifact store (local pipeline roots must lie under %s; a server allows more with --allowed-pipeline-roots)",
 		field, root, strings.Join(e.AllowedRoots, ", "))
@@ -86,13 +80,8 @@ func (e *Engine) CheckImportURI(task, uri string) error {
 	if e.AllowedRoots == nil || artifact.IsBucketURI(uri) {
 		return nil
 	}
-	if p := spec.LocalPath(uri); filepath.IsAbs(p) {
-		p = resolve(p)
-		for _, a := range e.AllowedRoots {
-			if under(resolve(a), p) {
-				return nil
-			}
-		}
+	if e.allowedPath(spec.LocalPath(uri)) {
+		return nil
 	}
 	return rootErrorf("importer task %q: artifact URI %q is outside the server's artifact store (local importer URIs must lie under %s; a server allows more with --allowed-pipeline-roots)",
 		task, uri, strings.Join(e.AllowedRoots, ", "))
@@ -175,4 +164,19 @@ func resolve(p string) string {
 func under(dir, p string) bool {
 	rel, err := filepath.Rel(dir, p)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// allowedPath reports whether the local path p is absolute and lies under
+// one of AllowedRoots, links resolved on both sides.
+func (e *Engine) allowedPath(p string) bool {
+	if !filepath.IsAbs(p) {
+		return false
+	}
+	p = resolve(p)
+	for _, a := range e.AllowedRoots {
+		if under(resolve(a), p) {
+			return true
+		}
+	}
+	return false
 }
