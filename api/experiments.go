@@ -67,11 +67,9 @@ func (s *server) listExperiments(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.ListExperimentsResponse{TotalSize: page.TotalSize, NextPageToken: page.NextPageToken}
-	for _, e := range page.Items {
-		out.Experiments = append(out.Experiments, toWireExperiment(e))
-	}
-	return out, nil
+	out := wire.ListExperimentsResponse{TotalSize: page.TotalSize}
+	out.Experiments, out.NextPageToken, err = pageItems(page, plain(toWireExperiment))
+	return out, err
 }
 
 func (s *server) deleteExperiment(r *http.Request) (any, error) {

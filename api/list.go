@@ -12,12 +12,6 @@ import (
 	"github.com/sluicehq/sluice/wire"
 )
 
-// List paging limits (KFP's).
-const (
-	defaultPageSize = 20
-	maxPageSize     = 200
-)
-
 // aliases maps the key names a list accepts besides the canonical ones
 // (v1 names and KFP's `name` alias) for one resource.
 type aliases map[string]string
@@ -41,7 +35,7 @@ func (a aliases) key(k string) string {
 // listOptions reads page_token, page_size, sort_by and filter. Keys are
 // checked by the store, which answers ErrInvalid for unknown ones.
 func listOptions(q url.Values, keys aliases) (store.ListOptions, error) {
-	opts := store.ListOptions{PageSize: defaultPageSize, PageToken: q.Get("page_token")}
+	opts := store.ListOptions{PageSize: store.DefaultPageSize, PageToken: q.Get("page_token")}
 	if s := strings.TrimSpace(q.Get("page_size")); s != "" {
 		n, err := strconv.Atoi(s)
 		switch {
@@ -50,9 +44,9 @@ func listOptions(q url.Values, keys aliases) (store.ListOptions, error) {
 		case n < 0:
 			return opts, invalidf("page_size must not be negative, got %d", n)
 		case n == 0:
-			n = defaultPageSize
-		case n > maxPageSize:
-			n = maxPageSize
+			n = store.DefaultPageSize
+		case n > store.MaxPageSize:
+			n = store.MaxPageSize
 		}
 		opts.PageSize = n
 	}
@@ -80,6 +74,55 @@ func listOptions(q url.Values, keys aliases) (store.ListOptions, error) {
 		opts.Filter = preds
 	}
 	return opts, nil
+}
+
+// pageItems converts the items of a page with conv and keeps them while
+// their bytes stay within store.MaxPageBytes (the first one always):
+// each item's JSON encoding, and the bytes conv says it read to make it
+// (a run's tasks for its metrics). The store already ended the page by
+// the bytes it read; an item can encode to more (a spec shown as a
+// string is escaped), or need more read. It returns the items and the
+// next page token, which points at the first item left out.
+func pageItems[T, W any](page *store.Page[T], conv func(T) (W, int, error)) ([]W, string, error) {
+	out := make([]W, 0, len(page.Items))
+	used := 0
+	for i, x := range page.Items {
+		w, read, err := conv(x)
+		if err != nil {
+			return nil, "", err
+		}
+		n := read + jsonSize(w)
+		if i > 0 && used+n > store.MaxPageBytes {
+			return out, page.TokenAfter(i - 1), nil
+		}
+		used += n
+		out = append(out, w)
+	}
+	return out, page.NextPageToken, nil
+}
+
+// plain is a conversion for pageItems that reads nothing more.
+func plain[T, W any](f func(T) W) func(T) (W, int, error) {
+	return func(x T) (W, int, error) { return f(x), 0, nil }
+}
+
+// jsonSize is the length of v's JSON encoding as writeJSON writes it
+// (the encoder's buffer is reused, nothing is kept).
+func jsonSize(v any) int {
+	var c byteCounter
+	enc := json.NewEncoder(&c)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) != nil {
+		return 0 // writeJSON fails on it the same way
+	}
+	return int(c)
+}
+
+type byteCounter int
+
+func (c *byteCounter) Write(b []byte) (int, error) {
+	*c += byteCounter(len(b))
+	return len(b), nil
 }
 
 // Filter operations by number (there is no 4).

@@ -196,11 +196,9 @@ func (s *server) listPipelines(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.ListPipelinesResponse{TotalSize: page.TotalSize, NextPageToken: page.NextPageToken}
-	for _, p := range page.Items {
-		out.Pipelines = append(out.Pipelines, toWirePipeline(p))
-	}
-	return out, nil
+	out := wire.ListPipelinesResponse{TotalSize: page.TotalSize}
+	out.Pipelines, out.NextPageToken, err = pageItems(page, plain(toWirePipeline))
+	return out, err
 }
 
 // updatePipeline changes display_name and tags; "tags": {} clears them.
@@ -348,11 +346,9 @@ func (s *server) listVersions(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.ListPipelineVersionsResponse{TotalSize: page.TotalSize, NextPageToken: page.NextPageToken}
-	for _, v := range page.Items {
-		out.PipelineVersions = append(out.PipelineVersions, toWireVersion(v))
-	}
-	return out, nil
+	out := wire.ListPipelineVersionsResponse{TotalSize: page.TotalSize}
+	out.PipelineVersions, out.NextPageToken, err = pageItems(page, plain(toWireVersion))
+	return out, err
 }
 
 func (s *server) updateVersion(r *http.Request) (any, error) {

@@ -182,11 +182,9 @@ func (s *server) listRecurringRuns(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.ListRecurringRunsResponse{TotalSize: page.TotalSize, NextPageToken: page.NextPageToken}
-	for _, rr := range page.Items {
-		out.RecurringRuns = append(out.RecurringRuns, toWireRecurringRun(rr))
-	}
-	return out, nil
+	out := wire.ListRecurringRunsResponse{TotalSize: page.TotalSize}
+	out.RecurringRuns, out.NextPageToken, err = pageItems(page, plain(toWireRecurringRun))
+	return out, err
 }
 
 func (s *server) deleteRecurringRun(r *http.Request) (any, error) {

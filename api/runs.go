@@ -207,11 +207,9 @@ func (s *server) listRuns(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.ListRunsResponse{TotalSize: page.TotalSize, NextPageToken: page.NextPageToken}
-	for _, run := range page.Items {
-		out.Runs = append(out.Runs, toWireRun(run))
-	}
-	return out, nil
+	out := wire.ListRunsResponse{TotalSize: page.TotalSize}
+	out.Runs, out.NextPageToken, err = pageItems(page, plain(toWireRun))
+	return out, err
 }
 
 // deleteRun deletes a run, terminating it first when it has not ended.

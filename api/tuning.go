@@ -174,13 +174,16 @@ func (s *server) listTuning(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.ListTuningExperimentsResponse{Experiments: []wire.TuningExperiment{}, TotalSize: page.TotalSize, NextPageToken: page.NextPageToken}
-	for _, rec := range page.Items {
+	out := wire.ListTuningExperimentsResponse{TotalSize: page.TotalSize}
+	out.Experiments, out.NextPageToken, err = pageItems(page, func(rec *store.TuningExperiment) (wire.TuningExperiment, int, error) {
 		v, err := s.tuningView(r.Context(), rec, nil)
-		if err != nil {
-			return nil, err
-		}
-		out.Experiments = append(out.Experiments, v)
+		return v, 0, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if out.Experiments == nil {
+		out.Experiments = []wire.TuningExperiment{}
 	}
 	return out, nil
 }

@@ -78,11 +78,9 @@ func (s *server) v1ListExperiments(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.V1ListExperimentsResponse{TotalSize: page.TotalSize, NextPageToken: page.NextPageToken}
-	for _, e := range page.Items {
-		out.Experiments = append(out.Experiments, toV1Experiment(e))
-	}
-	return out, nil
+	out := wire.V1ListExperimentsResponse{TotalSize: page.TotalSize}
+	out.Experiments, out.NextPageToken, err = pageItems(page, plain(toV1Experiment))
+	return out, err
 }
 
 // ---- pipelines and versions ----
@@ -272,15 +270,20 @@ func (s *server) v1ListPipelines(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.V1ListPipelinesResponse{TotalSize: page.TotalSize, NextPageToken: page.NextPageToken}
-	for _, p := range page.Items {
-		w, err := s.v1Pipeline(r.Context(), p)
-		if err != nil {
-			return nil, err
+	out := wire.V1ListPipelinesResponse{TotalSize: page.TotalSize}
+	out.Pipelines, out.NextPageToken, err = pageItems(page, func(p *store.Pipeline) (wire.V1Pipeline, int, error) {
+		// The latest version's spec is read for its parameters: it counts.
+		v, err := s.st.LatestPipelineVersion(r.Context(), p.ID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return wire.V1Pipeline{}, 0, err
 		}
-		out.Pipelines = append(out.Pipelines, w)
-	}
-	return out, nil
+		read := 0
+		if v != nil {
+			read = len(v.Spec)
+		}
+		return toV1Pipeline(p, v), read, nil
+	})
+	return out, err
 }
 
 // v1DeletePipeline deletes a pipeline and its versions, as KFP v1 does.
@@ -405,11 +408,9 @@ func (s *server) v1ListVersions(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.V1ListPipelineVersionsResponse{TotalSize: page.TotalSize, NextPageToken: page.NextPageToken}
-	for _, v := range page.Items {
-		out.Versions = append(out.Versions, toV1Version(v))
-	}
-	return out, nil
+	out := wire.V1ListPipelineVersionsResponse{TotalSize: page.TotalSize}
+	out.Versions, out.NextPageToken, err = pageItems(page, plain(toV1Version))
+	return out, err
 }
 
 func (s *server) v1DeleteVersion(r *http.Request) (any, error) {

@@ -169,6 +169,11 @@ func (s *server) v1View(ctx context.Context, run *store.Run) (*v1Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.v1ViewOf(run, tasks), nil
+}
+
+// v1ViewOf is v1View of a run whose tasks are read.
+func (s *server) v1ViewOf(run *store.Run, tasks []*store.Task) *v1Run {
 	v := &v1Run{run: run, tasks: tasks}
 	if len(rawOrNil(run.Spec)) > 0 {
 		if p, err := spec.LoadStored(run.Spec); err == nil {
@@ -177,7 +182,7 @@ func (s *server) v1View(ctx context.Context, run *store.Run) (*v1Run, error) {
 			s.log.Warn("the spec of a run cannot be read", "run", run.ID, "err", err)
 		}
 	}
-	return v, nil
+	return v
 }
 
 func (s *server) v1RunDetail(ctx context.Context, run *store.Run) (*wire.V1RunDetail, error) {
@@ -260,18 +265,51 @@ func (s *server) v1ListRuns(r *http.Request) (any, error) {
 		return nil, err
 	}
 	names := &experimentNames{s: s, ctx: ctx}
-	out := wire.V1ListRunsResponse{TotalSize: page.TotalSize, NextPageToken: page.NextPageToken}
-	for _, run := range page.Items {
-		var metrics []wire.V1RunMetric
-		if full, err := s.st.GetRun(ctx, run.ID); err == nil {
-			if v, err := s.v1View(ctx, full); err == nil {
-				_, b := v.build()
-				metrics = b.metrics()
-			}
-		}
-		out.Runs = append(out.Runs, *s.toV1Run(run, names, metrics, false))
+	out := wire.V1ListRunsResponse{TotalSize: page.TotalSize}
+	out.Runs, out.NextPageToken, err = pageItems(page, func(run *store.Run) (wire.V1Run, int, error) {
+		metrics, read := s.v1ListMetrics(ctx, run)
+		return *s.toV1Run(run, names, metrics, false), read, nil
+	})
+	return out, err
+}
+
+// v1ListMetrics are the metrics of a listed run, and the bytes read to
+// find them. They are the numbers of its mlpipeline-metrics artifacts,
+// which its task records hold; their node ids are the Argo view's, which
+// needs the run's spec (up to 32 MiB), so the spec is read only for a run
+// whose tasks have such an artifact. What was read counts against the
+// page's bytes.
+func (s *server) v1ListMetrics(ctx context.Context, run *store.Run) ([]wire.V1RunMetric, int) {
+	tasks, err := s.st.ListTasks(ctx, run.ID)
+	if err != nil {
+		s.log.Warn("the tasks of a run cannot be read", "run", run.ID, "err", err)
+		return nil, 0
 	}
-	return out, nil
+	read, has := 0, false
+	for _, t := range tasks {
+		read += taskBytes(t)
+		has = has || bytes.Contains(t.Outputs, []byte("mlpipeline-metrics"))
+	}
+	if !has {
+		return nil, read
+	}
+	full, err := s.st.GetRun(ctx, run.ID)
+	if err != nil {
+		return nil, read
+	}
+	read += len(full.Spec)
+	_, b := s.v1ViewOf(full, tasks).build()
+	return b.metrics(), read
+}
+
+// taskBytes is about what a task record weighs once read.
+func taskBytes(t *store.Task) int {
+	n := len(t.Inputs) + len(t.Outputs) + len(t.Resources) + len(t.ID) + len(t.ParentID) + len(t.Key) +
+		len(t.Name) + len(t.Image) + len(t.Error) + len(t.LogURI) + len(t.LogTail) + 64
+	for _, a := range t.Argv {
+		n += len(a)
+	}
+	return n
 }
 
 // v1RunArchive serves POST /runs/{id}:archive and :unarchive.
@@ -490,11 +528,9 @@ func (s *server) v1ListJobs(r *http.Request) (any, error) {
 		return nil, err
 	}
 	names := &experimentNames{s: s, ctx: r.Context()}
-	out := wire.V1ListJobsResponse{TotalSize: page.TotalSize, NextPageToken: page.NextPageToken}
-	for _, rr := range page.Items {
-		out.Jobs = append(out.Jobs, s.toV1Job(rr, names))
-	}
-	return out, nil
+	out := wire.V1ListJobsResponse{TotalSize: page.TotalSize}
+	out.Jobs, out.NextPageToken, err = pageItems(page, plain(func(rr *store.RecurringRun) wire.V1Job { return s.toV1Job(rr, names) }))
+	return out, err
 }
 
 func (s *server) v1DeleteJob(r *http.Request) (any, error) {

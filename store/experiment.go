@@ -33,6 +33,9 @@ var experimentLister = &lister[*Experiment]{
 	cols:  experimentCols,
 	scan:  scanExperiment,
 	id:    func(e *Experiment) string { return e.ID },
+	size: func(e *Experiment) int {
+		return textBytes(e.ID, e.DisplayName, e.Description, e.Namespace, e.StorageState)
+	},
 	fields: fieldsOf([]*field[*Experiment]{
 		strField("experiment_id", "id", func(e *Experiment) string { return e.ID }),
 		strField("display_name", "display_name", func(e *Experiment) string { return e.DisplayName }),

@@ -9,11 +9,22 @@ import (
 	"time"
 )
 
-// Page sizes (KFP's).
+// Page sizes (KFP's): the rows of one page of a list, when a request
+// asks for none or for more.
 const (
 	DefaultPageSize = 20
 	MaxPageSize     = 200
 )
+
+// MaxPageBytes bounds one page of a list in bytes, as MaxPageSize does in
+// rows: a page ends before the row that would take it past this many bytes (it
+// always holds one row), and its next page token points at that row, so a
+// client that follows tokens sees every row. The store counts the bytes
+// it reads of each row (a pipeline version's spec, a run's parameters and
+// outputs), the API the bytes of each row it answers with (and what it
+// read to make it): a page of 200 pipeline versions of 32 MiB specs would
+// otherwise be 6 GiB held by the server and sent in one answer.
+const MaxPageBytes = 16 << 20
 
 // Filter limits. A filter past them is refused with ErrInvalid instead of
 // reaching the database, whose own limits (SQLite's 32,766 query
@@ -69,11 +80,14 @@ func timeField[T any](name, col string, get func(T) time.Time) *field[T] {
 
 // lister describes how to list one table.
 type lister[T any] struct {
-	kind   string // "runs", …: named in errors and page tokens
-	table  string
-	cols   string // the SELECT list scan reads
-	scan   func(rowScanner) (T, error)
-	id     func(T) string
+	kind  string // "runs", …: named in errors and page tokens
+	table string
+	cols  string // the SELECT list scan reads
+	scan  func(rowScanner) (T, error)
+	id    func(T) string
+	// size is the bytes of a row as read (its variable-length columns),
+	// counted against MaxPageBytes.
+	size   func(T) int
 	fields map[string]*field[T] // by API name and alias
 	tags   string               // the JSON tags column filterable as tags.<k>, or ""
 	labels string               // the JSON labels column filterable as labels.<k>, or ""
@@ -474,13 +488,16 @@ func (l *lister[T]) build(d dialect, opts ListOptions, base where) (*listQuery[T
 	return q, nil
 }
 
-// list returns one page of l's table.
+// list returns one page of l's table: up to the page size of rows, and
+// fewer when their bytes (l.size) would pass MaxPageBytes. Rows are read
+// one at a time, so a page cut by its bytes reads one row more than it
+// holds, never the rest.
 func list[T any](ctx context.Context, s *sqlStore, l *lister[T], opts ListOptions, base where) (*Page[T], error) {
 	q, err := l.build(s.d, opts, base)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", l.kind, err)
 	}
-	page := &Page[T]{Items: make([]T, 0, q.size)}
+	page := &Page[T]{Items: make([]T, 0, min(q.size, 64))}
 	if err := s.queryRow(ctx, s.db, q.count, q.countArgs...).Scan(&page.TotalSize); err != nil {
 		return nil, fmt.Errorf("list %s: count: %w", l.kind, err)
 	}
@@ -489,27 +506,60 @@ func list[T any](ctx context.Context, s *sqlStore, l *lister[T], opts ListOption
 		return nil, fmt.Errorf("list %s: %w", l.kind, err)
 	}
 	defer rows.Close()
+	more, used := false, 0
 	for rows.Next() {
 		x, err := l.scan(rows)
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", l.kind, err)
 		}
+		n := l.size(x)
+		if len(page.Items) == q.size || (len(page.Items) > 0 && used+n > MaxPageBytes) {
+			more = true
+			break
+		}
+		used += n
 		page.Items = append(page.Items, x)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list %s: %w", l.kind, err)
 	}
-	if len(page.Items) > q.size {
-		page.Items = page.Items[:q.size]
-		last := page.Items[q.size-1]
+	// after is the token of the rows after x, in the page's order.
+	after := func(x T) string {
 		next := *q.tok
-		next.ID, next.Value = l.id(last), nil
+		next.ID, next.Value = l.id(x), nil
 		if q.sort.col != "id" {
-			next.Value = cursorValue(q.sort.get(last))
+			next.Value = cursorValue(q.sort.get(x))
 		}
-		page.NextPageToken = encodeToken(&next)
+		return encodeToken(&next)
+	}
+	if more {
+		page.NextPageToken = after(page.Items[len(page.Items)-1])
+	}
+	page.after = func(i int) string {
+		if i == len(page.Items)-1 {
+			return page.NextPageToken
+		}
+		return after(page.Items[i])
 	}
 	return page, nil
+}
+
+// textBytes is the length of strings, for the size of a row.
+func textBytes(ss ...string) int {
+	n := 0
+	for _, s := range ss {
+		n += len(s)
+	}
+	return n
+}
+
+// mapBytes is the length of a map's keys and values.
+func mapBytes(m map[string]string) int {
+	n := 0
+	for k, v := range m {
+		n += len(k) + len(v)
+	}
+	return n
 }
 
 // cursorValue encodes a sort value for a page token.

@@ -30,7 +30,10 @@ var pipelineLister = &lister[*Pipeline]{
 	cols:  pipelineCols,
 	scan:  scanPipeline,
 	id:    func(p *Pipeline) string { return p.ID },
-	tags:  "tags",
+	size: func(p *Pipeline) int {
+		return textBytes(p.ID, p.Name, p.DisplayName, p.Description, p.Namespace) + mapBytes(p.Tags)
+	},
+	tags: "tags",
 	fields: fieldsOf([]*field[*Pipeline]{
 		strField("pipeline_id", "id", func(p *Pipeline) string { return p.ID }),
 		strField("display_name", "display_name", func(p *Pipeline) string { return p.DisplayName }),
@@ -146,6 +149,10 @@ var pipelineVersionLister = &lister[*PipelineVersion]{
 	cols:  pipelineVersionCols,
 	scan:  scanPipelineVersion,
 	id:    func(v *PipelineVersion) string { return v.ID },
+	size: func(v *PipelineVersion) int {
+		return len(v.Spec) + textBytes(v.ID, v.PipelineID, v.Name, v.DisplayName, v.Description,
+			v.CodeSourceURL, v.PackageURL) + mapBytes(v.Tags)
+	},
 	fields: fieldsOf([]*field[*PipelineVersion]{
 		strField("pipeline_version_id", "id", func(v *PipelineVersion) string { return v.ID }),
 		strField("display_name", "display_name", func(v *PipelineVersion) string { return v.DisplayName }),

@@ -39,6 +39,10 @@ var recurringRunLister = &lister[*RecurringRun]{
 	cols:  recurringRunCols,
 	scan:  scanRecurringRun,
 	id:    func(x *RecurringRun) string { return x.ID },
+	size: func(x *RecurringRun) int {
+		return len(x.Spec) + len(x.Params) + textBytes(x.ID, x.DisplayName, x.Description, x.ExperimentID,
+			x.PipelineID, x.PipelineVersionID, x.PipelineRoot, x.ServiceAccount, x.Cron)
+	},
 	fields: fieldsOf([]*field[*RecurringRun]{
 		strField("recurring_run_id", "id", func(x *RecurringRun) string { return x.ID }),
 		strField("display_name", "display_name", func(x *RecurringRun) string { return x.DisplayName }),

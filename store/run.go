@@ -53,6 +53,7 @@ var runLister = &lister[*Run]{
 	cols:  runListCols,
 	scan:  func(r rowScanner) (*Run, error) { return scanRun(r, false) },
 	id:    func(r *Run) string { return r.ID },
+	size:  runSize,
 	fields: fieldsOf([]*field[*Run]{
 		strField("run_id", "id", func(r *Run) string { return r.ID }),
 		strField("display_name", "display_name", func(r *Run) string { return r.DisplayName }),
@@ -74,6 +75,17 @@ var runLister = &lister[*Run]{
 	// (namespace is a constant).
 	counts:    "run_counts",
 	countCols: map[string]bool{"experiment_id": true, "storage_state": true, "CAST('' AS TEXT)": true},
+}
+
+// runSize is the bytes of a run as ListRuns reads it (no spec).
+func runSize(r *Run) int {
+	n := len(r.Params) + len(r.Outputs) + textBytes(r.ID, r.ExperimentID, r.DisplayName, r.Description,
+		r.StorageState, r.PipelineID, r.PipelineVersionID, r.PipelineRoot, r.ServiceAccount,
+		r.RecurringRunID, string(r.State), r.Error) + mapBytes(r.Labels)
+	for _, h := range r.StateHistory {
+		n += len(h.State) + len(h.Error) + 32 // and its time
+	}
+	return n
 }
 
 // runArgs are the arguments of insertRun in order, or of updateRun

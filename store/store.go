@@ -195,6 +195,19 @@ type Page[T any] struct {
 	Items         []T
 	NextPageToken string
 	TotalSize     int
+	// after is TokenAfter's token (nil for a page not made by a list).
+	after func(i int) string
+}
+
+// TokenAfter is the page token of the items after Items[i], in the
+// page's order and with its filter: a caller that answers with only
+// Items[:i+1] (its own byte bound) gives it as the next page token. For
+// the last item it is NextPageToken.
+func (p *Page[T]) TokenAfter(i int) string {
+	if p.after == nil || i < 0 || i >= len(p.Items) {
+		return p.NextPageToken
+	}
+	return p.after(i)
 }
 
 // Store is the persistence the server needs. Every method is safe for

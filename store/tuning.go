@@ -215,6 +215,10 @@ var tuningLister = &lister[*TuningExperiment]{
 	cols:  tuningListCols,
 	scan:  func(r rowScanner) (*TuningExperiment, error) { return scanTuning(r, false) },
 	id:    func(e *TuningExperiment) string { return e.ID },
+	size: func(e *TuningExperiment) int {
+		return len(e.Spec) + len(e.Status) + textBytes(e.ID, e.Name, e.Namespace, e.PipelineID,
+			e.PipelineVersionID, e.PipelineRoot, e.Condition, e.SuggestionError)
+	},
 	fields: fieldsOf([]*field[*TuningExperiment]{
 		strField("id", "id", func(e *TuningExperiment) string { return e.ID }),
 		strField("name", "name", func(e *TuningExperiment) string { return e.Name }),

@@ -337,6 +337,9 @@ export function tabs(items, current, hrefFor) {
 export function listTable(opts) {
   const wrap = h('div.list');
   const tokens = [''];
+  // offsets[p] is the rows before page p: a page can hold fewer rows than
+  // pageSize when its rows are large (the server bounds a page's bytes).
+  const offsets = [0];
   let page = 0;
   let sort = opts.sort || 'created_at desc';
   const pageSize = opts.pageSize || 20;
@@ -349,6 +352,7 @@ export function listTable(opts) {
       const res = await api(opts.path + '?' + q, { signal: opts.signal });
       const items = res[opts.key] || [];
       tokens[page + 1] = res.next_page_token || '';
+      offsets[page + 1] = offsets[page] + items.length;
       render(items, res.total_size || 0);
       opts.onRows?.(items);
     } catch (e) {
@@ -374,8 +378,8 @@ export function listTable(opts) {
     const body = items.length
       ? items.map((it) => h('tr', { dataset: { id: opts.id?.(it) || '' } }, opts.columns.map((c) => h('td', { class: c.cls }, c.cell(it)))))
       : [h('tr', h('td.empty-row', { colSpan: opts.columns.length }, opts.emptyText || 'Nothing here yet.'))];
-    const from = page * pageSize + (items.length ? 1 : 0);
-    const to = page * pageSize + items.length;
+    const from = offsets[page] + (items.length ? 1 : 0);
+    const to = offsets[page] + items.length;
     const pager = h('div.pager',
       h('span', total ? `${from}–${to} of ${total}` : ''),
       h('button', { disabled: page === 0, onclick: () => { page--; load(); }, 'aria-label': 'Previous page' }, '‹ Prev'),
@@ -384,6 +388,7 @@ export function listTable(opts) {
   };
   const reset = () => {
     tokens.length = 1;
+    offsets.length = 1;
     page = 0;
     load();
   };
