@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -18,6 +19,23 @@ const (
 	MissingParam    ParamProblem = "required parameter has no value"
 	InvalidParam    ParamProblem = "invalid value"
 	UnknownArtifact ParamProblem = "unknown input artifact"
+	TooLargeParam   ParamProblem = "value too large"
+)
+
+// Limits on the values a run is given (not the pipeline's defaults). A
+// run keeps its parameters in its record, which every list of runs shows
+// and every step's inputs copy; without a bound of their own they were
+// bounded only by the 32 MiB request body. A value is measured as JSON (a
+// string with its quotes and escapes), as the run stores it.
+const (
+	// MaxParamBytes bounds one parameter's value: 16 times what a step
+	// may give as an output parameter (launcher.MaxParameterFile, 256 KiB),
+	// so that any value a step makes can be given back to a run, and room
+	// for a ParallelFor list of MaxLoopItems items of 400 bytes.
+	MaxParamBytes = 4 << 20
+	// MaxParamsBytes bounds a run's parameter values together: two values
+	// at their limit.
+	MaxParamsBytes = 8 << 20
 )
 
 // ParamError is a run parameter (or input artifact) that cannot be used.
@@ -39,7 +57,7 @@ func (e *ParamError) Error() string {
 			return fmt.Sprintf("parameter %q: unknown parameter (the pipeline takes no parameters)", e.Name)
 		}
 		return fmt.Sprintf("parameter %q: unknown parameter (known: %s)", e.Name, strings.Join(e.Known, ", "))
-	case InvalidParam:
+	case InvalidParam, TooLargeParam:
 		return fmt.Sprintf("parameter %q: %v", e.Name, e.Err)
 	}
 	return fmt.Sprintf("parameter %q: %s", e.Name, e.Problem)
@@ -74,6 +92,9 @@ func RootParams(ps *spec.PipelineSpec, given map[string]any) (map[string]any, er
 		}
 		out[name] = v
 	}
+	if err := checkParamSizes(out); err != nil {
+		return nil, err
+	}
 	for _, name := range slices.Sorted(maps.Keys(defs)) {
 		if _, ok := out[name]; ok {
 			continue
@@ -93,6 +114,31 @@ func RootParams(ps *spec.PipelineSpec, given map[string]any) (map[string]any, er
 	}
 	return out, nil
 }
+
+// checkParamSizes applies MaxParamBytes to each of the values given and
+// MaxParamsBytes to all of them, in the order of their names.
+func checkParamSizes(given map[string]any) error {
+	total := 0
+	for _, name := range slices.Sorted(maps.Keys(given)) {
+		b, err := json.Marshal(given[name])
+		if err != nil {
+			return &ParamError{Name: name, Problem: InvalidParam, Err: err}
+		}
+		n := len(b)
+		if n > MaxParamBytes {
+			return &ParamError{Name: name, Problem: TooLargeParam,
+				Err: fmt.Errorf("%d bytes as JSON, more than the limit of %s for one value: give large data as an artifact", n, mib(MaxParamBytes))}
+		}
+		total += n
+		if total > MaxParamsBytes {
+			return &ParamError{Name: name, Problem: TooLargeParam,
+				Err: fmt.Errorf("with it the values given come to %d bytes as JSON, more than the limit of %s for all of a run's parameters: give large data as an artifact", total, mib(MaxParamsBytes))}
+		}
+	}
+	return nil
+}
+
+func mib(n int) string { return fmt.Sprintf("%d MiB", n>>20) }
 
 // ParseRootParams types run parameters given as text (the command line's
 // -p name=value) by their declared types (see ParseParam) and checks them

@@ -2,7 +2,9 @@ package plan
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/sluicehq/sluice/spec"
@@ -72,5 +74,35 @@ func TestParseRootParams(t *testing.T) {
 	}
 	if _, err := ParseRootParams(ps, map[string]string{"n": "1", "m": "1"}); !errors.As(err, &pe) || pe.Problem != UnknownParam || !reflect.DeepEqual(pe.Known, []string{"list", "n", "s"}) {
 		t.Fatalf("unknown: %v", err)
+	}
+}
+
+// TestRootParamsSizes: a value given may be plan.MaxParamBytes as JSON and
+// no more, and all of them MaxParamsBytes; a default is the spec's and
+// does not count.
+func TestRootParamsSizes(t *testing.T) {
+	str := func(jsonBytes int) string { return strings.Repeat("a", jsonBytes-2) }
+	big := str(MaxParamBytes)
+	ps := paramsSpec(map[string]*spec.ParameterSpec{
+		"a": {ParameterType: spec.TypeString, IsOptional: true},
+		"b": {ParameterType: spec.TypeString, IsOptional: true},
+		"c": {ParameterType: spec.TypeString, IsOptional: true},
+		"d": {ParameterType: spec.TypeString, DefaultValue: big + big},
+	})
+	if _, err := RootParams(ps, map[string]any{"a": big, "b": big}); err != nil {
+		t.Fatalf("two values at the limit: %v", err)
+	}
+	for _, tc := range []struct {
+		given map[string]any
+		msg   string
+	}{
+		{map[string]any{"b": big + "a"}, fmt.Sprintf(`parameter "b": %d bytes as JSON, more than the limit of 4 MiB for one value`, MaxParamBytes+1)},
+		{map[string]any{"a": big, "b": big, "c": "x"}, fmt.Sprintf(`parameter "c": with it the values given come to %d bytes as JSON, more than the limit of 8 MiB`, MaxParamsBytes+3)},
+	} {
+		_, err := RootParams(ps, tc.given)
+		var pe *ParamError
+		if !errors.As(err, &pe) || pe.Problem != TooLargeParam || !strings.HasPrefix(err.Error(), tc.msg) {
+			t.Errorf("err %v, want %q", err, tc.msg)
+		}
 	}
 }
