@@ -49,7 +49,10 @@
 // every failed fetch has one message) or from the server's artifact store
 // (bounded like an upload; file:// and local paths are refused); a filter
 // has at most store.MaxFilterPredicates predicates and
-// store.MaxFilterValues values; trigger conditions and other expressions
+// store.MaxFilterValues values; a page holds at most store.MaxPageBytes of
+// rows (pageItems), so it can hold fewer rows than page_size with a
+// next_page_token; a run's parameter values are bounded
+// (plan.MaxParamBytes, plan.MaxParamsBytes); trigger conditions and other expressions
 // are checked when a spec comes in (plan.CheckExpressions); there is no ML Metadata,
 // so task details carry no execution_id, artifact_ids or pod_name (the
 // local executor has no pods; Sluice's task records under /apis/sluice/v1
