@@ -2,7 +2,9 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -79,20 +81,30 @@ func listOptions(q url.Values, keys aliases) (store.ListOptions, error) {
 // pageItems converts the items of a page with conv and keeps them while
 // their bytes stay within store.MaxPageBytes (the first one always):
 // each item's JSON encoding, and the bytes conv says it read to make it
-// (a run's tasks for its metrics). The store already ended the page by
-// the bytes it read; an item can encode to more (a spec shown as a
-// string is escaped), or need more read. It returns the items and the
-// next page token, which points at the first item left out.
-func pageItems[T, W any](page *store.Page[T], conv func(T) (W, int, error)) ([]W, string, error) {
+// (a run's tasks and spec for its metrics). The store already ended the
+// page by the bytes it read; an item can encode to more (a spec shown as
+// a string is escaped), or need more read. conv is told the room left
+// (math.MaxInt for the first item), and may answer errNoRoom as soon as
+// it knows the item will not fit, instead of making it. pageItems
+// returns the items and the next page token, which points at the first
+// item left out.
+func pageItems[T, W any](page *store.Page[T], conv func(x T, room int) (W, int, error)) ([]W, string, error) {
 	out := make([]W, 0, len(page.Items))
 	used := 0
 	for i, x := range page.Items {
-		w, read, err := conv(x)
+		room := math.MaxInt
+		if i > 0 {
+			room = store.MaxPageBytes - used
+		}
+		w, read, err := conv(x, room)
+		if i > 0 && errors.Is(err, errNoRoom) {
+			return out, page.TokenAfter(i - 1), nil
+		}
 		if err != nil {
 			return nil, "", err
 		}
 		n := read + jsonSize(w)
-		if i > 0 && used+n > store.MaxPageBytes {
+		if n > room {
 			return out, page.TokenAfter(i - 1), nil
 		}
 		used += n
@@ -101,9 +113,13 @@ func pageItems[T, W any](page *store.Page[T], conv func(T) (W, int, error)) ([]W
 	return out, page.NextPageToken, nil
 }
 
+// errNoRoom is a pageItems conversion's answer for an item that will not
+// fit in the page.
+var errNoRoom = errors.New("no room left in the page")
+
 // plain is a conversion for pageItems that reads nothing more.
-func plain[T, W any](f func(T) W) func(T) (W, int, error) {
-	return func(x T) (W, int, error) { return f(x), 0, nil }
+func plain[T, W any](f func(T) W) func(T, int) (W, int, error) {
+	return func(x T, _ int) (W, int, error) { return f(x), 0, nil }
 }
 
 // jsonSize is the length of v's JSON encoding as writeJSON writes it

@@ -210,3 +210,43 @@ func TestV1ListRunsReadsNoSpecs(t *testing.T) {
 		}
 	}
 }
+
+// TestV1ListRunsWithMetricsArePaged: when every run has metrics and a
+// large spec, the specs read count against the page, every run is listed
+// once with its metrics, and a run that does not fit is not built.
+func TestV1ListRunsWithMetricsArePaged(t *testing.T) {
+	ctx := context.Background()
+	raw, err := store.Open(ctx, filepath.Join(t.TempDir(), "sluice.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	cs := &getRunCounter{Store: raw}
+	ts := newTestServerOn(t, cs, nil)
+	const n = 6
+	sp := largeSpec(t, 4<<20)
+	var want []string
+	for i := range n {
+		r := &store.Run{DisplayName: fmt.Sprint(i), State: runstate.Succeeded, Spec: sp, CreatedAt: time.Date(2026, 8, 1, 9, 0, i, 0, time.UTC)}
+		if err := raw.CreateRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if err := raw.PutTask(ctx, &store.Task{RunID: r.ID, ID: "echo", Key: "echo", Kind: "container", State: runstate.Succeeded,
+			Outputs: []byte(`{"artifacts":{"mlpipeline-metrics":[{"uri":"/tmp/m","metadata":{"accuracy":0.5}}]}}`)}); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, r.ID)
+	}
+	got, pages := followPages(t, ts, "/apis/v1beta1/runs?page_size=200&sort_by="+url.QueryEscape("created_at asc"), "runs", "id")
+	sameIDs(t, "v1 runs with metrics", got, want, pages)
+	if calls := int(cs.getRuns.Load()); calls > n+len(pages)-1 {
+		t.Errorf("%d specs read for %d runs in %d pages", calls, n, len(pages))
+	}
+	// Each page's runs have their metrics.
+	body := ts.mustDo(t, request{Method: "GET", Path: "/apis/v1beta1/runs?page_size=200"})
+	for _, it := range body["runs"].([]any) {
+		if ms, _ := it.(map[string]any)["metrics"].([]any); len(ms) != 1 {
+			t.Errorf("run %v: metrics %v", it.(map[string]any)["id"], ms)
+		}
+	}
+}

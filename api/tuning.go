@@ -175,7 +175,7 @@ func (s *server) listTuning(r *http.Request) (any, error) {
 		return nil, err
 	}
 	out := wire.ListTuningExperimentsResponse{TotalSize: page.TotalSize}
-	out.Experiments, out.NextPageToken, err = pageItems(page, func(rec *store.TuningExperiment) (wire.TuningExperiment, int, error) {
+	out.Experiments, out.NextPageToken, err = pageItems(page, func(rec *store.TuningExperiment, _ int) (wire.TuningExperiment, int, error) {
 		v, err := s.tuningView(r.Context(), rec, nil)
 		return v, 0, err
 	})

@@ -271,7 +271,7 @@ func (s *server) v1ListPipelines(r *http.Request) (any, error) {
 		return nil, err
 	}
 	out := wire.V1ListPipelinesResponse{TotalSize: page.TotalSize}
-	out.Pipelines, out.NextPageToken, err = pageItems(page, func(p *store.Pipeline) (wire.V1Pipeline, int, error) {
+	out.Pipelines, out.NextPageToken, err = pageItems(page, func(p *store.Pipeline, _ int) (wire.V1Pipeline, int, error) {
 		// The latest version's spec is read for its parameters: it counts.
 		v, err := s.st.LatestPipelineVersion(r.Context(), p.ID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {

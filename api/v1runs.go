@@ -266,8 +266,11 @@ func (s *server) v1ListRuns(r *http.Request) (any, error) {
 	}
 	names := &experimentNames{s: s, ctx: ctx}
 	out := wire.V1ListRunsResponse{TotalSize: page.TotalSize}
-	out.Runs, out.NextPageToken, err = pageItems(page, func(run *store.Run) (wire.V1Run, int, error) {
-		metrics, read := s.v1ListMetrics(ctx, run)
+	out.Runs, out.NextPageToken, err = pageItems(page, func(run *store.Run, room int) (wire.V1Run, int, error) {
+		metrics, read, err := s.v1ListMetrics(ctx, run, room)
+		if err != nil {
+			return wire.V1Run{}, 0, err
+		}
 		return *s.toV1Run(run, names, metrics, false), read, nil
 	})
 	return out, err
@@ -278,12 +281,13 @@ func (s *server) v1ListRuns(r *http.Request) (any, error) {
 // which its task records hold; their node ids are the Argo view's, which
 // needs the run's spec (up to 32 MiB), so the spec is read only for a run
 // whose tasks have such an artifact. What was read counts against the
-// page's bytes.
-func (s *server) v1ListMetrics(ctx context.Context, run *store.Run) ([]wire.V1RunMetric, int) {
+// page's bytes: past room (pageItems'), it answers errNoRoom before
+// parsing the spec.
+func (s *server) v1ListMetrics(ctx context.Context, run *store.Run, room int) ([]wire.V1RunMetric, int, error) {
 	tasks, err := s.st.ListTasks(ctx, run.ID)
 	if err != nil {
 		s.log.Warn("the tasks of a run cannot be read", "run", run.ID, "err", err)
-		return nil, 0
+		return nil, 0, nil
 	}
 	read, has := 0, false
 	for _, t := range tasks {
@@ -291,15 +295,21 @@ func (s *server) v1ListMetrics(ctx context.Context, run *store.Run) ([]wire.V1Ru
 		has = has || bytes.Contains(t.Outputs, []byte("mlpipeline-metrics"))
 	}
 	if !has {
-		return nil, read
+		return nil, read, nil
+	}
+	if read > room {
+		return nil, read, errNoRoom
 	}
 	full, err := s.st.GetRun(ctx, run.ID)
 	if err != nil {
-		return nil, read
+		return nil, read, nil
 	}
 	read += len(full.Spec)
+	if read > room {
+		return nil, read, errNoRoom
+	}
 	_, b := s.v1ViewOf(full, tasks).build()
-	return b.metrics(), read
+	return b.metrics(), read, nil
 }
 
 // taskBytes is about what a task record weighs once read.
