@@ -2,8 +2,6 @@ package server_test
 
 import (
 	"encoding/json"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,17 +58,7 @@ func TestImporterConfined(t *testing.T) {
 	c := &client{t: t, base: base}
 	expect400 := func(what, path string, body any, uri string) {
 		t.Helper()
-		req, _ := json.Marshal(body)
-		resp, err := http.Post(base+path, "application/json", strings.NewReader(string(req)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != 400 || !strings.Contains(string(b), `importer task \"imp\"`) || !strings.Contains(string(b), uri) ||
-			!strings.Contains(string(b), "outside the server's artifact store") {
-			t.Errorf("%s: %d %s, want 400 naming the task and %s", what, resp.StatusCode, b, uri)
-		}
+		c.expect400(what, path, body, `importer task \"imp\"`, uri, "outside the server's artifact store")
 	}
 	if err := os.WriteFile(filepath.Join(allowed, "data.csv"), []byte("a,b\n"), 0o644); err != nil {
 		t.Fatal(err)

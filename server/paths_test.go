@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,18 +134,10 @@ func TestPipelineRootConfined(t *testing.T) {
 	outside, allowed := t.TempDir(), t.TempDir()
 	base := inProcess(t, func(c *server.Config) { c.AllowedPipelineRoots = []string{allowed} })
 	c := &client{t: t, base: base}
+	const outsideStore = "outside the server's artifact store"
 	expect400 := func(what, path string, body any, field string) {
 		t.Helper()
-		req, _ := json.Marshal(body)
-		resp, err := http.Post(base+path, "application/json", strings.NewReader(string(req)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != 400 || !strings.Contains(string(b), field) || !strings.Contains(string(b), "outside the server's artifact store") {
-			t.Errorf("%s: %d %s, want 400 naming %s", what, resp.StatusCode, b, field)
-		}
+		c.expect400(what, path, body, field, outsideStore)
 	}
 	for _, root := range []string{outside, "file://" + outside, "/etc", allowed + "/../" + filepath.Base(outside), "relative/dir"} {
 		expect400("runtime_config.pipeline_root "+root, "/apis/v2beta1/runs",

@@ -103,6 +103,26 @@ func (c *client) do(method, path string, body any, out any) int {
 	return resp.StatusCode
 }
 
+// expect400 POSTs body to path and fails the test (naming what) unless
+// the answer is 400 with a message that contains every one of wants.
+func (c *client) expect400(what, path string, body any, wants ...string) {
+	c.t.Helper()
+	req, _ := json.Marshal(body)
+	resp, err := http.Post(c.base+path, "application/json", bytes.NewReader(req))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	missing := resp.StatusCode != 400
+	for _, w := range wants {
+		missing = missing || !strings.Contains(string(b), w)
+	}
+	if missing {
+		c.t.Errorf("%s: %d %s, want 400 naming %q", what, resp.StatusCode, b, wants)
+	}
+}
+
 type wireRun struct {
 	RunID      string                    `json:"run_id"`
 	State      string                    `json:"state"`
