@@ -206,7 +206,7 @@ func (s *server) getTuningView(r *http.Request) (wire.TuningExperiment, error) {
 	if err != nil {
 		return wire.TuningExperiment{}, err
 	}
-	trials, err := s.st.ListTrials(r.Context(), rec.ID)
+	trials, err := s.st.ListTrials(r.Context(), rec.ID, store.TrialListOptions{})
 	if err != nil {
 		return wire.TuningExperiment{}, err
 	}
@@ -226,7 +226,7 @@ func (s *server) listTrials(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	recs, err := s.st.ListTrials(r.Context(), rec.ID)
+	recs, err := s.st.ListTrials(r.Context(), rec.ID, store.TrialListOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -421,7 +421,7 @@ func (s *server) tuningEvents(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return false, err
 		}
-		trials, err := s.st.ListTrials(ctx, id)
+		trials, err := s.st.ListTrials(ctx, id, store.TrialListOptions{})
 		if err != nil {
 			return false, err
 		}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -255,5 +257,82 @@ func TestTuningNotConfigured(t *testing.T) {
 	r := ts.do(t, request{Method: "POST", Path: "/apis/sluice/v1/tuning/experiments", RawBody: `{}`})
 	if r.Status != http.StatusNotImplemented {
 		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+}
+
+// trialLister records what the API asks of ListTrials.
+type trialLister struct {
+	store.Store
+	mu    sync.Mutex
+	calls []store.TrialListOptions
+}
+
+func (l *trialLister) ListTrials(ctx context.Context, id string, opts store.TrialListOptions) ([]*store.Trial, error) {
+	l.mu.Lock()
+	l.calls = append(l.calls, opts)
+	l.mu.Unlock()
+	return l.Store.ListTrials(ctx, id, opts)
+}
+
+// The API's views of an experiment (get, trials, optimal, the event
+// stream) never read the trials' curves: up to tune.MaxMetricLogs
+// values a trial, which only the tuning service's early stopping needs.
+func TestTuningViewsReadNoCurves(t *testing.T) {
+	raw, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "sluice.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	lister := &trialLister{Store: raw}
+	var tun *tuner.Service
+	ts := newTestServerOn(t, lister, func(c *Config) {
+		var err error
+		tun, err = tuner.New(tuner.Config{Store: raw, Runs: c.Runs.(*fakeRuns), Poll: 20 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Tuning = tun
+	})
+	if err := tun.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tun.Stop)
+	const p = "/apis/sluice/v1/tuning/experiments"
+	var exp map[string]any
+	if err := json.Unmarshal(mustYAMLJSON(t, tuningExperiment("views", "{file: quad.yaml}")), &exp); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := ts.mustDo(t, request{Method: "POST", Path: p, Body: map[string]any{
+		"experiment": exp, "pipeline_spec": yamlToJSON(t, []byte(tuningPipeline))}})["id"].(string)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		trials, _ := ts.mustDo(t, request{Method: "GET", Path: p + "/" + id + "/trials"})["trials"].([]any)
+		if len(trials) >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no trials")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ts.mustDo(t, request{Method: "GET", Path: p + "/" + id})
+	ts.mustDo(t, request{Method: "GET", Path: p + "/" + id + "/optimal"})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+"/apis/sluice/v1/tuning/experiments/"+id+"/events", nil)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		buf := make([]byte, 4096)
+		resp.Body.Read(buf) // the stream's first view
+		resp.Body.Close()
+	}
+	lister.mu.Lock()
+	defer lister.mu.Unlock()
+	if len(lister.calls) < 3 {
+		t.Fatalf("ListTrials called %d times", len(lister.calls))
+	}
+	for _, c := range lister.calls {
+		if c.Curves {
+			t.Fatalf("an API view read the trials' curves: %+v", lister.calls)
+		}
 	}
 }

@@ -247,7 +247,7 @@ func tuneLocal(ctx context.Context, path string, o *tuneOpts, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	recs, err := st.ListTrials(ctx, rec.ID)
+	recs, err := st.ListTrials(ctx, rec.ID, store.TrialListOptions{})
 	if err != nil {
 		return err
 	}

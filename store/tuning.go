@@ -53,7 +53,7 @@ type Tuning interface {
 	// number taken is ErrAlreadyExists (and nothing is stored).
 	CreateTrials(ctx context.Context, experimentID string, ts []*Trial) error
 	// ListTrials returns an experiment's trials in creation order.
-	ListTrials(ctx context.Context, experimentID string) ([]*Trial, error)
+	ListTrials(ctx context.Context, experimentID string, opts TrialListOptions) ([]*Trial, error)
 	GetTrial(ctx context.Context, experimentID, name string) (*Trial, error)
 	// UpdateTrial reads a trial, lets f change it and writes it back in one
 	// transaction. Its experiment, name and sequence number cannot change.
@@ -182,8 +182,22 @@ const (
 		ORDER BY created_at, id`
 )
 
-const trialCols = `experiment_id, name, seq, state, reason, message, assignments, labels, observation, curve, rule,
+const (
+	trialCols = `experiment_id, name, seq, state, reason, message, assignments, labels, observation, curve, rule,
 	stop, run_id, tasks, created_at, started_at, completed_at`
+	// trialColsNoCurve reads the same columns with NULL for the curve.
+	trialColsNoCurve = `experiment_id, name, seq, state, reason, message, assignments, labels, observation, NULL, rule,
+	stop, run_id, tasks, created_at, started_at, completed_at`
+)
+
+// TrialListOptions chooses what ListTrials reads.
+type TrialListOptions struct {
+	// Curves reads each trial's Curve: the objective's reports, up to
+	// tune.MaxMetricLogs values a trial, which only early stopping needs.
+	// Without it Curve is nil, so that a list made for people (the API's
+	// views and event stream, the CLI) does not read megabytes a trial.
+	Curves bool
+}
 
 const (
 	insertTrial = `INSERT INTO trials (` + trialCols + `) VALUES
@@ -412,8 +426,12 @@ func (s *sqlStore) CreateTrials(ctx context.Context, experimentID string, ts []*
 	return nil
 }
 
-func (s *sqlStore) ListTrials(ctx context.Context, experimentID string) ([]*Trial, error) {
-	rows, err := s.query(ctx, s.db, `SELECT `+trialCols+` FROM trials WHERE experiment_id = ? ORDER BY seq`, experimentID)
+func (s *sqlStore) ListTrials(ctx context.Context, experimentID string, opts TrialListOptions) ([]*Trial, error) {
+	cols := trialCols
+	if !opts.Curves {
+		cols = trialColsNoCurve
+	}
+	rows, err := s.query(ctx, s.db, `SELECT `+cols+` FROM trials WHERE experiment_id = ? ORDER BY seq`, experimentID)
 	if err != nil {
 		return nil, fmt.Errorf("list trials of %q: %w", experimentID, err)
 	}

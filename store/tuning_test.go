@@ -118,7 +118,7 @@ func TestTrials(t *testing.T) {
 		wantErr(t, s.CreateTrials(ctx, "nope", []*Trial{{Name: "x"}}), ErrNotFound)
 		wantErr(t, s.CreateTrials(ctx, e.ID, []*Trial{{Name: "j", Seq: 9, Observation: []byte("nope")}}), ErrInvalid, "observation")
 
-		list, err := s.ListTrials(ctx, e.ID)
+		list, err := s.ListTrials(ctx, e.ID, TrialListOptions{})
 		check(t, err)
 		var names []string
 		for _, tr := range list {
@@ -149,12 +149,25 @@ func TestTrials(t *testing.T) {
 			!got1.CompletedAt.Equal(normTime(at(3e9))) || got1.Labels["cmaes/generation"] != "1" {
 			t.Fatalf("updated trial %+v", got1)
 		}
+		// Curves are read only when asked for (early stopping); a list for
+		// people leaves them out and keeps everything else.
+		full, err := s.ListTrials(ctx, e.ID, TrialListOptions{Curves: true})
+		check(t, err)
+		if string(full[1].Curve) != "[2,1]" {
+			t.Fatalf("list with curves: curve %q", full[1].Curve)
+		}
+		bare, err := s.ListTrials(ctx, e.ID, TrialListOptions{})
+		check(t, err)
+		if b := bare[1]; b.Curve != nil || b.State != "EarlyStopped" || string(b.Rule) != `{"value":1}` || string(b.Tasks) == "" ||
+			string(b.Observation) == "" || !b.CompletedAt.Equal(normTime(at(3e9))) {
+			t.Fatalf("list without curves: %+v", b)
+		}
 		_, err = s.UpdateTrial(ctx, e.ID, "nope", func(*Trial) error { return nil })
 		wantErr(t, err, ErrNotFound)
 
 		check(t, s.DeleteTrial(ctx, e.ID, "quad-4"))
 		wantErr(t, s.DeleteTrial(ctx, e.ID, "quad-4"), ErrNotFound)
-		list, err = s.ListTrials(ctx, e.ID)
+		list, err = s.ListTrials(ctx, e.ID, TrialListOptions{})
 		check(t, err)
 		if len(list) != 4 {
 			t.Fatalf("%d trials after delete", len(list))

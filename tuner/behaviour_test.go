@@ -356,7 +356,7 @@ func TestResume(t *testing.T) {
 	y := xExperiment("  maxTrialCount: 8\n  parallelTrialCount: 2\n")
 	rec := h.create(experiment(t, y), stepPipeline(t, "slow", `sleep 0.2; echo "loss=$0"`))
 	waitFor(t, func() bool {
-		trials, _ := h.st.ListTrials(context.Background(), rec.ID)
+		trials, _ := h.st.ListTrials(context.Background(), rec.ID, store.TrialListOptions{})
 		done := 0
 		for _, tr := range trials {
 			if tr.State == "Succeeded" {
@@ -366,7 +366,7 @@ func TestResume(t *testing.T) {
 		return done >= 2
 	})
 	h.stop()
-	mid, _ := h.st.ListTrials(context.Background(), rec.ID)
+	mid, _ := h.st.ListTrials(context.Background(), rec.ID, store.TrialListOptions{})
 	if len(mid) >= 8 {
 		t.Fatalf("the experiment ended before the restart (%d trials)", len(mid))
 	}
@@ -465,7 +465,7 @@ func TestBudgetEdits(t *testing.T) {
 
 	slow := h.create(experiment(t, withSpec(y, "name: ex}", "name: slow}")), stepPipeline(t, "slow", `sleep 60; echo "loss=$0"`))
 	waitFor(t, func() bool {
-		trials, _ := h.st.ListTrials(context.Background(), slow.ID)
+		trials, _ := h.st.ListTrials(context.Background(), slow.ID, store.TrialListOptions{})
 		n := 0
 		for _, tr := range trials {
 			if tr.State == "Running" {
@@ -474,13 +474,13 @@ func TestBudgetEdits(t *testing.T) {
 		}
 		return n == 3
 	})
-	before, _ := h.st.ListTrials(context.Background(), slow.ID)
+	before, _ := h.st.ListTrials(context.Background(), slow.ID, store.TrialListOptions{})
 	one := int32(1)
 	if _, err := h.tun.UpdateBudget(context.Background(), slow.ID, tuner.Budget{ParallelTrialCount: &one}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool {
-		trials, _ := h.st.ListTrials(context.Background(), slow.ID)
+		trials, _ := h.st.ListTrials(context.Background(), slow.ID, store.TrialListOptions{})
 		return len(trials) == 1 && trials[0].Name == before[0].Name
 	})
 	for _, tr := range before[1:] {

@@ -143,7 +143,7 @@ func (h *harness) wait(id string) (*store.TuningExperiment, tune.ExperimentStatu
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	trials, err := h.st.ListTrials(context.Background(), id)
+	trials, err := h.st.ListTrials(context.Background(), id, store.TrialListOptions{})
 	if err != nil {
 		h.t.Fatal(err)
 	}

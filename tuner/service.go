@@ -320,7 +320,7 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 		w.cancel()
 		<-w.done
 	}
-	trials, err := s.cfg.Store.ListTrials(ctx, id)
+	trials, err := s.cfg.Store.ListTrials(ctx, id, store.TrialListOptions{})
 	if err != nil {
 		return err
 	}

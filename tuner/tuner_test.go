@@ -204,7 +204,7 @@ func TestCancelAndDelete(t *testing.T) {
 	h := newHarness(t)
 	rec := h.create(experiment(t, quadExperiment), quadPipeline(t, "sleep 60"))
 	waitFor(t, func() bool {
-		trials, _ := h.st.ListTrials(context.Background(), rec.ID)
+		trials, _ := h.st.ListTrials(context.Background(), rec.ID, store.TrialListOptions{})
 		running := 0
 		for _, tr := range trials {
 			if tr.State == "Running" {

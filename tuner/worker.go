@@ -131,7 +131,7 @@ func (w *worker) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	recs, err := w.s.cfg.Store.ListTrials(ctx, w.id)
+	recs, err := w.s.cfg.Store.ListTrials(ctx, w.id, store.TrialListOptions{Curves: true})
 	if err != nil {
 		return err
 	}
