@@ -53,10 +53,22 @@ spec:
 
 func newTuningServer(t *testing.T) *testServer {
 	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "sluice.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return newTuningServerOn(t, st, st)
+}
+
+// newTuningServerOn serves the API over apiStore with a tuning service
+// over tunerStore (the same store, or one the API sees through a wrapper).
+func newTuningServerOn(t *testing.T, apiStore, tunerStore store.Store) *testServer {
+	t.Helper()
 	var tun *tuner.Service
-	ts := newTestServer(t, func(c *Config) {
+	ts := newTestServerOn(t, apiStore, func(c *Config) {
 		var err error
-		tun, err = tuner.New(tuner.Config{Store: c.Store, Runs: c.Runs.(*fakeRuns), Poll: 20 * time.Millisecond})
+		tun, err = tuner.New(tuner.Config{Store: tunerStore, Runs: c.Runs.(*fakeRuns), Poll: 20 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -284,19 +296,7 @@ func TestTuningViewsReadNoCurves(t *testing.T) {
 	}
 	t.Cleanup(func() { raw.Close() })
 	lister := &trialLister{Store: raw}
-	var tun *tuner.Service
-	ts := newTestServerOn(t, lister, func(c *Config) {
-		var err error
-		tun, err = tuner.New(tuner.Config{Store: raw, Runs: c.Runs.(*fakeRuns), Poll: 20 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Tuning = tun
-	})
-	if err := tun.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(tun.Stop)
+	ts := newTuningServerOn(t, lister, raw)
 	const p = "/apis/sluice/v1/tuning/experiments"
 	var exp map[string]any
 	if err := json.Unmarshal(mustYAMLJSON(t, tuningExperiment("views", "{file: quad.yaml}")), &exp); err != nil {
