@@ -69,18 +69,8 @@ func bucketStep(t *testing.T, user *executor.User, script string) (error, map[st
 		t.Fatal("uploading the step's outputs did not end")
 	}
 	objects := map[string]string{}
-	keys, lerr := st.List(context.Background(), "")
-	if lerr != nil {
-		t.Fatal(lerr)
-	}
-	for _, k := range keys {
-		rc, err := st.Open(context.Background(), k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(rc)
-		rc.Close()
-		objects[strings.TrimPrefix(k, "root/hostile/r1/t/")] = string(b)
+	for k, v := range artifacttest.Objects(t, st) {
+		objects[strings.TrimPrefix(k, "root/hostile/r1/t/")] = v
 	}
 	return err, objects
 }

@@ -146,18 +146,8 @@ func checkBucketRefused(t *testing.T, r wireRun, tasks []linkerTask, storeURL, s
 		t.Fatal(err)
 	}
 	defer st.Close()
-	keys, err := st.List(context.Background(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range keys {
-		rc, err := st.Open(context.Background(), k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(rc)
-		rc.Close()
-		if strings.Contains(string(b), secretText) {
+	for k, v := range artifacttest.Objects(t, st) {
+		if strings.Contains(v, secretText) {
 			t.Errorf("the bucket holds the secret at %s", k)
 		}
 	}

@@ -638,3 +638,27 @@ func testPutFiles(t *testing.T, s artifact.Store) {
 	}
 	wantKeys(t, s, "pf", "pf")
 }
+
+// Objects reads every object of st: its contents by key.
+func Objects(t testing.TB, st artifact.Store) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	keys, err := st.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[string]string, len(keys))
+	for _, k := range keys {
+		rc, err := st.Open(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[k] = string(b)
+	}
+	return out
+}
