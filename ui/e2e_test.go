@@ -65,22 +65,53 @@ func waitFor(t *testing.T, ctx context.Context, what, expr string, timeout time.
 	t.Fatalf("timed out after %s waiting for %s (%s)\npage: %s", timeout, what, expr, body)
 }
 
-// click clicks the element a selector names, as chromedp.Click does, and
-// again when the page redrew it in between. Pages redraw as a run's events
-// come; chromedp.Click finds a node and then asks for its box by the
-// node's id, and a redraw between the two fails with "Could not find node
-// with given id" before any mouse event is sent, so trying again cannot
-// click twice.
+// click clicks the element a selector names (XPath when it starts with
+// "/", CSS otherwise) once it is shown and enabled. Pages redraw and move
+// as a run's events come and as previews open, so an HTML element is
+// found and clicked in one evaluation in the page (a mouse click measured
+// first and sent after can land where the element no longer is). An SVG
+// element (a graph's node, which reacts to the pointer) gets a real mouse
+// click through chromedp.Click, tried again when the page redrew the node
+// between chromedp's lookup and its click ("Could not find node with given
+// id", raised before any mouse event is sent, so nothing is clicked twice).
 func click(t *testing.T, ctx context.Context, sel string) {
 	t.Helper()
+	q, err := json.Marshal(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	find := `document.querySelector(` + string(q) + `)`
+	if strings.HasPrefix(sel, "/") {
+		find = `document.evaluate(` + string(q) + `, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE).singleNodeValue`
+	}
+	expr := `(() => {
+		const e = ` + find + `;
+		if (!e || e.disabled || e.getClientRects().length === 0) return "";
+		if (!(e instanceof HTMLElement)) return "mouse";
+		e.scrollIntoView({block: "center"});
+		e.click();
+		return "clicked";
+	})()`
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		err := chromedp.Do(ctx, chromedp.Click(sel))
-		if err == nil {
-			return
-		}
-		if !staleNode(err) || time.Now().After(deadline) {
+		how, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+		if err != nil {
 			t.Fatalf("click on %s: %v", sel, err)
+		}
+		switch how {
+		case "clicked":
+			return
+		case "mouse":
+			err := chromedp.Do(ctx, chromedp.Click(sel))
+			if err == nil {
+				return
+			}
+			if !staleNode(err) {
+				t.Fatalf("click on %s: %v", sel, err)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after 10s waiting to click on %s", sel)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
