@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/sluicehq/sluice/internal/bytesize"
 	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/rundir"
 	"github.com/sluicehq/sluice/spec"
@@ -57,20 +58,9 @@ func readBounded(r io.Reader, name string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s is larger than the limit of %s (pass big data as an artifact)", name, sizeText(limit))
+		return nil, fmt.Errorf("%s is larger than the limit of %s (pass big data as an artifact)", name, bytesize.Text(limit))
 	}
 	return b, nil
-}
-
-// sizeText is a limit in the unit it is a whole number of.
-func sizeText(n int64) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 // applyOutputFiles checks the output files a step declared

@@ -14,6 +14,7 @@ import (
 	"github.com/sluicehq/sluice/artifact"
 	"github.com/sluicehq/sluice/executor"
 	"github.com/sluicehq/sluice/executor/local"
+	"github.com/sluicehq/sluice/internal/bytesize"
 	"github.com/sluicehq/sluice/launch"
 	"github.com/sluicehq/sluice/plan"
 	"github.com/sluicehq/sluice/pyruntime"
@@ -323,7 +324,7 @@ func (l *Launcher) writeRecord(ctx context.Context, s *Step, out *plan.Outputs, 
 	}
 	uri := s.URIs.OutputsRecord()
 	if len(b) > MaxOutputsRecord {
-		return fmt.Errorf("the step's outputs record %s would be %d bytes, more than the limit of %s (pass big data as an artifact)", uri, len(b), sizeText(MaxOutputsRecord))
+		return fmt.Errorf("the step's outputs record %s would be %d bytes, more than the limit of %s (pass big data as an artifact)", uri, len(b), bytesize.Text(MaxOutputsRecord))
 	}
 	key, ok := artifact.KeyOf(s.Store, uri)
 	if !ok {

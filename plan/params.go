@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sluicehq/sluice/internal/bytesize"
 	"github.com/sluicehq/sluice/spec"
 )
 
@@ -127,18 +128,16 @@ func checkParamSizes(given map[string]any) error {
 		n := len(b)
 		if n > MaxParamBytes {
 			return &ParamError{Name: name, Problem: TooLargeParam,
-				Err: fmt.Errorf("%d bytes as JSON, more than the limit of %s for one value: give large data as an artifact", n, mib(MaxParamBytes))}
+				Err: fmt.Errorf("%d bytes as JSON, more than the limit of %s for one value: give large data as an artifact", n, bytesize.Text(MaxParamBytes))}
 		}
 		total += n
 		if total > MaxParamsBytes {
 			return &ParamError{Name: name, Problem: TooLargeParam,
-				Err: fmt.Errorf("with it the values given come to %d bytes as JSON, more than the limit of %s for all of a run's parameters: give large data as an artifact", total, mib(MaxParamsBytes))}
+				Err: fmt.Errorf("with it the values given come to %d bytes as JSON, more than the limit of %s for all of a run's parameters: give large data as an artifact", total, bytesize.Text(MaxParamsBytes))}
 		}
 	}
 	return nil
 }
-
-func mib(n int) string { return fmt.Sprintf("%d MiB", n>>20) }
 
 // ParseRootParams types run parameters given as text (the command line's
 // -p name=value) by their declared types (see ParseParam) and checks them
