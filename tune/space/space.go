@@ -441,8 +441,35 @@ func (p *Param) Format(x float64) string {
 	case p.n > 0:
 		return strconv.FormatInt(p.imin+p.GridIndex(x)*p.istep, 10)
 	}
-	v := p.external(p.Snap(x))
-	return FormatFloat(math.Min(math.Max(v, p.minF), p.maxF))
+	v := math.Min(math.Max(p.external(p.Snap(x)), p.minF), p.maxF)
+	if p.log {
+		v = math.Min(math.Max(stableExpLog(v), p.minF), p.maxF)
+	}
+	return FormatFloat(v)
+}
+
+// stableExpLog is a value of a log parameter that reads back to itself:
+// its coordinate is log(v), and exp(log(v)) need not be v to the last bit,
+// so v written and read back could format one digit apart. It follows
+// v → exp(log(v)) to the cycle the values enter (almost always at once, a
+// single value) and returns the cycle's least value; the value a parsed
+// coordinate formats to is on the same cycle, so it gives the same.
+func stableExpLog(v float64) float64 {
+	seen := []float64{v}
+	for range 16 {
+		next := math.Exp(math.Log(seen[len(seen)-1]))
+		for i, s := range seen {
+			if s == next {
+				least := s
+				for _, c := range seen[i:] {
+					least = math.Min(least, c)
+				}
+				return least
+			}
+		}
+		seen = append(seen, next)
+	}
+	return seen[len(seen)-1]
 }
 
 // Parse reads a value written by Format (or by hand) back to its
